@@ -1,0 +1,120 @@
+//! # plue-plugin-sdk
+//!
+//! Write a [`plue-mcp`](https://github.com/plue/plue-mcp) tool group as plain Rust
+//! functions. A plugin is a WASI 0.2 component built with
+//! `cargo build --target wasm32-wasip2`; this crate turns typed argument structs and
+//! handler functions into the `plue:plugin` WIT exports, and wraps the host
+//! capabilities (HTTP to named endpoints, read-only SQL, granted directories,
+//! settings, log) in small, typed helpers.
+//!
+//! ```
+//! use plue_plugin_sdk::prelude::*;
+//!
+//! /// Arguments of `greet`.
+//! #[derive(Deserialize, JsonSchema)]
+//! struct GreetArgs {
+//!     /// Who to greet.
+//!     name: String,
+//! }
+//!
+//! fn greet(args: GreetArgs) -> Result<Output, ToolError> {
+//!     Ok(Output::text(format!("hello, {}", args.name)))
+//! }
+//!
+//! pub fn plugin() -> Plugin {
+//!     Plugin::new("hello", "0.1.0", "Greets people.")
+//!         .tool(tool("greet", "Greet someone by name.", greet).read_only())
+//! }
+//!
+//! plue_plugin_sdk::export_plugin!(plugin);
+//! # fn main() {
+//! # let out = plue_plugin_sdk::testing::call(&plugin(), "greet", serde_json::json!({"name": "Ada"})).unwrap();
+//! # assert_eq!(out.text_content(), "hello, Ada");
+//! # }
+//! ```
+//!
+//! Plugin logic also compiles natively, so `cargo test` runs its unit tests; host
+//! capabilities are then served by the fakes in [`testing`].
+
+pub mod files;
+pub mod http;
+pub mod log;
+mod output;
+mod plugin;
+pub mod settings;
+pub mod sql;
+pub mod testing;
+pub mod text;
+pub mod time;
+
+pub use output::{Output, ToolError};
+pub use plugin::{Plugin, ToolDef, tool};
+
+/// Bindings generated from the `wit/` directory: the one source of truth of the contract.
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plue:plugin/plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin_bindings",
+        default_bindings_module: "plue_plugin_sdk::bindings",
+        additional_derives: [PartialEq],
+    });
+}
+
+/// What a plugin usually needs, in one `use`.
+pub mod prelude {
+    pub use crate::{Output, Plugin, ToolDef, ToolError, tool};
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+    pub use serde_json::{Value as Json, json};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::plugin::{call_tool, manifest};
+    pub use serde_json;
+}
+
+/// Export a plugin: `export_plugin!(plugin)` where `plugin` is a `fn() -> Plugin`.
+///
+/// The function is called once when the host reads the manifest and once per tool
+/// call (each call runs in a fresh instance), so it should only build the
+/// description: keep expensive work in the handlers.
+///
+/// The WIT export is emitted only on `wasm32`, so the same crate also builds and
+/// tests natively.
+///
+/// ```
+/// use plue_plugin_sdk::prelude::*;
+/// fn plugin() -> Plugin { Plugin::new("empty", "0.1.0", "Offers nothing yet.") }
+/// plue_plugin_sdk::export_plugin!(plugin);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($build:path) => {
+        #[doc(hidden)]
+        pub struct __PluePluginExport;
+
+        impl $crate::bindings::exports::plue::plugin::tools::Guest for __PluePluginExport {
+            fn manifest() -> $crate::bindings::plue::plugin::types::PluginManifest {
+                $crate::__private::manifest(&$build())
+            }
+
+            fn call_tool(
+                name: ::std::string::String,
+                arguments: ::std::string::String,
+            ) -> ::std::result::Result<
+                $crate::bindings::plue::plugin::types::ToolResult,
+                $crate::bindings::plue::plugin::types::ToolError,
+            > {
+                $crate::__private::call_tool(&$build(), &name, &arguments)
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::__export_plugin_bindings!(__PluePluginExport);
+    };
+}

@@ -1,0 +1,281 @@
+//! The plugin description ([`Plugin`], [`ToolDef`]) and the two exports built from
+//! it: the manifest and the dispatch of `call-tool` to a typed handler.
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use crate::bindings::plue::plugin::types as wit;
+use crate::{Output, ToolError};
+
+type Handler = Box<dyn Fn(serde_json::Value) -> Result<Output, ToolError>>;
+type SchemaFn = fn() -> serde_json::Value;
+
+/// A tool group: its identity, the capabilities it asks for, its settings and its tools.
+///
+/// ```
+/// use plue_plugin_sdk::prelude::*;
+/// let p = Plugin::new("metrics", "0.1.0", "Reads metrics.")
+///     .http("prometheus")
+///     .setting("metric", "plue_http_requests_total", "Counter of HTTP requests.");
+/// assert_eq!(p.name(), "metrics");
+/// ```
+pub struct Plugin {
+    name: String,
+    version: String,
+    description: String,
+    http: Vec<String>,
+    sql: Vec<String>,
+    directories: Vec<String>,
+    settings: Vec<wit::Setting>,
+    tools: Vec<ToolDef>,
+}
+
+impl Plugin {
+    /// A plugin with no tools and no capabilities yet.
+    pub fn new(name: &str, version: &str, description: &str) -> Self {
+        Plugin {
+            name: name.into(),
+            version: version.into(),
+            description: description.into(),
+            http: Vec::new(),
+            sql: Vec::new(),
+            directories: Vec::new(),
+            settings: Vec::new(),
+            tools: Vec::new(),
+        }
+    }
+
+    /// Ask for the HTTP endpoint `name` (see [`crate::http`]).
+    pub fn http(mut self, name: &str) -> Self {
+        self.http.push(name.into());
+        self
+    }
+
+    /// Ask for the database `name` (see [`crate::sql`]).
+    pub fn sql(mut self, name: &str) -> Self {
+        self.sql.push(name.into());
+        self
+    }
+
+    /// Ask for the directory `name`, mounted read-only at `/<name>` (see [`crate::files`]).
+    pub fn directory(mut self, name: &str) -> Self {
+        self.directories.push(name.into());
+        self
+    }
+
+    /// Declare a setting the operator may set in `[plugins.<name>.settings]`,
+    /// with its default (read it with [`crate::settings::get`]).
+    pub fn setting(mut self, key: &str, default: &str, description: &str) -> Self {
+        self.settings.push(wit::Setting {
+            key: key.into(),
+            description: description.into(),
+            default_value: Some(default.into()),
+        });
+        self
+    }
+
+    /// Add a tool.
+    pub fn tool(mut self, tool: ToolDef) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tools, in the order they were added.
+    pub fn tools(&self) -> &[ToolDef] {
+        &self.tools
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<&ToolDef> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    pub(crate) fn setting_default(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|s| s.key == key)
+            .and_then(|s| s.default_value.as_deref())
+    }
+}
+
+/// One tool: name, description, annotations, schemas and its handler.
+///
+/// Build one with [`tool`].
+pub struct ToolDef {
+    name: String,
+    title: Option<String>,
+    description: String,
+    input_schema: SchemaFn,
+    output_schema: Option<SchemaFn>,
+    annotations: wit::ToolAnnotations,
+    handler: Handler,
+}
+
+/// A tool named `name` that deserialises its arguments into `A` (whose JSON
+/// Schema, from `schemars`, becomes the tool's input schema) and runs `handler`.
+///
+/// Doc comments on `A`'s fields become the parameter descriptions the agent reads.
+///
+/// ```
+/// use plue_plugin_sdk::prelude::*;
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Args { /// Seconds to look back.
+///     seconds: u32 }
+/// let t = tool("lookback", "Echo a look-back window.", |a: Args| Ok(Output::text(format!("{}s", a.seconds))))
+///     .title("Look back")
+///     .read_only();
+/// assert_eq!(t.name(), "lookback");
+/// ```
+pub fn tool<A, F>(name: &str, description: &str, handler: F) -> ToolDef
+where
+    A: DeserializeOwned + JsonSchema,
+    F: Fn(A) -> Result<Output, ToolError> + 'static,
+{
+    ToolDef {
+        name: name.into(),
+        title: None,
+        description: description.into(),
+        input_schema: schema_of::<A>,
+        output_schema: None,
+        annotations: wit::ToolAnnotations {
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: false,
+        },
+        handler: Box::new(move |value| {
+            let args: A = serde_json::from_value(value)
+                .map_err(|e| ToolError::invalid(e.to_string()))?;
+            handler(args)
+        }),
+    }
+}
+
+impl ToolDef {
+    /// A short human-readable title.
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The tool only reads (and so is idempotent and not destructive).
+    pub fn read_only(mut self) -> Self {
+        self.annotations.read_only = true;
+        self.annotations.idempotent = true;
+        self.annotations.destructive = false;
+        self
+    }
+
+    /// The tool talks to an external service whose contents are open-ended.
+    pub fn open_world(mut self) -> Self {
+        self.annotations.open_world = true;
+        self
+    }
+
+    /// The tool's structured content follows `T`'s JSON Schema.
+    pub fn output<T: JsonSchema>(mut self) -> Self {
+        self.output_schema = Some(schema_of::<T>);
+        self
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tool's input JSON Schema.
+    pub fn input_schema(&self) -> serde_json::Value {
+        (self.input_schema)()
+    }
+
+    /// The tool's output JSON Schema, if declared.
+    pub fn output_schema(&self) -> Option<serde_json::Value> {
+        self.output_schema.map(|f| f())
+    }
+
+    pub(crate) fn run(&self, arguments: serde_json::Value) -> Result<Output, ToolError> {
+        (self.handler)(arguments)
+    }
+}
+
+/// A self-contained (no `$ref`) JSON Schema object for `T`.
+fn schema_of<T: JsonSchema>() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("$schema");
+        obj.remove("title");
+        // MCP wants an object schema even for tools without parameters.
+        obj.entry("type").or_insert_with(|| "object".into());
+        if obj.get("type").and_then(|t| t.as_str()) == Some("object") {
+            obj.entry("properties").or_insert_with(|| serde_json::json!({}));
+        }
+    }
+    schema
+}
+
+/// The manifest export.
+#[doc(hidden)]
+pub fn manifest(plugin: &Plugin) -> wit::PluginManifest {
+    wit::PluginManifest {
+        name: plugin.name.clone(),
+        version: plugin.version.clone(),
+        description: plugin.description.clone(),
+        tools: plugin
+            .tools
+            .iter()
+            .map(|t| wit::Tool {
+                name: t.name.clone(),
+                title: t.title.clone(),
+                description: t.description.clone(),
+                input_schema: t.input_schema().to_string(),
+                output_schema: t.output_schema().map(|s| s.to_string()),
+                annotations: t.annotations,
+            })
+            .collect(),
+        capabilities: wit::Capabilities {
+            http: plugin.http.clone(),
+            sql: plugin.sql.clone(),
+            directories: plugin.directories.clone(),
+        },
+        settings: plugin.settings.clone(),
+    }
+}
+
+/// The call-tool export.
+#[doc(hidden)]
+pub fn call_tool(
+    plugin: &Plugin,
+    name: &str,
+    arguments: &str,
+) -> Result<wit::ToolResult, wit::ToolError> {
+    crate::settings::set_defaults(plugin);
+    dispatch(plugin, name, arguments)
+        .map(Output::into_wit)
+        .map_err(|e| match e {
+            Dispatch::Unknown => wit::ToolError::UnknownTool(name.into()),
+            Dispatch::Tool(e) => e.into_wit(),
+        })
+}
+
+pub(crate) enum Dispatch {
+    Unknown,
+    Tool(ToolError),
+}
+
+pub(crate) fn dispatch(plugin: &Plugin, name: &str, arguments: &str) -> Result<Output, Dispatch> {
+    let tool = plugin.find(name).ok_or(Dispatch::Unknown)?;
+    let value = match arguments.trim() {
+        "" | "null" => serde_json::json!({}),
+        text => serde_json::from_str(text).map_err(|e| {
+            Dispatch::Tool(ToolError::invalid(format!("arguments are not JSON: {e}")))
+        })?,
+    };
+    tool.run(value).map_err(Dispatch::Tool)
+}

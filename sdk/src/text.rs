@@ -1,0 +1,125 @@
+//! Bounded output for agents: cut lists and text with a note that says how much
+//! was left out and how to narrow, and plain aligned tables.
+//!
+//! ```
+//! use plue_plugin_sdk::text::{take, table};
+//! let cut = take(1..=10, 3);
+//! assert_eq!(cut.items, vec![1, 2, 3]);
+//! assert_eq!(cut.note("series", "add a label matcher").unwrap(),
+//!            "Showing 3 of 10 series (7 left out); to narrow: add a label matcher.");
+//! assert_eq!(table(&["a", "bb"], &[vec!["1".into(), "2".into()]], 20), "a  bb\n-  --\n1  2");
+//! ```
+
+/// The first items of a sequence and how many there were in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken<T> {
+    /// The items kept.
+    pub items: Vec<T>,
+    /// How many items there were before cutting.
+    pub total: usize,
+}
+
+/// Keep the first `limit` items of `items`, counting the rest.
+pub fn take<T>(items: impl IntoIterator<Item = T>, limit: usize) -> Taken<T> {
+    let mut kept = Vec::new();
+    let mut total = 0;
+    for item in items {
+        if kept.len() < limit {
+            kept.push(item);
+        }
+        total += 1;
+    }
+    Taken { items: kept, total }
+}
+
+impl<T> Taken<T> {
+    /// How many items were left out.
+    pub fn left_out(&self) -> usize {
+        self.total - self.items.len()
+    }
+
+    /// `None` when nothing was cut; else a note naming the `noun` and how to narrow.
+    pub fn note(&self, noun: &str, how_to_narrow: &str) -> Option<String> {
+        (self.left_out() > 0).then(|| cut_note(self.items.len(), self.total, noun, how_to_narrow))
+    }
+}
+
+/// "Showing 20 of 153 series (133 left out); to narrow: …."
+pub fn cut_note(shown: usize, total: usize, noun: &str, how_to_narrow: &str) -> String {
+    format!(
+        "Showing {shown} of {total} {noun} ({} left out); to narrow: {}.",
+        total.saturating_sub(shown),
+        how_to_narrow.trim_end_matches('.')
+    )
+}
+
+/// `text` cut to at most `max_chars` characters (on a character boundary, with
+/// `…` appended when cut), and how many characters were cut.
+pub fn truncate_chars(text: &str, max_chars: usize) -> (String, usize) {
+    let count = text.chars().count();
+    if count <= max_chars {
+        return (text.to_string(), 0);
+    }
+    let kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    (format!("{kept}…"), count - kept.chars().count())
+}
+
+/// At most `max_lines` lines of `text`, and how many lines were left out.
+pub fn head_lines(text: &str, max_lines: usize) -> (String, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max_lines {
+        return (text.to_string(), 0);
+    }
+    (lines[..max_lines].join("\n"), lines.len() - max_lines)
+}
+
+/// An aligned plain-text table; cells longer than `max_width` characters are cut
+/// with `…`, and newlines in cells are shown as `⏎`.
+pub fn table(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
+    let clean = |s: &str| truncate_chars(&s.replace('\n', "⏎"), max_width.max(1)).0;
+    let headers: Vec<String> = headers.iter().map(|h| clean(h)).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clean(c)).collect()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let w = widths.get(i).copied().unwrap_or(0);
+                format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count())))
+            })
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    let mut out = vec![line(&headers), line(&rule)];
+    out.extend(rows.iter().map(|r| line(r)));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_what_was_cut() {
+        assert_eq!(truncate_chars("abcdef", 4), ("abc…".to_string(), 3));
+        assert_eq!(truncate_chars("abc", 4), ("abc".to_string(), 0));
+        assert_eq!(truncate_chars("héllo wörld", 6).1, 6);
+        assert_eq!(head_lines("a\nb\nc", 2), ("a\nb".to_string(), 1));
+        assert_eq!(take(Vec::<u8>::new(), 3).note("rows", "x"), None);
+    }
+
+    #[test]
+    fn table_cuts_wide_cells() {
+        let t = table(&["k"], &[vec!["line1\nline2".into()]], 6);
+        assert_eq!(t.lines().nth(2), Some("line1…"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Test support for the end-to-end suite: real services started on free loopback
+//! ports, and a real MCP client driving `plue-mcp serve` over stdio.
+//!
+//! Every service helper fails loudly when it cannot start its service: a test that
+//! needs PostgreSQL or Prometheus never passes without one.
+
+pub mod ports;
+pub mod loki;
+pub mod postgres;
+pub mod prometheus;

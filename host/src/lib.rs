@@ -1,0 +1,22 @@
+//! # plue-mcp
+//!
+//! An MCP server whose tool groups are WebAssembly components (WASI 0.2) that
+//! implement the `plue:plugin` WIT world. See ARCHITECTURE.md for the map.
+//!
+//! Start-up: [`config`] (parse, resolve) → [`app::App::load`] (engine, plugins,
+//! registry) → a front end: [`mcp`] over stdio, or [`cli`]'s one-shot commands.
+
+pub mod app;
+pub mod bindings;
+pub mod capability;
+pub mod cli;
+mod cli_check;
+pub mod config;
+pub mod engine;
+pub mod mcp;
+pub mod plugin;
+pub mod policy;
+pub mod registry;
+pub mod result;
+pub mod secret;
+pub mod text;

@@ -51,18 +51,26 @@ pub fn root(dir: &str) -> PathBuf {
     #[cfg(not(target_arch = "wasm32"))]
     {
         crate::testing::HOST.with(|h| {
-            h.borrow().mounts.get(dir).cloned().unwrap_or_else(|| PathBuf::from(format!("/{dir}")))
+            h.borrow()
+                .mounts
+                .get(dir)
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(format!("/{dir}")))
         })
     }
 }
 
 fn io_error(dir: &str, relative: &str, e: std::io::Error) -> ToolError {
     match e.kind() {
-        std::io::ErrorKind::NotFound => ToolError::failed(format!("`{relative}` not found in directory `{dir}`")),
+        std::io::ErrorKind::NotFound => {
+            ToolError::failed(format!("`{relative}` not found in directory `{dir}`"))
+        }
         std::io::ErrorKind::PermissionDenied => ToolError::failed(format!(
             "`{relative}` is outside directory `{dir}` or not readable (symlinks out of a granted directory are refused)"
         )),
-        _ => ToolError::failed(format!("cannot read `{relative}` in directory `{dir}`: {e}")),
+        _ => ToolError::failed(format!(
+            "cannot read `{relative}` in directory `{dir}`: {e}"
+        )),
     }
 }
 
@@ -110,7 +118,11 @@ pub fn walk(dir: &str, relative: &str, max: usize) -> Result<(Vec<String>, bool)
                     out.sort();
                     return Ok((out, true));
                 }
-                let rel = p.strip_prefix(&base).unwrap_or(&p).to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(&base)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
                 out.push(rel);
             }
         }

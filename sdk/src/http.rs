@@ -16,8 +16,8 @@
 
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::plue::plugin::http::{HttpError, Method, Request, Response};
 use crate::ToolError;
+pub use crate::bindings::plue::plugin::http::{HttpError, Method, Request, Response};
 
 /// Send `request` through the host.
 pub fn fetch(request: &Request) -> Result<Response, HttpError> {
@@ -73,7 +73,10 @@ impl Endpoint {
             path_and_query: path.into(),
             headers: vec![
                 ("accept".into(), "application/json".into()),
-                ("content-type".into(), "application/x-www-form-urlencoded".into()),
+                (
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
             ],
             body: Some(query_string(form).into_bytes()),
         })
@@ -81,7 +84,11 @@ impl Endpoint {
 
     /// `GET path?query` and parse a JSON body. A non-2xx status becomes a
     /// [`ToolError`] naming the endpoint, the status and the start of the body.
-    pub fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ToolError> {
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ToolError> {
         let response = self.get(path, query).map_err(|e| self.error(e))?;
         if !(200..300).contains(&response.status) {
             return Err(ToolError::failed(format!(
@@ -93,7 +100,10 @@ impl Endpoint {
             )));
         }
         response.json().map_err(|e| {
-            ToolError::failed(format!("endpoint `{}` returned invalid JSON for {path}: {e}", self.name))
+            ToolError::failed(format!(
+                "endpoint `{}` returned invalid JSON for {path}: {e}",
+                self.name
+            ))
         })
     }
 

@@ -24,7 +24,10 @@ pub struct Output {
 impl Output {
     /// An answer made of one text block.
     pub fn text(text: impl Into<String>) -> Self {
-        Output { text: vec![text.into()], ..Default::default() }
+        Output {
+            text: vec![text.into()],
+            ..Default::default()
+        }
     }
 
     /// Attach structured content (serialised to JSON). Values that fail to
@@ -74,7 +77,8 @@ impl Output {
     }
 
     pub(crate) fn into_wit(self) -> wit::ToolResult {
-        let mut content: Vec<wit::Content> = self.text.into_iter().map(wit::Content::Text).collect();
+        let mut content: Vec<wit::Content> =
+            self.text.into_iter().map(wit::Content::Text).collect();
         content.extend(
             self.images
                 .into_iter()

@@ -148,8 +148,8 @@ where
             open_world: false,
         },
         handler: Box::new(move |value| {
-            let args: A = serde_json::from_value(value)
-                .map_err(|e| ToolError::invalid(e.to_string()))?;
+            let args: A =
+                serde_json::from_value(value).map_err(|e| ToolError::invalid(e.to_string()))?;
             handler(args)
         }),
     }
@@ -214,7 +214,8 @@ fn schema_of<T: JsonSchema>() -> serde_json::Value {
         // MCP wants an object schema even for tools without parameters.
         obj.entry("type").or_insert_with(|| "object".into());
         if obj.get("type").and_then(|t| t.as_str()) == Some("object") {
-            obj.entry("properties").or_insert_with(|| serde_json::json!({}));
+            obj.entry("properties")
+                .or_insert_with(|| serde_json::json!({}));
         }
     }
     schema

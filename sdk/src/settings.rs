@@ -26,7 +26,9 @@ pub fn get(key: &str) -> Option<String> {
 
 /// The value of `key`, or `default` when neither operator nor manifest set one.
 pub fn get_or(key: &str, default: &str) -> String {
-    get(key).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+    get(key)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// Natively, remember the manifest's defaults (the host does this on wasm32).
@@ -47,5 +49,9 @@ pub(crate) fn set_defaults(plugin: &Plugin) {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn plugin_setting_keys(plugin: &Plugin) -> Vec<String> {
-    crate::plugin::manifest(plugin).settings.into_iter().map(|s| s.key).collect()
+    crate::plugin::manifest(plugin)
+        .settings
+        .into_iter()
+        .map(|s| s.key)
+        .collect()
 }

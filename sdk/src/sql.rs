@@ -24,8 +24,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 
-pub use crate::bindings::plue::plugin::sql::{Column, DatabaseError, Element, Rows, SqlError, Value};
 use crate::ToolError;
+pub use crate::bindings::plue::plugin::sql::{
+    Column, DatabaseError, Element, Rows, SqlError, Value,
+};
 
 /// Run one read-only statement on `database` with parameters `$1`, `$2`, ….
 pub fn query(database: &str, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
@@ -85,10 +87,16 @@ impl Value {
             Value::Null => Json::Null,
             Value::Boolean(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
-            Value::Json(text) => serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.clone())),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
+            Value::Json(text) => {
+                serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.clone()))
+            }
             Value::Bytes(b) => Json::String(hex(b)),
-            Value::IntervalSeconds(s) => serde_json::Number::from_f64(*s).map(Json::Number).unwrap_or(Json::Null),
+            Value::IntervalSeconds(s) => serde_json::Number::from_f64(*s)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Value::Array(items) => Json::Array(items.iter().map(element_json).collect()),
             Value::Numeric(s)
             | Value::Text(s)
@@ -104,8 +112,14 @@ impl Value {
     pub fn render(&self) -> String {
         match self {
             Value::Null => "NULL".into(),
-            Value::Text(s) | Value::Numeric(s) | Value::Timestamptz(s) | Value::Timestamp(s)
-            | Value::Date(s) | Value::Time(s) | Value::Uuid(s) | Value::Json(s) => s.clone(),
+            Value::Text(s)
+            | Value::Numeric(s)
+            | Value::Timestamptz(s)
+            | Value::Timestamp(s)
+            | Value::Date(s)
+            | Value::Time(s)
+            | Value::Uuid(s)
+            | Value::Json(s) => s.clone(),
             Value::Boolean(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
@@ -118,8 +132,14 @@ impl Value {
     /// Text-like content, if the value is text, numeric, a time or a uuid.
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Text(s) | Value::Numeric(s) | Value::Timestamptz(s) | Value::Timestamp(s)
-            | Value::Date(s) | Value::Time(s) | Value::Uuid(s) | Value::Json(s) => Some(s),
+            Value::Text(s)
+            | Value::Numeric(s)
+            | Value::Timestamptz(s)
+            | Value::Timestamp(s)
+            | Value::Date(s)
+            | Value::Time(s)
+            | Value::Uuid(s)
+            | Value::Json(s) => Some(s),
             _ => None,
         }
     }
@@ -154,7 +174,9 @@ fn element_json(e: &Element) -> Json {
         Element::Null => Json::Null,
         Element::Boolean(b) => Json::Bool(*b),
         Element::Int(i) => Json::from(*i),
-        Element::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+        Element::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
         Element::Numeric(s) | Element::Text(s) => Json::String(s.clone()),
     }
 }

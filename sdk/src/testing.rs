@@ -66,12 +66,20 @@ pub fn logs() -> Vec<(Level, String)> {
 
 /// A response with `status` and a text body.
 pub fn response(status: u16, body: &str) -> Response {
-    Response { status, headers: Vec::new(), body: body.as_bytes().to_vec() }
+    Response {
+        status,
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+    }
 }
 
 /// Call tool `name` of `plugin` with `arguments`, as the host would (without the
 /// host's schema validation).
-pub fn call(plugin: &Plugin, name: &str, arguments: serde_json::Value) -> Result<Output, ToolError> {
+pub fn call(
+    plugin: &Plugin,
+    name: &str,
+    arguments: serde_json::Value,
+) -> Result<Output, ToolError> {
     crate::settings::set_defaults(plugin);
     dispatch(plugin, name, &arguments.to_string()).map_err(|e| match e {
         Dispatch::Unknown => ToolError::invalid(format!("unknown tool `{name}`")),

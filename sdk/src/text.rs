@@ -78,7 +78,10 @@ pub fn head_lines(text: &str, max_lines: usize) -> (String, usize) {
 pub fn table(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
     let clean = |s: &str| truncate_chars(&s.replace('\n', "⏎"), max_width.max(1)).0;
     let headers: Vec<String> = headers.iter().map(|h| clean(h)).collect();
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clean(c)).collect()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (i, cell) in row.iter().enumerate() {

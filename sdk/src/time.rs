@@ -33,7 +33,9 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         return if secs.is_finite() && secs >= 0.0 {
             Ok(secs)
         } else {
-            Err(format!("duration `{text}` must be a non-negative number of seconds"))
+            Err(format!(
+                "duration `{text}` must be a non-negative number of seconds"
+            ))
         };
     }
     let mut total = 0.0;
@@ -41,9 +43,13 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("duration `{text}` has a number without a unit (use ms, s, m, h, d or w)"))?;
+            .ok_or_else(|| {
+                format!("duration `{text}` has a number without a unit (use ms, s, m, h, d or w)")
+            })?;
         if digits == 0 {
-            return Err(format!("duration `{text}` is not like 15m, 2h, 7d or 1h30m"));
+            return Err(format!(
+                "duration `{text}` is not like 15m, 2h, 7d or 1h30m"
+            ));
         }
         let number: f64 = rest[..digits]
             .parse()
@@ -60,7 +66,11 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
             "d" => 86400.0,
             "w" => 604800.0,
             "y" => 31_536_000.0,
-            _ => return Err(format!("duration `{text}` has unknown unit `{unit}` (use ms, s, m, h, d or w)")),
+            _ => {
+                return Err(format!(
+                    "duration `{text}` has unknown unit `{unit}` (use ms, s, m, h, d or w)"
+                ));
+            }
         };
         total += number * factor;
         rest = &rest[digits + unit_len..];
@@ -126,7 +136,10 @@ pub fn human_duration(seconds: f64) -> String {
         let d = (s / 86400.0).floor();
         format!("{}d {}h", d, ((s - d * 86400.0) / 3600.0).floor())
     };
-    let text = text.replace(" 0s", "").replace(" 0m", "").replace(" 0h", "");
+    let text = text
+        .replace(" 0s", "")
+        .replace(" 0m", "")
+        .replace(" 0h", "");
     format!("{neg}{text}")
 }
 
@@ -151,8 +164,17 @@ mod tests {
 
     #[test]
     fn durations() {
-        for (input, secs) in [("500ms", 0.5), ("30s", 30.0), ("15m", 900.0), ("2h", 7200.0), ("7d", 604800.0),
-            ("1w", 604800.0), ("1h30m", 5400.0), ("90", 90.0), ("1.5h", 5400.0)] {
+        for (input, secs) in [
+            ("500ms", 0.5),
+            ("30s", 30.0),
+            ("15m", 900.0),
+            ("2h", 7200.0),
+            ("7d", 604800.0),
+            ("1w", 604800.0),
+            ("1h30m", 5400.0),
+            ("90", 90.0),
+            ("1.5h", 5400.0),
+        ] {
             assert_eq!(parse_duration(input), Ok(secs), "{input}");
         }
         for bad in ["", "abc", "15x", "m", "-5m", "5m3"] {
@@ -163,18 +185,37 @@ mod tests {
     #[test]
     fn times() {
         let now = 1_000_000.0;
-        for (input, t) in [("now", now), ("", now), ("now-1h", now - 3600.0), ("1h", now - 3600.0),
-            ("-1h", now - 3600.0), ("now+5m", now + 300.0), ("1700000000000", 1_700_000_000.0),
-            ("1970-01-12T13:46:40Z", 1_000_000.0), ("1970-01-12T14:46:40+01:00", 1_000_000.0)] {
+        for (input, t) in [
+            ("now", now),
+            ("", now),
+            ("now-1h", now - 3600.0),
+            ("1h", now - 3600.0),
+            ("-1h", now - 3600.0),
+            ("now+5m", now + 300.0),
+            ("1700000000000", 1_700_000_000.0),
+            ("1970-01-12T13:46:40Z", 1_000_000.0),
+            ("1970-01-12T14:46:40+01:00", 1_000_000.0),
+        ] {
             assert_eq!(parse_time(input, now), Ok(t), "{input}");
         }
-        assert!(parse_time("yesterday", now).unwrap_err().contains("RFC 3339"));
+        assert!(
+            parse_time("yesterday", now)
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
     }
 
     #[test]
     fn human() {
-        for (secs, text) in [(0.34, "340 ms"), (12.5, "12.5 s"), (250.0, "4m 10s"), (3600.0, "1h"),
-            (90000.0, "1d 1h"), (-60.0, "-1m"), (f64::NAN, "unknown")] {
+        for (secs, text) in [
+            (0.34, "340 ms"),
+            (12.5, "12.5 s"),
+            (250.0, "4m 10s"),
+            (3600.0, "1h"),
+            (90000.0, "1d 1h"),
+            (-60.0, "-1m"),
+            (f64::NAN, "unknown"),
+        ] {
             assert_eq!(human_duration(secs), text);
         }
     }

@@ -4,7 +4,8 @@
 //! Every service helper fails loudly when it cannot start its service: a test that
 //! needs PostgreSQL or Prometheus never passes without one.
 
-pub mod ports;
 pub mod loki;
+pub mod mcp;
+pub mod ports;
 pub mod postgres;
 pub mod prometheus;

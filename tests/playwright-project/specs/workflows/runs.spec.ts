@@ -7,7 +7,7 @@ test.describe('workflow runs', () => {
   test('counts queued runs', async ({ page }) => {
     await page.goto('/runs.html');
     const queued = await page.locator('tr.run[data-status=queued]').count();
-    expect(queued).toBe(7);
+    expect(queued, `expected 7 items, got ${queued}`).toBe(7);
   });
 
   // Times out on purpose: the deploy never finishes.

@@ -1,0 +1,183 @@
+//! The `http` capability: requests to endpoints granted by name. One shared
+//! client; the endpoint's base URL, credentials, method allow-list, timeout and
+//! response cap come from the operator; redirects are never followed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use crate::bindings::http::{HttpError, Method, Request, Response};
+use crate::config::EndpointConfig;
+use crate::policy;
+
+/// Largest request body a plugin may send.
+const MAX_REQUEST_BODY: usize = 1 << 20;
+
+/// The endpoints one plugin may use, by the names its manifest declares.
+#[derive(Clone, Default)]
+pub struct HttpGrants {
+    pub plugin: String,
+    pub endpoints: BTreeMap<String, Arc<EndpointConfig>>,
+    pub client: Option<reqwest::Client>,
+}
+
+/// The one HTTP client of the process.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("plue-mcp/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client configuration is static and valid")
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}
+
+impl HttpGrants {
+    /// Send `request` as the operator's configuration allows.
+    pub async fn fetch(&self, request: Request) -> Result<Response, HttpError> {
+        let Some(endpoint) = self.endpoints.get(&request.endpoint) else {
+            return Err(HttpError::AccessDenied(format!(
+                "endpoint `{}` is not granted to plugin `{}` (the operator grants it with http = [\"{}\"] in [plugins.{}])",
+                request.endpoint, self.plugin, request.endpoint, self.plugin
+            )));
+        };
+        let base = endpoint
+            .base
+            .as_ref()
+            .map_err(|why| HttpError::Unreachable(why.clone()))?;
+        let method = method_name(request.method);
+        policy::http::check_method(&request.endpoint, method, &endpoint.methods)
+            .map_err(|r| HttpError::AccessDenied(r.to_string()))?;
+        let url = policy::http::resolve_url(base, &request.path_and_query)
+            .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
+        let configured: Vec<&str> = endpoint.headers.iter().map(|(k, _)| k.as_str()).collect();
+        for (name, value) in &request.headers {
+            policy::http::check_header(name, value, &configured)
+                .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
+        }
+        if request
+            .body
+            .as_ref()
+            .is_some_and(|b| b.len() > MAX_REQUEST_BODY)
+        {
+            return Err(HttpError::InvalidRequest(format!(
+                "request body over {MAX_REQUEST_BODY} bytes"
+            )));
+        }
+        let client = self.client.clone().unwrap_or_else(client);
+        let mut builder = client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("static method name"),
+                url,
+            )
+            .timeout(endpoint.timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        for (name, secret) in &endpoint.headers {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                    HttpError::InvalidRequest(format!(
+                        "configured header `{name}` of endpoint `{}` has an invalid value",
+                        endpoint.name
+                    ))
+                })?;
+            value.set_sensitive(true);
+            builder = builder.header(name.as_str(), value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let origin = origin(base);
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != reqwest::header::SET_COOKIE)
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let cap = endpoint.max_response_bytes;
+        if response.content_length().is_some_and(|len| len > cap) {
+            return Err(too_large(&endpoint.name, cap));
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
+            if body.len() as u64 + chunk.len() as u64 > cap {
+                return Err(too_large(&endpoint.name, cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn too_large(endpoint: &str, cap: u64) -> HttpError {
+    HttpError::ResponseTooLarge(format!(
+        "the response of endpoint `{endpoint}` exceeded its cap of {} KiB; narrow the request (fewer series, a shorter range, a limit)",
+        cap / 1024
+    ))
+}
+
+/// `scheme://host:port` of the base URL: never credentials or paths.
+fn origin(base: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        base.scheme(),
+        base.host_str().unwrap_or("?"),
+        base.port().map(|p| format!(":{p}")).unwrap_or_default()
+    )
+}
+
+/// A transport failure, described without the URL (which might carry secrets).
+fn transport_error(
+    name: &str,
+    origin: &str,
+    endpoint: &EndpointConfig,
+    e: &reqwest::Error,
+) -> HttpError {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let cause = cause.to_string();
+    if e.is_timeout() {
+        HttpError::Timeout(format!(
+            "endpoint `{name}` ({origin}) did not answer within {} ms",
+            endpoint.timeout.as_millis()
+        ))
+    } else if e.is_connect() {
+        HttpError::Unreachable(format!(
+            "cannot connect to endpoint `{name}` ({origin}): {cause}; check that the service runs and the url in [endpoints.{name}]"
+        ))
+    } else {
+        HttpError::Unreachable(format!(
+            "request to endpoint `{name}` ({origin}) failed: {cause}"
+        ))
+    }
+}

@@ -1,0 +1,113 @@
+//! The data of one call's store: a WASI context with nothing but the granted
+//! read-only directories, the memory limiter, and the plugin's capability
+//! grants. It implements the generated host traits by delegating to the
+//! capability modules.
+
+use std::sync::Arc;
+
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::files::DirectoryGrants;
+use super::http::HttpGrants;
+use super::log::LogSink;
+use super::settings::Settings;
+use super::sql::SqlGrants;
+use crate::bindings::{http, log, settings, sql};
+
+/// Everything a plugin was granted, resolved once when it loads.
+#[derive(Clone, Default)]
+pub struct Grants {
+    pub http: HttpGrants,
+    pub sql: SqlGrants,
+    pub directories: DirectoryGrants,
+    pub settings: Settings,
+}
+
+/// Bytes of stderr kept per call (a panic message fits; more is a trap).
+pub const STDERR_CAPACITY: usize = 64 << 10;
+
+pub struct CallState {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: StoreLimits,
+    pub grants: Arc<Grants>,
+    pub log: LogSink,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    /// A fresh state: no environment, arguments, stdin or sockets; stdout
+    /// discarded; stderr kept for error messages; granted directories read-only.
+    pub fn new(grants: Arc<Grants>, log: LogSink, memory_bytes: u64) -> anyhow::Result<CallState> {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let mut builder = WasiCtx::builder();
+        builder.stderr(stderr.clone());
+        builder.allow_blocking_current_thread(false);
+        grants.directories.mount(&mut builder)?;
+        let limits = wasmtime::StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(memory_bytes).unwrap_or(usize::MAX))
+            .instances(64)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        Ok(CallState {
+            wasi: builder.build(),
+            table: ResourceTable::new(),
+            limits,
+            grants,
+            log,
+            stderr,
+        })
+    }
+
+    /// What the plugin wrote to stderr (a panic message, usually).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl crate::bindings::plue::plugin::types::Host for CallState {}
+
+impl http::Host for CallState {
+    async fn fetch(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
+        self.grants.http.fetch(request).await
+    }
+}
+
+impl sql::Host for CallState {
+    async fn query(
+        &mut self,
+        database: String,
+        statement: String,
+        params: Vec<sql::Value>,
+    ) -> Result<sql::Rows, sql::SqlError> {
+        self.grants.sql.query(&database, &statement, params).await
+    }
+}
+
+impl log::Host for CallState {
+    async fn log(&mut self, level: log::Level, message: String) {
+        self.log.log(level, message).await
+    }
+}
+
+impl settings::Host for CallState {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.grants.settings.get(&key)
+    }
+}

@@ -1,0 +1,223 @@
+//! Command-line front end: `serve`, `tools`, `call`, `check`, `inspect`.
+//! Exit codes: 0 ok, 1 a tool (or backend) reported an error, 2 bad usage or
+//! configuration.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::App;
+use crate::capability::log::LogSink;
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "plue-mcp",
+    version,
+    about = "MCP server for observability tools that run as sandboxed WebAssembly plugins"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve MCP over stdio (the default for MCP clients such as Claude Code)
+    Serve {
+        /// Configuration file (default: ./plue-mcp.toml, else the built-in default)
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// List every tool with its plugin
+    Tools {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool and print its result; exit 1 when the tool reports an error
+    Call {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the whole result as JSON (content, structuredContent, isError)
+        #[arg(long)]
+        json: bool,
+        /// The tool's name, as `tools` lists it
+        tool: String,
+        /// Arguments as a JSON object, e.g. '{"query":"up"}'
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// Check configuration, digests, grants and whether each backend can be reached
+    Check {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Show a plugin's manifest, imports and requested capabilities
+    Inspect {
+        /// A WebAssembly component implementing plue:plugin
+        plugin: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parse the command line, run the command, map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve { .. }) {
+        "plue_mcp=info"
+    } else {
+        "plue_mcp=warn"
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(cli.command))
+}
+
+async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
+    let config = Config::load(config).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    App::load(config).await.map(Arc::new).map_err(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+async fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Serve { config } => {
+            let app = match load(config.as_deref()).await {
+                Ok(app) => app,
+                Err(code) => return code,
+            };
+            match crate::mcp::McpServer::new(app).serve_stdio().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Tools { config, json } => match load(config.as_deref()).await {
+            Ok(app) => {
+                print_tools(&app, json);
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Call {
+            config,
+            json,
+            tool,
+            args,
+        } => {
+            let arguments: serde_json::Value = match serde_json::from_str(&args) {
+                Ok(v @ serde_json::Value::Object(_)) => v,
+                Ok(_) | Err(_) => {
+                    eprintln!(
+                        "error: ARGS must be a JSON object, for example '{{\"query\":\"up\"}}'"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let app = match load(config.as_deref()).await {
+                Ok(app) => app,
+                Err(code) => return code,
+            };
+            match app.call(&tool, arguments, LogSink::default()).await {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Ok(result) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&result).unwrap_or_default()
+                        );
+                    } else {
+                        for block in &result.content {
+                            if let Some(t) = block.as_text() {
+                                println!("{}", t.text);
+                            } else {
+                                println!("[non-text content]");
+                            }
+                        }
+                    }
+                    if result.is_error.unwrap_or(false) {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+            }
+        }
+        Command::Check { config } => crate::cli_check::check(config.as_deref()).await,
+        Command::Inspect { plugin, json } => crate::cli_check::inspect(&plugin, json).await,
+    }
+}
+
+fn print_tools(app: &App, json: bool) {
+    if json {
+        let list: Vec<serde_json::Value> = app
+            .registry
+            .entries()
+            .iter()
+            .map(|e| serde_json::json!({ "plugin": e.plugin.name, "tool": e.tool }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).unwrap_or_default()
+        );
+        return;
+    }
+    let width = app
+        .registry
+        .entries()
+        .iter()
+        .map(|e| e.tool.name.len())
+        .max()
+        .unwrap_or(4);
+    for e in app.registry.entries() {
+        let first_line = e
+            .tool
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let (desc, _) = crate::text::truncate(&first_line, 90);
+        println!("{:width$}  {:10}  {desc}", e.tool.name, e.plugin.name);
+    }
+    println!(
+        "\n{} tools from {} plugins",
+        app.registry.entries().len(),
+        app.plugins.len()
+    );
+}

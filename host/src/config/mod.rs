@@ -1,0 +1,15 @@
+//! Configuration: parsed from TOML into raw values ([`raw`]), then resolved once
+//! ([`resolve`]) into validated objects. Nothing reads the file or the
+//! environment after resolution.
+
+pub mod raw;
+pub mod resolve;
+
+pub use resolve::{
+    Config, DatabaseConfig, DirectoryConfig, EndpointConfig, Limits, PluginConfig, PluginSource,
+    ServerConfig,
+};
+
+/// The configuration used when no file is given and `plue-mcp.toml` does not exist:
+/// the five bundled plugins against services on localhost.
+pub const BUILT_IN_DEFAULT: &str = include_str!("default.toml");

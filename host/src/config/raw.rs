@@ -1,0 +1,129 @@
+//! The configuration file as written: serde types that reject unknown keys by
+//! name and do no I/O. [`super::resolve`] turns them into validated values.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, RawEndpoint>,
+    #[serde(default)]
+    pub databases: BTreeMap<String, RawDatabase>,
+    #[serde(default)]
+    pub directories: BTreeMap<String, RawDirectory>,
+    #[serde(default)]
+    pub plugins: BTreeMap<String, RawPlugin>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub name: Option<String>,
+    /// Refuse any plugin loaded from a path without a matching `sha256`.
+    #[serde(default)]
+    pub require_digests: bool,
+    /// Where compiled plugins are cached (default: the user cache directory).
+    pub cache_dir: Option<String>,
+    /// How many tool calls may run at once (default 64).
+    pub max_concurrent_calls: Option<u32>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub call_timeout_ms: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub max_output_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub methods: Option<Vec<String>>,
+    pub timeout_ms: Option<u64>,
+    pub max_response_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: String,
+    pub statement_timeout_ms: Option<u64>,
+    pub max_rows: Option<u64>,
+    pub max_connections: Option<u32>,
+    /// Serve this database even when its role is a superuser (not recommended).
+    #[serde(default)]
+    pub allow_superuser: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirectory {
+    pub path: String,
+}
+
+/// A grant list: `["prometheus"]` (same names) or `{ prometheus = "prom-prod" }`
+/// (the plugin's name = the operator's resource).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawGrants {
+    Same(Vec<String>),
+    Mapped(BTreeMap<String, String>),
+}
+
+impl Default for RawGrants {
+    fn default() -> Self {
+        RawGrants::Same(Vec::new())
+    }
+}
+
+impl RawGrants {
+    /// (name the plugin uses, resource the operator configured) pairs.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        match self {
+            RawGrants::Same(names) => names.iter().map(|n| (n.clone(), n.clone())).collect(),
+            RawGrants::Mapped(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlugin {
+    /// A `.wasm` component; without it, the bundled plugin of the same name.
+    pub path: Option<PathBuf>,
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub http: RawGrants,
+    #[serde(default)]
+    pub sql: RawGrants,
+    #[serde(default)]
+    pub directories: RawGrants,
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+    pub prefix: Option<String>,
+    pub tools: Option<RawToolFilter>,
+    /// Per-plugin overrides of `[limits]`.
+    pub call_timeout_ms: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub max_output_bytes: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToolFilter {
+    pub allow: Option<Vec<String>>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}

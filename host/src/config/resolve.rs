@@ -1,0 +1,567 @@
+//! Resolution: the raw configuration, the environment and the file system, read
+//! once, into the values the rest of the host uses. Every problem is collected
+//! and reported together.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::raw::{RawConfig, RawGrants, RawLimits, RawPlugin};
+use crate::secret::Secret;
+
+/// Where a resource stands after resolution: usable, or unavailable with the
+/// reason and what to configure. Unavailable resources never stop the host;
+/// calls that use them fail with the reason.
+pub type Availability<T> = Result<T, String>;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub endpoints: BTreeMap<String, Arc<EndpointConfig>>,
+    pub databases: BTreeMap<String, Arc<DatabaseConfig>>,
+    pub directories: BTreeMap<String, DirectoryConfig>,
+    pub plugins: Vec<PluginConfig>,
+    /// Where the configuration came from, for messages.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub name: String,
+    pub require_digests: bool,
+    pub cache_dir: PathBuf,
+    pub max_concurrent_calls: u32,
+}
+
+/// Per-call limits of a plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub call_timeout: Duration,
+    pub memory_bytes: u64,
+    pub max_output_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            call_timeout: Duration::from_secs(30),
+            memory_bytes: 128 << 20,
+            max_output_bytes: 256 << 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    pub name: String,
+    /// The base URL, or why it is unavailable.
+    pub base: Availability<url::Url>,
+    /// Headers the host adds to every request (credentials). Values are secret.
+    pub headers: Vec<(String, Secret)>,
+    /// Allowed methods, uppercase.
+    pub methods: Vec<String>,
+    pub timeout: Duration,
+    pub max_response_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub name: String,
+    /// The connection URL (secret), or why it is unavailable.
+    pub url: Availability<Secret>,
+    pub statement_timeout: Duration,
+    pub max_rows: u64,
+    pub max_connections: u32,
+    pub allow_superuser: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DirectoryConfig {
+    pub name: String,
+    /// The canonical host path, or why it is unavailable.
+    pub path: Availability<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Carried inside the `plue-mcp` binary.
+    Bundled,
+    /// A component file.
+    Path(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct PluginConfig {
+    pub name: String,
+    pub source: PluginSource,
+    pub sha256: Option<String>,
+    /// (name the plugin uses, endpoint configured by the operator).
+    pub http: Vec<(String, String)>,
+    pub sql: Vec<(String, String)>,
+    pub directories: Vec<(String, String)>,
+    pub settings: BTreeMap<String, String>,
+    pub prefix: Option<String>,
+    pub allow_tools: Option<Vec<String>>,
+    pub deny_tools: Vec<String>,
+    pub limits: Limits,
+}
+
+/// Every problem found in a configuration, reported at once.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration {origin} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
+pub struct ConfigError {
+    pub origin: String,
+    pub problems: Vec<String>,
+}
+
+/// Something that answers environment lookups (the process environment, or a
+/// map in tests).
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Env for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// Names the bundled plugins answer to.
+pub const BUNDLED: &[&str] = &[
+    "prometheus",
+    "workflows",
+    "logs",
+    "database",
+    "playwright",
+    "example",
+];
+
+impl Config {
+    /// Parse and resolve `text`. `base_dir` anchors relative paths; `origin`
+    /// names the file in messages.
+    pub fn from_toml(
+        text: &str,
+        base_dir: &Path,
+        origin: &str,
+        env: &dyn Env,
+    ) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
+            origin: origin.into(),
+            problems: vec![e.to_string().trim().replace('\n', "\n    ")],
+        })?;
+        Resolver {
+            env,
+            base_dir,
+            problems: Vec::new(),
+        }
+        .resolve(raw, origin)
+    }
+
+    /// Load `path`, or `plue-mcp.toml` in the working directory, or the built-in default.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let local = Path::new("plue-mcp.toml");
+        let chosen = path
+            .map(Path::to_path_buf)
+            .or_else(|| local.exists().then(|| local.to_path_buf()));
+        match chosen {
+            Some(p) => {
+                let origin = p.display().to_string();
+                let text = std::fs::read_to_string(&p).map_err(|e| ConfigError {
+                    origin: origin.clone(),
+                    problems: vec![format!("cannot read the file: {e}")],
+                })?;
+                let base = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                Config::from_toml(&text, base, &origin, &ProcessEnv)
+            }
+            None => Config::from_toml(
+                super::BUILT_IN_DEFAULT,
+                Path::new("."),
+                "(built-in default)",
+                &ProcessEnv,
+            ),
+        }
+    }
+}
+
+struct Resolver<'a> {
+    env: &'a dyn Env,
+    base_dir: &'a Path,
+    problems: Vec<String>,
+}
+
+impl Resolver<'_> {
+    fn resolve(mut self, raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
+        let defaults = self.limits(&RawLimits::default(), &raw.limits, "[limits]");
+        let server = ServerConfig {
+            name: raw
+                .server
+                .name
+                .unwrap_or_else(|| "plue-observability".into()),
+            require_digests: raw.server.require_digests,
+            cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
+            max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+        };
+
+        let endpoints = raw
+            .endpoints
+            .into_iter()
+            .map(|(name, e)| {
+                let ctx = format!("[endpoints.{name}]");
+                let base = self
+                    .expand(&e.url)
+                    .and_then(|u| parse_base_url(&u))
+                    .map_err(|why| format!("endpoint `{name}` is unavailable: {why}"));
+                if let Err(why) = &base
+                    && !why.contains("is not set")
+                {
+                    self.problems.push(format!("{ctx} url: {why}"));
+                }
+                let mut headers = Vec::new();
+                for (k, v) in e.headers {
+                    match self.expand(&v) {
+                        Ok(v) => headers.push((k.to_ascii_lowercase(), Secret::new(v))),
+                        Err(why) => self.problems.push(format!("{ctx} header `{k}`: {why}")),
+                    }
+                }
+                let methods: Vec<String> = e
+                    .methods
+                    .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()])
+                    .into_iter()
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect();
+                for m in &methods {
+                    if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
+                        self.problems
+                            .push(format!("{ctx} methods: unknown method `{m}`"));
+                    }
+                }
+                let cfg = EndpointConfig {
+                    name: name.clone(),
+                    base,
+                    headers,
+                    methods,
+                    timeout: Duration::from_millis(e.timeout_ms.unwrap_or(15_000)),
+                    max_response_bytes: e.max_response_bytes.unwrap_or(16 << 20),
+                };
+                (name, Arc::new(cfg))
+            })
+            .collect();
+
+        let databases = raw
+            .databases
+            .into_iter()
+            .map(|(name, d)| {
+                let url = self.expand(&d.url).and_then(|u| {
+                    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+                        Ok(Secret::new(u))
+                    } else if u.is_empty() {
+                        Err("its url is empty".to_string())
+                    } else {
+                        Err("its url must start with postgres:// or postgresql://".to_string())
+                    }
+                });
+                let url = url.map_err(|why| format!("database `{name}` is unavailable: {why}"));
+                let cfg = DatabaseConfig {
+                    name: name.clone(),
+                    url,
+                    statement_timeout: Duration::from_millis(
+                        d.statement_timeout_ms.unwrap_or(5_000),
+                    ),
+                    max_rows: d.max_rows.unwrap_or(1_000).max(1),
+                    max_connections: d.max_connections.unwrap_or(4).max(1),
+                    allow_superuser: d.allow_superuser,
+                };
+                (name, Arc::new(cfg))
+            })
+            .collect();
+
+        let directories = raw
+            .directories
+            .into_iter()
+            .map(|(name, d)| {
+                let path = self.expand(&d.path).and_then(|p| {
+                    let joined = self.base_dir.join(&p);
+                    std::fs::canonicalize(&joined)
+                        .map_err(|e| format!("`{}` cannot be opened ({e})", joined.display()))
+                        .and_then(|c| {
+                            if c.is_dir() {
+                                Ok(c)
+                            } else {
+                                Err(format!("`{}` is not a directory", c.display()))
+                            }
+                        })
+                });
+                let path = path.map_err(|why| format!("directory `{name}` is unavailable: {why}"));
+                (name.clone(), DirectoryConfig { name, path })
+            })
+            .collect();
+
+        let mut plugins = Vec::new();
+        for (name, p) in raw.plugins {
+            if let Some(plugin) = self.plugin(&name, p, &defaults) {
+                plugins.push(plugin);
+            }
+        }
+
+        let mut config = Config {
+            server,
+            endpoints,
+            databases,
+            directories,
+            plugins,
+            origin: origin.into(),
+        };
+        self.check_grants(&mut config);
+        if self.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError {
+                origin: origin.into(),
+                problems: self.problems,
+            })
+        }
+    }
+
+    fn plugin(&mut self, name: &str, p: RawPlugin, defaults: &Limits) -> Option<PluginConfig> {
+        let ctx = format!("[plugins.{name}]");
+        if !valid_name(name) {
+            self.problems.push(format!(
+                "{ctx}: plugin names use lowercase letters, digits, `-` and `_`"
+            ));
+        }
+        let source = match &p.path {
+            Some(path) => PluginSource::Path(self.base_dir.join(path)),
+            None if BUNDLED.contains(&name) => PluginSource::Bundled,
+            None => {
+                self.problems.push(format!(
+                    "{ctx}: no `path` and no bundled plugin of that name (bundled: {})",
+                    BUNDLED.join(", ")
+                ));
+                return None;
+            }
+        };
+        let sha256 = p.sha256.map(|s| s.trim().to_ascii_lowercase());
+        if let Some(d) = &sha256
+            && (d.len() != 64 || !d.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            self.problems
+                .push(format!("{ctx} sha256: expected 64 hex digits"));
+        }
+        let mut settings = BTreeMap::new();
+        for (k, v) in p.settings {
+            let text = match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            settings.insert(k, text);
+        }
+        if let Some(prefix) = &p.prefix
+            && !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            self.problems
+                .push(format!("{ctx} prefix: use letters, digits, `_` and `-`"));
+        }
+        let overrides = RawLimits {
+            call_timeout_ms: p.call_timeout_ms,
+            memory_mib: p.memory_mib,
+            max_output_bytes: p.max_output_bytes,
+        };
+        let limits = self.limits_over(defaults, &overrides, &ctx);
+        let filter = p.tools.unwrap_or_default();
+        Some(PluginConfig {
+            name: name.into(),
+            source,
+            sha256,
+            http: grant_pairs(&p.http),
+            sql: grant_pairs(&p.sql),
+            directories: grant_pairs(&p.directories),
+            settings,
+            prefix: p.prefix,
+            allow_tools: filter.allow,
+            deny_tools: filter.deny,
+            limits,
+        })
+    }
+
+    /// Every grant must name a configured resource.
+    fn check_grants(&mut self, config: &mut Config) {
+        for plugin in &config.plugins {
+            let kinds: [(&str, &Vec<(String, String)>, Box<dyn Fn(&str) -> bool>); 3] = [
+                (
+                    "http",
+                    &plugin.http,
+                    Box::new(|r: &str| config.endpoints.contains_key(r)),
+                ),
+                (
+                    "sql",
+                    &plugin.sql,
+                    Box::new(|r: &str| config.databases.contains_key(r)),
+                ),
+                (
+                    "directories",
+                    &plugin.directories,
+                    Box::new(|r: &str| config.directories.contains_key(r)),
+                ),
+            ];
+            for (kind, grants, exists) in kinds {
+                let section = match kind {
+                    "http" => "endpoints",
+                    "sql" => "databases",
+                    _ => "directories",
+                };
+                for (_, resource) in grants {
+                    if !exists(resource) {
+                        self.problems.push(format!(
+                            "[plugins.{}] {kind}: grants `{resource}`, but there is no [{section}.{resource}]",
+                            plugin.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn limits(&mut self, base: &RawLimits, raw: &RawLimits, ctx: &str) -> Limits {
+        let merged = RawLimits {
+            call_timeout_ms: raw.call_timeout_ms.or(base.call_timeout_ms),
+            memory_mib: raw.memory_mib.or(base.memory_mib),
+            max_output_bytes: raw.max_output_bytes.or(base.max_output_bytes),
+        };
+        self.limits_over(&Limits::default(), &merged, ctx)
+    }
+
+    fn limits_over(&mut self, defaults: &Limits, raw: &RawLimits, ctx: &str) -> Limits {
+        let mut limits = *defaults;
+        if let Some(ms) = raw.call_timeout_ms {
+            if ms == 0 {
+                self.problems
+                    .push(format!("{ctx} call_timeout_ms must be above 0"));
+            }
+            limits.call_timeout = Duration::from_millis(ms);
+        }
+        if let Some(mib) = raw.memory_mib {
+            if !(1..=4096).contains(&mib) {
+                self.problems
+                    .push(format!("{ctx} memory_mib must be between 1 and 4096"));
+            }
+            limits.memory_bytes = mib << 20;
+        }
+        if let Some(bytes) = raw.max_output_bytes {
+            if bytes < 1024 {
+                self.problems
+                    .push(format!("{ctx} max_output_bytes must be at least 1024"));
+            }
+            limits.max_output_bytes = bytes;
+        }
+        limits
+    }
+
+    fn cache_dir(&self, configured: Option<&str>) -> PathBuf {
+        if let Some(dir) = self.env.var("PLUE_MCP_CACHE_DIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        if let Some(dir) = configured {
+            return self.base_dir.join(dir);
+        }
+        if let Some(xdg) = self.env.var("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+            return PathBuf::from(xdg).join("plue-mcp");
+        }
+        if let Some(home) = self.env.var("HOME").filter(|d| !d.is_empty()) {
+            return PathBuf::from(home).join(".cache").join("plue-mcp");
+        }
+        std::env::temp_dir().join("plue-mcp-cache")
+    }
+
+    /// Expand `${VAR}` and `${VAR:-default}`; `$$` is a literal `$`.
+    fn expand(&self, text: &str) -> Result<String, String> {
+        expand_vars(text, self.env)
+    }
+}
+
+fn grant_pairs(grants: &RawGrants) -> Vec<(String, String)> {
+    grants.pairs()
+}
+
+/// Expand `${VAR}` and `${VAR:-default}` from `env`; `$$` is a literal `$`.
+/// A variable that is unset (and has no default) is an error naming it.
+pub fn expand_vars(text: &str, env: &dyn Env) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if let Some(stripped) = after.strip_prefix('$') {
+            out.push('$');
+            rest = stripped;
+        } else if let Some(inner) = after.strip_prefix('{') {
+            let end = inner
+                .find('}')
+                .ok_or_else(|| format!("unclosed `${{` in `{text}`"))?;
+            let expr = &inner[..end];
+            let (name, default) = match expr.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (expr, None),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("`${{{expr}}}` is not a variable name"));
+            }
+            match (env.var(name).filter(|v| !v.is_empty()), default) {
+                (Some(v), _) => out.push_str(&v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => return Err(format!("environment variable {name} is not set")),
+            }
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn parse_base_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text)
+        .map_err(|e| format!("`{}` is not a URL ({e})", redact_userinfo(text)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme `{}` is not http or https", url.scheme()));
+    }
+    if url.host().is_none() {
+        return Err("the URL has no host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a base URL cannot have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+fn redact_userinfo(text: &str) -> String {
+    match (text.find("://"), text.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &text[..s], &text[at + 1..]),
+        _ => text.to_string(),
+    }
+}
+
+/// Plugin, resource and tool names: lowercase letters, digits, `-` and `_`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}

@@ -1,0 +1,118 @@
+//! The MCP front end (rmcp): `tools/list` is the registry, `tools/call` goes
+//! through [`App::call`], plugin log messages become `notifications/message`.
+//! Only this module knows the protocol's request types.
+
+#![allow(deprecated)] // logging/setLevel: see capability::log
+
+use std::sync::Arc;
+
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServiceExt};
+
+use crate::app::App;
+use crate::capability::log::{ClientLevel, LogSink};
+
+/// One MCP session over a loaded [`App`].
+#[derive(Clone)]
+pub struct McpServer {
+    app: Arc<App>,
+    client_level: ClientLevel,
+}
+
+impl McpServer {
+    pub fn new(app: Arc<App>) -> Self {
+        McpServer {
+            app,
+            client_level: ClientLevel::default(),
+        }
+    }
+
+    /// Serve MCP over stdin/stdout until the client disconnects.
+    pub async fn serve_stdio(self) -> anyhow::Result<()> {
+        let running = self.serve(rmcp::transport::stdio()).await?;
+        running.waiting().await?;
+        Ok(())
+    }
+
+    fn instructions(&self) -> String {
+        let groups: Vec<String> = self
+            .app
+            .plugins
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({} tools): {}",
+                    p.name,
+                    p.manifest.tools.len(),
+                    p.manifest.description
+                )
+            })
+            .collect();
+        format!(
+            "Observability tools, grouped by plugin. Every tool only reads. Tool answers are cut to a bounded size and say how to narrow a query when they are.\n{}",
+            groups.join("\n")
+        )
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            self.app.config.server.name.clone(),
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(self.instructions())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.app.registry.tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.app.registry.get(name).map(|e| e.tool.clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
+        let log = LogSink {
+            plugin: String::new(),
+            peer: Some(context.peer.clone()),
+            client_level: self.client_level.clone(),
+        };
+        let call = self.app.call(&request.name, arguments, log);
+        let result = tokio::select! {
+            result = call => result.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?,
+            _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),
+        };
+        Ok(result.into())
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.client_level.set(request.level);
+        Ok(())
+    }
+}

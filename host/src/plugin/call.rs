@@ -1,0 +1,178 @@
+//! One tool call: a fresh store and instance from the plugin's `InstancePre`,
+//! under a wall-clock deadline (epoch yields plus a host-side timeout that also
+//! covers time in host calls), a memory cap and an output cap. Whatever
+//! happens, the caller gets an outcome it can show; the host keeps serving.
+
+use std::sync::Arc;
+
+use wasmtime::{Store, UpdateDeadline};
+
+use super::LoadedPlugin;
+use crate::bindings::{Content, ToolError, ToolResult};
+use crate::capability::log::LogSink;
+use crate::capability::state::CallState;
+use crate::engine::Runtime;
+
+/// A tool call that ran to an answer (which may itself be an error result).
+pub type CallOutcome = Result<ToolResult, CallError>;
+
+/// Why a call produced no answer. Every message names the plugin and, for
+/// limits, the limit and how to change it.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("plugin `{plugin}`: invalid arguments: {message}")]
+    InvalidArguments { plugin: String, message: String },
+    #[error("plugin `{plugin}` failed: {message}")]
+    Failed { plugin: String, message: String },
+    #[error("plugin `{plugin}` has no tool `{tool}`")]
+    UnknownTool { plugin: String, tool: String },
+    #[error(
+        "plugin `{plugin}` exceeded its time limit: no answer within {limit_ms} ms (call_timeout_ms); the call was stopped. Narrow the request, or raise call_timeout_ms in [plugins.{plugin}]"
+    )]
+    Timeout { plugin: String, limit_ms: u128 },
+    #[error(
+        "plugin `{plugin}` exceeded its memory limit of {limit_mib} MiB (memory_mib); the call was stopped. Narrow the request, or raise memory_mib in [plugins.{plugin}]"
+    )]
+    Memory { plugin: String, limit_mib: u64 },
+    #[error(
+        "plugin `{plugin}` returned {size} bytes, over its output limit of {limit} bytes (max_output_bytes); narrow the request (a limit, a shorter range, a filter)"
+    )]
+    Output {
+        plugin: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "plugin `{plugin}` crashed (trap): {message}; the host is unaffected, and other calls continue"
+    )]
+    Trap { plugin: String, message: String },
+    #[error("plugin `{plugin}` could not start: {message}")]
+    Instantiate { plugin: String, message: String },
+}
+
+/// A store for one call, with the limiter and epoch behaviour every call uses.
+pub fn new_store(runtime: &Runtime, state: CallState) -> Store<CallState> {
+    let mut store = Store::new(&runtime.engine, state);
+    store.limiter(|s| &mut s.limits);
+    // Yield to the async executor at every epoch tick: the host-side timeout
+    // then ends a guest that never returns by dropping its future.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    store
+}
+
+/// Run tool `tool` of `plugin` with `arguments` (a JSON object as text).
+pub async fn call(
+    runtime: &Runtime,
+    plugin: &Arc<LoadedPlugin>,
+    tool: &str,
+    arguments: String,
+    log: LogSink,
+) -> CallOutcome {
+    let name = plugin.name.clone();
+    let limits = plugin.limits;
+    let state = CallState::new(plugin.grants.clone(), log, limits.memory_bytes).map_err(|e| {
+        CallError::Instantiate {
+            plugin: name.clone(),
+            message: format!("{e:#}"),
+        }
+    })?;
+    let mut store = new_store(runtime, state);
+    let run = async {
+        let instance = plugin
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| (true, e))?;
+        instance
+            .plue_plugin_tools()
+            .call_call_tool(&mut store, tool, &arguments)
+            .await
+            .map_err(|e| (false, e))
+    };
+    let outcome = tokio::time::timeout(limits.call_timeout, run).await;
+    let result = match outcome {
+        Err(_) => {
+            return Err(CallError::Timeout {
+                plugin: name,
+                limit_ms: limits.call_timeout.as_millis(),
+            });
+        }
+        Ok(Err((true, e))) => {
+            return Err(CallError::Instantiate {
+                plugin: name,
+                message: format!("{e:#}"),
+            });
+        }
+        Ok(Err((false, e))) => {
+            return Err(classify_trap(
+                &name,
+                &e,
+                &store.data().stderr_text(),
+                limits.memory_bytes,
+            ));
+        }
+        Ok(Ok(r)) => r,
+    };
+    match result {
+        Ok(answer) => {
+            let size = output_size(&answer);
+            if size > limits.max_output_bytes {
+                return Err(CallError::Output {
+                    plugin: name,
+                    size,
+                    limit: limits.max_output_bytes,
+                });
+            }
+            Ok(answer)
+        }
+        Err(ToolError::InvalidArguments(message)) => Err(CallError::InvalidArguments {
+            plugin: name,
+            message,
+        }),
+        Err(ToolError::UnknownTool(tool)) => Err(CallError::UnknownTool { plugin: name, tool }),
+        Err(ToolError::Failed(message)) => Err(CallError::Failed {
+            plugin: name,
+            message,
+        }),
+    }
+}
+
+fn classify_trap(plugin: &str, e: &wasmtime::Error, stderr: &str, memory_bytes: u64) -> CallError {
+    let text = format!("{e:#}");
+    let memory = text.contains("forcing trap when growing memory")
+        || text.contains("memory allocation failed")
+        || stderr.contains("memory allocation of");
+    if memory {
+        return CallError::Memory {
+            plugin: plugin.into(),
+            limit_mib: memory_bytes >> 20,
+        };
+    }
+    // A Rust plugin's panic message is on stderr; the trap itself says little.
+    let first_line = text.lines().next().unwrap_or("unknown trap").to_string();
+    let message = if stderr.is_empty() {
+        first_line
+    } else {
+        let (panic, _) = crate::text::truncate(stderr, 1000);
+        format!("{first_line}; the plugin said: {panic}")
+    };
+    CallError::Trap {
+        plugin: plugin.into(),
+        message,
+    }
+}
+
+/// Bytes of everything the client will receive.
+pub fn output_size(result: &ToolResult) -> u64 {
+    let content: usize = result
+        .content
+        .iter()
+        .map(|c| match c {
+            Content::Text(t) => t.len(),
+            // base64 grows bytes by a third
+            Content::Image(i) => i.data.len() * 4 / 3 + i.mime_type.len(),
+        })
+        .sum();
+    (content + result.structured.as_ref().map_or(0, String::len)) as u64
+}

@@ -1,0 +1,337 @@
+//! Loading: bytes → digest check → compile (through the cache) → import check
+//! → `InstancePre` → manifest → grants checked against what the manifest asks
+//! for. Every problem of every plugin is collected into one [`LoadError`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use wasmtime::component::{Component, Linker};
+
+use crate::bindings::{PluginManifest, PluginPre};
+use crate::capability::files::DirectoryGrants;
+use crate::capability::http::HttpGrants;
+use crate::capability::log::LogSink;
+use crate::capability::settings::Settings;
+use crate::capability::sql::{Database, SqlGrants};
+use crate::capability::state::{CallState, Grants};
+use crate::config::{Config, Limits, PluginConfig, PluginSource};
+use crate::engine::{CompileSource, Compiler, Runtime, sha256_hex};
+use crate::policy;
+
+/// A plugin ready to serve calls.
+pub struct LoadedPlugin {
+    /// The name the operator gave it (`[plugins.<name>]`).
+    pub name: String,
+    pub config: PluginConfig,
+    pub manifest: PluginManifest,
+    pub digest: String,
+    pub compiled: CompileSource,
+    pub pre: PluginPre<CallState>,
+    pub grants: Arc<Grants>,
+    pub limits: Limits,
+}
+
+/// Every problem found while loading plugins.
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) loading plugins:\n  - {}", problems.len(), problems.join("\n  - "))]
+pub struct LoadError {
+    pub problems: Vec<String>,
+}
+
+/// Loads the plugins of a configuration into one runtime.
+pub struct Loader<'a> {
+    pub runtime: &'a Runtime,
+    pub config: &'a Config,
+    linker: Linker<CallState>,
+    databases: BTreeMap<String, Arc<Database>>,
+    client: reqwest::Client,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(runtime: &'a Runtime, config: &'a Config) -> anyhow::Result<Loader<'a>> {
+        Ok(Loader {
+            runtime,
+            config,
+            linker: linker(&runtime.engine)?,
+            databases: config
+                .databases
+                .iter()
+                .map(|(name, cfg)| (name.clone(), Arc::new(Database::new(cfg.clone()))))
+                .collect(),
+            client: crate::capability::http::client(),
+        })
+    }
+
+    /// Load every configured plugin; all problems are reported together.
+    pub async fn load_all(&self) -> Result<Vec<Arc<LoadedPlugin>>, LoadError> {
+        // Compilation is CPU-bound: do it on threads, one per plugin.
+        let compiled: Vec<anyhow::Result<(Vec<u8>, String, Component, CompileSource)>> =
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .config
+                    .plugins
+                    .iter()
+                    .map(|p| s.spawn(move || self.compile(p)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(anyhow::anyhow!("compiler thread panicked")))
+                    })
+                    .collect()
+            });
+        let mut problems = Vec::new();
+        let mut loaded = Vec::new();
+        for (config, compiled) in self.config.plugins.iter().zip(compiled) {
+            let result = match compiled {
+                Ok((_, digest, component, source)) => {
+                    self.finish(config, digest, component, source).await
+                }
+                Err(e) => Err(vec![format!("plugin `{}`: {e:#}", config.name)]),
+            };
+            match result {
+                Ok(plugin) => loaded.push(Arc::new(plugin)),
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        if problems.is_empty() {
+            Ok(loaded)
+        } else {
+            Err(LoadError { problems })
+        }
+    }
+
+    fn compile(
+        &self,
+        config: &PluginConfig,
+    ) -> anyhow::Result<(Vec<u8>, String, Component, CompileSource)> {
+        let bytes = match &config.source {
+            PluginSource::Bundled => crate::plugin::bundled::bytes(&config.name)
+                .with_context(|| format!("no bundled plugin `{}`", config.name))?
+                .to_vec(),
+            PluginSource::Path(path) => {
+                std::fs::read(path).with_context(|| format!("read {}", path.display()))?
+            }
+        };
+        let digest = sha256_hex(&bytes);
+        match (&config.sha256, &config.source) {
+            (Some(want), _) if *want != digest => {
+                anyhow::bail!(
+                    "sha256 mismatch: the file has {digest}, the configuration pins {want}; refusing to load it"
+                )
+            }
+            (None, PluginSource::Path(_)) if self.config.server.require_digests => {
+                anyhow::bail!(
+                    "require_digests is on and [plugins.{}] has no sha256 (the file's is {digest})",
+                    config.name
+                )
+            }
+            _ => {}
+        }
+        let compiler = Compiler {
+            engine: &self.runtime.engine,
+            cache_dir: &self.config.server.cache_dir,
+        };
+        let (component, source) = compiler.compile(&bytes, &digest)?;
+        Ok((bytes, digest, component, source))
+    }
+
+    async fn finish(
+        &self,
+        config: &PluginConfig,
+        digest: String,
+        component: Component,
+        compiled: CompileSource,
+    ) -> Result<LoadedPlugin, Vec<String>> {
+        let name = &config.name;
+        let ty = component.component_type();
+        let refused: Vec<String> = ty
+            .imports(&self.runtime.engine)
+            .filter_map(|(import, _)| policy::imports::check_import(import).err())
+            .map(|why| format!("plugin `{name}` {why}"))
+            .collect();
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(PluginPre::new)
+            .map_err(|e| vec![format!("plugin `{name}` cannot be linked: {e:#}")])?;
+        let manifest = read_manifest(self.runtime, &pre, config.limits)
+            .await
+            .map_err(|e| {
+                vec![format!(
+                    "plugin `{name}`: reading its manifest failed: {e:#}"
+                )]
+            })?;
+        let (grants, problems) = self.grants(config, &manifest);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(LoadedPlugin {
+            name: name.clone(),
+            config: config.clone(),
+            manifest,
+            digest,
+            compiled,
+            pre,
+            grants: Arc::new(grants),
+            limits: config.limits,
+        })
+    }
+
+    /// The plugin's grants, after checking them against its manifest.
+    fn grants(&self, config: &PluginConfig, manifest: &PluginManifest) -> (Grants, Vec<String>) {
+        let name = &config.name;
+        let mut problems = Vec::new();
+        let caps = &manifest.capabilities;
+        let kinds: [(&str, &str, &Vec<String>, &Vec<(String, String)>); 3] = [
+            ("http", "endpoints", &caps.http, &config.http),
+            ("sql", "databases", &caps.sql, &config.sql),
+            (
+                "directories",
+                "directories",
+                &caps.directories,
+                &config.directories,
+            ),
+        ];
+        for (kind, section, asked, granted) in kinds {
+            for want in asked {
+                if !granted.iter().any(|(n, _)| n == want) {
+                    problems.push(format!(
+                        "plugin `{name}` needs {kind} `{want}`, which is not granted: add {kind} = [\"{want}\"] to [plugins.{name}] and define [{section}.{want}]"
+                    ));
+                }
+            }
+            for (n, _) in granted {
+                if !asked.contains(n) {
+                    problems.push(format!(
+                        "[plugins.{name}] {kind} grants `{n}`, which the plugin does not ask for (it asks for: {})",
+                        if asked.is_empty() { "nothing".to_string() } else { asked.join(", ") }
+                    ));
+                }
+            }
+        }
+        let (settings, mut setting_problems) = Settings::resolve(manifest, &config.settings);
+        problems.append(&mut setting_problems);
+        let grants = Grants {
+            http: HttpGrants {
+                plugin: name.clone(),
+                endpoints: config
+                    .http
+                    .iter()
+                    .filter_map(|(n, r)| {
+                        self.config.endpoints.get(r).map(|e| (n.clone(), e.clone()))
+                    })
+                    .collect(),
+                client: Some(self.client.clone()),
+            },
+            sql: SqlGrants {
+                plugin: name.clone(),
+                databases: config
+                    .sql
+                    .iter()
+                    .filter_map(|(n, r)| self.databases.get(r).map(|d| (n.clone(), d.clone())))
+                    .collect(),
+            },
+            directories: DirectoryGrants {
+                dirs: config
+                    .directories
+                    .iter()
+                    .filter_map(|(n, r)| {
+                        self.config
+                            .directories
+                            .get(r)
+                            .map(|d| (n.clone(), d.path.clone()))
+                    })
+                    .collect(),
+            },
+            settings,
+        };
+        (grants, problems)
+    }
+}
+
+/// The linker every plugin is instantiated with: the WASI 0.2 interfaces std
+/// needs (their reach is empty: see [`CallState::new`]) and the host capabilities.
+fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    crate::bindings::Plugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
+        &mut linker,
+        |s| s,
+    )?;
+    Ok(linker)
+}
+
+async fn read_manifest(
+    runtime: &Runtime,
+    pre: &PluginPre<CallState>,
+    limits: Limits,
+) -> anyhow::Result<PluginManifest> {
+    let state = CallState::new(
+        Arc::new(Grants::default()),
+        LogSink::default(),
+        limits.memory_bytes,
+    )?;
+    let mut store = crate::plugin::call::new_store(runtime, state);
+    let run = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        anyhow::Ok(
+            instance
+                .plue_plugin_tools()
+                .call_manifest(&mut store)
+                .await?,
+        )
+    };
+    let manifest = tokio::time::timeout(limits.call_timeout, run)
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "manifest() did not return within {} ms",
+                limits.call_timeout.as_millis()
+            )
+        })??;
+    validate_manifest(&manifest)?;
+    Ok(manifest)
+}
+
+fn validate_manifest(m: &PluginManifest) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for tool in &m.tools {
+        if !crate::config::resolve::valid_name(&tool.name) || tool.name.contains('-') {
+            problems.push(format!(
+                "tool name `{}` must use lowercase letters, digits and `_`",
+                tool.name
+            ));
+        }
+        if !seen.insert(tool.name.as_str()) {
+            problems.push(format!("tool `{}` is declared twice", tool.name));
+        }
+        match serde_json::from_str::<serde_json::Value>(&tool.input_schema) {
+            Ok(serde_json::Value::Object(o))
+                if o.get("type").and_then(|t| t.as_str()) == Some("object") => {}
+            _ => problems.push(format!(
+                "tool `{}`: input schema must be a JSON object schema with \"type\": \"object\"",
+                tool.name
+            )),
+        }
+        if let Some(out) = &tool.output_schema
+            && !matches!(
+                serde_json::from_str::<serde_json::Value>(out),
+                Ok(serde_json::Value::Object(_))
+            )
+        {
+            problems.push(format!(
+                "tool `{}`: output schema is not a JSON object",
+                tool.name
+            ));
+        }
+    }
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
+    Ok(())
+}

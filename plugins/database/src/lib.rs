@@ -1,0 +1,240 @@
+//! The database tool group: ten read-only tools on Plue's PostgreSQL database
+//! (granted to the plugin as database `plue`), with the names and parameters of
+//! the original Plue database server, against Plue's real schema.
+//!
+//! Reading only is the host's guarantee, not this plugin's: every statement,
+//! the agent's own included, goes to the host's `sql` capability, which runs
+//! it alone in a read-only transaction with a timeout and accepts only reads.
+//! The plugin adds no keyword filter of its own ([`db`]).
+//!
+//! Modules: [`db`] (the door to the database), [`errors`], [`format`] (tables,
+//! UTC times, secret prefixes), [`plan`] (EXPLAIN JSON); one module per tool
+//! family: [`query`], [`explain`], [`tables`], [`describe`], [`users`],
+//! [`repos`], [`sessions`], [`activity`], [`server`].
+
+// The EXPLAIN fixtures in the tests are deep `json!` literals.
+#![cfg_attr(test, recursion_limit = "256")]
+
+pub mod activity;
+pub mod db;
+pub mod describe;
+pub mod errors;
+pub mod explain;
+pub mod format;
+pub mod plan;
+pub mod query;
+pub mod repos;
+pub mod server;
+pub mod sessions;
+pub mod tables;
+pub mod users;
+
+#[cfg(test)]
+mod testkit;
+
+use plue_plugin_sdk::prelude::*;
+
+/// The plugin description: its capability (database `plue`) and its tools.
+pub fn plugin() -> Plugin {
+    Plugin::new(
+        "database",
+        env!("CARGO_PKG_VERSION"),
+        "Read-only access to Plue's PostgreSQL database: run SELECT queries, read query plans, \
+         browse tables and their columns, look up users, repositories and sessions, and check \
+         activity, size and connections. Every statement runs in a read-only transaction with a \
+         timeout; times are UTC.",
+    )
+    .sql(db::DATABASE)
+    .tool(
+        tool(
+            "query",
+            "Run one read-only SQL statement (SELECT, WITH … SELECT, VALUES, TABLE, SHOW, or EXPLAIN of those) \
+             on Plue's PostgreSQL database and get the rows as an aligned table, with the column names, types and \
+             typed rows in structuredContent. The statement runs unchanged, alone, inside a read-only transaction \
+             with a statement timeout; anything that writes is refused. Window functions, CTEs, ordered-set \
+             aggregates and JSON operators all work. PostgreSQL errors come back with the position marked. \
+             Plue's timestamps are `timestamp` without zone holding UTC. Use list_tables and describe_table to \
+             find tables and columns first.",
+            query::run,
+        )
+        .title("Run a read-only SQL query")
+        .read_only()
+        .output::<format::ResultSet>(),
+    )
+    .tool(
+        tool(
+            "describe_table",
+            "Describe one table or view: columns with types, NULL/NOT NULL, defaults and comments; primary, \
+             unique, foreign-key and check constraints; the foreign keys of other tables that point at it; \
+             indexes with their size and scan counts; estimated rows and size.",
+            describe::run,
+        )
+        .title("Describe a table")
+        .read_only()
+        .output::<describe::DescribeOutput>(),
+    )
+    .tool(
+        tool(
+            "list_tables",
+            "List the tables (and views) of the database with estimated rows (exact with exact_counts), size \
+             including indexes, column count and description; public schema first. Filter by schema or by a \
+             part of the name.",
+            tables::run,
+        )
+        .title("List tables")
+        .read_only()
+        .output::<tables::ListTablesOutput>(),
+    )
+    .tool(
+        tool(
+            "find_user",
+            "Look up a Plue user by id, username or email (exact case-insensitive match first, else names \
+             containing the text, matched literally): account status, email, wallet, sign-in times (UTC), the \
+             repositories they own (public/private), their recent sessions (key prefix only) and API tokens \
+             (name and last eight characters only). Several matches are listed for you to pick an id.",
+            users::run,
+        )
+        .title("Find a user")
+        .read_only()
+        .output::<users::FindUserOutput>(),
+    )
+    .tool(
+        tool(
+            "find_repository",
+            "Look up a repository by id, or by owner and name (or name as owner/name): visibility, default \
+             branch, topics, times (UTC), its workflow definitions with run counts, its runs by status and the \
+             most recent runs with duration and error. `owner` alone lists that user's repositories; `name` \
+             alone lists repositories of that name.",
+            repos::run,
+        )
+        .title("Find a repository")
+        .read_only()
+        .output::<repos::FindRepositoryOutput>(),
+    )
+    .tool(
+        tool(
+            "recent_activity",
+            "What happened in the last `hours` (default 24): users, repositories and sessions created, workflow \
+             runs by status, and a timeline of the latest events (times UTC).",
+            activity::run,
+        )
+        .title("Recent activity")
+        .read_only()
+        .output::<activity::RecentActivityOutput>(),
+    )
+    .tool(
+        tool(
+            "db_stats",
+            "Database health at a glance: size on disk, server version and uptime, connections by state against \
+             the server limit, commits and rollbacks, cache hit ratio, deadlocks, and the largest tables with live \
+             and dead rows, scan counts and last analyze.",
+            server::db_stats,
+        )
+        .title("Database statistics")
+        .read_only()
+        .output::<server::DbStatsOutput>(),
+    )
+    .tool(
+        tool(
+            "find_sessions",
+            "List Plue's cookie sessions (auth_sessions), newest first: active only by default, optionally for \
+             one user id or username; with user, admin flag, created and expiry times (UTC). Session keys are \
+             secrets: only their first 8 characters are shown.",
+            sessions::run,
+        )
+        .title("Find sessions")
+        .read_only()
+        .output::<sessions::FindSessionsOutput>(),
+    )
+    .tool(
+        tool(
+            "check_connections",
+            "List the connections to the database (pg_stat_activity): busy ones first (active, then idle in \
+             transaction, longest first), with user, application, client, state and for how long, what it waits \
+             on, and the start of its current or last query; long-running ones are pointed out.",
+            server::check_connections,
+        )
+        .title("Check connections")
+        .read_only()
+        .output::<server::CheckConnectionsOutput>(),
+    )
+    .tool(
+        tool(
+            "explain_query",
+            "Show how PostgreSQL runs a read-only statement: EXPLAIN (FORMAT JSON) of it, read into the costliest \
+             plan nodes first (self cost, or self time with analyze) with estimated against actual rows, \
+             misestimates pointed out, and the plan tree. analyze: true also runs the statement (EXPLAIN ANALYZE, \
+             still read-only and under the statement timeout). The raw JSON plan is in structuredContent.",
+            explain::run,
+        )
+        .title("Explain a query")
+        .read_only()
+        .output::<explain::ExplainOutput>(),
+    )
+}
+
+plue_plugin_sdk::export_plugin!(plugin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_read_only_tools_with_the_original_names_and_parameters() {
+        let p = plugin();
+        let names: Vec<&str> = p.tools().iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "query",
+                "describe_table",
+                "list_tables",
+                "find_user",
+                "find_repository",
+                "recent_activity",
+                "db_stats",
+                "find_sessions",
+                "check_connections",
+                "explain_query"
+            ]
+        );
+        let original: [(&str, &[&str], &[&str]); 10] = [
+            ("query", &["sql", "limit"], &["sql"]),
+            ("describe_table", &["table"], &["table"]),
+            ("list_tables", &[], &[]),
+            ("find_user", &["username", "email", "id"], &[]),
+            ("find_repository", &["owner", "name", "id"], &[]),
+            ("recent_activity", &["hours"], &[]),
+            ("db_stats", &[], &[]),
+            ("find_sessions", &["user_id", "active_only"], &[]),
+            ("check_connections", &[], &[]),
+            ("explain_query", &["sql"], &["sql"]),
+        ];
+        for (tool, params, required) in original {
+            let def = p.tools().iter().find(|t| t.name() == tool).unwrap();
+            let schema = def.input_schema();
+            for param in params {
+                let prop = &schema["properties"][param];
+                assert!(prop.is_object(), "{tool} lacks parameter {param}: {schema}");
+                assert!(
+                    prop["description"].as_str().is_some_and(|d| d.len() > 10),
+                    "{tool}.{param} has no description"
+                );
+            }
+            let got: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(got, required, "{tool} required parameters");
+            assert!(def.output_schema().is_some(), "{tool} has no output schema");
+        }
+        let manifest = plue_plugin_sdk::__private::manifest(&p);
+        assert_eq!(manifest.capabilities.sql, ["plue"]);
+        assert!(
+            manifest
+                .tools
+                .iter()
+                .all(|t| t.annotations.read_only && !t.annotations.destructive)
+        );
+    }
+}

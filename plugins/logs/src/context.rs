@@ -1,0 +1,135 @@
+//! What every tool starts from: the operator's settings (the label that names a
+//! service, the base stream selector, the duration field), the Loki client, the
+//! clock, and the shared answers to "how many were there in all?" and "why is this
+//! empty?".
+
+use plue_plugin_sdk::{ToolError, settings};
+
+use crate::logql;
+use crate::loki::{Direction, Entry, Loki};
+use crate::render::{self, Item};
+use crate::window::{self, Window};
+
+/// Settings keys and their defaults.
+pub const SERVICE_LABEL: (&str, &str) = ("service_label", "service");
+pub const SELECTOR: (&str, &str) = ("selector", r#"{job="containerlogs"}"#);
+pub const DURATION_FIELD: (&str, &str) = ("duration_field", "duration_ms");
+
+/// Settings, client and clock for one call.
+pub struct Ctx {
+    pub loki: Loki,
+    pub service_label: String,
+    pub base_selector: String,
+    pub duration_field: String,
+    pub now_ns: i64,
+}
+
+impl Ctx {
+    /// Read the settings (validated when used).
+    pub fn new() -> Ctx {
+        Ctx {
+            loki: Loki::default(),
+            service_label: settings::get_or(SERVICE_LABEL.0, SERVICE_LABEL.1)
+                .trim()
+                .to_string(),
+            base_selector: settings::get_or(SELECTOR.0, SELECTOR.1).trim().to_string(),
+            duration_field: settings::get_or(DURATION_FIELD.0, DURATION_FIELD.1)
+                .trim()
+                .to_string(),
+            now_ns: window::now_ns(),
+        }
+    }
+
+    /// The stream selector for `service` (see [`logql::selector`]).
+    pub fn selector(&self, service: Option<&str>) -> Result<String, ToolError> {
+        logql::selector(&self.base_selector, &self.service_label, service)
+            .map_err(ToolError::invalid)
+    }
+
+    /// The window from `start` to `end`.
+    pub fn window(&self, start: &str, end: Option<&str>) -> Result<Window, ToolError> {
+        Window::parse(start, end, self.now_ns)
+    }
+
+    /// Run a log query and parse its entries.
+    pub fn items(
+        &self,
+        query: &str,
+        window: &Window,
+        limit: usize,
+        direction: Direction,
+    ) -> Result<Vec<Item>, ToolError> {
+        Ok(render::items(
+            self.loki.logs(query, window, limit, direction)?,
+            &self.service_label,
+        ))
+    }
+
+    /// How many lines `log_query` matches in `window`, counted by Loki (`None` if
+    /// Loki could not say).
+    pub fn count(&self, log_query: &str, window: &Window) -> Option<usize> {
+        let samples = self
+            .loki
+            .instant(&logql::count(log_query, &window.range()), window.end_ns)
+            .ok()?;
+        Some(samples.iter().map(|s| s.value).sum::<f64>().round() as usize)
+    }
+
+    /// Why a query for `service` found nothing: which services do have logs in the
+    /// window, or that the service label does not exist at all.
+    pub fn empty_hint(&self, service: Option<&str>, window: &Window) -> String {
+        let Ok(services) = self.loki.label_values(
+            &self.service_label,
+            window,
+            Some(self.base_selector.as_str())
+                .filter(|s| !s.trim_matches(['{', '}', ' ']).is_empty()),
+        ) else {
+            return String::new();
+        };
+        if services.is_empty() {
+            let labels = self.loki.labels(window).unwrap_or_default();
+            return format!(
+                "No stream selected by {} has a `{}` label in this window (labels seen: {}); if services are named by another label, set `service_label` under [plugins.logs.settings].",
+                self.base_selector,
+                self.service_label,
+                if labels.is_empty() {
+                    "none".to_string()
+                } else {
+                    labels.join(", ")
+                }
+            );
+        }
+        let listed = services.join(", ");
+        match service
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("all"))
+        {
+            Some(s) if !services.iter().any(|v| v == s) && !s.contains('=') => format!(
+                "No `{}` is named `{s}` in this window; services with logs: {listed}.",
+                self.service_label
+            ),
+            _ => format!(
+                "Services with logs in this window: {listed}; widen `start` or loosen the filters."
+            ),
+        }
+    }
+}
+
+/// Sort entries oldest first (ties by stream, then line), whatever order Loki sent.
+pub fn oldest_first(items: &mut [Item]) {
+    items.sort_by(|a, b| key(&a.entry).cmp(&key(&b.entry)));
+}
+
+/// Sort entries newest first.
+pub fn newest_first(items: &mut [Item]) {
+    items.sort_by(|a, b| {
+        b.entry
+            .ts
+            .cmp(&a.entry.ts)
+            .then_with(|| key(&a.entry).cmp(&key(&b.entry)))
+    });
+}
+
+fn key(e: &Entry) -> (i64, &std::collections::BTreeMap<String, String>, &str) {
+    (e.ts, &*e.labels, e.line.as_str())
+}

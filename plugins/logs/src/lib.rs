@@ -1,0 +1,135 @@
+//! The logs tool group: nine tools that answer questions about logs straight from
+//! Grafana Loki through the host's `loki` endpoint.
+//!
+//! Every query is LogQL built in [`logql`] (quoted and escaped by LogQL's rules,
+//! syntax that Loki 2.x and 3.x both accept); [`loki`] talks to the API; [`line`],
+//! [`traces`] and [`normalize`] read what the lines say whatever their shape;
+//! [`render`] bounds what the agent reads; [`tools`] holds one module per tool.
+//! The operator's settings name the label that identifies a service and the base
+//! stream selector, so the tools fit any Promtail or Alloy set-up.
+
+pub mod context;
+pub mod line;
+pub mod logql;
+pub mod loki;
+pub mod normalize;
+pub mod render;
+pub mod tools;
+pub mod traces;
+pub mod window;
+
+use plue_plugin_sdk::prelude::*;
+
+use context::{DURATION_FIELD, SELECTOR, SERVICE_LABEL};
+
+/// The plugin description: its capabilities, settings and tools.
+pub fn plugin() -> Plugin {
+    let logs = |def: ToolDef, title: &str| def.title(title).read_only().open_world();
+    Plugin::new(
+        "logs",
+        env!("CARGO_PKG_VERSION"),
+        "Logs from Grafana Loki: search, tail, errors grouped by message, requests traced across services, \
+         slow requests, volume per service, stack traces by language, workflow runs and agent sessions.",
+    )
+    .http(loki::ENDPOINT)
+    .setting(SERVICE_LABEL.0, SERVICE_LABEL.1, "The stream label that names a service (the `service` argument matches it).")
+    .setting(SELECTOR.0, SELECTOR.1, "The stream selector every query starts from, such as {job=\"containerlogs\"}.")
+    .setting(
+        DURATION_FIELD.0,
+        DURATION_FIELD.1,
+        "The JSON or logfmt field holding a request's duration in milliseconds (find_slow_requests).",
+    )
+    .tool(logs(
+        tool(
+            "search_logs",
+            "Search log lines by service, level (recognised in JSON, logfmt, Zig, Python and plain-text lines) and \
+             literal text, or run your own LogQL with `query`. Newest first, bounded by `limit`, with a note when more matched.",
+            tools::search::run,
+        )
+        .output::<tools::search::Found>(),
+        "Search logs",
+    ))
+    .tool(logs(
+        tool(
+            "tail_logs",
+            "The newest log lines (default: the last 50 of the last 5 minutes), newest last; with `follow_seconds` \
+             (up to 10) keeps polling and appends lines as they arrive.",
+            tools::tail::run,
+        )
+        .output::<tools::tail::Tail>(),
+        "Tail logs",
+    ))
+    .tool(logs(
+        tool(
+            "find_errors",
+            "Error lines of every shape (JSON level/severity, logfmt, Zig error(scope):, Python ERROR, stack traces), \
+             grouped by normalised message (numbers, ids, hex and quoted values replaced), most frequent first, with \
+             counts per service and the latest example of each.",
+            tools::errors::run,
+        )
+        .output::<tools::errors::Errors>(),
+        "Find errors",
+    ))
+    .tool(logs(
+        tool(
+            "trace_request",
+            "Follow one request id through every service: all lines holding it (as a whole token), merged across \
+             streams in time order, with the services it touched listed first.",
+            tools::trace::run,
+        )
+        .output::<tools::trace::Traced>(),
+        "Trace a request",
+    ))
+    .tool(logs(
+        tool(
+            "find_slow_requests",
+            "Requests whose duration field (default `duration_ms`, in JSON or logfmt lines) is at least `threshold_ms` \
+             (inclusive), slowest first, with method, path, status and request id.",
+            tools::slow::run,
+        )
+        .output::<tools::slow::Slow>(),
+        "Find slow requests",
+    ))
+    .tool(logs(
+        tool(
+            "log_stats",
+            "Log volume per service over a window, with error and warning counts (the same level rules as \
+             find_errors), counted by Loki.",
+            tools::stats::run,
+        )
+        .output::<tools::stats::Stats>(),
+        "Log statistics",
+    ))
+    .tool(logs(
+        tool(
+            "search_exceptions",
+            "Stack traces and panics (Python, Rust, Zig, TypeScript/JavaScript), whole, grouped by language and \
+             exception type, most frequent first, with the latest trace of each type.",
+            tools::exceptions::run,
+        )
+        .output::<tools::exceptions::Exceptions>(),
+        "Search exceptions",
+    ))
+    .tool(logs(
+        tool(
+            "workflow_logs",
+            "Workflow run logs: one run's lines by `run_id` (exact: run 42 never matches 420), the runs of a workflow \
+             by `workflow_name`, or a summary of every run in the window (status, errors, duration).",
+            tools::workflows::run,
+        )
+        .output::<tools::workflows::Workflows>(),
+        "Workflow logs",
+    ))
+    .tool(logs(
+        tool(
+            "agent_logs",
+            "AI agent activity: one session's lines by `session_id` with its model, tools and errors, or every \
+             session in the window with the latest agent, LLM and tool-call lines.",
+            tools::agents::run,
+        )
+        .output::<tools::agents::Agents>(),
+        "Agent logs",
+    ))
+}
+
+plue_plugin_sdk::export_plugin!(plugin);

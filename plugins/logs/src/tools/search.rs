@@ -1,0 +1,248 @@
+//! `search_logs`: lines matching a service, a level and a substring (or the agent's
+//! own LogQL), newest first.
+
+use std::collections::BTreeMap;
+
+use plue_plugin_sdk::prelude::*;
+
+use crate::context::{Ctx, newest_first};
+use crate::logql::{self, Level};
+use crate::loki::{Direction, MAX_LIMIT, RangeAnswer};
+use crate::render::{self, Budget, LogLine, TEXT_BUDGET};
+use crate::tools::{note, one_hour, plural};
+use crate::window::{WindowJson, rfc3339_ms};
+
+/// A level to keep, or all.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelArg {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    #[default]
+    All,
+}
+
+impl LevelArg {
+    /// The level, `None` for all.
+    pub fn level(self) -> Option<Level> {
+        match self {
+            LevelArg::Error => Some(Level::Error),
+            LevelArg::Warn => Some(Level::Warn),
+            LevelArg::Info => Some(Level::Info),
+            LevelArg::Debug => Some(Level::Debug),
+            LevelArg::All => None,
+        }
+    }
+}
+
+/// Arguments of `search_logs`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Args {
+    /// A complete LogQL query, sent to Loki as it is; `service`, `level` and `contains`
+    /// are then ignored. A log query lists lines, a metric query lists series.
+    pub query: Option<String>,
+    /// The service: a value of the service label (such as `api`, `web`, `runner`,
+    /// `agent`), `label=value` for another label (such as `container=plue-postgres-1`),
+    /// or `all` (default).
+    pub service: Option<String>,
+    /// Only lines of this level, recognised in JSON, logfmt, Zig, Python and plain-text lines.
+    #[serde(default)]
+    pub level: LevelArg,
+    /// Only lines containing this text (case-sensitive, taken literally).
+    pub contains: Option<String>,
+    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
+    /// Unix seconds. Default `1h`.
+    #[serde(default = "one_hour")]
+    pub start: String,
+    /// End of the window, in the same forms; default now.
+    pub end: Option<String>,
+    /// Most lines to return, newest first (1 to 5000, default 100).
+    #[serde(default = "hundred")]
+    #[schemars(range(min = 1, max = 5000))]
+    pub limit: u32,
+}
+
+fn hundred() -> u32 {
+    100
+}
+
+/// One series of a metric query.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeriesOut {
+    pub labels: BTreeMap<String, String>,
+    /// The last point's time (RFC 3339 UTC) and value.
+    pub last_time: String,
+    pub last_value: f64,
+    pub points: usize,
+}
+
+/// What `search_logs` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Found {
+    /// The LogQL sent.
+    pub query: String,
+    pub window: WindowJson,
+    /// Lines Loki returned (at most `limit`).
+    pub returned: usize,
+    /// Lines matching in the whole window, when Loki stopped at `limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matching: Option<usize>,
+    /// The lines, newest first.
+    pub entries: Vec<LogLine>,
+    /// The series, for a metric query.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesOut>,
+    /// What was left out and how to narrow, or why nothing was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The tool.
+pub fn run(args: Args) -> Result<Output, ToolError> {
+    let ctx = Ctx::new();
+    let window = ctx.window(&args.start, args.end.as_deref())?;
+    let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
+    let verbatim = args
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
+    let query = match verbatim {
+        Some(q) => q.to_string(),
+        None => logql::search(
+            &ctx.selector(args.service.as_deref())?,
+            args.level.level(),
+            args.contains.as_deref(),
+        ),
+    };
+    let answer = ctx
+        .loki
+        .range(&query, &window, limit, Direction::Backward)?;
+    let entries = match answer {
+        RangeAnswer::Streams(entries) => entries,
+        RangeAnswer::Matrix(series) => return Ok(metric(query, &window, series)),
+    };
+    let mut items = render::items(entries, &ctx.service_label);
+    newest_first(&mut items);
+    let returned = items.len();
+    let matching = if returned >= limit {
+        ctx.count(&query, &window)
+    } else {
+        None
+    };
+
+    let mut text = String::new();
+    let mut budget = Budget::new(TEXT_BUDGET);
+    for item in &items {
+        budget.push(&mut text, &render::block(item, 12));
+    }
+    let total = matching.unwrap_or(returned).max(returned);
+    let how = "add `contains` or `level`, pick a `service`, or shorten the window";
+    let mut notes = Vec::new();
+    if returned == 0 {
+        notes.push(
+            format!(
+                "No lines matched. {}",
+                if verbatim.is_some() {
+                    String::new()
+                } else {
+                    ctx.empty_hint(args.service.as_deref(), &window)
+                }
+            )
+            .trim()
+            .to_string(),
+        );
+    } else if let Some(n) = note(budget.shown, total, "lines", how) {
+        notes.push(n);
+    }
+    if returned >= limit && matching.is_none() {
+        notes.push(format!("Loki stopped at `limit` = {limit}: older lines in the window were not read; raise `limit` (at most {MAX_LIMIT}) or narrow the window."));
+    }
+    let note_text = (!notes.is_empty()).then(|| notes.join(" "));
+    let header = format!(
+        "{} in {}, newest first. LogQL: {query}",
+        plural(total, "matching line"),
+        window.describe()
+    );
+    let body = [
+        Some(header),
+        (!text.is_empty()).then(|| text.trim_end().to_string()),
+        note_text.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n\n");
+    let found = Found {
+        query,
+        window: window.json(),
+        returned,
+        matching,
+        entries: items.iter().take(budget.shown).map(|i| i.json()).collect(),
+        series: Vec::new(),
+        note: note_text,
+    };
+    Ok(Output::text(body).with_structured(&found))
+}
+
+/// The answer to a metric query: each series with its last value, most recent first.
+fn metric(
+    query: String,
+    window: &crate::window::Window,
+    series: Vec<crate::loki::Series>,
+) -> Output {
+    let total = series.len();
+    let shown: Vec<SeriesOut> = series
+        .into_iter()
+        .map(|s| {
+            let (t, v) = s.points.last().copied().unwrap_or((0.0, f64::NAN));
+            SeriesOut {
+                labels: s.labels,
+                last_time: rfc3339_ms((t * 1e9) as i64),
+                last_value: v,
+                points: s.points.len(),
+            }
+        })
+        .take(200)
+        .collect();
+    let mut text = format!(
+        "{} in {}. LogQL: {query}\n",
+        plural(total, "series"),
+        window.describe()
+    );
+    for s in &shown {
+        let labels: Vec<String> = s
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", logql::string(v)))
+            .collect();
+        text.push_str(&format!(
+            "\n{{{}}}  last {} at {} ({} points)",
+            labels.join(", "),
+            plue_plugin_sdk::time::trim_float(s.last_value, 3),
+            s.last_time,
+            s.points
+        ));
+    }
+    let note = note(
+        shown.len(),
+        total,
+        "series",
+        "aggregate with `sum by (...)` or add label matchers",
+    );
+    if let Some(n) = &note {
+        text.push_str(&format!("\n\n{n}"));
+    }
+    let found = Found {
+        query,
+        window: window.json(),
+        returned: 0,
+        matching: None,
+        entries: Vec::new(),
+        series: shown,
+        note,
+    };
+    Output::text(text).with_structured(&found)
+}

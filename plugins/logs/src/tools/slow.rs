@@ -1,0 +1,237 @@
+//! `find_slow_requests`: JSON and logfmt lines whose duration field is at least a
+//! threshold (inclusive), slowest first.
+
+use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::time::human_duration;
+
+use crate::context::Ctx;
+use crate::logql;
+use crate::loki::Direction;
+use crate::render::{self, Item};
+use crate::tools::{note, one_hour, plural};
+use crate::window::{WindowJson, rfc3339_ms};
+
+/// Lines read per query (JSON, logfmt) before sorting by duration.
+const READ: usize = 2000;
+
+/// Arguments of `find_slow_requests`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Args {
+    /// Minimum duration in milliseconds, inclusive: a request that took exactly this
+    /// long is listed (default 1000).
+    #[serde(default = "thousand")]
+    #[schemars(range(min = 0.0))]
+    pub threshold_ms: f64,
+    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
+    /// Unix seconds. Default `1h`.
+    #[serde(default = "one_hour")]
+    pub start: String,
+    /// End of the window, in the same forms; default now.
+    pub end: Option<String>,
+    /// The service: a value of the service label, `label=value` for another label, or `all` (default).
+    pub service: Option<String>,
+    /// Most requests to list, slowest first (1 to 500, default 20).
+    #[serde(default = "twenty")]
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: u32,
+}
+
+fn thousand() -> f64 {
+    1000.0
+}
+
+fn twenty() -> u32 {
+    20
+}
+
+/// One slow request.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SlowRequest {
+    pub duration_ms: f64,
+    /// RFC 3339 UTC.
+    pub time: String,
+    pub service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub message: String,
+    /// The raw line.
+    pub line: String,
+}
+
+/// What `find_slow_requests` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Slow {
+    /// The LogQL sent: JSON lines, then logfmt lines.
+    pub queries: Vec<String>,
+    pub window: WindowJson,
+    pub threshold_ms: f64,
+    /// Requests at or above the threshold.
+    pub matching: usize,
+    /// Slowest first.
+    pub requests: Vec<SlowRequest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The tool.
+pub fn run(args: Args) -> Result<Output, ToolError> {
+    let ctx = Ctx::new();
+    let window = ctx.window(&args.start, args.end.as_deref())?;
+    if !args.threshold_ms.is_finite() || args.threshold_ms < 0.0 {
+        return Err(ToolError::invalid(
+            "`threshold_ms` must be a number of milliseconds, 0 or more",
+        ));
+    }
+    let field = logql::label_name(&ctx.duration_field)
+        .map_err(|e| ToolError::invalid(format!("the `duration_field` setting: {e}")))?
+        .to_string();
+    let queries = logql::slow(
+        &ctx.selector(args.service.as_deref())?,
+        &field,
+        args.threshold_ms,
+    );
+    let mut found: Vec<(f64, Item)> = Vec::new();
+    let mut capped = false;
+    for q in &queries {
+        let items = ctx.items(q, &window, READ, Direction::Backward)?;
+        capped |= items.len() >= READ;
+        found.extend(
+            items
+                .into_iter()
+                .filter_map(|i| Some((duration(&i, &field)?, i))),
+        );
+    }
+    found.retain(|(d, _)| *d >= args.threshold_ms);
+    found.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| b.1.entry.ts.cmp(&a.1.entry.ts))
+    });
+    let limit = (args.limit as usize).clamp(1, 500);
+    let requests: Vec<SlowRequest> = found
+        .iter()
+        .take(limit)
+        .map(|(d, i)| slow_request(*d, i))
+        .collect();
+
+    let threshold = plue_plugin_sdk::time::trim_float(args.threshold_ms, 3);
+    let mut text = format!(
+        "{} took {threshold} ms or longer in {}, slowest first.",
+        plural(found.len(), "request"),
+        window.describe()
+    );
+    if !requests.is_empty() {
+        let rows: Vec<Vec<String>> = requests
+            .iter()
+            .zip(&found)
+            .map(|(r, (_, item))| {
+                vec![
+                    human_duration(r.duration_ms / 1000.0),
+                    r.time.clone(),
+                    r.service.clone(),
+                    r.status.clone().unwrap_or_default(),
+                    r.request_id.clone().unwrap_or_default(),
+                    what(r, item, &field),
+                ]
+            })
+            .collect();
+        text.push_str("\n\n");
+        text.push_str(&table(
+            &[
+                "duration",
+                "time",
+                "service",
+                "status",
+                "request_id",
+                "request",
+            ],
+            &rows,
+            80,
+        ));
+    }
+    let mut notes = Vec::new();
+    if found.is_empty() {
+        notes.push(format!(
+            "No JSON or logfmt line has a numeric `{field}` of at least {threshold}. {}",
+            ctx.empty_hint(args.service.as_deref(), &window)
+        ));
+    }
+    if let Some(n) = note(
+        requests.len(),
+        found.len(),
+        "requests",
+        "raise `threshold_ms` or pick a `service`",
+    ) {
+        notes.push(n);
+    }
+    if capped {
+        notes.push(format!("A query reached {READ} lines, so slower requests may be missing; raise `threshold_ms` or narrow the window."));
+    }
+    let note_text = (!notes.is_empty()).then(|| notes.join(" ").trim().to_string());
+    if let Some(n) = &note_text {
+        text.push_str(&format!("\n\n{n}"));
+    }
+    let slow = Slow {
+        queries: queries.to_vec(),
+        window: window.json(),
+        threshold_ms: args.threshold_ms,
+        matching: found.len(),
+        requests,
+        note: note_text,
+    };
+    Ok(Output::text(text).with_structured(&slow))
+}
+
+/// `GET /path`, or the message and the line's other fields.
+fn what(r: &SlowRequest, item: &Item, field: &str) -> String {
+    if let Some(p) = &r.path {
+        return format!("{} {p}", r.method.as_deref().unwrap_or(""))
+            .trim()
+            .to_string();
+    }
+    let skip = [field, "status", "request_id", "requestId", "trace_id"];
+    let mut parts = vec![r.message.clone()];
+    parts.extend(
+        item.parsed
+            .fields
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| format!("{k}={v}")),
+    );
+    parts.join(" ")
+}
+
+/// The line's duration field (as parsed, else the label Loki extracted).
+fn duration(item: &Item, field: &str) -> Option<f64> {
+    let v = item
+        .parsed
+        .field(field)
+        .or_else(|| item.entry.labels.get(field).map(String::as_str))?;
+    v.trim().parse::<f64>().ok().filter(|d| d.is_finite())
+}
+
+fn slow_request(duration_ms: f64, item: &Item) -> SlowRequest {
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| item.parsed.field(n))
+            .map(str::to_string)
+    };
+    SlowRequest {
+        duration_ms,
+        time: rfc3339_ms(item.entry.ts),
+        service: item.service.clone(),
+        method: field(&["method", "http.method"]),
+        path: field(&["path", "url", "route", "http.path"]),
+        status: field(&["status", "status_code", "http.status"]),
+        request_id: field(&["request_id", "requestId", "trace_id"]),
+        message: item.parsed.message.clone(),
+        line: render::Item::json(item).line,
+    }
+}

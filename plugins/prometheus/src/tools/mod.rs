@@ -1,0 +1,126 @@
+//! The tools, one module each, and what several of them share: caps, the notes
+//! Prometheus attaches to answers, and the metric names the analysis tools read from
+//! the plugin's settings.
+
+use plue_plugin_sdk::settings;
+
+pub mod alerts;
+pub mod errors;
+pub mod health;
+pub mod labels;
+pub mod latency;
+pub mod metadata;
+pub mod query;
+pub mod range;
+pub mod rules;
+pub mod series;
+pub mod targets;
+
+/// The cap an agent asked for, or `default`, never above `max`.
+pub fn cap(asked: Option<u32>, default: usize, max: usize) -> usize {
+    asked.map(|n| n as usize).unwrap_or(default).clamp(1, max)
+}
+
+/// Prometheus's warnings and infos as lines to append to an answer.
+pub fn notes_text(notes: &[String]) -> Option<String> {
+    (!notes.is_empty()).then(|| {
+        notes
+            .iter()
+            .map(|n| format!("Prometheus notes: {}", crate::format::one_line(n, 400)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// Join the non-empty blocks of an answer with blank lines.
+pub fn blocks(parts: Vec<Option<String>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Setting: the counter of HTTP requests (labels `status`, `method`, `path`).
+pub const REQUESTS_METRIC: &str = "requests_metric";
+/// Setting: the histogram of HTTP request durations.
+pub const DURATION_METRIC: &str = "duration_metric";
+/// Setting: the counter of authentication attempts (label `result`).
+pub const AUTH_METRIC: &str = "auth_metric";
+
+/// The metric names the analysis tools query, from the plugin's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub requests: String,
+    /// The histogram's name without `_bucket`.
+    pub duration: String,
+    pub auth: String,
+}
+
+impl Metrics {
+    /// The operator's settings, else the defaults.
+    pub fn load() -> Self {
+        let duration = settings::get_or(DURATION_METRIC, "plue_http_request_duration_ms");
+        let duration = duration
+            .strip_suffix("_bucket")
+            .unwrap_or(&duration)
+            .to_string();
+        Metrics {
+            requests: settings::get_or(REQUESTS_METRIC, "plue_http_requests_total"),
+            duration,
+            auth: settings::get_or(AUTH_METRIC, "plue_auth_attempts_total"),
+        }
+    }
+
+    /// What to multiply the histogram's values by to get milliseconds.
+    pub fn duration_to_ms(&self) -> f64 {
+        if self.duration.ends_with("_seconds") {
+            1000.0
+        } else {
+            1.0
+        }
+    }
+}
+
+/// `{job="x"}`-style matchers for an optional job filter plus `extra` (already PromQL).
+pub fn matchers(job: Option<&str>, extra: &[&str]) -> String {
+    let mut all: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    if let Some(job) = job {
+        all.push(format!("job={}", crate::promql::quote(job)));
+    }
+    if all.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", all.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_and_matchers() {
+        assert_eq!(cap(None, 50, 500), 50);
+        assert_eq!(cap(Some(0), 50, 500), 1);
+        assert_eq!(cap(Some(9999), 50, 500), 500);
+        assert_eq!(matchers(None, &[]), "");
+        assert_eq!(
+            matchers(Some("a\"b"), &[r#"status=~"5..""#]),
+            r#"{status=~"5..", job="a\"b"}"#
+        );
+    }
+
+    #[test]
+    fn metric_settings() {
+        plue_plugin_sdk::testing::set_setting(
+            DURATION_METRIC,
+            "http_request_duration_seconds_bucket",
+        );
+        let m = Metrics::load();
+        assert_eq!(m.duration, "http_request_duration_seconds");
+        assert_eq!(m.duration_to_ms(), 1000.0);
+        assert_eq!(m.requests, "plue_http_requests_total");
+    }
+}

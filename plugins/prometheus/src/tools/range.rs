@@ -1,0 +1,494 @@
+//! `prometheus_query_range`: a PromQL expression over a time range, each series
+//! summarised (min, max, mean, last, and its points down-sampled to a readable
+//! trend) instead of dumped, series ranked by mean and capped.
+
+use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::time::{human_duration, now, parse_duration, rfc3339};
+
+use crate::api::{Api, Labels, QueryData, RangeSeries};
+use crate::format;
+use crate::promql::time_arg;
+use crate::tools::{blocks, cap, notes_text};
+
+/// Prometheus refuses range queries with more points per series than this.
+const MAX_POINTS: f64 = 11_000.0;
+
+/// Arguments of `prometheus_query_range`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    /// The PromQL expression, for example `sum by (job) (rate(plue_http_requests_total[5m]))`.
+    pub query: String,
+    /// Start of the range (default `1h`, i.e. one hour ago): `now`, a time ago such as
+    /// `15m`, `2h` or `7d`, `now-1h`, RFC 3339 or Unix seconds.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// End of the range (default `now`), in the same forms as `start`.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Resolution: `15s`, `1m`, `5m`, … or seconds. Default: about 250 points over the range.
+    #[serde(default)]
+    pub step: Option<String>,
+    /// Most series to show (default 20, at most 200); the rest are counted.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    /// Points of each series' down-sampled trend (default 12, at most 100).
+    #[serde(default)]
+    #[schemars(range(min = 2, max = 100))]
+    pub points: Option<u32>,
+}
+
+/// One point of a down-sampled trend.
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// Start of the span the point stands for, RFC 3339.
+    pub time: String,
+    /// Mean of the span's values.
+    pub value: f64,
+}
+
+/// One series, summarised.
+#[derive(Serialize, JsonSchema, Debug, Clone)]
+pub struct SeriesSummary {
+    pub labels: Labels,
+    /// Points Prometheus returned.
+    pub points: usize,
+    /// Points whose value was NaN or ±Inf (left out of the statistics).
+    pub points_without_value: usize,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    pub last: Option<f64>,
+    /// Time of the last point, RFC 3339.
+    pub last_time: Option<String>,
+    /// The points down-sampled: each the mean of an equal span of the range.
+    pub trend: Vec<TrendPoint>,
+}
+
+/// What `prometheus_query_range` returns.
+#[derive(Serialize, JsonSchema)]
+pub struct RangeOut {
+    pub query: String,
+    pub start: String,
+    pub end: String,
+    pub step_seconds: f64,
+    /// How many series Prometheus returned.
+    pub series_total: usize,
+    /// The series shown, highest mean first, at most `limit`.
+    pub series: Vec<SeriesSummary>,
+    pub truncated: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Summaries of the first `limit` series (highest mean first) and their text.
+pub struct Summaries {
+    pub shown: Vec<SeriesSummary>,
+    pub text: String,
+}
+
+/// The span a range query covers, for gaps and trend buckets.
+#[derive(Clone, Copy)]
+pub struct Span {
+    pub start: f64,
+    pub end: f64,
+    pub step: f64,
+}
+
+impl Span {
+    fn steps(&self) -> usize {
+        ((self.end - self.start) / self.step).floor() as usize + 1
+    }
+}
+
+/// Summarise one series, its trend down-sampled to `points` spans of `[lo, hi]`.
+pub fn summarise(series: &RangeSeries, points: usize, span: Option<Span>) -> SeriesSummary {
+    let values: Vec<(f64, f64)> = series
+        .values
+        .iter()
+        .filter_map(|p| p.value().map(|v| (p.0, v)))
+        .collect();
+    let n = values.len();
+    let min = values.iter().map(|p| p.1).reduce(f64::min);
+    let max = values.iter().map(|p| p.1).reduce(f64::max);
+    let mean = (n > 0).then(|| values.iter().map(|p| p.1).sum::<f64>() / n as f64);
+    let last = values.last().copied();
+    let (lo, hi) = match (span, series.values.first(), series.values.last()) {
+        (Some(s), _, _) => (s.start, s.end),
+        (None, Some(a), Some(b)) => (a.0, b.0),
+        _ => (0.0, 0.0),
+    };
+    let trend = if n <= points {
+        values
+            .iter()
+            .map(|(t, v)| TrendPoint {
+                time: rfc3339(*t),
+                value: *v,
+            })
+            .collect()
+    } else {
+        let width = ((hi - lo) / points as f64).max(f64::MIN_POSITIVE);
+        let mut sums = vec![(0.0, 0usize, f64::NAN); points];
+        for (t, v) in &values {
+            let i = (((t - lo) / width).floor().max(0.0) as usize).min(points - 1);
+            let b = &mut sums[i];
+            if b.1 == 0 {
+                b.2 = *t;
+            }
+            b.0 += v;
+            b.1 += 1;
+        }
+        sums.iter()
+            .filter(|b| b.1 > 0)
+            .map(|b| TrendPoint {
+                time: rfc3339(b.2),
+                value: b.0 / b.1 as f64,
+            })
+            .collect()
+    };
+    SeriesSummary {
+        labels: series.metric.clone(),
+        points: series.values.len(),
+        points_without_value: series.values.len() - n,
+        min,
+        max,
+        mean,
+        last: last.map(|p| p.1),
+        last_time: last.map(|p| rfc3339(p.0)),
+        trend,
+    }
+}
+
+fn summary_text(s: &SeriesSummary, span: Option<Span>, with_date: bool) -> String {
+    let mut lines = vec![format::series(&s.labels)];
+    if s.mean.is_none() {
+        lines.push(format!("  no data in any of its {} points", s.points));
+        return lines.join("\n");
+    }
+    let last_at = s
+        .last_time
+        .as_deref()
+        .and_then(format::timestamp)
+        .map(|t| format!(" at {}", format::clock(t, with_date)))
+        .unwrap_or_default();
+    let mut stats = format!(
+        "  mean {}, min {}, max {}, last {}{last_at}",
+        format::opt_number(s.mean),
+        format::opt_number(s.min),
+        format::opt_number(s.max),
+        format::opt_number(s.last),
+    );
+    match span {
+        Some(sp) if s.points < sp.steps() => {
+            stats.push_str(&format!("; values at {} of {} steps", s.points, sp.steps()))
+        }
+        _ => stats.push_str(&format!("; {} points", s.points)),
+    }
+    if s.points_without_value > 0 {
+        stats.push_str(&format!(" ({} without a value)", s.points_without_value));
+    }
+    lines.push(stats);
+    let label = if s.trend.len() < s.points - s.points_without_value {
+        format!("  trend ({} spans, each its mean):", s.trend.len())
+    } else {
+        "  points:".to_string()
+    };
+    let trend: Vec<String> = s
+        .trend
+        .iter()
+        .map(|p| {
+            let t = format::timestamp(&p.time)
+                .map(|t| format::clock(t, with_date))
+                .unwrap_or_default();
+            format!("{t} {}", format::number(p.value))
+        })
+        .collect();
+    lines.push(format!("{label} {}", trend.join(", ")));
+    lines.join("\n")
+}
+
+/// Summarise `series` ranked by mean (highest first), keeping `limit`.
+pub fn summarise_all(
+    series: &[RangeSeries],
+    limit: usize,
+    points: usize,
+    span: Option<Span>,
+) -> Summaries {
+    let mut all: Vec<SeriesSummary> = series.iter().map(|s| summarise(s, points, span)).collect();
+    all.sort_by(|a, b| match (a.mean, b.mean) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let total = all.len();
+    all.truncate(limit);
+    let with_date = match span {
+        Some(s) => s.end - s.start > 86_400.0,
+        None => series
+            .iter()
+            .flat_map(|s| s.values.first().zip(s.values.last()))
+            .any(|(a, b)| b.0 - a.0 > 86_400.0),
+    };
+    let mut text = format!("{total} series, highest mean first.");
+    for s in &all {
+        text.push_str("\n\n");
+        text.push_str(&summary_text(s, span, with_date));
+    }
+    if all.len() < total {
+        text.push_str("\n\n");
+        text.push_str(&cut_note(
+            all.len(),
+            total,
+            "series",
+            "aggregate (sum by (job) (…)), add label matchers, use topk(), or raise `limit`",
+        ));
+    }
+    Summaries { shown: all, text }
+}
+
+/// A step giving about 250 points over `range` seconds, rounded up to a round value.
+pub fn auto_step(range: f64) -> f64 {
+    const NICE: [f64; 17] = [
+        1.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        10800.0, 21600.0, 43200.0, 86400.0,
+    ];
+    let want = range / 250.0;
+    NICE.iter()
+        .copied()
+        .find(|s| *s >= want)
+        .unwrap_or((want / 86400.0).ceil() * 86400.0)
+}
+
+fn run(args: Args) -> Result<Output, ToolError> {
+    let now = now();
+    let start = time_arg("start", Some(args.start.as_deref().unwrap_or("1h")), now)?;
+    let end = time_arg("end", args.end.as_deref(), now)?;
+    if start >= end {
+        return Err(ToolError::invalid(format!(
+            "`start` ({}) must be before `end` ({})",
+            rfc3339(start),
+            rfc3339(end)
+        )));
+    }
+    let step = match args.step.as_deref() {
+        Some(text) => {
+            parse_duration(text).map_err(|e| ToolError::invalid(format!("`step`: {e}")))?
+        }
+        None => auto_step(end - start),
+    };
+    if step < 0.001 {
+        return Err(ToolError::invalid(
+            "`step` must be at least 1ms; use 15s, 1m or more",
+        ));
+    }
+    if (end - start) / step > MAX_POINTS {
+        return Err(ToolError::invalid(format!(
+            "`step` {} gives {} points per series over this range; Prometheus allows {MAX_POINTS}. Use a step of at least {} or a shorter range.",
+            human_duration(step),
+            ((end - start) / step).floor(),
+            human_duration(auto_step(end - start))
+        )));
+    }
+    let limit = cap(args.limit, 20, 200);
+    let points = cap(args.points, 12, 100).max(2);
+    let reply = Api::new().query_range(&args.query, start, end, step)?;
+    let series = match reply.data {
+        QueryData::Matrix(series) => series,
+        other => {
+            return Err(ToolError::failed(format!(
+                "Prometheus answered the range query with a {} instead of a matrix",
+                other.kind()
+            )));
+        }
+    };
+    let span = Span { start, end, step };
+    let summaries = summarise_all(&series, limit, points, Some(span));
+    let header = format!(
+        "`{}` from {} to {} ({}), step {} ({} steps).",
+        args.query,
+        rfc3339(start),
+        rfc3339(end),
+        human_duration(end - start),
+        human_duration(step),
+        span.steps()
+    );
+    let body = if series.is_empty() {
+        "No data: the query matched no series in this range. To see what exists: prometheus_series with a matcher, or prometheus_labels with label `__name__` for metric names.".to_string()
+    } else {
+        summaries.text
+    };
+    let out = RangeOut {
+        query: args.query,
+        start: rfc3339(start),
+        end: rfc3339(end),
+        step_seconds: step,
+        series_total: series.len(),
+        truncated: summaries.shown.len() < series.len(),
+        series: summaries.shown,
+        warnings: reply.notes,
+    };
+    let text = blocks(vec![Some(header), Some(body), notes_text(&out.warnings)]);
+    Ok(Output::text(text).with_structured(&out))
+}
+
+/// The tool.
+pub fn def() -> ToolDef {
+    tool(
+        "prometheus_query_range",
+        "Evaluate a PromQL expression over a time range (default the last hour). Each series is summarised: mean, min, max, last value, and its points down-sampled to a short trend; series ranked by mean, capped at `limit` with a count of the rest. Use it to see how a value changed; use prometheus_query for the current value.",
+        run,
+    )
+    .title("PromQL range query")
+    .read_only()
+    .open_world()
+    .output::<RangeOut>()
+}
+
+#[cfg(test)]
+mod tests {
+    use plue_plugin_sdk::testing;
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::RawPoint;
+    use crate::plugin;
+
+    fn series(values: &[(f64, &str)]) -> RangeSeries {
+        RangeSeries {
+            metric: Labels::from([("job".to_string(), "a".to_string())]),
+            values: values
+                .iter()
+                .map(|(t, v)| RawPoint(*t, v.to_string()))
+                .collect(),
+            histograms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn summary_statistics_and_trend() {
+        let day = 86_400.0;
+        let values: Vec<(f64, String)> = (0..100)
+            .map(|i| (day + i as f64 * 10.0, format!("{i}")))
+            .collect();
+        let refs: Vec<(f64, &str)> = values.iter().map(|(t, v)| (*t, v.as_str())).collect();
+        let span = Span {
+            start: day,
+            end: day + 1000.0,
+            step: 10.0,
+        };
+        let s = summarise(&series(&refs), 10, Some(span));
+        assert_eq!(
+            (s.min, s.max, s.mean, s.last),
+            (Some(0.0), Some(99.0), Some(49.5), Some(99.0))
+        );
+        assert_eq!(s.trend.len(), 10);
+        assert_eq!(
+            s.trend[0],
+            TrendPoint {
+                time: rfc3339(day),
+                value: 4.5
+            }
+        );
+        let text = summary_text(&s, Some(span), false);
+        assert!(
+            text.contains(
+                "mean 49.5, min 0, max 99, last 99 at 00:16:30; values at 100 of 101 steps"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("trend (10 spans, each its mean): 00:00:00 4.5, 00:01:40 14.5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn nan_points_are_counted_not_shown() {
+        let s = summarise(
+            &series(&[(0.0, "NaN"), (10.0, "2"), (20.0, "NaN")]),
+            12,
+            None,
+        );
+        assert_eq!(s.points_without_value, 2);
+        assert_eq!(s.mean, Some(2.0));
+        let text = summary_text(&s, None, false);
+        assert!(!text.contains("NaN"), "{text}");
+        assert!(text.contains("(2 without a value)"), "{text}");
+        let empty = summarise(&series(&[(0.0, "NaN")]), 12, None);
+        assert_eq!(
+            summary_text(&empty, None, false),
+            "{job=\"a\"}\n  no data in any of its 1 points"
+        );
+    }
+
+    #[test]
+    fn steps() {
+        assert_eq!(auto_step(3600.0), 15.0);
+        assert_eq!(auto_step(7.0 * 86400.0), 3600.0);
+        assert_eq!(auto_step(60.0), 1.0);
+    }
+
+    #[test]
+    fn range_query_end_to_end() {
+        testing::fake_http(|req| {
+            let q = &req.path_and_query;
+            assert!(q.starts_with("/api/v1/query_range?query=up&start="), "{q}");
+            assert!(q.ends_with("&step=60"), "{q}");
+            Ok(testing::response(
+                200,
+                r#"{"status":"success","data":{"resultType":"matrix","result":[
+                {"metric":{"job":"low"},"values":[[1700000000,"1"],[1700000060,"1"]]},
+                {"metric":{"job":"high"},"values":[[1700000000,"3"],[1700000060,"5"]]},
+                {"metric":{"job":"mid"},"values":[[1700000000,"2"]]}]}}"#,
+            ))
+        });
+        let out = testing::call(
+            &plugin(),
+            "prometheus_query_range",
+            json!({"query": "up", "start": "2023-11-14T22:13:20Z", "end": "2023-11-14T22:23:20Z", "step": "1m", "limit": 2}),
+        )
+        .unwrap();
+        let text = out.text_content();
+        assert!(
+            text.starts_with(
+                "`up` from 2023-11-14T22:13:20Z to 2023-11-14T22:23:20Z (10m), step 1m (11 steps)."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.find("job=\"high\"").unwrap() < text.find("job=\"mid\"").unwrap(),
+            "{text}"
+        );
+        assert!(!text.contains("job=\"low\""), "{text}");
+        assert!(
+            text.contains("Showing 2 of 3 series (1 left out)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mean 4, min 3, max 5, last 5 at 22:14:20; values at 2 of 11 steps"),
+            "{text}"
+        );
+        let s = out.structured().unwrap();
+        assert_eq!(s["series"][0]["trend"][1]["value"], 5.0);
+        assert_eq!(s["series_total"], 3);
+    }
+
+    #[test]
+    fn bad_ranges_are_refused() {
+        let call = |args| {
+            testing::call(&plugin(), "prometheus_query_range", args)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            call(json!({"query": "up", "start": "now", "end": "1h"})).contains("must be before")
+        );
+        assert!(
+            call(json!({"query": "up", "start": "30d", "step": "1s"}))
+                .contains("Prometheus allows 11000")
+        );
+        assert!(call(json!({"query": "up", "step": "fast"})).contains("`step`"));
+    }
+}

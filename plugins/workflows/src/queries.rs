@@ -1,0 +1,826 @@
+//! Every SQL statement of the workflows tools, with the row types they return.
+//!
+//! Rules kept by all of them: one read-only statement each; user input only as
+//! typed parameters (`$1::bigint`, `$2::text`, `$3::float8`, never NULL: an
+//! absent filter is `''` or `0`); Plue's `TIMESTAMP` columns are UTC, and "now"
+//! is the database's (`now() AT TIME ZONE 'UTC'`, returned as `now_utc`);
+//! durations and ages are computed in SQL as `float8` seconds; long text is
+//! cut in SQL (`left(…)`) so one huge log row cannot flood an answer.
+//! Column names follow Plue's real schema (`runner_pool.claimed_by_step_id`,
+//! `repositories.user_id`); a run reaches its repository through its definition.
+
+use plue_plugin_sdk::ToolError;
+use plue_plugin_sdk::sql::{self, SqlError, Value};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use crate::logs::LogRow;
+
+/// The database the plugin asks for.
+pub const DB: &str = "plue";
+
+/// Rows of one statement, and whether the host's row cap cut them.
+pub struct Fetched<T> {
+    pub rows: Vec<T>,
+    pub truncated: bool,
+}
+
+/// Run `statement` and read its rows as `T`; `what` names it in errors.
+pub fn fetch<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Fetched<T>, ToolError> {
+    let rows = sql::query(DB, statement, params).map_err(|e| failed(what, &e))?;
+    Ok(Fetched { truncated: rows.truncated, rows: rows.to_structs()? })
+}
+
+/// Like [`fetch`], for statements that return at most one row.
+pub fn fetch_one<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Option<T>, ToolError> {
+    Ok(fetch(what, statement, params)?.rows.into_iter().next())
+}
+
+/// Like [`fetch_one`], but `None` when a table the statement reads does not
+/// exist (an optional part of Plue's schema).
+pub fn fetch_optional_table<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Option<Vec<T>>, ToolError> {
+    match sql::query(DB, statement, params) {
+        Ok(rows) => Ok(Some(rows.to_structs()?)),
+        Err(SqlError::Database(e)) if e.code == "42P01" || e.code == "42703" => Ok(None),
+        Err(e) => Err(failed(what, &e)),
+    }
+}
+
+fn failed(what: &str, e: &SqlError) -> ToolError {
+    ToolError::failed(format!("reading {what} from database `{DB}` failed: {}", e.describe()))
+}
+
+/// Whether a table (looked up on the search path) exists.
+pub fn table_exists(name: &str) -> Result<bool, ToolError> {
+    #[derive(Deserialize)]
+    struct Present {
+        present: bool,
+    }
+    let row: Option<Present> = fetch_one(
+        "the table list",
+        "SELECT to_regclass($1::text) IS NOT NULL AS present",
+        &[name.into()],
+    )?;
+    Ok(row.is_some_and(|r| r.present))
+}
+
+/// `owner/name` of a definition's repository (aliases `rp` and `u`).
+const REPOSITORY: &str = "CASE WHEN rp.id IS NULL THEN NULL ELSE COALESCE(u.username || '/', '') || rp.name END";
+/// Joins from runs `r` to definitions `w`, repositories `rp` and owners `u`.
+const RUN_JOINS: &str = "LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
+  LEFT JOIN repositories rp ON rp.id = w.repository_id
+  LEFT JOIN users u ON u.id = rp.user_id";
+/// The database's now, in UTC.
+const NOW: &str = "(now() AT TIME ZONE 'UTC')";
+/// A step counts as failed (Plue: status failed, or an error message, or a non-zero exit code).
+const STEP_FAILED: &str = "(s.status = 'failed' OR COALESCE(s.exit_code, 0) <> 0 OR s.error_message IS NOT NULL)";
+/// Filters on the workflow name (`$n` a LIKE pattern or '') and repository (`$m`, `owner/name`, `name` or '').
+fn name_and_repo_filter(name: usize, repo: usize) -> String {
+    format!(
+        "(${name}::text = '' OR w.name ILIKE ${name}::text ESCAPE '!')
+     AND (${repo}::text = '' OR lower(rp.name) = lower(${repo}::text)
+          OR lower(COALESCE(u.username, '') || '/' || rp.name) = lower(${repo}::text))"
+    )
+}
+/// `r.created_at` within the last `$n` hours.
+fn window(n: usize) -> String {
+    format!("r.created_at >= {NOW} - ${n}::float8 * interval '1 hour'")
+}
+
+// --- runs ---------------------------------------------------------------------
+
+/// One run with its workflow and repository.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Run {
+    pub id: i64,
+    pub definition_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub file_path: Option<String>,
+    pub repository: Option<String>,
+    pub trigger_type: String,
+    pub trigger_payload: Option<Json>,
+    pub inputs: Option<Json>,
+    pub outputs: Option<Json>,
+    pub status: String,
+    pub error_message: Option<String>,
+    pub created_at: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub duration_s: Option<f64>,
+    pub now_utc: String,
+}
+
+fn run_select(condition: &str) -> String {
+    format!(
+        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, w.file_path,
+       {REPOSITORY} AS repository, r.trigger_type, r.trigger_payload, r.inputs, r.outputs, r.status,
+       left(r.error_message, 8000) AS error_message, r.created_at, r.started_at, r.completed_at,
+       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
+       {NOW} AS now_utc
+  FROM workflow_runs r
+  {RUN_JOINS}
+ {condition}"
+    )
+}
+
+/// The run `id`.
+pub fn run(id: i64) -> Result<Option<Run>, ToolError> {
+    fetch_one("the run", &run_select("WHERE r.id = $1::bigint"), &[id.into()])
+}
+
+/// The newest failed run.
+pub fn latest_failed_run() -> Result<Option<Run>, ToolError> {
+    fetch_one(
+        "the newest failed run",
+        &run_select("WHERE r.status = 'failed' ORDER BY r.created_at DESC NULLS LAST, r.id DESC LIMIT 1"),
+        &[],
+    )
+}
+
+/// The runs `a` and `b` (those that exist).
+pub fn run_pair(a: i64, b: i64) -> Result<Vec<Run>, ToolError> {
+    Ok(fetch("the runs", &run_select("WHERE r.id IN ($1::bigint, $2::bigint)"), &[a.into(), b.into()])?.rows)
+}
+
+/// A run in a list, with the names of its failed and running steps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedRun {
+    pub id: i64,
+    pub definition_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub repository: Option<String>,
+    pub trigger_type: String,
+    pub status: String,
+    pub error_message: Option<String>,
+    pub created_at: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub duration_s: Option<f64>,
+    pub failed_steps: Option<String>,
+    pub running_steps: Option<String>,
+    pub total: i64,
+    pub now_utc: String,
+}
+
+/// Filters of [`list_runs`]; empty strings and 0 mean "any".
+pub struct RunFilter<'a> {
+    pub status: &'a str,
+    pub name_pattern: &'a str,
+    pub repository: &'a str,
+    pub hours: f64,
+    pub limit: i64,
+}
+
+/// Runs matching `f`, newest first, with the total count of matches.
+pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
+    let statement = format!(
+        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, {REPOSITORY} AS repository,
+       r.trigger_type, r.status, left(r.error_message, 500) AS error_message,
+       r.created_at, r.started_at, r.completed_at,
+       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
+       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND {STEP_FAILED}) AS failed_steps,
+       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND s.status = 'running') AS running_steps,
+       count(*) OVER () AS total, {NOW} AS now_utc
+  FROM workflow_runs r
+  {RUN_JOINS}
+ WHERE ($1::text = '' OR r.status = $1::text)
+   AND {names}
+   AND ($4::float8 <= 0 OR {window})
+ ORDER BY r.created_at DESC NULLS LAST, r.id DESC
+ LIMIT $5::bigint",
+        names = name_and_repo_filter(2, 3),
+        window = window(4),
+    );
+    fetch(
+        "workflow runs",
+        &statement,
+        &[f.status.into(), f.name_pattern.into(), f.repository.into(), f.hours.into(), f.limit.into()],
+    )
+}
+
+// --- steps --------------------------------------------------------------------
+
+/// One step of a run, with its log size and the runner that claimed it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    pub id: i64,
+    pub run_id: i64,
+    pub plan_id: String,
+    pub name: String,
+    pub step_type: String,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub duration_s: Option<f64>,
+    pub exit_code: Option<i64>,
+    pub error_message: Option<String>,
+    pub turns_used: Option<i64>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    pub log_rows: i64,
+    pub runner: Option<String>,
+    pub runner_heartbeat_s: Option<f64>,
+}
+
+impl Step {
+    /// Plue's rule: failed status, an error message, or a non-zero exit code.
+    pub fn failed(&self) -> bool {
+        self.status == "failed" || self.exit_code.is_some_and(|c| c != 0) || self.error_message.is_some()
+    }
+
+    /// Failed only because a step it depends on failed.
+    pub fn dependency_failure(&self) -> bool {
+        self.error_message.as_deref().is_some_and(|m| m.trim().to_lowercase().starts_with("dependency failed"))
+    }
+}
+
+/// The steps of runs `a` and `b` (pass the same id twice for one run), by run then id.
+pub fn steps(a: i64, b: i64) -> Result<Vec<Step>, ToolError> {
+    let statement = format!(
+        "SELECT s.id, s.run_id, s.step_id AS plan_id, s.name, s.step_type, s.status, s.started_at, s.completed_at,
+       EXTRACT(EPOCH FROM (COALESCE(s.completed_at, {NOW}) - s.started_at))::float8 AS duration_s,
+       s.exit_code, left(s.error_message, 6000) AS error_message, s.turns_used, s.tokens_in, s.tokens_out,
+       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS log_rows,
+       p.pod_name AS runner,
+       EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8 AS runner_heartbeat_s
+  FROM workflow_steps s
+  LEFT JOIN LATERAL (SELECT rp.pod_name, rp.last_heartbeat FROM runner_pool rp
+                      WHERE rp.claimed_by_step_id = s.id AND rp.status = 'claimed'
+                      ORDER BY rp.claimed_at DESC NULLS LAST LIMIT 1) p ON true
+ WHERE s.run_id IN ($1::bigint, $2::bigint)
+ ORDER BY s.run_id, s.id"
+    );
+    Ok(fetch("the run's steps", &statement, &[a.into(), b.into()])?.rows)
+}
+
+/// A log row of a step, with its step id.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepLogRow {
+    pub step_id: i64,
+    /// When the row was written (only some queries read it).
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(flatten)]
+    pub row: LogRow,
+}
+
+/// The log rows that can explain the failed steps of run `run` (or its running
+/// steps, with `which = "running"`): per step, the last 300 rows and the first
+/// 200 rows of each type other than stdout and token. In step, sequence order.
+pub fn decisive_logs(run: i64, which: &str) -> Result<Fetched<StepLogRow>, ToolError> {
+    let statement = format!(
+        "SELECT step_id, log_type, content, sequence, row_index, created_at FROM (
+  SELECT l.step_id, l.log_type, left(l.content, 4000) AS content, l.sequence, l.created_at,
+         row_number() OVER (PARTITION BY l.step_id ORDER BY l.sequence, l.id) - 1 AS row_index,
+         row_number() OVER (PARTITION BY l.step_id ORDER BY l.sequence DESC, l.id DESC) AS from_end,
+         row_number() OVER (PARTITION BY l.step_id, l.log_type ORDER BY l.sequence, l.id) AS nth_of_type
+    FROM workflow_logs l JOIN workflow_steps s ON s.id = l.step_id
+   WHERE s.run_id = $1::bigint
+     AND CASE WHEN $2::text = 'running' THEN s.status = 'running' ELSE {STEP_FAILED} END
+) t
+ WHERE from_end <= 300 OR (log_type NOT IN ('stdout', 'token') AND nth_of_type <= 200)
+ ORDER BY step_id, row_index
+ LIMIT 900"
+    );
+    fetch("the failed steps' logs", &statement, &[run.into(), which.into()])
+}
+
+/// A step and the size of its logs, for `get_step_logs`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepHeader {
+    pub id: i64,
+    pub run_id: Option<i64>,
+    pub name: String,
+    pub step_type: String,
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub workflow: Option<String>,
+    pub definition_id: Option<i64>,
+    pub total_rows: i64,
+    pub matching_rows: i64,
+    pub by_type: Option<Json>,
+}
+
+/// Step `id` with its log counts (all rows, rows of `log_type`, per type).
+pub fn step_header(id: i64, log_type: &str) -> Result<Option<StepHeader>, ToolError> {
+    fetch_one(
+        "the step",
+        "SELECT s.id, s.run_id, s.name, s.step_type, s.status, s.exit_code, w.name AS workflow,
+       r.workflow_definition_id AS definition_id,
+       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS total_rows,
+       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id
+          AND ($2::text = 'all' OR l.log_type = $2::text)) AS matching_rows,
+       (SELECT json_object_agg(t.log_type, t.n) FROM
+          (SELECT l.log_type, count(*) AS n FROM workflow_logs l WHERE l.step_id = s.id GROUP BY l.log_type) t) AS by_type
+  FROM workflow_steps s
+  LEFT JOIN workflow_runs r ON r.id = s.run_id
+  LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
+ WHERE s.id = $1::bigint",
+        &[id.into(), log_type.into()],
+    )
+}
+
+/// Rows `offset..offset+limit` of step `id`'s logs of `log_type` ('all' for every type).
+pub fn step_logs(id: i64, log_type: &str, offset: i64, limit: i64) -> Result<Fetched<LogRow>, ToolError> {
+    fetch(
+        "the step's logs",
+        "SELECT l.log_type, left(l.content, 20000) AS content, l.sequence,
+       row_number() OVER (ORDER BY l.sequence, l.id) - 1 AS row_index
+  FROM workflow_logs l
+ WHERE l.step_id = $1::bigint AND ($2::text = 'all' OR l.log_type = $2::text)
+ ORDER BY l.sequence, l.id
+ OFFSET $3::bigint LIMIT $4::bigint",
+        &[id.into(), log_type.into(), offset.into(), limit.into()],
+    )
+}
+
+/// The logs of run `run`, step by step: per step the first and last `per_step`
+/// rows and every stderr and tool_result row, at most `limit` rows in all.
+pub fn run_logs(run: i64, per_step: i64, limit: i64) -> Result<Fetched<StepLogRow>, ToolError> {
+    fetch(
+        "the run's logs",
+        "SELECT step_id, log_type, content, sequence, row_index FROM (
+  SELECT l.step_id, l.log_type, left(l.content, 8000) AS content, l.sequence,
+         row_number() OVER (PARTITION BY l.step_id ORDER BY l.sequence, l.id) - 1 AS row_index,
+         count(*) OVER (PARTITION BY l.step_id) AS step_rows
+    FROM workflow_logs l JOIN workflow_steps s ON s.id = l.step_id
+   WHERE s.run_id = $1::bigint
+) t
+ WHERE row_index < $2::bigint OR step_rows - row_index <= $2::bigint OR log_type IN ('stderr', 'tool_result')
+ ORDER BY step_id, row_index
+ LIMIT $3::bigint",
+        &[run.into(), per_step.into(), limit.into()],
+    )
+}
+
+// --- failures -----------------------------------------------------------------
+
+/// A failed run and its first failed step that is not a dependency failure.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FailedRun {
+    pub id: i64,
+    pub definition_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub error_message: Option<String>,
+    pub created_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub failed_step_id: Option<i64>,
+    pub failed_step: Option<String>,
+    pub step_type: Option<String>,
+    pub step_error: Option<String>,
+    pub exit_code: Option<i64>,
+    pub now_utc: String,
+}
+
+fn failed_runs_select(condition: &str) -> String {
+    format!(
+        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow,
+       left(r.error_message, 2000) AS error_message, r.created_at, r.completed_at,
+       fs.id AS failed_step_id, fs.name AS failed_step, fs.step_type, fs.error_message AS step_error, fs.exit_code,
+       {NOW} AS now_utc
+  FROM workflow_runs r
+  {RUN_JOINS}
+  LEFT JOIN LATERAL (SELECT s.id, s.name, s.step_type, left(s.error_message, 4000) AS error_message, s.exit_code
+                       FROM workflow_steps s
+                      WHERE s.run_id = r.id AND {STEP_FAILED}
+                      ORDER BY (COALESCE(s.error_message, '') ILIKE 'dependency failed%'), s.id
+                      LIMIT 1) fs ON true
+ WHERE r.status = 'failed' AND {condition}"
+    )
+}
+
+/// Failed runs created in the last `hours`, optionally of matching workflows,
+/// newest first.
+pub fn failed_runs(hours: f64, name_pattern: &str, repository: &str, limit: i64) -> Result<Fetched<FailedRun>, ToolError> {
+    let statement = failed_runs_select(&format!(
+        "{} AND {}
+ ORDER BY COALESCE(r.completed_at, r.created_at) DESC NULLS LAST, r.id DESC
+ LIMIT $4::bigint",
+        window(1),
+        name_and_repo_filter(2, 3)
+    ));
+    fetch(
+        "failed runs",
+        &statement,
+        &[hours.into(), name_pattern.into(), repository.into(), limit.into()],
+    )
+}
+
+/// Other failed runs of definition `definition` (0: runs whose definition was
+/// deleted) in the last 7 days, newest first.
+pub fn similar_failures(run: i64, definition: i64) -> Result<Vec<FailedRun>, ToolError> {
+    let statement = failed_runs_select(&format!(
+        "r.id <> $1::bigint AND r.created_at >= {NOW} - interval '7 days'
+   AND (($2::bigint > 0 AND r.workflow_definition_id = $2::bigint)
+        OR ($2::bigint = 0 AND r.workflow_definition_id IS NULL))
+ ORDER BY r.created_at DESC NULLS LAST, r.id DESC
+ LIMIT 20"
+    ));
+    Ok(fetch("similar failures", &statement, &[run.into(), definition.into()])?.rows)
+}
+
+/// A run referred to by id and time.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunRef {
+    pub id: i64,
+    pub created_at: Option<String>,
+}
+
+/// The newest completed run of definition `definition` created before run `run`.
+pub fn last_success_before(definition: i64, run: i64) -> Result<Option<RunRef>, ToolError> {
+    fetch_one(
+        "the last successful run",
+        "SELECT r.id, r.created_at FROM workflow_runs r
+ WHERE r.workflow_definition_id = $1::bigint AND r.status = 'completed' AND r.id <> $2::bigint
+   AND r.created_at <= (SELECT b.created_at FROM workflow_runs b WHERE b.id = $2::bigint)
+ ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
+        &[definition.into(), run.into()],
+    )
+}
+
+// --- counts -------------------------------------------------------------------
+
+/// Run counts per status.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Counts {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub running: i64,
+    pub pending: i64,
+    pub cancelled: i64,
+}
+
+const COUNT_COLUMNS: &str = "count(*) AS total,
+       count(*) FILTER (WHERE r.status = 'completed') AS completed,
+       count(*) FILTER (WHERE r.status = 'failed') AS failed,
+       count(*) FILTER (WHERE r.status = 'running') AS running,
+       count(*) FILTER (WHERE r.status = 'pending') AS pending,
+       count(*) FILTER (WHERE r.status = 'cancelled') AS cancelled";
+
+/// The window's run counts, LLM usage and the number of definitions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Overview {
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub avg_duration_s: Option<f64>,
+    pub definitions: i64,
+    pub llm_calls: i64,
+    pub llm_tokens_in: i64,
+    pub llm_tokens_out: i64,
+    pub llm_avg_latency_ms: Option<f64>,
+    pub now_utc: String,
+}
+
+/// Counts of the last `hours`.
+pub fn overview(hours: f64) -> Result<Overview, ToolError> {
+    let statement = format!(
+        "SELECT {COUNT_COLUMNS},
+       (avg(CASE WHEN r.status IN ('completed', 'failed')
+                 THEN EXTRACT(EPOCH FROM (r.completed_at - r.started_at)) END))::float8 AS avg_duration_s,
+       (SELECT count(*) FROM workflow_definitions) AS definitions,
+       (SELECT count(*) FROM llm_usage g WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour') AS llm_calls,
+       (SELECT COALESCE(sum(g.input_tokens), 0)::bigint FROM llm_usage g
+         WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour') AS llm_tokens_in,
+       (SELECT COALESCE(sum(g.output_tokens), 0)::bigint FROM llm_usage g
+         WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour') AS llm_tokens_out,
+       (SELECT avg(g.latency_ms)::float8 FROM llm_usage g
+         WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour') AS llm_avg_latency_ms,
+       {NOW} AS now_utc
+  FROM workflow_runs r
+ WHERE {}",
+        window(1)
+    );
+    fetch_one("run counts", &statement, &[hours.into()])?
+        .ok_or_else(|| ToolError::failed("the run counts query returned no row"))
+}
+
+/// A run that is pending or running now, whatever its age.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActiveRun {
+    pub id: i64,
+    pub definition_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub status: String,
+    pub trigger_type: String,
+    pub created_at: Option<String>,
+    pub started_at: Option<String>,
+    /// Since created (pending) or started (running).
+    pub age_s: Option<f64>,
+    /// From creation to start (or to now when not started).
+    pub queued_s: Option<f64>,
+    pub open_steps: Option<Json>,
+    pub total: i64,
+    pub now_utc: String,
+}
+
+/// Pending and running runs, oldest first, with their pending and running steps.
+pub fn active_runs(limit: i64) -> Result<Fetched<ActiveRun>, ToolError> {
+    let statement = format!(
+        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, r.status, r.trigger_type,
+       r.created_at, r.started_at,
+       EXTRACT(EPOCH FROM ({NOW} - COALESCE(r.started_at, r.created_at)))::float8 AS age_s,
+       EXTRACT(EPOCH FROM (COALESCE(r.started_at, {NOW}) - r.created_at))::float8 AS queued_s,
+       (SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'status', s.status,
+                 'runner', (SELECT p.pod_name FROM runner_pool p WHERE p.claimed_by_step_id = s.id
+                             ORDER BY p.claimed_at DESC NULLS LAST LIMIT 1)) ORDER BY s.id)
+          FROM workflow_steps s WHERE s.run_id = r.id AND s.status IN ('pending', 'running')) AS open_steps,
+       count(*) OVER () AS total, {NOW} AS now_utc
+  FROM workflow_runs r
+  {RUN_JOINS}
+ WHERE r.status IN ('pending', 'running')
+ ORDER BY r.created_at, r.id
+ LIMIT $1::bigint"
+    );
+    fetch("pending and running runs", &statement, &[limit.into()])
+}
+
+// --- statistics ---------------------------------------------------------------
+
+/// Per-workflow statistics over a window.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowStat {
+    pub definition_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub repository: Option<String>,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub avg_s: Option<f64>,
+    pub p50_s: Option<f64>,
+    pub p95_s: Option<f64>,
+    pub min_s: Option<f64>,
+    pub max_s: Option<f64>,
+    pub last_run_at: Option<String>,
+    pub now_utc: String,
+}
+
+/// Runs created in the last `hours` grouped by workflow; durations over
+/// finished runs (completed or failed).
+pub fn workflow_stats(hours: f64, name_pattern: &str, repository: &str) -> Result<Fetched<WorkflowStat>, ToolError> {
+    let statement = format!(
+        "WITH runs AS (
+  SELECT r.id, r.status, r.created_at, r.workflow_definition_id, w.name AS workflow, {REPOSITORY} AS repository,
+         CASE WHEN r.status IN ('completed', 'failed')
+              THEN EXTRACT(EPOCH FROM (r.completed_at - r.started_at))::float8 END AS dur
+    FROM workflow_runs r
+    {RUN_JOINS}
+   WHERE {} AND {}
+)
+SELECT r.workflow_definition_id AS definition_id, r.workflow, r.repository, {COUNT_COLUMNS},
+       avg(r.dur)::float8 AS avg_s,
+       (percentile_cont(0.5) WITHIN GROUP (ORDER BY r.dur))::float8 AS p50_s,
+       (percentile_cont(0.95) WITHIN GROUP (ORDER BY r.dur))::float8 AS p95_s,
+       min(r.dur) AS min_s, max(r.dur) AS max_s, max(r.created_at) AS last_run_at, {NOW} AS now_utc
+  FROM runs r
+ GROUP BY r.workflow_definition_id, r.workflow, r.repository
+ ORDER BY count(*) DESC, r.workflow NULLS LAST
+ LIMIT 200",
+        window(1),
+        name_and_repo_filter(2, 3)
+    );
+    fetch("workflow statistics", &statement, &[hours.into(), name_pattern.into(), repository.into()])
+}
+
+// --- definitions --------------------------------------------------------------
+
+/// A workflow definition, with its recent runs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Definition {
+    pub id: i64,
+    pub name: String,
+    pub file_path: String,
+    pub repository: Option<String>,
+    pub triggers: Option<Json>,
+    pub image: Option<String>,
+    pub dockerfile: Option<String>,
+    pub plan: Option<Json>,
+    pub content_hash: Option<String>,
+    pub parsed_at: Option<String>,
+    pub runs_total: i64,
+    pub recent_runs: Option<Json>,
+    pub matches: i64,
+    pub now_utc: String,
+}
+
+/// Definitions by id (0: any), name pattern ('' any) and repository ('' any);
+/// exact name matches (`exact`) first, then shorter names. At most 5.
+pub fn definitions(id: i64, name_pattern: &str, exact: &str, repository: &str) -> Result<Vec<Definition>, ToolError> {
+    let statement = format!(
+        "SELECT w.id, w.name, w.file_path, {REPOSITORY} AS repository, w.triggers, w.image, w.dockerfile, w.plan,
+       w.content_hash, w.parsed_at,
+       (SELECT count(*) FROM workflow_runs r WHERE r.workflow_definition_id = w.id) AS runs_total,
+       (SELECT json_agg(x ORDER BY x.created_at DESC) FROM
+          (SELECT r.id, r.status, r.created_at FROM workflow_runs r WHERE r.workflow_definition_id = w.id
+            ORDER BY r.created_at DESC LIMIT 5) x) AS recent_runs,
+       count(*) OVER () AS matches, {NOW} AS now_utc
+  FROM workflow_definitions w
+  LEFT JOIN repositories rp ON rp.id = w.repository_id
+  LEFT JOIN users u ON u.id = rp.user_id
+ WHERE ($1::bigint = 0 OR w.id = $1::bigint) AND {}
+ ORDER BY (lower(w.name) = lower($4::text)) DESC, length(w.name), w.id
+ LIMIT 5",
+        name_and_repo_filter(2, 3)
+    );
+    Ok(fetch("workflow definitions", &statement, &[id.into(), name_pattern.into(), repository.into(), exact.into()])?.rows)
+}
+
+// --- agents -------------------------------------------------------------------
+
+/// LLM usage over a window, whole window.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UsageTotals {
+    pub calls: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub avg_latency_ms: Option<f64>,
+    pub max_latency_ms: Option<i64>,
+    pub by_model: Option<Json>,
+    pub now_utc: String,
+}
+
+/// Totals of `llm_usage` rows created in the last `hours`.
+pub fn usage_totals(hours: f64) -> Result<UsageTotals, ToolError> {
+    let statement = format!(
+        "SELECT count(*) AS calls, COALESCE(sum(g.input_tokens), 0)::bigint AS tokens_in,
+       COALESCE(sum(g.output_tokens), 0)::bigint AS tokens_out, avg(g.latency_ms)::float8 AS avg_latency_ms,
+       max(g.latency_ms) AS max_latency_ms,
+       (SELECT json_agg(m ORDER BY m.calls DESC, m.model) FROM
+          (SELECT x.model, count(*) AS calls, sum(x.input_tokens)::bigint AS tokens_in,
+                  sum(x.output_tokens)::bigint AS tokens_out
+             FROM llm_usage x WHERE x.created_at >= {NOW} - $1::float8 * interval '1 hour'
+            GROUP BY x.model) m) AS by_model,
+       {NOW} AS now_utc
+  FROM llm_usage g
+ WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour'"
+    );
+    fetch_one("LLM usage totals", &statement, &[hours.into()])?
+        .ok_or_else(|| ToolError::failed("the LLM usage query returned no row"))
+}
+
+/// One `llm_usage` row with its step and run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Usage {
+    pub id: i64,
+    pub prompt_name: Option<String>,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub latency_ms: i64,
+    pub created_at: Option<String>,
+    pub step_id: Option<i64>,
+    pub step_name: Option<String>,
+    pub step_status: Option<String>,
+    pub turns_used: Option<i64>,
+    pub run_id: Option<i64>,
+    pub workflow: Option<String>,
+}
+
+/// The newest `limit` usage rows of the last `hours`.
+pub fn usage_rows(hours: f64, limit: i64) -> Result<Vec<Usage>, ToolError> {
+    let statement = format!(
+        "SELECT g.id, g.prompt_name, g.model, g.input_tokens, g.output_tokens, g.latency_ms, g.created_at,
+       g.step_id, s.name AS step_name, s.status AS step_status, s.turns_used, r.id AS run_id, w.name AS workflow
+  FROM llm_usage g
+  LEFT JOIN workflow_steps s ON s.id = g.step_id
+  LEFT JOIN workflow_runs r ON r.id = s.run_id
+  LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
+ WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour'
+ ORDER BY g.created_at DESC, g.id DESC
+ LIMIT $2::bigint"
+    );
+    Ok(fetch("LLM usage", &statement, &[hours.into(), limit.into()])?.rows)
+}
+
+/// Tool calls of one tool by agent steps.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
+pub struct ToolUse {
+    pub tool: String,
+    pub calls: i64,
+    pub errors: i64,
+}
+
+/// Tool calls and failing results, per tool, of the steps with LLM usage in the
+/// last `hours` and of agent steps running now.
+pub fn tool_use(hours: f64) -> Result<Vec<ToolUse>, ToolError> {
+    let statement = format!(
+        "SELECT COALESCE((regexp_match(l.content, '\"name\"\\s*:\\s*\"([^\"]+)\"'))[1], '?') AS tool,
+       count(*) FILTER (WHERE l.log_type = 'tool_call') AS calls,
+       count(*) FILTER (WHERE l.log_type = 'tool_result'
+                          AND l.content ~ '\"is_error\"\\s*:\\s*true') AS errors
+  FROM workflow_logs l
+ WHERE l.log_type IN ('tool_call', 'tool_result')
+   AND l.step_id IN (SELECT g.step_id FROM llm_usage g
+                      WHERE g.step_id IS NOT NULL AND g.created_at >= {NOW} - $1::float8 * interval '1 hour'
+                     UNION
+                     SELECT s.id FROM workflow_steps s
+                      WHERE s.status = 'running' AND s.step_type IN ('agent', 'llm'))
+ GROUP BY 1
+ ORDER BY 2 DESC, 1
+ LIMIT 50"
+    );
+    Ok(fetch("tool calls", &statement, &[hours.into()])?.rows)
+}
+
+/// An agent or LLM step running now.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunningAgent {
+    pub id: i64,
+    pub name: String,
+    pub step_type: String,
+    pub run_id: i64,
+    pub workflow: Option<String>,
+    pub running_s: Option<f64>,
+    pub tool_calls: i64,
+    pub log_rows: i64,
+}
+
+/// Agent and LLM steps running now, longest running first.
+pub fn running_agents() -> Result<Vec<RunningAgent>, ToolError> {
+    let statement = format!(
+        "SELECT s.id, s.name, s.step_type, s.run_id, w.name AS workflow,
+       EXTRACT(EPOCH FROM ({NOW} - s.started_at))::float8 AS running_s,
+       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id AND l.log_type = 'tool_call') AS tool_calls,
+       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS log_rows
+  FROM workflow_steps s
+  JOIN workflow_runs r ON r.id = s.run_id
+  LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
+ WHERE s.status = 'running' AND s.step_type IN ('agent', 'llm')
+ ORDER BY s.started_at NULLS LAST, s.id
+ LIMIT 20"
+    );
+    Ok(fetch("running agent steps", &statement, &[])?.rows)
+}
+
+// --- runners and tasks --------------------------------------------------------
+
+/// One runner pod, with the step it claimed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Runner {
+    pub id: i64,
+    pub pod_name: String,
+    pub pod_ip: Option<String>,
+    pub node_name: Option<String>,
+    pub status: String,
+    pub registered_at: Option<String>,
+    pub last_heartbeat: Option<String>,
+    pub claimed_at: Option<String>,
+    pub heartbeat_age_s: Option<f64>,
+    pub claimed_by_step_id: Option<i64>,
+    pub claimed_by_task_id: Option<i64>,
+    pub step_name: Option<String>,
+    pub step_status: Option<String>,
+    pub run_id: Option<i64>,
+    pub run_status: Option<String>,
+    pub workflow: Option<String>,
+    pub now_utc: String,
+}
+
+/// Every runner: claimed first, then available, then terminated. The claim
+/// column is read through `to_jsonb` so both Plue's `claimed_by_step_id` and the
+/// older `claimed_by_task_id` work. `None` when there is no `runner_pool` table.
+pub fn runners() -> Result<Option<Vec<Runner>>, ToolError> {
+    let statement = format!(
+        "SELECT p.id, p.pod_name, p.pod_ip, to_jsonb(p) ->> 'node_name' AS node_name, p.status, p.registered_at,
+       p.last_heartbeat, p.claimed_at,
+       EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8 AS heartbeat_age_s,
+       (to_jsonb(p) ->> 'claimed_by_step_id')::bigint AS claimed_by_step_id,
+       (to_jsonb(p) ->> 'claimed_by_task_id')::bigint AS claimed_by_task_id,
+       s.name AS step_name, s.status AS step_status, s.run_id, r.status AS run_status, w.name AS workflow,
+       {NOW} AS now_utc
+  FROM runner_pool p
+  LEFT JOIN workflow_steps s ON s.id = (to_jsonb(p) ->> 'claimed_by_step_id')::bigint
+  LEFT JOIN workflow_runs r ON r.id = s.run_id
+  LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
+ ORDER BY CASE p.status WHEN 'claimed' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, p.registered_at, p.id
+ LIMIT 500"
+    );
+    fetch_optional_table("the runner pool", &statement, &[])
+}
+
+/// A row of a `workflow_tasks` table, whatever its exact columns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Task {
+    pub task: Json,
+    pub wait_s: Option<f64>,
+    pub total: i64,
+    pub now_utc: String,
+}
+
+/// Tasks waiting for a runner (`waiting`, `pending`, `assigned`), highest
+/// priority first, then oldest. Columns are read through `to_jsonb`, so a table
+/// without `priority` or `session_id` still works.
+pub fn pending_tasks(limit: i64) -> Result<Option<Vec<Task>>, ToolError> {
+    let statement = format!(
+        "SELECT to_jsonb(t) AS task,
+       EXTRACT(EPOCH FROM ({NOW} - (to_jsonb(t) ->> 'created_at')::timestamp))::float8 AS wait_s,
+       count(*) OVER () AS total, {NOW} AS now_utc
+  FROM workflow_tasks t
+ WHERE to_jsonb(t) ->> 'status' IN ('waiting', 'pending', 'assigned')
+ ORDER BY (to_jsonb(t) ->> 'priority')::numeric DESC NULLS LAST, (to_jsonb(t) ->> 'created_at')::timestamp, to_jsonb(t) ->> 'id'
+ LIMIT $1::bigint"
+    );
+    fetch_optional_table("workflow tasks", &statement, &[limit.into()])
+}

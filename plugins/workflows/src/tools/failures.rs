@@ -1,0 +1,230 @@
+//! `analyze_failures`: failed runs of a window grouped into patterns (same
+//! workflow, same failing step, same error once numbers and ids are set aside),
+//! most frequent first, with per-workflow failure counts and a success rate
+//! computed from finished runs only.
+
+use plue_plugin_sdk::prelude::*;
+
+use super::{CountsOut, failure_text, success_text};
+use crate::args;
+use crate::fmt::{self, Clock};
+use crate::logs;
+use crate::queries::{self, Counts, FailedRun};
+
+/// Arguments of `analyze_failures`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FailuresArgs {
+    /// Look-back window in hours (fractions allowed; default 24).
+    #[serde(default, deserialize_with = "args::opt_number")]
+    pub hours: Option<f64>,
+    /// Only workflows whose name contains this text (case-insensitive).
+    #[serde(default)]
+    pub workflow_name: Option<String>,
+    /// Only workflows of this repository: `owner/name` or `name`.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// How many patterns to show (1–100, default 20).
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+}
+
+/// One failure pattern.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Pattern {
+    pub count: usize,
+    pub workflow: Option<String>,
+    pub failed_step: Option<String>,
+    /// The cause as shown (run error, step, first error line).
+    pub cause: String,
+    /// Runs with this pattern, newest first.
+    pub run_ids: Vec<i64>,
+    /// RFC 3339, UTC.
+    pub last_at: Option<String>,
+    /// RFC 3339, UTC.
+    pub first_at: Option<String>,
+}
+
+/// Failures of one workflow.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WorkflowFailures {
+    pub workflow: Option<String>,
+    pub definition_id: Option<i64>,
+    pub failed: i64,
+    /// completed + failed.
+    pub finished: i64,
+}
+
+/// What `analyze_failures` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FailureAnalysis {
+    pub hours: f64,
+    /// Runs created in the window (after the filters).
+    pub runs: CountsOut,
+    pub by_workflow: Vec<WorkflowFailures>,
+    pub patterns: Vec<Pattern>,
+    /// Patterns found before `limit`.
+    pub total_patterns: usize,
+}
+
+pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
+    let hours = args::hours(a.hours, 24.0)?;
+    let limit = args::limit("limit", a.limit, 20, 100)? as usize;
+    let name = args::filter(&a.workflow_name).map(fmt::like_pattern).unwrap_or_default();
+    let repository = args::filter(&a.repository).unwrap_or_default().to_string();
+    let stats = queries::workflow_stats(hours, &name, &repository)?;
+    let failed = queries::failed_runs(hours, &name, &repository, 1000)?;
+
+    let mut totals = Counts::default();
+    for s in &stats.rows {
+        totals.total += s.counts.total;
+        totals.completed += s.counts.completed;
+        totals.failed += s.counts.failed;
+        totals.running += s.counts.running;
+        totals.pending += s.counts.pending;
+        totals.cancelled += s.counts.cancelled;
+    }
+    let now = stats.rows.first().map(|s| s.now_utc.clone()).or_else(|| failed.rows.first().map(|f| f.now_utc.clone()));
+    let clock = now.as_deref().map(Clock::from_db);
+    let mut filters = Vec::new();
+    if let Some(n) = args::filter(&a.workflow_name) {
+        filters.push(format!("workflow_name contains {n:?}"));
+    }
+    if !repository.is_empty() {
+        filters.push(format!("repository={repository}"));
+    }
+    let filters = if filters.is_empty() { String::new() } else { format!(", {}", filters.join(", ")) };
+    let since = clock.map(|c| format!(" (since {})", c.window_start(hours))).unwrap_or_default();
+    let mut out = vec![format!("Failures, last {}{since}{filters}; times UTC", fmt::hours_text(hours))];
+    out.push(format!(
+        "Runs created: {} — {} failed of {} finished; success rate {}",
+        totals.total,
+        totals.failed,
+        totals.completed + totals.failed,
+        success_text(&totals)
+    ));
+    let mut by_workflow: Vec<WorkflowFailures> = stats
+        .rows
+        .iter()
+        .filter(|s| s.counts.completed + s.counts.failed > 0)
+        .map(|s| WorkflowFailures {
+            workflow: s.workflow.clone(),
+            definition_id: s.definition_id,
+            failed: s.counts.failed,
+            finished: s.counts.completed + s.counts.failed,
+        })
+        .collect();
+    by_workflow.sort_by_key(|w| (-w.failed, -w.finished));
+    if !by_workflow.is_empty() {
+        let items: Vec<String> = by_workflow
+            .iter()
+            .map(|w| format!("{} {}/{}", fmt::workflow_name(w.workflow.as_deref(), w.definition_id), w.failed, w.finished))
+            .collect();
+        out.push(format!("Per workflow (failed/finished): {}", items.join(" · ")));
+    }
+
+    let patterns = group(&failed.rows);
+    let total_patterns = patterns.len();
+    if patterns.is_empty() {
+        let finished = totals.completed + totals.failed;
+        out.push(if finished > 0 {
+            format!("No failures: all {finished} finished runs completed.")
+        } else {
+            "No failures (and no finished runs) in this window.".into()
+        });
+    } else {
+        out.push(String::new());
+        out.push(format!("Failure patterns ({total_patterns}), most frequent first:"));
+        for p in patterns.iter().take(limit) {
+            let (workflow, definition) = (p.workflow.as_deref(), p.definition_id);
+            out.push(format!("  [{}×] {} · {}", p.runs.len(), fmt::workflow_name(workflow, definition), fmt::cut(&p.cause, 180)));
+            let ids: Vec<String> = p.runs.iter().take(8).map(|r| format!("#{r}")).collect();
+            let more = if p.runs.len() > 8 { format!(" +{}", p.runs.len() - 8) } else { String::new() };
+            let when = match clock {
+                Some(c) if p.runs.len() > 1 => format!(
+                    "last {}, first {}",
+                    c.ago(p.last_at.as_deref()),
+                    c.ago(p.first_at.as_deref())
+                ),
+                Some(c) => c.at(p.last_at.as_deref()),
+                None => fmt::utc(p.last_at.as_deref()),
+            };
+            out.push(format!("       runs {}{more} · {when}", ids.join(", ")));
+        }
+        if let Some(note) = plue_plugin_sdk::text::take(0..total_patterns, limit.min(total_patterns))
+            .note("patterns", "raise `limit`, or filter by workflow_name or repository")
+        {
+            out.push(note);
+        }
+        if failed.truncated {
+            out.push("Only the newest 1000 failed runs were read; narrow `hours` for exact counts.".into());
+        }
+        if let Some(top) = patterns.first().and_then(|p| p.runs.first()) {
+            out.push(format!("Next: quick_debug(run_id={top}) for the most frequent pattern's newest run."));
+        }
+    }
+    let result = FailureAnalysis {
+        hours,
+        runs: CountsOut::of(&totals),
+        by_workflow,
+        patterns: patterns
+            .into_iter()
+            .take(limit)
+            .map(|p| Pattern {
+                count: p.runs.len(),
+                workflow: p.workflow,
+                failed_step: p.step,
+                cause: p.cause,
+                run_ids: p.runs,
+                last_at: fmt::rfc3339(p.last_at.as_deref()),
+                first_at: fmt::rfc3339(p.first_at.as_deref()),
+            })
+            .collect(),
+        total_patterns,
+    };
+    Ok(Output::text(out.join("\n")).with_structured(&result))
+}
+
+struct Group {
+    key: (Option<i64>, Option<String>, Option<String>, String),
+    workflow: Option<String>,
+    definition_id: Option<i64>,
+    step: Option<String>,
+    cause: String,
+    runs: Vec<i64>,
+    last_at: Option<String>,
+    first_at: Option<String>,
+}
+
+/// Failed runs (newest first) grouped by workflow, failing step and normalised
+/// error; biggest group first, then the most recent.
+fn group(failed: &[FailedRun]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for f in failed {
+        let (step, cause) = failure_text(f);
+        let run_error = f.error_message.as_deref().map(|e| logs::normalize_error(&fmt::first_line(e, 300)));
+        let step_error = f.step_error.as_deref().and_then(logs::first_error_in).map(|e| logs::normalize_error(&e)).unwrap_or_default();
+        let workflow_key = f.definition_id.or(if f.workflow.is_none() { Some(-1) } else { None });
+        let key = (workflow_key, run_error, step.clone(), step_error);
+        let at = f.completed_at.clone().or_else(|| f.created_at.clone());
+        match groups.iter_mut().find(|g| g.key == key) {
+            Some(g) => {
+                g.runs.push(f.id);
+                g.first_at = at;
+            }
+            None => groups.push(Group {
+                key,
+                workflow: f.workflow.clone(),
+                definition_id: f.definition_id,
+                step,
+                cause,
+                runs: vec![f.id],
+                last_at: at.clone(),
+                first_at: at,
+            }),
+        }
+    }
+    // Stable: equal counts keep the newest-first order of their first run.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.runs.len()));
+    groups
+}

@@ -1,0 +1,386 @@
+//! `get_runner_pool` (runner pods, their health and what they hold, with the
+//! problems spelled out) and `get_pending_tasks` (what waits for a runner: the
+//! `workflow_tasks` table when it exists, else pending and running runs and
+//! their open steps, oldest first).
+
+use plue_plugin_sdk::prelude::*;
+
+use super::align;
+use super::overview::STALE_AFTER_S;
+use crate::args;
+use crate::fmt::{self, Clock};
+use crate::queries::{self, Runner};
+
+/// Arguments of `get_runner_pool`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RunnerArgs {
+    /// A heartbeat older than this many seconds counts as stale (default 30).
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 86400))]
+    pub stale_after_seconds: Option<i64>,
+}
+
+/// One runner.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunnerOut {
+    pub id: i64,
+    pub pod_name: String,
+    pub pod_ip: Option<String>,
+    pub node_name: Option<String>,
+    /// `available`, `claimed` or `terminated`.
+    pub status: String,
+    /// `healthy`, `stale` or `terminated`.
+    pub health: String,
+    pub heartbeat_age_seconds: Option<f64>,
+    /// RFC 3339, UTC.
+    pub last_heartbeat: Option<String>,
+    /// RFC 3339, UTC.
+    pub claimed_at: Option<String>,
+    pub claimed_by_step_id: Option<i64>,
+    pub step_name: Option<String>,
+    pub step_status: Option<String>,
+    pub run_id: Option<i64>,
+    pub workflow: Option<String>,
+}
+
+/// What `get_runner_pool` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunnerPool {
+    /// False when the database has no runner_pool table (no warm pool).
+    pub table_exists: bool,
+    pub stale_after_seconds: i64,
+    pub available: usize,
+    pub available_healthy: usize,
+    pub claimed: usize,
+    pub terminated: usize,
+    /// Problems found, one sentence each.
+    pub problems: Vec<String>,
+    pub runners: Vec<RunnerOut>,
+}
+
+pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
+    let stale_after = args::limit("stale_after_seconds", a.stale_after_seconds, STALE_AFTER_S as i64, 86400)?;
+    let Some(runners) = queries::runners()? else {
+        let empty = RunnerPool {
+            table_exists: false,
+            stale_after_seconds: stale_after,
+            available: 0,
+            available_healthy: 0,
+            claimed: 0,
+            terminated: 0,
+            problems: Vec::new(),
+            runners: Vec::new(),
+        };
+        return Ok(Output::text(
+            "No runner_pool table in this database: the warm runner pool is not set up, so runs execute without pooled runners.",
+        )
+        .with_structured(&empty));
+    };
+    let health = |r: &Runner| -> &'static str {
+        if r.status == "terminated" {
+            "terminated"
+        } else if r.heartbeat_age_s.is_some_and(|h| h <= stale_after as f64) {
+            "healthy"
+        } else {
+            "stale"
+        }
+    };
+    let count = |status: &str| runners.iter().filter(|r| r.status == status).count();
+    let available_healthy = runners.iter().filter(|r| r.status == "available" && health(r) == "healthy").count();
+    let mut problems = Vec::new();
+    for r in &runners {
+        let age = fmt::duration(r.heartbeat_age_s);
+        let holds = match (r.claimed_by_step_id, r.run_id) {
+            (Some(step), Some(run)) => format!(
+                "step #{step} {} of run #{run} {} ({})",
+                r.step_name.as_deref().unwrap_or("?"),
+                fmt::workflow_name(r.workflow.as_deref(), None),
+                r.run_status.as_deref().unwrap_or("?")
+            ),
+            (Some(step), None) => format!("step #{step} (not found)"),
+            (None, _) => String::new(),
+        };
+        match (r.status.as_str(), health(r)) {
+            ("claimed", "stale") => problems.push(format!(
+                "{} holds {holds} but its last heartbeat was {age} ago: the runner looks dead and the run stuck",
+                r.pod_name
+            )),
+            ("claimed", _) if r.claimed_by_step_id.is_none() => {
+                let task = r.claimed_by_task_id.map(|t| format!(" (claimed_by_task_id {t})")).unwrap_or_default();
+                problems.push(format!("{} is claimed but holds no step{task}", r.pod_name))
+            }
+            ("claimed", _) if r.step_status.as_deref().is_some_and(|s| s != "running" && s != "pending") => problems.push(
+                format!("{} still holds {holds}, which has finished: the claim was not released", r.pod_name),
+            ),
+            ("available", "stale") => problems.push(format!(
+                "{} is available but its last heartbeat was {age} ago: probably gone, yet it would be handed work",
+                r.pod_name
+            )),
+            _ => {}
+        }
+    }
+    if count("available") > 0 && available_healthy == 0 {
+        problems.push("no available runner has a fresh heartbeat: new runs will wait".into());
+    }
+
+    let mut out = vec![format!(
+        "Runner pool: {} runner(s) — available {} ({} healthy), claimed {}, terminated {}; stale = heartbeat older than {} s; times UTC",
+        runners.len(),
+        count("available"),
+        available_healthy,
+        count("claimed"),
+        count("terminated"),
+        stale_after
+    )];
+    if runners.is_empty() {
+        out.push("The runner_pool table is empty: no runner pod has registered.".into());
+    }
+    if !problems.is_empty() {
+        out.push("Problems:".into());
+        out.extend(problems.iter().map(|p| format!("  - {p}")));
+    }
+    let clock = runners.first().map(|r| Clock::from_db(&r.now_utc));
+    if let Some(clock) = clock {
+        out.push("Runners:".into());
+        let cells: Vec<Vec<String>> = runners
+            .iter()
+            .map(|r| {
+                let holds = match (r.claimed_by_step_id, r.run_id) {
+                    (Some(step), Some(run)) => format!(
+                        "step #{step} {} of run #{run} {} ({}), claimed {}",
+                        r.step_name.as_deref().unwrap_or("?"),
+                        fmt::workflow_name(r.workflow.as_deref(), None),
+                        r.step_status.as_deref().unwrap_or("?"),
+                        clock.ago(r.claimed_at.as_deref())
+                    ),
+                    (Some(step), None) => format!("step #{step}"),
+                    _ => String::new(),
+                };
+                vec![
+                    r.status.to_uppercase(),
+                    r.pod_name.clone(),
+                    r.pod_ip.clone().unwrap_or_default(),
+                    r.node_name.clone().unwrap_or_default(),
+                    format!("{} (heartbeat {})", health(r), clock.ago(r.last_heartbeat.as_deref())),
+                    holds,
+                ]
+            })
+            .collect();
+        out.extend(align(&cells, "  "));
+    }
+    let result = RunnerPool {
+        table_exists: true,
+        stale_after_seconds: stale_after,
+        available: count("available"),
+        available_healthy,
+        claimed: count("claimed"),
+        terminated: count("terminated"),
+        problems,
+        runners: runners
+            .iter()
+            .map(|r| RunnerOut {
+                id: r.id,
+                pod_name: r.pod_name.clone(),
+                pod_ip: r.pod_ip.clone(),
+                node_name: r.node_name.clone(),
+                status: r.status.clone(),
+                health: health(r).into(),
+                heartbeat_age_seconds: r.heartbeat_age_s,
+                last_heartbeat: fmt::rfc3339(r.last_heartbeat.as_deref()),
+                claimed_at: fmt::rfc3339(r.claimed_at.as_deref()),
+                claimed_by_step_id: r.claimed_by_step_id,
+                step_name: r.step_name.clone(),
+                step_status: r.step_status.clone(),
+                run_id: r.run_id,
+                workflow: r.workflow.clone(),
+            })
+            .collect(),
+    };
+    Ok(Output::text(out.join("\n")).with_structured(&result))
+}
+
+/// Arguments of `get_pending_tasks`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PendingArgs {
+    /// How many items to list (1–500, default 50).
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<i64>,
+}
+
+/// One waiting item: a task, or a pending or running run.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Waiting {
+    /// `task` (a workflow_tasks row) or `run`.
+    pub kind: String,
+    /// The task's or run's id.
+    pub id: i64,
+    pub status: String,
+    /// Tasks: `agent` or `workflow`. Runs: the workflow's name.
+    pub label: Option<String>,
+    /// Tasks only.
+    pub priority: Option<i64>,
+    /// Seconds since created (tasks and pending runs) or since started (running runs).
+    pub waiting_seconds: Option<f64>,
+    /// Runs: seconds from creation to start (or to now when not started).
+    pub queued_seconds: Option<f64>,
+    pub run_id: Option<i64>,
+    pub session_id: Option<String>,
+    /// Runs: their pending and running steps (id, name, status, runner).
+    pub open_steps: Option<Json>,
+}
+
+/// What `get_pending_tasks` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Pending {
+    /// `workflow_tasks` when that table exists, else `workflow_runs`.
+    pub source: String,
+    pub total: i64,
+    pub items: Vec<Waiting>,
+}
+
+pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
+    let limit = args::limit("limit", a.limit, 50, 500)?;
+    if queries::table_exists("workflow_tasks")? {
+        if let Some(tasks) = queries::pending_tasks(limit)? {
+            return Ok(tasks_answer(tasks));
+        }
+    }
+    let fetched = queries::active_runs(limit)?;
+    let Some(first) = fetched.rows.first() else {
+        return Ok(Output::text(
+            "Nothing is waiting: no pending or running runs (there is no workflow_tasks table, so runs are the queue).",
+        )
+        .with_structured(&Pending { source: "workflow_runs".into(), total: 0, items: Vec::new() }));
+    };
+    let clock = Clock::from_db(&first.now_utc);
+    let total = first.total;
+    let pending: Vec<_> = fetched.rows.iter().filter(|r| r.status == "pending").collect();
+    let running = fetched.rows.len() - pending.len();
+    let oldest_wait = pending.iter().filter_map(|r| r.age_s).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
+    let mut out = vec![format!(
+        "Waiting work: no workflow_tasks table, so pending and running runs, oldest first ({} of {total}; times UTC): {} pending{}, {running} running",
+        fetched.rows.len(),
+        pending.len(),
+        oldest_wait.map(|w| format!(" (oldest waiting {})", fmt::duration(Some(w)))).unwrap_or_default(),
+    )];
+    let mut items = Vec::new();
+    let mut cells = Vec::new();
+    for r in &fetched.rows {
+        let steps = r.open_steps.as_ref().and_then(Json::as_array).cloned().unwrap_or_default();
+        let describe_step = |s: &Json| {
+            let name = s.get("name").and_then(Json::as_str).unwrap_or("?");
+            let status = s.get("status").and_then(Json::as_str).unwrap_or("?");
+            match s.get("runner").and_then(Json::as_str) {
+                Some(runner) => format!("{name} {status} on {runner}"),
+                None if status == "pending" => format!("{name} waiting"),
+                None => format!("{name} {status} (no runner)"),
+            }
+        };
+        let steps_text = if steps.is_empty() {
+            "no steps yet".to_string()
+        } else {
+            steps.iter().map(describe_step).collect::<Vec<_>>().join(", ")
+        };
+        let state = match r.status.as_str() {
+            "pending" => format!("waiting for {}", fmt::duration(r.age_s)),
+            _ => format!(
+                "running for {} (waited {} to start)",
+                fmt::duration(r.age_s),
+                fmt::duration(r.queued_s)
+            ),
+        };
+        cells.push(vec![
+            format!("#{}", r.id),
+            fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
+            fmt::badge(&r.status),
+            format!("created {}", clock.ago(r.created_at.as_deref())),
+            state,
+            steps_text,
+        ]);
+        items.push(Waiting {
+            kind: "run".into(),
+            id: r.id,
+            status: r.status.clone(),
+            label: r.workflow.clone(),
+            priority: None,
+            waiting_seconds: r.age_s,
+            queued_seconds: r.queued_s,
+            run_id: Some(r.id),
+            session_id: None,
+            open_steps: r.open_steps.clone(),
+        });
+    }
+    out.extend(align(&cells, "  "));
+    if let Some(note) = plue_plugin_sdk::text::take(0..total, fetched.rows.len()).note("runs", "raise `limit`") {
+        out.push(note);
+    }
+    if !pending.is_empty() {
+        out.push("Pending runs wait for a runner: get_runner_pool() shows whether a healthy one is available.".into());
+    }
+    Ok(Output::text(out.join("\n")).with_structured(&Pending { source: "workflow_runs".into(), total, items }))
+}
+
+/// The answer from a `workflow_tasks` table.
+fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
+    let total = tasks.first().map_or(0, |t| t.total);
+    if tasks.is_empty() {
+        return Output::text("No tasks waiting in workflow_tasks (none is waiting, pending or assigned).")
+            .with_structured(&Pending { source: "workflow_tasks".into(), total: 0, items: Vec::new() });
+    }
+    let mut out = vec![format!(
+        "Pending tasks from workflow_tasks (status waiting, pending or assigned), highest priority first, then oldest: {} of {total}",
+        tasks.len()
+    )];
+    let mut cells = Vec::new();
+    let mut items = Vec::new();
+    for t in &tasks {
+        let get = |k: &str| t.task.get(k).filter(|v| !v.is_null());
+        let id = get("id").and_then(Json::as_i64).unwrap_or(0);
+        let kind = get("workload_type").and_then(Json::as_str).map(str::to_string);
+        let priority = get("priority").and_then(Json::as_i64);
+        let status = get("status").map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_string)).unwrap_or_default();
+        let run = get("workflow_run_id").and_then(Json::as_i64);
+        let session = get("session_id").and_then(Json::as_str).map(str::to_string);
+        let priority_text = priority.map_or("-".into(), |p| {
+            let name = match p {
+                0 => " (low)",
+                1 => " (normal)",
+                2 => " (high)",
+                3 => " (critical)",
+                _ => "",
+            };
+            format!("priority {p}{name}")
+        });
+        let link = match (run, &session) {
+            (Some(r), _) => format!("run #{r}"),
+            (None, Some(s)) => format!("session {s}"),
+            _ => String::new(),
+        };
+        cells.push(vec![
+            format!("task #{id}"),
+            kind.clone().unwrap_or_default(),
+            priority_text,
+            status.clone(),
+            format!("waited {}", fmt::duration(t.wait_s)),
+            link,
+        ]);
+        items.push(Waiting {
+            kind: "task".into(),
+            id,
+            status,
+            label: kind,
+            priority,
+            waiting_seconds: t.wait_s,
+            queued_seconds: None,
+            run_id: run,
+            session_id: session,
+            open_steps: None,
+        });
+    }
+    out.extend(align(&cells, "  "));
+    if let Some(note) = plue_plugin_sdk::text::take(0..total, tasks.len()).note("tasks", "raise `limit`") {
+        out.push(note);
+    }
+    Output::text(out.join("\n")).with_structured(&Pending { source: "workflow_tasks".into(), total, items })
+}

@@ -1,0 +1,241 @@
+//! `list_workflow_runs` (recent runs with filters, the repository one included)
+//! and `get_run_details` (one run, step by step).
+
+use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
+
+use super::{RunSummary, StepSummary, align, json_line, run_title, step_cells, trigger_text};
+use crate::args::{self, RunStatus};
+use crate::fmt::{self, Clock};
+use crate::queries::{self, RunFilter};
+
+/// Arguments of `list_workflow_runs`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListArgs {
+    /// How many runs to show, newest first (1–200, default 20).
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 200))]
+    pub limit: Option<i64>,
+    /// Only runs in this status.
+    #[serde(default)]
+    pub status: Option<RunStatus>,
+    /// Only runs of workflows whose name contains this text (case-insensitive; `%` and `_` are literal).
+    #[serde(default)]
+    pub workflow_name: Option<String>,
+    /// Only runs of workflows defined in this repository: `owner/name` (e.g. `alice/plue`) or just `name`.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Only runs created in the last N hours (fractions such as 0.5 allowed); default: any age.
+    #[serde(default, deserialize_with = "args::opt_number")]
+    pub hours: Option<f64>,
+}
+
+/// A run in the list.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListedRunOut {
+    pub id: i64,
+    pub workflow: Option<String>,
+    pub repository: Option<String>,
+    pub status: String,
+    pub trigger_type: String,
+    /// RFC 3339, UTC.
+    pub created_at: Option<String>,
+    /// Seconds; until now for a running run; null when not started.
+    pub duration_seconds: Option<f64>,
+    /// Names of the steps that failed.
+    pub failed_steps: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// What `list_workflow_runs` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunList {
+    /// Runs matching the filters, in all.
+    pub total: i64,
+    /// The runs shown, newest first.
+    pub runs: Vec<ListedRunOut>,
+}
+
+pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
+    let limit = args::limit("limit", a.limit, 20, 200)?;
+    let hours = match a.hours {
+        Some(h) => args::hours(Some(h), h)?,
+        None => 0.0,
+    };
+    let name = args::filter(&a.workflow_name).map(fmt::like_pattern).unwrap_or_default();
+    let repository = args::filter(&a.repository).unwrap_or_default().to_string();
+    let status = a.status.map(RunStatus::as_str).unwrap_or("");
+    let fetched = queries::list_runs(&RunFilter { status, name_pattern: &name, repository: &repository, hours, limit })?;
+
+    let mut filters = Vec::new();
+    if !status.is_empty() {
+        filters.push(format!("status={status}"));
+    }
+    if let Some(n) = args::filter(&a.workflow_name) {
+        filters.push(format!("workflow_name contains {n:?}"));
+    }
+    if !repository.is_empty() {
+        filters.push(format!("repository={repository}"));
+    }
+    if hours > 0.0 {
+        filters.push(format!("created in the last {}", fmt::hours_text(hours)));
+    }
+    let filters = if filters.is_empty() { "no filters".to_string() } else { filters.join(", ") };
+
+    let Some(first) = fetched.rows.first() else {
+        let hint = if repository.is_empty() { "" } else { " (repository matches the definition's repository as owner/name or name)" };
+        return Ok(Output::text(format!("No workflow runs match ({filters}){hint}."))
+            .with_structured(&RunList { total: 0, runs: Vec::new() }));
+    };
+    let clock = Clock::from_db(&first.now_utc);
+    let total = first.total;
+    let mut cells = vec![vec![
+        "run".to_string(),
+        "status".into(),
+        "workflow".into(),
+        "trigger".into(),
+        "created (UTC)".into(),
+        "took".into(),
+        "note".into(),
+    ]];
+    for r in &fetched.rows {
+        let note = match r.status.as_str() {
+            "failed" => match (&r.failed_steps, &r.error_message) {
+                (_, Some(e)) => fmt::first_line(e, 70),
+                (Some(s), None) => format!("failed step: {s}"),
+                (None, None) => "no error recorded".into(),
+            },
+            "running" => r.running_steps.as_ref().map(|s| format!("running step: {s}")).unwrap_or_default(),
+            "pending" => format!("waiting {}", clock.ago(r.created_at.as_deref()).trim_end_matches(" ago")),
+            _ => r.failed_steps.as_ref().map(|s| format!("failed step: {s}")).unwrap_or_default(),
+        };
+        cells.push(vec![
+            format!("#{}", r.id),
+            fmt::badge(&r.status),
+            fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
+            r.trigger_type.clone(),
+            format!("{} ({})", fmt::utc(r.created_at.as_deref()).trim_end_matches(" UTC"), clock.ago(r.created_at.as_deref())),
+            fmt::took(&r.status, r.started_at.as_deref(), r.duration_s),
+            note,
+        ]);
+    }
+    let mut out = vec![format!(
+        "Workflow runs, newest first ({filters}): {} of {total} shown.",
+        fetched.rows.len()
+    )];
+    out.extend(align(&cells, ""));
+    if let Some(note) = text::take(0..total, fetched.rows.len()).note("runs", "raise `limit`, or filter by status, workflow_name, repository or hours") {
+        out.push(note);
+    }
+    out.push("Next: get_run_details(run_id=…) for steps; quick_debug(run_id=…) for why a run failed.".into());
+    let runs = fetched
+        .rows
+        .iter()
+        .map(|r| ListedRunOut {
+            id: r.id,
+            workflow: r.workflow.clone(),
+            repository: r.repository.clone(),
+            status: r.status.clone(),
+            trigger_type: r.trigger_type.clone(),
+            created_at: fmt::rfc3339(r.created_at.as_deref()),
+            duration_seconds: r.started_at.as_ref().and(r.duration_s),
+            failed_steps: r.failed_steps.clone(),
+            error_message: r.error_message.clone(),
+        })
+        .collect();
+    Ok(Output::text(out.join("\n")).with_structured(&RunList { total, runs }))
+}
+
+/// Arguments of `get_run_details`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DetailsArgs {
+    /// The run's id (as listed by list_workflow_runs).
+    #[serde(deserialize_with = "args::int")]
+    pub run_id: i64,
+}
+
+/// What `get_run_details` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunDetails {
+    pub run: RunSummary,
+    pub file_path: Option<String>,
+    /// The trigger payload as stored.
+    pub trigger_payload: Option<Json>,
+    pub inputs: Option<Json>,
+    pub outputs: Option<Json>,
+    pub steps: Vec<StepSummary>,
+}
+
+pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
+    let id = args::id("run_id", a.run_id)?;
+    let run = queries::run(id)?.ok_or_else(|| not_found(id))?;
+    let steps = queries::steps(id, id)?;
+    let clock = Clock::from_db(&run.now_utc);
+
+    let mut out = vec![format!("Run #{} {}: {}", run.id, run_title(&run), run.status.to_uppercase())];
+    if let Some(path) = &run.file_path {
+        out.push(format!("File: {path}"));
+    }
+    out.push(format!("Trigger: {}", trigger_text(&run)));
+    out.push(format!(
+        "Created {}; started {}; completed {}",
+        clock.at(run.created_at.as_deref()),
+        fmt::utc(run.started_at.as_deref()),
+        fmt::utc(run.completed_at.as_deref())
+    ));
+    out.push(format!("Took: {}", fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)));
+    match &run.error_message {
+        Some(e) => {
+            let (shown, left) = text::head_lines(e.trim(), 6);
+            out.push(format!("Error: {}", shown.replace('\n', "\n       ")));
+            if left > 0 {
+                out.push(format!("       (+{left} more lines)"));
+            }
+        }
+        None if run.status == "failed" => out.push("Error: none recorded on the run (Plue leaves it empty when a step fails; see the failed steps)".into()),
+        None => {}
+    }
+    if let Some(i) = &run.inputs {
+        out.push(format!("Inputs: {}", json_line(i, 300)));
+    }
+    if let Some(o) = &run.outputs {
+        out.push(format!("Outputs: {}", json_line(o, 300)));
+    }
+    if steps.is_empty() {
+        out.push(match run.status.as_str() {
+            "pending" => "Steps: none yet (the run has not started).".to_string(),
+            _ => "Steps: none recorded (the run ended before any step was created).".to_string(),
+        });
+    } else {
+        out.push(format!("Steps ({}; times are durations, step ids go to get_step_logs):", steps.len()));
+        let cells: Vec<Vec<String>> = steps.iter().map(step_cells).collect();
+        out.extend(align(&cells, "  "));
+    }
+    let failed: Vec<_> = steps.iter().filter(|s| s.failed() && !s.dependency_failure()).collect();
+    let mut next = Vec::new();
+    if run.status == "failed" || !failed.is_empty() {
+        next.push(format!("quick_debug(run_id={})", run.id));
+    }
+    if let Some(s) = failed.first().copied().or_else(|| steps.iter().find(|s| s.status == "running")) {
+        next.push(format!("get_step_logs(step_id={})", s.id));
+    }
+    next.push(format!("get_run_logs(run_id={})", run.id));
+    out.push(format!("Next: {}", next.join(", ")));
+
+    let details = RunDetails {
+        run: RunSummary::of(&run),
+        file_path: run.file_path.clone(),
+        trigger_payload: run.trigger_payload.clone(),
+        inputs: run.inputs.clone(),
+        outputs: run.outputs.clone(),
+        steps: steps.iter().map(StepSummary::of).collect(),
+    };
+    Ok(Output::text(out.join("\n")).with_structured(&details))
+}
+
+/// The error for a run id that does not exist.
+pub fn not_found(id: i64) -> ToolError {
+    ToolError::failed(format!(
+        "no workflow run #{id} exists; list_workflow_runs shows the recent runs and their ids"
+    ))
+}

@@ -1,0 +1,293 @@
+//! `get_step_logs` (one step's logs, paged by row offset and log type) and
+//! `get_run_logs` (a whole run, grouped by step and bounded per step). Both
+//! show agent tokens joined and tool JSON compact, and say how to fetch what
+//! they leave out.
+
+use std::collections::BTreeMap;
+
+use plue_plugin_sdk::prelude::*;
+
+use crate::args::{self, LogType};
+use crate::fmt;
+use crate::logs::{self, Piece};
+use crate::queries;
+use crate::tools::exit_text;
+
+/// Characters of log text one `get_step_logs` answer holds before it stops and
+/// points at the next offset.
+const STEP_BUDGET: usize = 12_000;
+/// Characters of one entry (a joined agent text, a long line) in `get_step_logs`.
+const ENTRY_CHARS: usize = 4_000;
+/// Display lines of all steps together in `get_run_logs`.
+const RUN_LINES: usize = 160;
+
+/// Arguments of `get_step_logs`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StepLogsArgs {
+    /// The step's id (`#id` in get_run_details and quick_debug).
+    #[serde(deserialize_with = "args::int")]
+    pub step_id: i64,
+    /// Only rows of this type; default all. `token` rows (an agent's streamed text) are shown joined.
+    #[serde(default)]
+    pub log_type: LogType,
+    /// How many rows to read from `offset` (1–1000, default 500). The answer may stop earlier to stay
+    /// readable; it then gives the offset to continue from.
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<i64>,
+    /// Rows to skip (0-based, among the rows of `log_type`), to page through long logs. Default 0.
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 0))]
+    pub offset: Option<i64>,
+}
+
+/// What `get_step_logs` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StepLogs {
+    pub step_id: i64,
+    pub run_id: Option<i64>,
+    pub name: String,
+    pub status: String,
+    pub log_type: LogType,
+    /// Rows of every type the step has.
+    pub total_rows: i64,
+    /// Rows of `log_type`.
+    pub matching_rows: i64,
+    /// Rows per log type.
+    pub rows_by_type: Option<Json>,
+    pub offset: i64,
+    /// Rows the lines below were made from.
+    pub rows_shown: i64,
+    /// The offset to pass to read on, when rows are left.
+    pub next_offset: Option<i64>,
+    /// The rows as display lines (tokens joined, tool JSON compact, long lines cut).
+    pub lines: Vec<String>,
+}
+
+pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
+    let id = args::id("step_id", a.step_id)?;
+    let limit = args::limit("limit", a.limit, 500, 1000)?;
+    let offset = a.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ToolError::invalid(format!("`offset` must be 0 or more, got {offset}")));
+    }
+    let kind = a.log_type.as_str();
+    let step = queries::step_header(id, kind)?.ok_or_else(|| {
+        ToolError::failed(format!(
+            "no workflow step #{id} exists; get_run_details(run_id=…) lists a run's step ids"
+        ))
+    })?;
+    let by_type = type_counts(step.by_type.as_ref());
+    let exit = exit_text(step.exit_code);
+    let title = format!(
+        "Step #{} '{}' ({}, {}{}) of run #{} {}",
+        step.id,
+        step.name,
+        step.step_type,
+        step.status,
+        if exit.is_empty() { String::new() } else { format!(", {exit}") },
+        step.run_id.map_or("?".into(), |r| r.to_string()),
+        fmt::workflow_name(step.workflow.as_deref(), step.definition_id),
+    );
+    let mut result = StepLogs {
+        step_id: step.id,
+        run_id: step.run_id,
+        name: step.name.clone(),
+        status: step.status.clone(),
+        log_type: a.log_type,
+        total_rows: step.total_rows,
+        matching_rows: step.matching_rows,
+        rows_by_type: step.by_type.clone(),
+        offset,
+        rows_shown: 0,
+        next_offset: None,
+        lines: Vec::new(),
+    };
+    if step.matching_rows == 0 {
+        let what = if a.log_type == LogType::All { "no log rows".to_string() } else { format!("no {kind} rows") };
+        let has = if step.total_rows > 0 { format!(" (it has {by_type})") } else { String::new() };
+        return Ok(Output::text(format!("{title}: {what}{has}.")).with_structured(&result));
+    }
+    if offset >= step.matching_rows {
+        return Ok(Output::text(format!(
+            "{title}: offset {offset} is past the end; it has {} {} row(s) (offsets 0–{}).",
+            step.matching_rows,
+            kind,
+            step.matching_rows - 1
+        ))
+        .with_structured(&result));
+    }
+
+    let page = queries::step_logs(id, kind, offset, limit)?;
+    let entries = logs::condense(&page.rows);
+    let mut used = 0;
+    let mut next_row = offset as usize;
+    for e in &entries {
+        let line = logs::render(e, ENTRY_CHARS);
+        if used > 0 && used + line.len() > STEP_BUDGET {
+            break;
+        }
+        used += line.len() + 1;
+        result.lines.push(line);
+        next_row = e.rows.end;
+    }
+    let shown_rows = next_row as i64 - offset;
+    result.rows_shown = shown_rows;
+    let end = offset + shown_rows;
+    if end < step.matching_rows {
+        result.next_offset = Some(end);
+    }
+    let filter = if a.log_type == LogType::All { String::new() } else { format!(" {kind}") };
+    let mut out = vec![format!(
+        "{title}: rows {}–{} of {}{filter} ({by_type}); agent tokens joined, tool JSON compact.",
+        offset + 1,
+        end,
+        step.matching_rows
+    )];
+    out.extend(result.lines.iter().cloned());
+    if let Some(next) = result.next_offset {
+        let type_arg = if a.log_type == LogType::All { String::new() } else { format!(", log_type=\"{kind}\"") };
+        out.push(format!(
+            "[{} more row(s): get_step_logs(step_id={id}, offset={next}{type_arg})]",
+            step.matching_rows - next
+        ));
+    }
+    if step.status == "failed" {
+        if let Some(run) = step.run_id {
+            out.push(format!("For just the decisive lines: quick_debug(run_id={run})."));
+        }
+    }
+    Ok(Output::text(out.join("\n")).with_structured(&result))
+}
+
+/// `stdout 255, stderr 3` from `{"stdout": 255, "stderr": 3}`.
+fn type_counts(by_type: Option<&Json>) -> String {
+    let Some(Json::Object(map)) = by_type else { return "no rows".into() };
+    let order = ["stdout", "stderr", "token", "tool_call", "tool_result"];
+    let mut items: Vec<(&String, &Json)> = map.iter().collect();
+    items.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
+    items.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Arguments of `get_run_logs`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RunLogsArgs {
+    /// The run's id.
+    #[serde(deserialize_with = "args::int")]
+    pub run_id: i64,
+    /// Most log rows to read for the whole run (1–5000, default 1000; the database may cap it lower).
+    /// Per step, the first and last rows and every stderr and tool_result row are read first.
+    #[serde(default, deserialize_with = "args::opt_int")]
+    #[schemars(range(min = 1, max = 5000))]
+    pub limit: Option<i64>,
+}
+
+/// One step's part of `get_run_logs`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StepLogView {
+    pub step_id: i64,
+    pub name: String,
+    pub status: String,
+    /// All rows the step has.
+    pub log_rows: i64,
+    /// Display lines, with `[… N rows left out …]` markers.
+    pub lines: Vec<String>,
+}
+
+/// What `get_run_logs` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunLogs {
+    pub run_id: i64,
+    pub status: String,
+    pub steps: Vec<StepLogView>,
+    /// Rows read from the database.
+    pub rows_read: usize,
+    /// Rows existed beyond `limit` or the database's row cap.
+    pub truncated: bool,
+}
+
+pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
+    let id = args::id("run_id", a.run_id)?;
+    let limit = args::limit("limit", a.limit, 1000, 5000)?;
+    let run = queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?;
+    let steps = queries::steps(id, id)?;
+    let fetched = queries::run_logs(id, 150, limit)?;
+    let mut by_step: BTreeMap<i64, Vec<logs::LogRow>> = BTreeMap::new();
+    for r in &fetched.rows {
+        by_step.entry(r.step_id).or_default().push(r.row.clone());
+    }
+    let with_logs = steps.iter().filter(|s| by_step.contains_key(&s.id)).count().max(1);
+    let per_step = (RUN_LINES / with_logs).clamp(12, 60);
+
+    let mut out = vec![format!(
+        "Logs of run #{} {} ({}), step by step; agent tokens joined, tool JSON compact, long steps cut to about {per_step} lines.",
+        run.id,
+        super::run_title(&run),
+        run.status
+    )];
+    let mut result = RunLogs {
+        run_id: run.id,
+        status: run.status.clone(),
+        steps: Vec::new(),
+        rows_read: fetched.rows.len(),
+        truncated: fetched.truncated || fetched.rows.len() as i64 >= limit,
+    };
+    if steps.is_empty() {
+        out.push("The run has no steps, so no logs.".into());
+        if let Some(e) = &run.error_message {
+            out.push(format!("Run error: {}", fmt::one_line(e, 400)));
+        }
+    }
+    for step in &steps {
+        let exit = exit_text(step.exit_code);
+        out.push(format!(
+            "── #{} {} ({}, {}{}, {}) — {} row(s) ──",
+            step.id,
+            step.name,
+            step.step_type,
+            step.status,
+            if exit.is_empty() { String::new() } else { format!(", {exit}") },
+            fmt::took(&step.status, step.started_at.as_deref(), step.duration_s),
+            step.log_rows
+        ));
+        let mut lines = Vec::new();
+        match by_step.get(&step.id) {
+            None if step.log_rows == 0 => lines.push("(no logs)".to_string()),
+            None => lines.push(format!(
+                "[{} rows not read (limit reached): get_step_logs(step_id={})]",
+                step.log_rows, step.id
+            )),
+            Some(rows) => {
+                let entries = logs::condense(rows);
+                for piece in logs::view(&entries, step.log_rows as usize, per_step, 300) {
+                    lines.push(match piece {
+                        Piece::Line(l) => l,
+                        Piece::Gap { rows, lines } if rows.is_empty() => format!("[… {lines} line(s) …]"),
+                        Piece::Gap { rows, .. } => format!(
+                            "[… {} row(s) left out: get_step_logs(step_id={}, offset={}, limit={}) …]",
+                            rows.len(),
+                            step.id,
+                            rows.start,
+                            rows.len().min(1000)
+                        ),
+                    });
+                }
+            }
+        }
+        out.extend(lines.iter().map(|l| format!("  {}", l.replace('\n', "\n  "))));
+        result.steps.push(StepLogView {
+            step_id: step.id,
+            name: step.name.clone(),
+            status: step.status.clone(),
+            log_rows: step.log_rows,
+            lines,
+        });
+    }
+    if result.truncated {
+        out.push(format!(
+            "Only {} rows were read (limit {limit} or the database's row cap); use get_step_logs for a single step.",
+            fetched.rows.len()
+        ));
+    }
+    Ok(Output::text(out.join("\n")).with_structured(&result))
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: `plue-mcp serve` driven over stdio by a real MCP client,
+//! against real services started on free loopback ports.
+
+mod database;
+mod example;
+mod limits;
+mod logs;
+mod playwright;
+mod prometheus;
+mod workflows;

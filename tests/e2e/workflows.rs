@@ -1,0 +1,1 @@
+//! End-to-end tests of the workflows tool group (in progress).

@@ -1,1 +1,612 @@
-//! End-to-end tests of the logs tool group (in progress).
+//! The logs tool group end to end, over a real MCP client.
+//!
+//! Grafana Loki cannot be installed on these machines, so the logs are verified
+//! against the Loki-API-compatible test server in `plue_tests::loki`, which answers
+//! in Loki's documented JSON and parses LogQL as Loki does (a query Loki would
+//! refuse gets HTTP 400). It serves the realistic multi-service Plue fixture, and
+//! every answer is asserted from the fixture's documented facts. Each test also
+//! checks that every query the plugin sent was accepted.
+
+use std::path::Path;
+
+use plue_tests::loki::{self, LokiServer, Stream};
+use plue_tests::mcp::{self, Host};
+use serde_json::{Value, json};
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_plue-mcp"))
+}
+
+fn config(loki_url: &str) -> String {
+    format!(
+        r#"
+[limits]
+call_timeout_ms = 30000
+
+[endpoints.loki]
+url = "{loki_url}"
+
+[plugins.logs]
+http = ["loki"]
+"#
+    )
+}
+
+/// The host and a Loki test server holding the Plue fixture as of when the host is
+/// ready (so the fixture's window facts hold however long the host took to start).
+async fn start() -> (Host, LokiServer) {
+    let server = LokiServer::start(Vec::new()).await.unwrap();
+    let host = Host::start(binary(), &config(&server.url())).await.unwrap();
+    for stream in loki::plue_fixture(loki::now_ns()) {
+        server.push(stream);
+    }
+    (host, server)
+}
+
+/// Call a tool that must succeed: its text and structured content.
+async fn call(host: &Host, tool: &str, args: Value) -> (String, Value) {
+    let result = host.call_ok(tool, args).await.unwrap();
+    (mcp::text(&result), mcp::structured(&result))
+}
+
+/// Every request the plugin sent was answered, and every query was valid LogQL.
+fn all_accepted(server: &LokiServer) {
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    for r in requests {
+        assert_eq!(r.status, 200, "{} {:?}: {:?}", r.path, r.query(), r.error);
+        if let Some(q) = r.query() {
+            loki::check_logql(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_nine_read_only_tools_with_output_schemas() {
+    let (host, _server) = start().await;
+    let tools = host.list_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "search_logs",
+            "tail_logs",
+            "find_errors",
+            "trace_request",
+            "find_slow_requests",
+            "log_stats",
+            "search_exceptions",
+            "workflow_logs",
+            "agent_logs"
+        ]
+    );
+    for t in &tools {
+        let a = t.annotations.as_ref().unwrap();
+        assert_eq!(
+            (a.read_only_hint, a.open_world_hint),
+            (Some(true), Some(true)),
+            "{}",
+            t.name
+        );
+        assert!(
+            t.output_schema.is_some(),
+            "{} declares no output schema",
+            t.name
+        );
+    }
+    let search = &tools[0].input_schema["properties"];
+    assert_eq!(
+        search["level"]["enum"],
+        json!(["error", "warn", "info", "debug", "all"])
+    );
+    for p in ["query", "service", "contains", "start", "limit"] {
+        assert!(search.get(p).is_some(), "search_logs lacks `{p}`");
+    }
+    assert_eq!(tools[3].input_schema["required"], json!(["request_id"]));
+}
+
+#[tokio::test]
+async fn log_stats_counts_volume_errors_and_warnings_per_service() {
+    let (host, server) = start().await;
+    let (text, s) = call(&host, "log_stats", json!({})).await;
+    for c in loki::SERVICE_COUNTS {
+        let row = s["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service"] == c.service)
+            .unwrap();
+        assert_eq!(
+            (&row["lines"], &row["errors"], &row["warnings"]),
+            (
+                &json!(c.lines_last_hour),
+                &json!(c.errors_last_hour),
+                &json!(c.warnings_last_hour)
+            ),
+            "{}",
+            c.service
+        );
+    }
+    let unlabelled = s["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == "")
+        .unwrap();
+    assert_eq!(
+        (&unlabelled["lines"], &unlabelled["errors"]),
+        (&json!(loki::POSTGRES_LINES), &json!(1))
+    );
+    let total: usize = loki::SERVICE_COUNTS
+        .iter()
+        .map(|c| c.lines_last_hour)
+        .sum::<usize>()
+        + loki::POSTGRES_LINES;
+    assert_eq!(s["lines"], json!(total));
+    assert!(
+        text.starts_with(&format!("Log volume in the last 1h (")),
+        "{text}"
+    );
+    assert!(text.contains("(no service label)"), "{text}");
+    // `/api/error-reports` is an info line: a naive `|~ "(?i)error"` would count it.
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn find_errors_groups_by_normalised_message_per_service() {
+    let (host, server) = start().await;
+    let (text, s) = call(&host, "find_errors", json!({})).await;
+    let groups = s["groups"].as_array().unwrap();
+    for (service, message, last_hour, _) in loki::ERROR_GROUPS {
+        let g = groups
+            .iter()
+            .find(|g| g["message"] == message)
+            .unwrap_or_else(|| panic!("no group {message}: {text}"));
+        assert_eq!(g["services"][service], json!(last_hour), "{message}");
+        assert!(g["example"]["time"].as_str().unwrap().ends_with('Z'));
+    }
+    for c in loki::SERVICE_COUNTS {
+        assert_eq!(
+            s["by_service"][c.service],
+            json!(c.errors_last_hour),
+            "{}",
+            c.service
+        );
+    }
+    // Most frequent first.
+    let counts: Vec<u64> = groups
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    assert!(
+        text.contains("1. 3× failed to load repository <N>: not found\n   api 3 · first "),
+        "{text}"
+    );
+
+    // Over the whole fixture, the totals.
+    let (_, s) = call(&host, "find_errors", json!({"start": "4h"})).await;
+    for (service, message, _, total) in loki::ERROR_GROUPS {
+        let g = s["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["message"] == message)
+            .unwrap();
+        assert_eq!(g["services"][service], json!(total), "{message}");
+    }
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn trace_request_follows_one_id_across_services_in_time_order() {
+    let (host, server) = start().await;
+    let (text, s) = call(
+        &host,
+        "trace_request",
+        json!({"request_id": loki::REQUEST_ID}),
+    )
+    .await;
+    assert_eq!(s["lines"], json!(loki::REQUEST_ID_LINES));
+    let services: Vec<&str> = s["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, loki::REQUEST_ID_SERVICES);
+    let times: Vec<&str> = s["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(!text.contains(loki::DECOY_REQUEST_ID), "{text}");
+    assert_eq!(s["span_seconds"], json!(15.0));
+    let head = format!("Request {}: 6 lines across 3 services", loki::REQUEST_ID);
+    assert!(text.starts_with(&head), "{text}");
+    assert!(
+        text.contains("Services touched, in order: api (1) → runner (3) → agent (2)"),
+        "{text}"
+    );
+
+    let err = host
+        .call_err("trace_request", json!({"request_id": "  "}))
+        .await
+        .unwrap();
+    assert!(err.contains("request_id is required"), "{err}");
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn find_slow_requests_is_inclusive_and_slowest_first() {
+    let (host, server) = start().await;
+    let expected = |threshold: i64, extra: &[i64]| {
+        let mut d: Vec<i64> = loki::SLOW_JSON_LAST_HOUR
+            .iter()
+            .chain(loki::SLOW_LOGFMT_LAST_HOUR.iter())
+            .map(|(_, d)| *d)
+            .chain(extra.iter().copied())
+            .filter(|d| *d >= threshold)
+            .collect();
+        d.sort_by(|a, b| b.cmp(a));
+        d
+    };
+    let durations = |s: &Value| -> Vec<i64> {
+        s["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["duration_ms"].as_f64().unwrap() as i64)
+            .collect()
+    };
+    for threshold in [500, 499, 501] {
+        let (_, s) = call(
+            &host,
+            "find_slow_requests",
+            json!({"threshold_ms": threshold}),
+        )
+        .await;
+        assert_eq!(
+            durations(&s),
+            expected(threshold, &[]),
+            "threshold {threshold}"
+        );
+    }
+    let (text, s) = call(
+        &host,
+        "find_slow_requests",
+        json!({"threshold_ms": 1000, "start": "2h"}),
+    )
+    .await;
+    assert_eq!(durations(&s), expected(1000, &[loki::OLD_SLOW_JSON.1]));
+    assert_eq!(s["requests"][0]["service"], loki::OLD_SLOW_JSON.0);
+    assert!(
+        text.starts_with("4 requests took 1000 ms or longer in the last 2h"),
+        "{text}"
+    );
+    // The line with `"duration_ms":"n/a"` never shows up.
+    assert!(!text.contains("request aborted"), "{text}");
+    for q in strings(&s["queries"]) {
+        assert!(
+            q.ends_with(r#"| duration_ms >= 1000 | __error__="""#),
+            "{q}"
+        );
+    }
+    let (_, s) = call(
+        &host,
+        "find_slow_requests",
+        json!({"threshold_ms": 400, "limit": 2}),
+    )
+    .await;
+    assert_eq!(durations(&s), [3200, 2500]);
+    assert_eq!(s["matching"], json!(expected(400, &[]).len()));
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn search_exceptions_returns_whole_traces_by_language_and_type() {
+    let (host, server) = start().await;
+    let (text, s) = call(&host, "search_exceptions", json!({})).await;
+    assert_eq!(s["traces"], json!(loki::TRACES.len()));
+    let languages = s["languages"].as_array().unwrap();
+    for t in loki::TRACES {
+        let lang = languages
+            .iter()
+            .find(|l| l["language"] == t.language)
+            .unwrap_or_else(|| panic!("{}", t.language));
+        let ex = lang["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["exception"] == t.exception);
+        let ex = ex.unwrap_or_else(|| panic!("no {} {}: {text}", t.language, t.exception));
+        assert_eq!(ex["services"][t.service], json!(1));
+        let trace = ex["latest"]["trace"].as_str().unwrap();
+        assert!(trace.starts_with(t.first_line), "{trace}");
+        assert_eq!(trace.lines().count(), t.lines, "{trace}");
+    }
+    assert!(text.contains("python (3)\n"), "{text}");
+    assert!(
+        text.contains("Traceback (most recent call last):\n  File \"/app/runner/queue.py\""),
+        "{text}"
+    );
+
+    let (_, s) = call(
+        &host,
+        "search_exceptions",
+        json!({"language": "python", "start": "1h"}),
+    )
+    .await;
+    let recent_python = loki::TRACES
+        .iter()
+        .filter(|t| t.language == "python" && t.seconds_ago < 3600.0)
+        .count();
+    assert_eq!(s["traces"], json!(recent_python));
+    assert_eq!(s["languages"].as_array().unwrap().len(), 1);
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn workflow_logs_match_the_run_exactly() {
+    let (host, server) = start().await;
+    let (text, s) = call(&host, "workflow_logs", json!({"run_id": loki::RUN_ID})).await;
+    assert_eq!(
+        s["entries"].as_array().unwrap().len(),
+        loki::RUN_ID_LINES,
+        "{text}"
+    );
+    assert!(
+        !text.contains(&format!("run_id={}", loki::DECOY_RUN_ID)),
+        "{text}"
+    );
+    assert_eq!(
+        (&s["runs"][0]["workflow"], &s["runs"][0]["status"]),
+        (&json!("ci"), &json!("failure"))
+    );
+    assert!(
+        text.starts_with("Workflow run 42: 5 lines in the last 1h"),
+        "{text}"
+    );
+
+    let (_, s) = call(&host, "workflow_logs", json!({})).await;
+    let runs: Vec<i64> = s["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        runs.contains(&loki::RUN_ID) && runs.contains(&loki::DECOY_RUN_ID),
+        "{runs:?}"
+    );
+
+    let (_, s) = call(&host, "workflow_logs", json!({"workflow_name": "nightly"})).await;
+    let runs: Vec<i64> = s["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(runs, [loki::DECOY_RUN_ID]);
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn agent_logs_follow_sessions() {
+    let (host, server) = start().await;
+    let (text, s) = call(&host, "agent_logs", json!({"session_id": loki::SESSION_ID})).await;
+    assert_eq!(s["lines"], json!(loki::SESSION_ID_LINES), "{text}");
+    assert_eq!(s["sessions"][0]["model"], "claude-sonnet-4");
+
+    let (_, s) = call(&host, "agent_logs", json!({})).await;
+    let sessions = s["sessions"].as_array().unwrap();
+    let find = |id: &str| {
+        sessions
+            .iter()
+            .find(|x| x["session_id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    assert_eq!(
+        find(loki::SESSION_ID)["lines"],
+        json!(loki::SESSION_ID_LINES)
+    );
+    assert_eq!(
+        find(loki::OTHER_SESSION_ID)["lines"],
+        json!(loki::OTHER_SESSION_ID_LINES)
+    );
+    assert_eq!(find(loki::OTHER_SESSION_ID)["errors"], json!(2));
+    // Newest session first.
+    assert_eq!(sessions[0]["session_id"], loki::OTHER_SESSION_ID);
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn tail_logs_shows_the_newest_last_and_follows() {
+    let (host, server) = start().await;
+    let (_, s) = call(&host, "tail_logs", json!({})).await;
+    let times: Vec<&str> = s["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(times.len(), loki::LINES_LAST_5_MIN);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    let (_, s) = call(&host, "tail_logs", json!({"lines": 3})).await;
+    assert_eq!(s["entries"].as_array().unwrap().len(), 3);
+
+    // A line arrives while following.
+    let push = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let labels = [
+            ("job", "containerlogs"),
+            ("service", "api"),
+            ("container", "plue-api-1"),
+            ("stream", "stdout"),
+        ];
+        let line = r#"{"level":"info","message":"followed line arrived"}"#.to_string();
+        server.push(Stream::new(labels, vec![(loki::now_ns(), line)]));
+    };
+    let (result, ()) = tokio::join!(
+        host.call_ok("tail_logs", json!({"service": "api", "follow_seconds": 4})),
+        push
+    );
+    let s = mcp::structured(&result.unwrap());
+    assert_eq!(
+        (&s["followed_seconds"], &s["new_lines"]),
+        (&json!(4), &json!(1))
+    );
+    let entries = s["entries"].as_array().unwrap();
+    assert_eq!(entries.last().unwrap()["message"], "followed line arrived");
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn search_logs_by_level_service_and_literal_text() {
+    let (host, server) = start().await;
+    let api = loki::SERVICE_COUNTS[0];
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"service": "api", "level": "error"}),
+    )
+    .await;
+    assert_eq!(s["returned"], json!(api.errors_last_hour));
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"level": "warn", "limit": 1000}),
+    )
+    .await;
+    let warnings: usize = loki::SERVICE_COUNTS
+        .iter()
+        .map(|c| c.warnings_last_hour)
+        .sum();
+    assert_eq!(s["returned"], json!(warnings));
+
+    // Quotes and LogQL operators in the text are taken literally.
+    let (_, s) = call(&host, "search_logs", json!({"contains": r#""status":404"#})).await;
+    assert_eq!(s["query"], r#"{job="containerlogs"} |= "\"status\":404""#);
+    assert_eq!(s["returned"], json!(3));
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"contains": r#"|= "x" or ` \."#}),
+    )
+    .await;
+    assert_eq!(s["returned"], json!(0));
+
+    // Bounded, with the count of what was left out.
+    let (text, s) = call(&host, "search_logs", json!({"service": "api", "limit": 5})).await;
+    assert_eq!(s["entries"].as_array().unwrap().len(), 5);
+    assert_eq!(s["matching"], json!(api.lines_last_hour));
+    let note = format!(
+        "Showing 5 of {} lines ({} left out)",
+        api.lines_last_hour,
+        api.lines_last_hour - 5
+    );
+    assert!(text.contains(&note), "{text}");
+
+    // The agent's own LogQL, as it is.
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"query": r#"{container="plue-postgres-1"} |= "ERROR""#}),
+    )
+    .await;
+    assert_eq!(s["returned"], json!(1));
+
+    // A service that is not a label value: which ones are, and the unlabelled stream.
+    let (text, _) = call(&host, "search_logs", json!({"service": "postgres"})).await;
+    assert!(
+        text.contains("services with logs: agent, api, runner, web."),
+        "{text}"
+    );
+    assert!(text.contains("container=plue-postgres-1"), "{text}");
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"service": "container=plue-postgres-1"}),
+    )
+    .await;
+    assert_eq!(s["returned"], json!(loki::POSTGRES_LINES));
+    all_accepted(&server);
+}
+
+#[tokio::test]
+async fn bad_logql_from_the_agent_is_lokis_own_error() {
+    let (host, server) = start().await;
+    // `\.` is not an escape in a double-quoted LogQL string.
+    let err = host
+        .call_err(
+            "search_logs",
+            json!({"query": r#"{job="containerlogs"} |~ "error\.""#}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        err.contains(
+            "Loki rejected the query (HTTP 400): parse error at line 1, col 32: invalid char escape"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"LogQL: {job="containerlogs"} |~ "error\.""#),
+        "{err}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].status, 400);
+}
+
+#[tokio::test]
+async fn unreachable_loki_names_the_endpoint_and_what_to_check() {
+    let port = plue_tests::ports::free_port();
+    let host = Host::start(binary(), &config(&format!("http://127.0.0.1:{port}")))
+        .await
+        .unwrap();
+    for tool in ["log_stats", "search_logs", "find_errors"] {
+        let err = host.call_err(tool, json!({})).await.unwrap();
+        assert!(err.contains("endpoint `loki`"), "{tool}: {err}");
+        assert!(err.contains("unreachable"), "{tool}: {err}");
+        assert!(err.contains("[endpoints.loki] url"), "{tool}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_window_says_so() {
+    let (host, server) = start().await;
+    let window = json!({"start": "10h", "end": "9h"});
+    let (text, s) = call(&host, "search_logs", window.clone()).await;
+    assert_eq!(s["returned"], json!(0));
+    assert!(text.starts_with("No lines matched in "), "{text}");
+    assert!(
+        text.contains("Loki has no logs at all in this window; widen `start`."),
+        "{text}"
+    );
+    let (text, s) = call(&host, "find_errors", window.clone()).await;
+    assert_eq!(s["groups"], json!([]));
+    assert!(text.starts_with("0 error lines in "), "{text}");
+    let (text, s) = call(&host, "log_stats", window.clone()).await;
+    assert_eq!(s["lines"], json!(0));
+    assert!(text.contains("No logs in this window."), "{text}");
+    let (text, _) = call(
+        &host,
+        "trace_request",
+        json!({"request_id": loki::REQUEST_ID, "start": "10h", "end": "9h"}),
+    )
+    .await;
+    assert!(text.contains("No line holds"), "{text}");
+    all_accepted(&server);
+}

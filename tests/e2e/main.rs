@@ -4,6 +4,7 @@
 mod database;
 mod example;
 mod limits;
+mod loading;
 mod logs;
 mod playwright;
 mod prometheus;

@@ -9,3 +9,4 @@ pub mod mcp;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;
+pub mod web;

@@ -37,7 +37,7 @@ impl Host {
             .arg(&config_path)
             .current_dir(dir.path())
             .env("PLUE_MCP_CACHE_DIR", cache_dir(binary))
-            .env("RUST_LOG", "plue_mcp=info");
+            .env("RUST_LOG", "plue_mcp=warn");
         for (k, v) in env {
             command.env(k, v);
         }

@@ -280,10 +280,12 @@ fn describe(t: &DescribeOutput) -> String {
     if let Some(d) = &t.description {
         head.push_str(&format!(" — {d}"));
     }
-    let rows = t
-        .estimated_rows
-        .map_or_else(|| "rows unknown".to_string(), |n| format!("~{n} rows"));
-    head.push_str(&format!("\n{rows} (estimate), {} with indexes.", t.size));
+    if t.kind != "view" {
+        let rows = t
+            .estimated_rows
+            .map_or_else(|| "rows unknown".to_string(), |n| format!("~{n} rows"));
+        head.push_str(&format!("\n{rows} (estimate), {} with indexes.", t.size));
+    }
     out.push(head);
 
     let with_comments = t.columns.iter().any(|c| c.comment.is_some());

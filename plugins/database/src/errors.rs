@@ -14,12 +14,11 @@ pub fn for_statement(error: SqlError, user_sql: &str, offset: usize) -> ToolErro
     let message = match error {
         SqlError::Database(e) => database(&e, Some((user_sql, offset))),
         SqlError::Refused(m) => format!(
-            "refused: {m}\nOnly one read-only statement runs here ({READS}); nothing was executed."
+            "refused: {m}\nNothing was executed: one statement that reads ({READS}) is run per call."
         ),
         SqlError::Timeout(m) => format!(
-            "timed out: {m}\nThe statement ran past the database's statement timeout and was cancelled. \
-             Narrow it (a WHERE clause, a LIMIT, fewer joins) or look at its plan with explain_query \
-             (without analyze, which only plans)."
+            "timed out: {m}\nThe statement was cancelled. Its plan (explain_query without analyze, \
+             which does not run it) shows where the time would go."
         ),
         other => other.describe(),
     };
@@ -156,7 +155,7 @@ mod tests {
         );
         assert!(
             e.to_string()
-                .starts_with("refused: DELETE is not a read\nOnly one read-only statement")
+                .starts_with("refused: DELETE is not a read\nNothing was executed")
         );
         let e = for_statement(
             SqlError::Timeout("statement timeout (5000 ms)".into()),

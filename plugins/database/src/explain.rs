@@ -146,7 +146,7 @@ fn describe(plan: &Plan, limit: usize) -> String {
             head.push_str(&format!(" + {p}"));
         }
         head.push_str(&format!(
-            "; total cost {:.2}; {actual} rows returned, {} estimated.",
+            "; total cost {:.2}; rows: {actual} returned, {} estimated.",
             plan.total_cost(),
             rows(estimated_rows)
         ));
@@ -359,7 +359,7 @@ mod tests {
             format!("EXPLAIN (FORMAT JSON, ANALYZE) {sql}")
         );
         let text = out.text_content();
-        assert!(text.starts_with("Executed with EXPLAIN ANALYZE (inside a read-only transaction): 0.410 ms + planning 0.200 ms; total cost 40.60; 18 rows returned, 200 estimated."), "{text}");
+        assert!(text.starts_with("Executed with EXPLAIN ANALYZE (inside a read-only transaction): 0.410 ms + planning 0.200 ms; total cost 40.60; rows: 18 returned, 200 estimated."), "{text}");
         let table: Vec<&str> = text
             .lines()
             .skip_while(|l| !l.starts_with("#  "))

@@ -126,7 +126,7 @@ pub fn plugin() -> Plugin {
         tool(
             "db_stats",
             "Database health at a glance: size on disk, server version and uptime, connections by state against \
-             the server limit, commits and rollbacks, cache hit ratio, deadlocks, and the largest tables with live \
+             the server limit, commits and rollbacks, cache hit ratio, deadlocks, and the largest tables with estimated \
              and dead rows, scan counts and last analyze.",
             server::db_stats,
         )

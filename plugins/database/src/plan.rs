@@ -153,8 +153,13 @@ fn walk(node: &Json, depth: usize, out: &mut Vec<Node>) -> (f64, Option<f64>) {
 fn label(node: &Json) -> String {
     let s = |key: &str| node.get(key).and_then(Json::as_str);
     let mut text = s("Node Type").unwrap_or("?").to_string();
-    if let Some(strategy) = s("Strategy").filter(|st| *st != "Plain" && text == "Aggregate") {
-        text = format!("{strategy}Aggregate");
+    if text == "Aggregate" {
+        match s("Strategy") {
+            Some("Hashed") => text = "HashAggregate".into(),
+            Some("Sorted") => text = "GroupAggregate".into(),
+            Some("Mixed") => text = "MixedAggregate".into(),
+            _ => {}
+        }
     }
     if let Some(join) = s("Join Type").filter(|j| *j != "Inner") {
         text = match text.strip_suffix(" Join") {
@@ -345,7 +350,7 @@ pub(crate) mod tests {
             one(
                 json!({"Node Type": "Aggregate", "Strategy": "Hashed", "Subplan Name": "InitPlan 1"})
             ),
-            "InitPlan 1: HashedAggregate"
+            "InitPlan 1: HashAggregate"
         );
         assert_eq!(
             one(

@@ -362,8 +362,11 @@ fn repo_text(out: &FindRepositoryOutput) -> String {
                     .map(|t| format!(", last {}", format::when(Some(t), now)))
                     .unwrap_or_default();
                 format!(
-                    "  {} (id {}, {}): {} runs{last}",
-                    w.name, w.id, w.file_path, w.runs
+                    "  {} (id {}, {}): {}{last}",
+                    w.name,
+                    w.id,
+                    w.file_path,
+                    format::count(w.runs, "run")
                 )
             })
             .collect();
@@ -408,15 +411,14 @@ fn repo_text(out: &FindRepositoryOutput) -> String {
             })
             .collect();
         let mut section = format!(
-            "Runs: {run_total} ({}). The {} most recent:\n{}",
+            "Runs: {run_total} ({}). Most recent first:\n{}",
             counts.join(", "),
-            out.recent_runs.len(),
             text::table(&headers, &cells, 50)
         );
         if (out.recent_runs.len() as i64) < run_total {
             section.push_str(&format!(
-                "\n{} older runs left out; raise limit, or use the workflows tools for run details.",
-                run_total - out.recent_runs.len() as i64
+                "\n{} left out; raise limit, or use the workflows tools for run details.",
+                format::count(run_total - out.recent_runs.len() as i64, "older run")
             ));
         }
         sections.push(section);
@@ -566,7 +568,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("Runs: 11 (6 completed, 5 failed). The 2 most recent:\nrun  workflow"),
+            text.contains("Runs: 11 (6 completed, 5 failed). Most recent first:\nrun  workflow"),
             "{text}"
         );
         assert!(

@@ -324,8 +324,8 @@ pub fn check_connections(args: CheckConnectionsArgs) -> Result<Output, ToolError
         &format!(
             "SELECT a.pid::int8 AS pid, a.usename::text AS username, a.application_name AS application,
                     a.client_addr::text AS client, a.state AS state,
-                    extract(epoch FROM now() - a.state_change)::float8 AS state_seconds,
-                    extract(epoch FROM now() - a.query_start)::float8 AS query_seconds,
+                    greatest(extract(epoch FROM now() - a.state_change), 0)::float8 AS state_seconds,
+                    greatest(extract(epoch FROM now() - a.query_start), 0)::float8 AS query_seconds,
                     CASE WHEN a.wait_event IS NOT NULL THEN a.wait_event_type || ': ' || a.wait_event END AS waiting_on,
                     left(regexp_replace(a.query, '\\s+', ' ', 'g'), {chars}::int) AS query,
                     a.backend_start AS connected_at, a.pid = pg_backend_pid() AS is_self,
@@ -364,7 +364,11 @@ fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -
         .iter()
         .map(|s| format!("{} {}", s.count, s.state))
         .collect();
-    let mut text_out = format!("{all} connections to this database: {}.", states.join(", "));
+    let mut text_out = format!(
+        "{} to this database: {}.",
+        format::count(all, "connection"),
+        states.join(", ")
+    );
     if let Some(s) = &args.state {
         text_out.push_str(&format!(" {} in state `{s}`.", out.total));
     }
@@ -417,7 +421,11 @@ fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -
                 format::or_dash(c.application.as_deref()),
                 format::or_dash(c.client.as_deref()),
                 state,
-                format::duration(c.state_seconds),
+                if c.is_self {
+                    "-".into()
+                } else {
+                    format::duration(c.state_seconds)
+                },
                 format::or_dash(c.waiting_on.as_deref()),
                 format::or_dash(c.query.as_deref()),
             ]

@@ -153,7 +153,8 @@ fn describe(sessions: &[SessionOut], total: i64, args: &FindSessionsArgs) -> Str
     ];
     let cells: Vec<Vec<String>> = sessions.iter().map(|s| session_cells(s, now)).collect();
     let mut out = format!(
-        "{total} {kind}{whose}, newest first. Keys are shown as their first {SECRET_PREFIX} characters only.\n{}",
+        "{}{whose}, newest first. Keys are shown as their first {SECRET_PREFIX} characters only.\n{}",
+        format::count(total, kind.trim_end_matches('s')),
         text::table(&headers, &cells, 60)
     );
     if (sessions.len() as i64) < total {

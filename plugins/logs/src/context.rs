@@ -26,7 +26,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// Read the settings (validated when used).
-    pub fn new() -> Ctx {
+    pub fn from_settings() -> Ctx {
         Ctx {
             loki: Loki::default(),
             service_label: settings::get_or(SERVICE_LABEL.0, SERVICE_LABEL.1)
@@ -88,6 +88,9 @@ impl Ctx {
         };
         if services.is_empty() {
             let labels = self.loki.labels(window).unwrap_or_default();
+            if labels.is_empty() {
+                return "Loki has no logs at all in this window; widen `start`.".into();
+            }
             return format!(
                 "No stream selected by {} has a `{}` label in this window (labels seen: {}); if services are named by another label, set `service_label` under [plugins.logs.settings].",
                 self.base_selector,
@@ -104,14 +107,48 @@ impl Ctx {
             .map(str::trim)
             .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("all"))
         {
-            Some(s) if !services.iter().any(|v| v == s) && !s.contains('=') => format!(
-                "No `{}` is named `{s}` in this window; services with logs: {listed}.",
-                self.service_label
-            ),
+            Some(s) if !services.iter().any(|v| v == s) && !s.contains('=') => {
+                let mut hint = format!(
+                    "No `{}` is named `{s}` in this window; services with logs: {listed}.",
+                    self.service_label
+                );
+                let similar = self.unlabelled_streams_mentioning(s, window);
+                if !similar.is_empty() {
+                    hint.push_str(&format!(
+                        " Streams without a `{}` label that mention it: {}; pass one as `service`.",
+                        self.service_label,
+                        similar.join(", ")
+                    ));
+                }
+                hint
+            }
             _ => format!(
                 "Services with logs in this window: {listed}; widen `start` or loosen the filters."
             ),
         }
+    }
+}
+
+impl Ctx {
+    /// `label=value` of streams that lack the service label but have a label value
+    /// containing `name` (such as `container=plue-postgres-1` for `postgres`).
+    fn unlabelled_streams_mentioning(&self, name: &str, window: &Window) -> Vec<String> {
+        let Ok(series) = self.loki.series(&self.base_selector, window) else {
+            return Vec::new();
+        };
+        let mut found: Vec<String> = series
+            .iter()
+            .filter(|l| !l.contains_key(&self.service_label))
+            .flat_map(|l| {
+                l.iter()
+                    .filter(|(_, v)| v.contains(name))
+                    .map(|(k, v)| format!("{k}={v}"))
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        found.truncate(10);
+        found
     }
 }
 

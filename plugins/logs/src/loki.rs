@@ -216,6 +216,18 @@ impl Loki {
             .unwrap_or_default())
     }
 
+    /// `GET /loki/api/v1/series`: the label sets of the streams matching `selector` in `window`.
+    pub fn series(
+        &self,
+        selector: &str,
+        window: &Window,
+    ) -> Result<Vec<BTreeMap<String, String>>, ToolError> {
+        let (start, end) = (window.start_ns.to_string(), window.end_ns.to_string());
+        let params = [("match[]", selector), ("start", &start), ("end", &end)];
+        let data = self.get::<Vec<Value>>("/loki/api/v1/series", &params, None)?;
+        Ok(data.unwrap_or_default().iter().map(labels).collect())
+    }
+
     /// `GET path?params` and the `data` of Loki's answer (`None` when it has none).
     fn get<T: serde::de::DeserializeOwned>(
         &self,

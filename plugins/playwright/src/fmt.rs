@@ -108,6 +108,20 @@ pub fn error_pattern(line: &str) -> String {
     plue_plugin_sdk::text::truncate_chars(&out, 160).0
 }
 
+/// `text` lowercased with every run of other characters than letters and digits
+/// made one `-`, as Playwright names a test's output folder.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.to_lowercase().chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out
+}
+
 /// A duration in milliseconds with its unit: `850 ms`, `7063 ms`, `40.4 s`, `12m 5s`.
 pub fn ms(value: f64) -> String {
     if !value.is_finite() {
@@ -200,6 +214,14 @@ mod tests {
     #[test]
     fn units() {
         assert_eq!(ms(1160.6), "1161 ms");
+        assert_eq!(
+            (status("timedOut"), status("failed")),
+            ("timed out", "failed")
+        );
+        assert_eq!(
+            slug("workflow runs › attaches run metadata"),
+            "workflow-runs-attaches-run-metadata"
+        );
         assert_eq!(ms(40389.416), "40.4 s");
         assert_eq!(ms(725_000.0), "12m 5s");
         assert_eq!(bytes(370), "370 B");

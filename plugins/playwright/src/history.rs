@@ -17,9 +17,8 @@ pub const MAX_RUNS: usize = 20;
 /// newest), at most [`MAX_RUNS`].
 pub fn runs(latest: Report) -> Vec<Report> {
     let mut runs: Vec<Report> = Vec::new();
-    let (found, _) = files::walk(DIR, "", MAX_FILES).unwrap_or_default();
-    for path in found {
-        if path == latest.path || !looks_like_report(&path) {
+    for path in crate::scan::find(MAX_FILES, looks_like_report) {
+        if path == latest.path {
             continue;
         }
         if !files::size(DIR, &path).is_ok_and(|s| s <= MAX_REPORT_BYTES) {
@@ -46,13 +45,9 @@ pub fn runs(latest: Report) -> Vec<Report> {
     runs
 }
 
-/// JSON files outside attachment folders and `node_modules`.
+/// JSON files, except Playwright's `.last-run.json`.
 fn looks_like_report(path: &str) -> bool {
-    path.ends_with(".json")
-        && !path
-            .split('/')
-            .any(|part| part == "attachments" || part == "node_modules")
-        && !path.ends_with(".last-run.json")
+    path.ends_with(".json") && !path.ends_with(".last-run.json")
 }
 
 /// The JSON reporter starts with `{ "config": …` (older versions with `"suites"`).

@@ -5,7 +5,8 @@
 //!
 //! Code map: [`raw`] is the report format, [`report`] finds and flattens a
 //! report, [`history`] finds the other runs, [`attachment`] maps attachment
-//! paths and reads their content, [`fmt`] holds the text helpers, and
+//! paths and reads their content, [`scan`] searches the directory, [`fmt`]
+//! holds the text helpers, and
 //! [`tools`] one module per tool.
 
 pub mod attachment;
@@ -13,6 +14,7 @@ pub mod fmt;
 pub mod history;
 pub mod raw;
 pub mod report;
+pub mod scan;
 pub mod tools;
 
 use plue_plugin_sdk::prelude::*;

@@ -93,7 +93,7 @@ impl ApiError {
                 let mut text =
                     format!("Prometheus rejected the request ({kind}, HTTP {status}): {message}");
                 if !hint.is_empty() {
-                    text.push_str("\n");
+                    text.push('\n');
                     text.push_str(hint);
                 }
                 text

@@ -33,7 +33,7 @@ pub fn number(v: f64) -> String {
     if a == 0.0 {
         return "0".into();
     }
-    if a >= 1e15 || a < 1e-4 {
+    if !(1e-4..1e15).contains(&a) {
         return format!("{v:.3e}");
     }
     let decimals = if a >= 100.0 {
@@ -146,6 +146,11 @@ pub fn clock(t: f64, with_date: bool) -> String {
     } else {
         full.get(11..19).map(str::to_string).unwrap_or(full)
     }
+}
+
+/// `1 rule`, `3 rules`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Text with newlines folded and cut to `max` characters.

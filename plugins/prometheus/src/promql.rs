@@ -61,7 +61,7 @@ pub fn window(text: &str) -> Result<Window, ToolError> {
         )));
     }
     let ms = (seconds * 1000.0).round() as u64;
-    let promql = if ms % 1000 == 0 {
+    let promql = if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -48,7 +48,9 @@ pub fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
             .parse::<f64>()
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
-        other => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number, got {other}"
+        ))),
     }
 }
 
@@ -72,7 +74,9 @@ pub fn hours(value: Option<f64>, default: f64) -> Result<f64, ToolError> {
 pub fn limit(name: &str, value: Option<i64>, default: i64, max: i64) -> Result<i64, ToolError> {
     let n = value.unwrap_or(default);
     if n < 1 || n > max {
-        return Err(ToolError::invalid(format!("`{name}` must be between 1 and {max}, got {n}")));
+        return Err(ToolError::invalid(format!(
+            "`{name}` must be between 1 and {max}, got {n}"
+        )));
     }
     Ok(n)
 }
@@ -80,7 +84,9 @@ pub fn limit(name: &str, value: Option<i64>, default: i64, max: i64) -> Result<i
 /// A positive database id.
 pub fn id(name: &str, value: i64) -> Result<i64, ToolError> {
     if value < 1 {
-        return Err(ToolError::invalid(format!("`{name}` must be a positive id, got {value}")));
+        return Err(ToolError::invalid(format!(
+            "`{name}` must be a positive id, got {value}"
+        )));
     }
     Ok(value)
 }
@@ -118,12 +124,11 @@ impl RunStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogType {
-    /// Every row.
+    // `all`: every row; `token`: an agent's streamed text, one row per chunk.
     #[default]
     All,
     Stdout,
     Stderr,
-    /// An agent's streamed text (one row per chunk; shown joined).
     Token,
     ToolCall,
     ToolResult,
@@ -159,7 +164,8 @@ mod tests {
 
     #[test]
     fn lenient_numbers() {
-        let a: A = serde_json::from_value(json!({"id": 6.0, "limit": "20", "hours": "0.5"})).unwrap();
+        let a: A =
+            serde_json::from_value(json!({"id": 6.0, "limit": "20", "hours": "0.5"})).unwrap();
         assert_eq!((a.id, a.limit, a.hours), (6, Some(20), Some(0.5)));
         let a: A = serde_json::from_value(json!({"id": "7"})).unwrap();
         assert_eq!((a.id, a.limit, a.hours), (7, None, None));
@@ -170,7 +176,12 @@ mod tests {
     fn checks() {
         assert_eq!(hours(Some(0.5), 1.0), Ok(0.5));
         assert_eq!(hours(None, 24.0), Ok(24.0));
-        assert!(hours(Some(0.0), 1.0).unwrap_err().to_string().contains("more than 0"));
+        assert!(
+            hours(Some(0.0), 1.0)
+                .unwrap_err()
+                .to_string()
+                .contains("more than 0")
+        );
         assert!(limit("limit", Some(0), 20, 200).is_err());
         assert_eq!(limit("limit", None, 20, 200), Ok(20));
         assert_eq!(filter(&Some("  ".into())), None);

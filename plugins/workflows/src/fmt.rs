@@ -54,7 +54,9 @@ pub struct Clock {
 impl Clock {
     /// A clock from the `now_utc` column of a row.
     pub fn from_db(now_utc: &str) -> Clock {
-        Clock { now: epoch(now_utc).unwrap_or(0.0) }
+        Clock {
+            now: epoch(now_utc).unwrap_or(0.0),
+        }
     }
 
     /// `25m ago` (or `just now`).
@@ -121,7 +123,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -136,7 +138,8 @@ pub fn percent(part: i64, whole: i64) -> Option<f64> {
 
 /// `33.3%`, or `n/a` for no data.
 pub fn percent_text(p: Option<f64>) -> String {
-    p.map(|p| format!("{}%", plue_plugin_sdk::time::trim_float(p, 1))).unwrap_or_else(|| "n/a".into())
+    p.map(|p| format!("{}%", plue_plugin_sdk::time::trim_float(p, 1)))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 /// A window length for people: `1 h`, `30 min`, `7 d`, `1.5 h`.
@@ -153,13 +156,22 @@ pub fn hours_text(hours: f64) -> String {
 
 /// The first non-empty line of `text`, trimmed and cut to `max` characters.
 pub fn first_line(text: &str, max: usize) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     cut(line, max)
 }
 
 /// `text` on one line (newlines shown as `⏎`), cut to `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    let joined = text.trim().lines().map(str::trim_end).collect::<Vec<_>>().join(" ⏎ ");
+    let joined = text
+        .trim()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(" ⏎ ");
     cut(&joined, max)
 }
 
@@ -197,20 +209,35 @@ mod tests {
 
     #[test]
     fn timestamps_are_utc() {
-        assert_eq!(utc(Some("2026-01-02T03:04:05.123456")), "2026-01-02 03:04:05 UTC");
+        assert_eq!(
+            utc(Some("2026-01-02T03:04:05.123456")),
+            "2026-01-02 03:04:05 UTC"
+        );
         assert_eq!(utc(Some("2026-01-02T03:04:05")), "2026-01-02 03:04:05 UTC");
-        assert_eq!(utc(Some("2026-01-02T04:04:05+01:00")), "2026-01-02 03:04:05 UTC");
+        assert_eq!(
+            utc(Some("2026-01-02T04:04:05+01:00")),
+            "2026-01-02 03:04:05 UTC"
+        );
         assert_eq!(utc(None), "-");
-        assert_eq!(rfc3339(Some("2026-01-02T03:04:05.5")).as_deref(), Some("2026-01-02T03:04:05Z"));
+        assert_eq!(
+            rfc3339(Some("2026-01-02T03:04:05.5")).as_deref(),
+            Some("2026-01-02T03:04:05Z")
+        );
         let clock = Clock::from_db("2026-01-02T03:29:05");
         assert_eq!(clock.ago(Some("2026-01-02T03:04:05")), "25m ago");
-        assert_eq!(clock.at(Some("2026-01-02T03:04:05")), "2026-01-02 03:04:05 UTC (25m ago)");
+        assert_eq!(
+            clock.at(Some("2026-01-02T03:04:05")),
+            "2026-01-02 03:04:05 UTC (25m ago)"
+        );
         assert_eq!(clock.window_start(1.0), "2026-01-02 02:29:05 UTC");
     }
 
     #[test]
     fn durations_and_numbers() {
-        assert_eq!(took("running", Some("x"), Some(25320.0)), "running for 7h 2m");
+        assert_eq!(
+            took("running", Some("x"), Some(25320.0)),
+            "running for 7h 2m"
+        );
         assert_eq!(took("failed", Some("x"), Some(85.0)), "1m 25s");
         assert_eq!(took("pending", None, None), "not started");
         assert_eq!(thousands(95862), "95,862");

@@ -34,11 +34,18 @@ pub struct LogRow {
 impl LogRow {
     /// A row, for tests and for error messages turned into log lines.
     pub fn new(log_type: &str, content: &str, sequence: i64) -> LogRow {
-        LogRow { log_type: log_type.into(), content: content.into(), sequence, row_index: None }
+        LogRow {
+            log_type: log_type.into(),
+            content: content.into(),
+            sequence,
+            row_index: None,
+        }
     }
 
     fn index(&self, position: usize) -> usize {
-        self.row_index.and_then(|r| usize::try_from(r).ok()).unwrap_or(position)
+        self.row_index
+            .and_then(|r| usize::try_from(r).ok())
+            .unwrap_or(position)
     }
 }
 
@@ -94,7 +101,13 @@ pub fn condense(rows: &[LogRow]) -> Vec<Entry> {
                 } else {
                     (Kind::ToolResult, compact_result(&row.content))
                 };
-                out.push(Entry { kind, label: row.log_type.clone(), text, is_error, rows: i..i + 1 });
+                out.push(Entry {
+                    kind,
+                    label: row.log_type.clone(),
+                    text,
+                    is_error,
+                    rows: i..i + 1,
+                });
             }
             other => {
                 let kind = match other {
@@ -158,7 +171,9 @@ pub fn compact_result(content: &str) -> (String, bool) {
     match serde_json::from_str::<Json>(content) {
         Ok(Json::Object(obj)) => {
             let name = tool_name(&obj).unwrap_or_else(|| "?".into());
-            let error_field = obj.get("error").filter(|e| !matches!(e, Json::Null | Json::Bool(false)));
+            let error_field = obj
+                .get("error")
+                .filter(|e| !matches!(e, Json::Null | Json::Bool(false)));
             let is_error = obj.get("is_error").and_then(Json::as_bool).unwrap_or(false)
                 || error_field.is_some()
                 || obj.get("status").and_then(Json::as_str) == Some("error");
@@ -189,7 +204,11 @@ pub fn render(entry: &Entry, max_chars: usize) -> String {
         let text = entry.text.trim();
         let (shown, left) = plue_plugin_sdk::text::truncate_chars(text, max_chars);
         let shown = shown.replace('\n', "\n    ");
-        if left > 0 { format!("{shown} (+{left} chars)") } else { shown }
+        if left > 0 {
+            format!("{shown} (+{left} chars)")
+        } else {
+            shown
+        }
     } else {
         cut(&entry.text, max_chars)
     };
@@ -224,22 +243,67 @@ fn line_signal(line: &str) -> Signal {
         return Signal::Strong;
     }
     let lower = t.to_lowercase();
-    const NEGATIVE: &[&str] = &[" 0 failed", "0 errors", "no errors", "no problems", "errors: 0", "failures: 0", "0 failures"];
+    const NEGATIVE: &[&str] = &[
+        " 0 failed",
+        "0 errors",
+        "no errors",
+        "no problems",
+        "errors: 0",
+        "failures: 0",
+        "0 failures",
+    ];
     if NEGATIVE.iter().any(|n| lower.contains(n)) || lower.starts_with("0 failed") {
         return Signal::None;
     }
     const WEAK: &[&str] = &[
-        "error", "fail", "fatal", "exception", "panic", "timed out", "timeout", "denied", "not found",
-        "refused", "cannot ", "can't", "unable to", "killed", "sigterm", "sigkill", "abort", "err!", "✗",
-        "✘", "exit code", "exit status", "traceback",
+        "error",
+        "fail",
+        "fatal",
+        "exception",
+        "panic",
+        "timed out",
+        "timeout",
+        "denied",
+        "not found",
+        "refused",
+        "cannot ",
+        "can't",
+        "unable to",
+        "killed",
+        "sigterm",
+        "sigkill",
+        "abort",
+        "err!",
+        "✗",
+        "✘",
+        "exit code",
+        "exit status",
+        "traceback",
     ];
-    if WEAK.iter().any(|w| lower.contains(w)) { Signal::Weak } else { Signal::None }
+    if WEAK.iter().any(|w| lower.contains(w)) {
+        Signal::Weak
+    } else {
+        Signal::None
+    }
 }
 
 /// `TypeError: …`, `Error: …`, `Traceback …`, `panicked at`, `error[E0308]`, `fatal: …`.
 fn is_exception(t: &str) -> bool {
-    const STARTS: &[&str] = &["error:", "error[", "fatal:", "FATAL", "ERROR", "Uncaught", "Unhandled"];
-    const CONTAINS: &[&str] = &["Traceback (most recent call last)", "panicked at", "Segmentation fault", "Exception in thread"];
+    const STARTS: &[&str] = &[
+        "error:",
+        "error[",
+        "fatal:",
+        "FATAL",
+        "ERROR",
+        "Uncaught",
+        "Unhandled",
+    ];
+    const CONTAINS: &[&str] = &[
+        "Traceback (most recent call last)",
+        "panicked at",
+        "Segmentation fault",
+        "Exception in thread",
+    ];
     if STARTS.iter().any(|s| t.starts_with(s)) || CONTAINS.iter().any(|c| t.contains(c)) {
         return true;
     }
@@ -248,7 +312,9 @@ fn is_exception(t: &str) -> bool {
         let mut from = 0;
         while let Some(p) = t[from..].find(suffix) {
             let at = from + p;
-            let word_start = t[..at].rfind(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_')).map_or(0, |i| i + 1);
+            let word_start = t[..at]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_'))
+                .map_or(0, |i| i + 1);
             let word = &t[word_start..at];
             if word.is_empty() || word.chars().next().is_some_and(char::is_uppercase) {
                 return true;
@@ -277,7 +343,8 @@ fn is_frame(line: &str, previous_was_file_frame: bool) -> bool {
         || t.starts_with("--> ")
         || t.contains(".go:")
         || t.contains(".rs:")
-        || t.split_once(':').is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        || t.split_once(':')
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         || previous_was_file_frame
 }
 
@@ -292,7 +359,9 @@ fn is_line(entry: &Entry) -> bool {
 fn shell_picks(entries: &[Entry], max: usize) -> (BTreeSet<usize>, Option<usize>) {
     const CONTEXT: usize = 2;
     const FRAMES: usize = 6;
-    let lines: Vec<usize> = (0..entries.len()).filter(|&i| is_line(&entries[i])).collect();
+    let lines: Vec<usize> = (0..entries.len())
+        .filter(|&i| is_line(&entries[i]))
+        .collect();
     let sig: Vec<Signal> = lines.iter().map(|&i| signal(&entries[i])).collect();
     let mut picks = BTreeSet::new();
     if lines.is_empty() || max == 0 {
@@ -304,7 +373,11 @@ fn shell_picks(entries: &[Entry], max: usize) -> (BTreeSet<usize>, Option<usize>
         .or_else(|| sig.iter().position(|s| *s == Signal::Weak));
     let Some(a) = anchor else {
         // Nothing says "error": the end of stderr (or of everything) is where a failure shows.
-        let stderr: Vec<usize> = lines.iter().copied().filter(|&i| entries[i].kind == Kind::Stderr).collect();
+        let stderr: Vec<usize> = lines
+            .iter()
+            .copied()
+            .filter(|&i| entries[i].kind == Kind::Stderr)
+            .collect();
         let pool = if stderr.is_empty() { lines } else { stderr };
         picks.extend(pool.iter().rev().take(max.min(8)).copied());
         return (picks, None);
@@ -342,7 +415,10 @@ fn shell_picks(entries: &[Entry], max: usize) -> (BTreeSet<usize>, Option<usize>
         k += 1;
     }
     // Later error lines (test summaries, exit messages), without repeats.
-    let mut seen: BTreeSet<String> = picks.iter().map(|&i| normalize_error(&entries[i].text)).collect();
+    let mut seen: BTreeSet<String> = picks
+        .iter()
+        .map(|&i| normalize_error(&entries[i].text))
+        .collect();
     for idx in k..lines.len() {
         if picks.len() >= max {
             break;
@@ -367,9 +443,18 @@ pub struct Excerpt {
 
 /// The lines that explain a failure, at most about `max_lines`.
 pub fn decisive(entries: &[Entry], max_lines: usize) -> Excerpt {
-    let has_agent = entries.iter().any(|e| matches!(e.kind, Kind::Text | Kind::ToolCall | Kind::ToolResult));
-    let mut excerpt = Excerpt { total: entries.len(), ..Excerpt::default() };
-    let output: Vec<Entry> = entries.iter().filter(|e| !matches!(e.kind, Kind::Text | Kind::ToolCall | Kind::ToolResult)).cloned().collect();
+    let has_agent = entries
+        .iter()
+        .any(|e| matches!(e.kind, Kind::Text | Kind::ToolCall | Kind::ToolResult));
+    let mut excerpt = Excerpt {
+        total: entries.len(),
+        ..Excerpt::default()
+    };
+    let output: Vec<Entry> = entries
+        .iter()
+        .filter(|e| !matches!(e.kind, Kind::Text | Kind::ToolCall | Kind::ToolResult))
+        .cloned()
+        .collect();
     if !output.is_empty() {
         let budget = if has_agent { max_lines / 2 } else { max_lines };
         let (picks, anchor) = shell_picks(&output, budget.max(1));
@@ -388,7 +473,9 @@ pub fn decisive(entries: &[Entry], max_lines: usize) -> Excerpt {
 fn error_line(entries: &[Entry], picks: &BTreeSet<usize>, anchor: usize) -> String {
     let text = entries[anchor].text.trim();
     if text.contains("Traceback") {
-        let exception = picks.range(anchor + 1..).find(|&&i| is_exception(entries[i].text.trim()));
+        let exception = picks
+            .range(anchor + 1..)
+            .find(|&&i| is_exception(entries[i].text.trim()));
         if let Some(&i) = exception {
             return entries[i].text.trim().to_string();
         }
@@ -412,7 +499,9 @@ fn with_gaps(entries: &[Entry], picks: &BTreeSet<usize>, max_chars: usize) -> Ve
     }
     if !picks.is_empty() && next < entries.len() {
         let last_row = entries.last().map_or(0, |e| e.rows.end);
-        out.push(gap_marker((entries.len() - next).max(last_row.saturating_sub(next_row))));
+        out.push(gap_marker(
+            (entries.len() - next).max(last_row.saturating_sub(next_row)),
+        ));
     }
     out
 }
@@ -445,7 +534,9 @@ fn agent_summary(entries: &[Entry]) -> (Vec<String>, Option<String>) {
                     match errors.iter_mut().find(|(k, _, _)| *k == key) {
                         Some((_, _, c)) => *c += 1,
                         None => {
-                            let call = last_call.map(|c| format!(" (call: {})", cut(c, 100))).unwrap_or_default();
+                            let call = last_call
+                                .map(|c| format!(" (call: {})", cut(c, 100)))
+                                .unwrap_or_default();
                             errors.push((key, format!("{}{call}", cut(&e.text, 200)), 1));
                         }
                     }
@@ -458,11 +549,21 @@ fn agent_summary(entries: &[Entry]) -> (Vec<String>, Option<String>) {
     let total_calls: usize = calls.iter().map(|(_, c)| c).sum();
     let failed: usize = errors.iter().map(|(_, _, c)| c).sum();
     if total_calls > 0 || results > 0 {
-        let per_tool = calls.iter().map(|(n, c)| format!("{n} ×{c}")).collect::<Vec<_>>().join(", ");
-        lines.push(format!("[agent] {total_calls} tool call(s) ({per_tool}); {failed} returned an error"));
+        let per_tool = calls
+            .iter()
+            .map(|(n, c)| format!("{n} ×{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        lines.push(format!(
+            "[agent] {total_calls} tool call(s) ({per_tool}); {failed} returned an error"
+        ));
     }
     for (_, line, count) in errors.iter().take(3) {
-        let times = if *count > 1 { format!(" ×{count}") } else { String::new() };
+        let times = if *count > 1 {
+            format!(" ×{count}")
+        } else {
+            String::new()
+        };
         lines.push(format!("[tool_result{times}] {line}"));
     }
     if errors.len() > 3 {
@@ -471,8 +572,15 @@ fn agent_summary(entries: &[Entry]) -> (Vec<String>, Option<String>) {
     if let Some(text) = entries.iter().rev().find(|e| e.kind == Kind::Text) {
         let t = text.text.trim();
         let n = t.chars().count();
-        let tail: String = if n > 240 { format!("…{}", t.chars().skip(n - 240).collect::<String>()) } else { t.to_string() };
-        lines.push(format!("[agent, last words] {}", crate::fmt::one_line(&tail, 260)));
+        let tail: String = if n > 240 {
+            format!("…{}", t.chars().skip(n - 240).collect::<String>())
+        } else {
+            t.to_string()
+        };
+        lines.push(format!(
+            "[agent, last words] {}",
+            crate::fmt::one_line(&tail, 260)
+        ));
     }
     let first = errors.first().map(|(_, line, _)| line.clone());
     (lines, first)
@@ -486,13 +594,21 @@ pub enum Piece {
     /// What was left out: the rows (0-based positions among the step's rows,
     /// what `get_step_logs`' `offset` counts) and the display lines (for lines
     /// left out inside one multi-line row).
-    Gap { rows: std::ops::Range<usize>, lines: usize },
+    Gap {
+        rows: std::ops::Range<usize>,
+        lines: usize,
+    },
 }
 
 /// At most about `max_lines` entries of a step that has `total_rows` rows: all
 /// of them when they fit, else the first few, the decisive ones and the last
 /// ones, with gaps between. Entries longer than `max_chars` are cut.
-pub fn view(entries: &[Entry], total_rows: usize, max_lines: usize, max_chars: usize) -> Vec<Piece> {
+pub fn view(
+    entries: &[Entry],
+    total_rows: usize,
+    max_lines: usize,
+    max_chars: usize,
+) -> Vec<Piece> {
     let max_lines = max_lines.max(4);
     let picks: BTreeSet<usize> = if entries.len() <= max_lines {
         (0..entries.len()).collect()
@@ -511,14 +627,20 @@ pub fn view(entries: &[Entry], total_rows: usize, max_lines: usize, max_chars: u
     for &i in &picks {
         let rows = next_row..entries[i].rows.start.max(next_row);
         if i > next || !rows.is_empty() {
-            out.push(Piece::Gap { rows, lines: i - next });
+            out.push(Piece::Gap {
+                rows,
+                lines: i - next,
+            });
         }
         out.push(Piece::Line(render(&entries[i], max_chars)));
         next = i + 1;
         next_row = entries[i].rows.end.max(next_row);
     }
     if next < entries.len() || next_row < total_rows {
-        out.push(Piece::Gap { rows: next_row..total_rows.max(next_row), lines: entries.len() - next });
+        out.push(Piece::Gap {
+            rows: next_row..total_rows.max(next_row),
+            lines: entries.len() - next,
+        });
     }
     out
 }
@@ -528,11 +650,13 @@ pub fn view(entries: &[Entry], total_rows: usize, max_lines: usize, max_chars: u
 pub fn normalize_error(line: &str) -> String {
     let mut out = String::new();
     let mut in_number = false;
-    for word in line.trim().split_whitespace() {
+    for word in line.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        let hexish = word.len() >= 7 && word.chars().all(|c| c.is_ascii_hexdigit()) && word.chars().any(|c| c.is_ascii_digit());
+        let hexish = word.len() >= 7
+            && word.chars().all(|c| c.is_ascii_hexdigit())
+            && word.chars().any(|c| c.is_ascii_digit());
         if hexish {
             out.push('#');
             continue;
@@ -573,25 +697,52 @@ mod tests {
     use super::*;
 
     fn rows(spec: &[(&str, &str)]) -> Vec<LogRow> {
-        spec.iter().enumerate().map(|(i, (t, c))| LogRow::new(t, c, i as i64)).collect()
+        spec.iter()
+            .enumerate()
+            .map(|(i, (t, c))| LogRow::new(t, c, i as i64))
+            .collect()
     }
 
     /// The shape of step 18 of the test data: 250 passing lines, then the failure.
     fn failing_test_step() -> Vec<LogRow> {
-        let mut spec: Vec<(String, String)> = vec![("stdout".into(), "> plue@1.0.0 test".into()), ("stdout".into(), "> vitest run".into())];
+        let mut spec: Vec<(String, String)> = vec![
+            ("stdout".into(), "> plue@1.0.0 test".into()),
+            ("stdout".into(), "> vitest run".into()),
+        ];
         for n in 1..=250 {
-            spec.push(("stdout".into(), format!(" ✓ src/module_{n:03}.test.ts (3 tests) 12ms")));
+            spec.push((
+                "stdout".into(),
+                format!(" ✓ src/module_{n:03}.test.ts (3 tests) 12ms"),
+            ));
         }
-        spec.push(("stdout".into(), " ❯ src/diff/parse.test.ts (9 tests | 1 failed) 41ms".into()));
-        spec.push(("stderr".into(), " FAIL  src/diff/parse.test.ts > parseHunk > handles renamed files".into()));
+        spec.push((
+            "stdout".into(),
+            " ❯ src/diff/parse.test.ts (9 tests | 1 failed) 41ms".into(),
+        ));
+        spec.push((
+            "stderr".into(),
+            " FAIL  src/diff/parse.test.ts > parseHunk > handles renamed files".into(),
+        ));
         spec.push((
             "stderr".into(),
             "TypeError: Cannot read properties of undefined (reading 'oldPath')\n    at parseHunk (src/diff/parse.ts:44:17)\n    at renameFromHeader (src/diff/parse.ts:112:9)\n    at src/diff/parse.test.ts:88:12\n    at processTicksAndRejections (node:internal/process/task_queues:95:5)".into(),
         ));
-        spec.push(("stdout".into(), " Test Files  1 failed | 250 passed (251)".into()));
-        spec.push(("stdout".into(), "      Tests  1 failed | 1003 passed (1004)".into()));
-        spec.push(("stderr".into(), "npm error Lifecycle script `test` failed with error:\nnpm error code 1".into()));
-        spec.iter().enumerate().map(|(i, (t, c))| LogRow::new(t, c, i as i64)).collect()
+        spec.push((
+            "stdout".into(),
+            " Test Files  1 failed | 250 passed (251)".into(),
+        ));
+        spec.push((
+            "stdout".into(),
+            "      Tests  1 failed | 1003 passed (1004)".into(),
+        ));
+        spec.push((
+            "stderr".into(),
+            "npm error Lifecycle script `test` failed with error:\nnpm error code 1".into(),
+        ));
+        spec.iter()
+            .enumerate()
+            .map(|(i, (t, c))| LogRow::new(t, c, i as i64))
+            .collect()
     }
 
     #[test]
@@ -600,9 +751,18 @@ mod tests {
             ("token", "Let "),
             ("token", "me "),
             ("token", "look.\n"),
-            ("tool_call", r#"{"id":"t1","name":"read_file","input":{"path":"src/a.ts"}}"#),
-            ("tool_result", r#"{"id":"t1","name":"read_file","is_error":false,"output":"line 1\nline 2"}"#),
-            ("tool_result", r#"{"id":"t2","name":"run_command","is_error":true,"output":"bash: pnpm: command not found"}"#),
+            (
+                "tool_call",
+                r#"{"id":"t1","name":"read_file","input":{"path":"src/a.ts"}}"#,
+            ),
+            (
+                "tool_result",
+                r#"{"id":"t1","name":"read_file","is_error":false,"output":"line 1\nline 2"}"#,
+            ),
+            (
+                "tool_result",
+                r#"{"id":"t2","name":"run_command","is_error":true,"output":"bash: pnpm: command not found"}"#,
+            ),
             ("token", "Done."),
             ("stdout", "a\nb\n"),
         ]);
@@ -629,7 +789,10 @@ mod tests {
     fn decisive_lines_are_the_error_and_its_stack_not_the_passing_tests() {
         let e = condense(&failing_test_step());
         let x = decisive(&e, 16);
-        assert_eq!(x.first_error.as_deref(), Some("TypeError: Cannot read properties of undefined (reading 'oldPath')"));
+        assert_eq!(
+            x.first_error.as_deref(),
+            Some("TypeError: Cannot read properties of undefined (reading 'oldPath')")
+        );
         assert_eq!(
             x.lines,
             [
@@ -653,7 +816,11 @@ mod tests {
     fn decisive_lines_are_bounded() {
         let e = condense(&failing_test_step());
         let x = decisive(&e, 5);
-        assert!(x.lines.iter().filter(|l| !l.starts_with("[…")).count() <= 5, "{:?}", x.lines);
+        assert!(
+            x.lines.iter().filter(|l| !l.starts_with("[…")).count() <= 5,
+            "{:?}",
+            x.lines
+        );
         assert!(x.lines.iter().any(|l| l.contains("TypeError")));
     }
 
@@ -661,17 +828,39 @@ mod tests {
     fn python_traceback_and_fallbacks() {
         let rows = rows(&[
             ("stdout", "collecting"),
-            ("stderr", "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\n    main()\n  File \"app.py\", line 2, in main\n    raise ValueError('bad')\nValueError: bad\nsomething after"),
+            (
+                "stderr",
+                "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\n    main()\n  File \"app.py\", line 2, in main\n    raise ValueError('bad')\nValueError: bad\nsomething after",
+            ),
         ]);
         let x = decisive(&condense(&rows), 12);
         assert_eq!(x.first_error.as_deref(), Some("ValueError: bad"));
-        assert!(x.lines.iter().any(|l| l == "[stderr] ValueError: bad"), "{:?}", x.lines);
-        assert!(x.lines.iter().any(|l| l.contains("raise ValueError")), "{:?}", x.lines);
+        assert!(
+            x.lines.iter().any(|l| l == "[stderr] ValueError: bad"),
+            "{:?}",
+            x.lines
+        );
+        assert!(
+            x.lines.iter().any(|l| l.contains("raise ValueError")),
+            "{:?}",
+            x.lines
+        );
         // No error words at all: the end of stderr.
-        let rows = rows_of(&[("stdout", "step 1"), ("stderr", "warming up"), ("stderr", "still going")]);
+        let rows = rows_of(&[
+            ("stdout", "step 1"),
+            ("stderr", "warming up"),
+            ("stderr", "still going"),
+        ]);
         let x = decisive(&condense(&rows), 12);
         assert_eq!(x.first_error, None);
-        assert_eq!(x.lines, ["[… 1 line …]", "[stderr] warming up", "[stderr] still going"]);
+        assert_eq!(
+            x.lines,
+            [
+                "[… 1 line …]",
+                "[stderr] warming up",
+                "[stderr] still going"
+            ]
+        );
     }
 
     fn rows_of(spec: &[(&str, &str)]) -> Vec<LogRow> {
@@ -683,10 +872,18 @@ mod tests {
         let mut spec = Vec::new();
         for n in 1..=10 {
             spec.push(("token".to_string(), format!("Turn {n}: trying again. ")));
-            spec.push(("tool_call".to_string(), r#"{"id":"x","name":"run_command","input":{"cmd":"pnpm vitest run src/diff"}}"#.to_string()));
+            spec.push((
+                "tool_call".to_string(),
+                r#"{"id":"x","name":"run_command","input":{"cmd":"pnpm vitest run src/diff"}}"#
+                    .to_string(),
+            ));
             spec.push(("tool_result".to_string(), r#"{"id":"x","name":"run_command","is_error":true,"output":"bash: pnpm: command not found"}"#.to_string()));
         }
-        let rows: Vec<LogRow> = spec.iter().enumerate().map(|(i, (t, c))| LogRow::new(t, c, i as i64)).collect();
+        let rows: Vec<LogRow> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, (t, c))| LogRow::new(t, c, i as i64))
+            .collect();
         let x = decisive(&condense(&rows), 12);
         assert_eq!(
             x.lines,
@@ -706,8 +903,17 @@ mod tests {
         let v = view(&e, rows.len(), 20, 200);
         let lines = v.iter().filter(|p| matches!(p, Piece::Line(_))).count();
         assert!(lines <= 20, "{v:?}");
-        assert!(v.iter().any(|p| matches!(p, Piece::Line(l) if l.contains("TypeError"))));
-        assert_eq!(v[4], Piece::Gap { rows: 4..252, lines: 248 });
+        assert!(
+            v.iter()
+                .any(|p| matches!(p, Piece::Line(l) if l.contains("TypeError")))
+        );
+        assert_eq!(
+            v[4],
+            Piece::Gap {
+                rows: 4..252,
+                lines: 248
+            }
+        );
         assert!(matches!(v.last(), Some(Piece::Line(l)) if l.contains("npm error code 1")));
         // Short logs are shown whole; rows the query skipped still show as a gap.
         let small = condense(&rows[..3]);
@@ -715,21 +921,51 @@ mod tests {
         let mut skipped = rows[..2].to_vec();
         skipped[1].row_index = Some(40);
         let v = view(&condense(&skipped), 50, 20, 200);
-        assert_eq!(v[1], Piece::Gap { rows: 1..40, lines: 0 });
-        assert_eq!(v[3], Piece::Gap { rows: 41..50, lines: 0 });
+        assert_eq!(
+            v[1],
+            Piece::Gap {
+                rows: 1..40,
+                lines: 0
+            }
+        );
+        assert_eq!(
+            v[3],
+            Piece::Gap {
+                rows: 41..50,
+                lines: 0
+            }
+        );
     }
 
     #[test]
     fn signals() {
-        assert_eq!(line_signal("AssertionError: expected 500 to be 201"), Signal::Strong);
+        assert_eq!(
+            line_signal("AssertionError: expected 500 to be 201"),
+            Signal::Strong
+        );
         assert_eq!(line_signal("Error: boom"), Signal::Strong);
-        assert_eq!(line_signal("error[E0308]: mismatched types"), Signal::Strong);
-        assert_eq!(line_signal("thread 'main' panicked at src/main.rs:2:5:"), Signal::Strong);
+        assert_eq!(
+            line_signal("error[E0308]: mismatched types"),
+            Signal::Strong
+        );
+        assert_eq!(
+            line_signal("thread 'main' panicked at src/main.rs:2:5:"),
+            Signal::Strong
+        );
         assert_eq!(line_signal("npm error code 1"), Signal::Weak);
-        assert_eq!(line_signal("ssh: connect to host backup port 22: Connection timed out"), Signal::Weak);
-        assert_eq!(line_signal("      Tests  0 failed | 12 passed"), Signal::None);
+        assert_eq!(
+            line_signal("ssh: connect to host backup port 22: Connection timed out"),
+            Signal::Weak
+        );
+        assert_eq!(
+            line_signal("      Tests  0 failed | 12 passed"),
+            Signal::None
+        );
         assert_eq!(line_signal(" ✓ src/a.test.ts (3 tests) 12ms"), Signal::None);
-        assert_eq!(line_signal("explain the TypeError reported by vitest"), Signal::Weak);
+        assert_eq!(
+            line_signal("explain the TypeError reported by vitest"),
+            Signal::Weak
+        );
         assert_eq!(line_signal("the error: lowercase mid-line"), Signal::Weak);
     }
 
@@ -740,12 +976,18 @@ mod tests {
             normalize_error("TypeError  at parse.ts:44:17 run 99")
         );
         assert_eq!(normalize_error("commit 3f2c1a9b failed"), "commit # failed");
-        assert_ne!(normalize_error("TypeError: a"), normalize_error("AssertionError: a"));
+        assert_ne!(
+            normalize_error("TypeError: a"),
+            normalize_error("AssertionError: a")
+        );
         assert_eq!(
             first_error_in(" FAIL x\nTypeError: boom\n    at f (a.ts:1:2)").as_deref(),
             Some("TypeError: boom")
         );
-        assert_eq!(first_error_in("Dependency failed").as_deref(), Some("Dependency failed"));
+        assert_eq!(
+            first_error_in("Dependency failed").as_deref(),
+            Some("Dependency failed")
+        );
         assert_eq!(first_error_in("  "), None);
     }
 }

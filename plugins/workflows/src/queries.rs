@@ -27,19 +27,34 @@ pub struct Fetched<T> {
 }
 
 /// Run `statement` and read its rows as `T`; `what` names it in errors.
-pub fn fetch<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Fetched<T>, ToolError> {
+pub fn fetch<T: DeserializeOwned>(
+    what: &str,
+    statement: &str,
+    params: &[Value],
+) -> Result<Fetched<T>, ToolError> {
     let rows = sql::query(DB, statement, params).map_err(|e| failed(what, &e))?;
-    Ok(Fetched { truncated: rows.truncated, rows: rows.to_structs()? })
+    Ok(Fetched {
+        truncated: rows.truncated,
+        rows: rows.to_structs()?,
+    })
 }
 
 /// Like [`fetch`], for statements that return at most one row.
-pub fn fetch_one<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Option<T>, ToolError> {
+pub fn fetch_one<T: DeserializeOwned>(
+    what: &str,
+    statement: &str,
+    params: &[Value],
+) -> Result<Option<T>, ToolError> {
     Ok(fetch(what, statement, params)?.rows.into_iter().next())
 }
 
 /// Like [`fetch_one`], but `None` when a table the statement reads does not
 /// exist (an optional part of Plue's schema).
-pub fn fetch_optional_table<T: DeserializeOwned>(what: &str, statement: &str, params: &[Value]) -> Result<Option<Vec<T>>, ToolError> {
+pub fn fetch_optional_table<T: DeserializeOwned>(
+    what: &str,
+    statement: &str,
+    params: &[Value],
+) -> Result<Option<Vec<T>>, ToolError> {
     match sql::query(DB, statement, params) {
         Ok(rows) => Ok(Some(rows.to_structs()?)),
         Err(SqlError::Database(e)) if e.code == "42P01" || e.code == "42703" => Ok(None),
@@ -48,7 +63,10 @@ pub fn fetch_optional_table<T: DeserializeOwned>(what: &str, statement: &str, pa
 }
 
 fn failed(what: &str, e: &SqlError) -> ToolError {
-    ToolError::failed(format!("reading {what} from database `{DB}` failed: {}", e.describe()))
+    ToolError::failed(format!(
+        "reading {what} from database `{DB}` failed: {}",
+        e.describe()
+    ))
 }
 
 /// Whether a table (looked up on the search path) exists.
@@ -66,7 +84,8 @@ pub fn table_exists(name: &str) -> Result<bool, ToolError> {
 }
 
 /// `owner/name` of a definition's repository (aliases `rp` and `u`).
-const REPOSITORY: &str = "CASE WHEN rp.id IS NULL THEN NULL ELSE COALESCE(u.username || '/', '') || rp.name END";
+const REPOSITORY: &str =
+    "CASE WHEN rp.id IS NULL THEN NULL ELSE COALESCE(u.username || '/', '') || rp.name END";
 /// Joins from runs `r` to definitions `w`, repositories `rp` and owners `u`.
 const RUN_JOINS: &str = "LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
   LEFT JOIN repositories rp ON rp.id = w.repository_id
@@ -74,7 +93,8 @@ const RUN_JOINS: &str = "LEFT JOIN workflow_definitions w ON w.id = r.workflow_d
 /// The database's now, in UTC.
 const NOW: &str = "(now() AT TIME ZONE 'UTC')";
 /// A step counts as failed (Plue: status failed, or an error message, or a non-zero exit code).
-const STEP_FAILED: &str = "(s.status = 'failed' OR COALESCE(s.exit_code, 0) <> 0 OR s.error_message IS NOT NULL)";
+const STEP_FAILED: &str =
+    "(s.status = 'failed' OR COALESCE(s.exit_code, 0) <> 0 OR s.error_message IS NOT NULL)";
 /// Filters on the workflow name (`$n` a LIKE pattern or '') and repository (`$m`, `owner/name`, `name` or '').
 fn name_and_repo_filter(name: usize, repo: usize) -> String {
     format!(
@@ -126,21 +146,32 @@ fn run_select(condition: &str) -> String {
 
 /// The run `id`.
 pub fn run(id: i64) -> Result<Option<Run>, ToolError> {
-    fetch_one("the run", &run_select("WHERE r.id = $1::bigint"), &[id.into()])
+    fetch_one(
+        "the run",
+        &run_select("WHERE r.id = $1::bigint"),
+        &[id.into()],
+    )
 }
 
 /// The newest failed run.
 pub fn latest_failed_run() -> Result<Option<Run>, ToolError> {
     fetch_one(
         "the newest failed run",
-        &run_select("WHERE r.status = 'failed' ORDER BY r.created_at DESC NULLS LAST, r.id DESC LIMIT 1"),
+        &run_select(
+            "WHERE r.status = 'failed' ORDER BY r.created_at DESC NULLS LAST, r.id DESC LIMIT 1",
+        ),
         &[],
     )
 }
 
 /// The runs `a` and `b` (those that exist).
 pub fn run_pair(a: i64, b: i64) -> Result<Vec<Run>, ToolError> {
-    Ok(fetch("the runs", &run_select("WHERE r.id IN ($1::bigint, $2::bigint)"), &[a.into(), b.into()])?.rows)
+    Ok(fetch(
+        "the runs",
+        &run_select("WHERE r.id IN ($1::bigint, $2::bigint)"),
+        &[a.into(), b.into()],
+    )?
+    .rows)
 }
 
 /// A run in a list, with the names of its failed and running steps.
@@ -197,7 +228,13 @@ pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
     fetch(
         "workflow runs",
         &statement,
-        &[f.status.into(), f.name_pattern.into(), f.repository.into(), f.hours.into(), f.limit.into()],
+        &[
+            f.status.into(),
+            f.name_pattern.into(),
+            f.repository.into(),
+            f.hours.into(),
+            f.limit.into(),
+        ],
     )
 }
 
@@ -228,12 +265,16 @@ pub struct Step {
 impl Step {
     /// Plue's rule: failed status, an error message, or a non-zero exit code.
     pub fn failed(&self) -> bool {
-        self.status == "failed" || self.exit_code.is_some_and(|c| c != 0) || self.error_message.is_some()
+        self.status == "failed"
+            || self.exit_code.is_some_and(|c| c != 0)
+            || self.error_message.is_some()
     }
 
     /// Failed only because a step it depends on failed.
     pub fn dependency_failure(&self) -> bool {
-        self.error_message.as_deref().is_some_and(|m| m.trim().to_lowercase().starts_with("dependency failed"))
+        self.error_message
+            .as_deref()
+            .is_some_and(|m| m.trim().to_lowercase().starts_with("dependency failed"))
     }
 }
 
@@ -285,7 +326,11 @@ pub fn decisive_logs(run: i64, which: &str) -> Result<Fetched<StepLogRow>, ToolE
  ORDER BY step_id, row_index
  LIMIT 900"
     );
-    fetch("the failed steps' logs", &statement, &[run.into(), which.into()])
+    fetch(
+        "the failed steps' logs",
+        &statement,
+        &[run.into(), which.into()],
+    )
 }
 
 /// A step and the size of its logs, for `get_step_logs`.
@@ -324,7 +369,12 @@ pub fn step_header(id: i64, log_type: &str) -> Result<Option<StepHeader>, ToolEr
 }
 
 /// Rows `offset..offset+limit` of step `id`'s logs of `log_type` ('all' for every type).
-pub fn step_logs(id: i64, log_type: &str, offset: i64, limit: i64) -> Result<Fetched<LogRow>, ToolError> {
+pub fn step_logs(
+    id: i64,
+    log_type: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Fetched<LogRow>, ToolError> {
     fetch(
         "the step's logs",
         "SELECT l.log_type, left(l.content, 20000) AS content, l.sequence,
@@ -394,7 +444,12 @@ fn failed_runs_select(condition: &str) -> String {
 
 /// Failed runs created in the last `hours`, optionally of matching workflows,
 /// newest first.
-pub fn failed_runs(hours: f64, name_pattern: &str, repository: &str, limit: i64) -> Result<Fetched<FailedRun>, ToolError> {
+pub fn failed_runs(
+    hours: f64,
+    name_pattern: &str,
+    repository: &str,
+    limit: i64,
+) -> Result<Fetched<FailedRun>, ToolError> {
     let statement = failed_runs_select(&format!(
         "{} AND {}
  ORDER BY COALESCE(r.completed_at, r.created_at) DESC NULLS LAST, r.id DESC
@@ -405,7 +460,12 @@ pub fn failed_runs(hours: f64, name_pattern: &str, repository: &str, limit: i64)
     fetch(
         "failed runs",
         &statement,
-        &[hours.into(), name_pattern.into(), repository.into(), limit.into()],
+        &[
+            hours.into(),
+            name_pattern.into(),
+            repository.into(),
+            limit.into(),
+        ],
     )
 }
 
@@ -419,7 +479,12 @@ pub fn similar_failures(run: i64, definition: i64) -> Result<Vec<FailedRun>, Too
  ORDER BY r.created_at DESC NULLS LAST, r.id DESC
  LIMIT 20"
     ));
-    Ok(fetch("similar failures", &statement, &[run.into(), definition.into()])?.rows)
+    Ok(fetch(
+        "similar failures",
+        &statement,
+        &[run.into(), definition.into()],
+    )?
+    .rows)
 }
 
 /// A run referred to by id and time.
@@ -559,7 +624,11 @@ pub struct WorkflowStat {
 
 /// Runs created in the last `hours` grouped by workflow; durations over
 /// finished runs (completed or failed).
-pub fn workflow_stats(hours: f64, name_pattern: &str, repository: &str) -> Result<Fetched<WorkflowStat>, ToolError> {
+pub fn workflow_stats(
+    hours: f64,
+    name_pattern: &str,
+    repository: &str,
+) -> Result<Fetched<WorkflowStat>, ToolError> {
     let statement = format!(
         "WITH runs AS (
   SELECT r.id, r.status, r.created_at, r.workflow_definition_id, w.name AS workflow, {REPOSITORY} AS repository,
@@ -581,7 +650,11 @@ SELECT r.workflow_definition_id AS definition_id, r.workflow, r.repository, {COU
         window(1),
         name_and_repo_filter(2, 3)
     );
-    fetch("workflow statistics", &statement, &[hours.into(), name_pattern.into(), repository.into()])
+    fetch(
+        "workflow statistics",
+        &statement,
+        &[hours.into(), name_pattern.into(), repository.into()],
+    )
 }
 
 // --- definitions --------------------------------------------------------------
@@ -607,7 +680,12 @@ pub struct Definition {
 
 /// Definitions by id (0: any), name pattern ('' any) and repository ('' any);
 /// exact name matches (`exact`) first, then shorter names. At most 5.
-pub fn definitions(id: i64, name_pattern: &str, exact: &str, repository: &str) -> Result<Vec<Definition>, ToolError> {
+pub fn definitions(
+    id: i64,
+    name_pattern: &str,
+    exact: &str,
+    repository: &str,
+) -> Result<Vec<Definition>, ToolError> {
     let statement = format!(
         "SELECT w.id, w.name, w.file_path, {REPOSITORY} AS repository, w.triggers, w.image, w.dockerfile, w.plan,
        w.content_hash, w.parsed_at,
@@ -624,7 +702,17 @@ pub fn definitions(id: i64, name_pattern: &str, exact: &str, repository: &str) -
  LIMIT 5",
         name_and_repo_filter(2, 3)
     );
-    Ok(fetch("workflow definitions", &statement, &[id.into(), name_pattern.into(), repository.into(), exact.into()])?.rows)
+    Ok(fetch(
+        "workflow definitions",
+        &statement,
+        &[
+            id.into(),
+            name_pattern.into(),
+            repository.into(),
+            exact.into(),
+        ],
+    )?
+    .rows)
 }
 
 // --- agents -------------------------------------------------------------------

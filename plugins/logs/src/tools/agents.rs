@@ -77,7 +77,7 @@ const SESSION_KEYS: [&str; 4] = ["session_id", "sessionId", "session", "session.
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(args.service.as_deref())?;
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);

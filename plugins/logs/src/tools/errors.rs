@@ -84,7 +84,7 @@ struct Group<'a> {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let query = logql::errors(&ctx.selector(args.service.as_deref())?);
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);

@@ -121,7 +121,7 @@ pub struct Exceptions {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let wanted = args.language.language();
     let query = logql::exceptions(&ctx.selector(args.service.as_deref())?, wanted);
@@ -226,7 +226,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             if lines.len() > TRACE_LINES {
                 block.push_str(&format!("\n… {} more lines", lines.len() - TRACE_LINES));
             }
-            budget.push(&mut traces, &block);
+            budget.push(&mut traces, &format!("{block}\n"));
         }
     }
     let mut notes = Vec::new();

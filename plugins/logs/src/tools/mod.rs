@@ -23,6 +23,17 @@ pub fn note(shown: usize, total: usize, noun: &str, how: &str) -> Option<String>
     (total > shown).then(|| cut_note(shown, total, noun, how))
 }
 
+/// The LogQL for the text answer: whole when short, else its start (the whole
+/// query is always in the structured result's `query`).
+pub fn shown_query(query: &str) -> String {
+    if query.chars().count() <= 240 {
+        query.to_string()
+    } else {
+        let start: String = query.chars().take(120).collect();
+        format!("{start}… (whole query in the structured result's `query`)")
+    }
+}
+
 /// `1 line`, `2 lines`.
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -41,3 +52,6 @@ pub fn counts<'a>(counts: impl IntoIterator<Item = (&'a String, &'a usize)>) -> 
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ use crate::context::{Ctx, newest_first};
 use crate::logql::{self, Level};
 use crate::loki::{Direction, MAX_LIMIT, RangeAnswer};
 use crate::render::{self, Budget, LogLine, TEXT_BUDGET};
-use crate::tools::{note, one_hour, plural};
+use crate::tools::{note, one_hour, plural, shown_query};
 use crate::window::{WindowJson, rfc3339_ms};
 
 /// A level to keep, or all.
@@ -101,7 +101,7 @@ pub struct Found {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
     let verbatim = args
@@ -142,18 +142,9 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     let how = "add `contains` or `level`, pick a `service`, or shorten the window";
     let mut notes = Vec::new();
     if returned == 0 {
-        notes.push(
-            format!(
-                "No lines matched. {}",
-                if verbatim.is_some() {
-                    String::new()
-                } else {
-                    ctx.empty_hint(args.service.as_deref(), &window)
-                }
-            )
-            .trim()
-            .to_string(),
-        );
+        if verbatim.is_none() {
+            notes.push(ctx.empty_hint(args.service.as_deref(), &window));
+        }
     } else if let Some(n) = note(budget.shown, total, "lines", how) {
         notes.push(n);
     }
@@ -161,11 +152,20 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         notes.push(format!("Loki stopped at `limit` = {limit}: older lines in the window were not read; raise `limit` (at most {MAX_LIMIT}) or narrow the window."));
     }
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
-    let header = format!(
-        "{} in {}, newest first. LogQL: {query}",
-        plural(total, "matching line"),
-        window.describe()
-    );
+    let header = if returned == 0 {
+        format!(
+            "No lines matched in {}. LogQL: {}",
+            window.describe(),
+            shown_query(&query)
+        )
+    } else {
+        format!(
+            "{} in {}, newest first. LogQL: {}",
+            plural(total, "matching line"),
+            window.describe(),
+            shown_query(&query)
+        )
+    };
     let body = [
         Some(header),
         (!text.is_empty()).then(|| text.trim_end().to_string()),

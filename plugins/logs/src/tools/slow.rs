@@ -82,7 +82,7 @@ pub struct Slow {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     if !args.threshold_ms.is_finite() || args.threshold_ms < 0.0 {
         return Err(ToolError::invalid(

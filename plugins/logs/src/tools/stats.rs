@@ -55,7 +55,7 @@ pub struct Stats {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let label = ctx.service_label.clone();
     let queries = logql::stats(&ctx.selector(None)?, &label, &window.range());

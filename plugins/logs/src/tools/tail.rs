@@ -10,7 +10,7 @@ use crate::context::{Ctx, oldest_first};
 use crate::logql;
 use crate::loki::Direction;
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{note, plural};
+use crate::tools::{note, plural, shown_query};
 use crate::window::{Window, WindowJson};
 
 /// The longest follow.
@@ -64,7 +64,7 @@ pub struct Tail {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, None)?;
     let query = logql::search(
         &ctx.selector(args.service.as_deref())?,
@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         notes.push(format!("{n} (the oldest were left out)"));
     }
     let header = format!(
-        "{} of {}, newest last{}. LogQL: {query}",
+        "{} of {}, newest last{}. LogQL: {}",
         plural(initial, "line"),
         window.describe(),
         if follow > 0 {
@@ -129,7 +129,8 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             )
         } else {
             String::new()
-        }
+        },
+        shown_query(&query)
     );
     let note_text = (!notes.is_empty()).then(|| notes.join(" ").trim().to_string());
     let body = [

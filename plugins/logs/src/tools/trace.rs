@@ -70,7 +70,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if id.is_empty() {
         return Err(ToolError::invalid("request_id is required"));
     }
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let query = logql::token(&ctx.selector(None)?, id);
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);

@@ -74,7 +74,7 @@ pub struct Workflows {
 
 /// The tool.
 pub fn run(args: Args) -> Result<Output, ToolError> {
-    let ctx = Ctx::new();
+    let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(None)?;
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
@@ -104,11 +104,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             let q = logql::workflow_runs(&selector, &ids);
             let items = ctx.items(&q, &window, limit, Direction::Forward)?;
             queries.push(q);
-            (
-                format!("Workflow `{name}` ({})", plural(ids.len(), "run")),
-                items,
-                true,
-            )
+            (format!("Workflow `{name}`"), items, true)
         }
     } else {
         let q = logql::workflow_runs(&selector, &[]);
@@ -129,6 +125,16 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     );
     if runs.is_empty() {
         text.push('.');
+    } else if let (Some(_), [r]) = (args.run_id, runs.as_slice()) {
+        let facts = [
+            r.workflow.as_ref().map(|w| format!("workflow {w}")),
+            r.status.as_ref().map(|s| format!("status {s}")),
+            Some(plural(r.errors, "error")),
+            Some(format!("started {}, lasted {}", r.first_seen, span(r))),
+            Some(format!("services {}", r.services.join(", "))),
+        ];
+        let facts: Vec<String> = facts.into_iter().flatten().collect();
+        text.push_str(&format!("; {}.", facts.join(", ")));
     } else {
         text.push_str(&format!(", {}.", plural(runs.len(), "run")));
         let rows: Vec<Vec<String>> = runs
@@ -300,6 +306,9 @@ fn summarise(items: &[Item], only: Option<i64>) -> Vec<Run> {
 }
 
 fn span(run: &Run) -> String {
+    if run.lines < 2 {
+        return "-".into();
+    }
     let parse = |t: &str| {
         chrono::DateTime::parse_from_rfc3339(t)
             .map(|d| d.timestamp_millis())

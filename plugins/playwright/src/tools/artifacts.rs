@@ -90,7 +90,9 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
                 .filter(|info| match &needle {
                     None => true,
                     Some(n) => {
-                        case.matches(n) || info.path.as_deref().is_some_and(|p| path_matches(p, n))
+                        case.matches(n)
+                            || path_matches(&format!("{} {}", case.file, case.title), n)
+                            || info.path.as_deref().is_some_and(|p| path_matches(p, n))
                     }
                 })
                 .collect();
@@ -209,12 +211,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
 /// Whether `path` contains `needle`, as typed or as Playwright turns a title
 /// into a folder name (`attaches run metadata` → `attaches-run-metadata`).
 fn path_matches(path: &str, needle: &str) -> bool {
-    let path = path.to_lowercase();
-    let slug: String = needle
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
-    path.contains(needle) || path.contains(&slug)
+    path.to_lowercase().contains(needle) || fmt::slug(path).contains(&fmt::slug(needle))
 }
 
 /// Files under the report's output folders (by their folder name, such as
@@ -316,6 +313,24 @@ workflow runs › attaches run metadata [chromium-mobile] attempt 1 (passed)
 
 Showing 5 of 12 artifacts (7 left out); to narrow: pass `testTitle` or `project`, or raise `limit`.
 Open one with view_attachment (attachmentPath = the path or inline: name shown)."
+        );
+    }
+
+    #[test]
+    fn a_project_hides_the_other_projects_files() {
+        let out = call(
+            "test_artifacts",
+            json!({"testTitle": "attaches-run-metadata", "project": "chromium-mobile"}),
+        )
+        .unwrap();
+        let s = out.structured().unwrap();
+        assert_eq!(s["total"], 6);
+        assert_eq!(
+            s["other_files"],
+            json!([
+                {"path": "test-results/workflows-runs-workflow-runs-attaches-run-metadata-chromium-mobile/runs-page.png", "kind": "image", "size_bytes": 3572},
+                {"path": "test-results/workflows-runs-workflow-runs-attaches-run-metadata-chromium-mobile/runs.json", "kind": "json", "size_bytes": 917}
+            ])
         );
     }
 }

@@ -396,6 +396,18 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_show_both_errors_once() {
+        let out = call("test_details", json!({"testTitle": "waits for the deploy"})).unwrap();
+        let text = out.text_content();
+        assert!(text.contains(
+            "  Attempt 1 (retry 0): timed out in 1574 ms\n    Error:\n      Test timeout of 1500ms exceeded.\n    Error at workflows/runs.spec.ts:17:67:\n      Error: locator.waitFor: Test timeout of 1500ms exceeded.\n"
+        ), "{text}");
+        assert!(text.contains(
+            "[chromium-mobile] timed out: 2 attempts; final attempt 1573 ms, total 3182 ms\n  Attempt 1 (retry 0): timed out in 1609 ms\n    Error: Test timeout of 1500ms exceeded. (same message as above)\n    Error at workflows/runs.spec.ts:17:67: locator.waitFor: Test timeout of 1500ms exceeded. (same message as above)\n"
+        ), "{text}");
+    }
+
+    #[test]
     fn old_runs_name_missing_files_and_unknown_titles_fail() {
         let out = call("test_details", json!({"testTitle": "remembers the session", "report": "runs/run-1.json", "project": "chromium-mobile"})).unwrap();
         assert!(out.text_content().contains(

@@ -105,10 +105,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         "{} ({} on {}) in {}:",
         fmt::count(taken.total, "failing test"),
         fmt::count(failing.len(), "result"),
-        fmt::count(
-            report.projects.len().min(count_projects(&failing)),
-            "project"
-        ),
+        fmt::count(count_projects(&failing), "project"),
         report.path
     )];
     let mut failures = Vec::new();

@@ -3,11 +3,11 @@
 //! counts, failing files first; and the spec files present in the directory.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::{files, text};
+use plue_plugin_sdk::text;
 
 use super::{Counts, Scope, by_spec, whole_ms};
 use crate::fmt;
-use crate::report::{Case, DIR};
+use crate::report::Case;
 
 /// At most this many files are looked at when searching the directory for specs.
 const MAX_FILES: usize = 20_000;
@@ -176,12 +176,8 @@ fn is_spec(path: &str) -> bool {
 }
 
 fn directory_specs(report_files: &[&str]) -> Vec<DirectorySpec> {
-    let Ok((found, _)) = files::walk(DIR, "", MAX_FILES) else {
-        return Vec::new();
-    };
-    found
+    crate::scan::find(MAX_FILES, is_spec)
         .into_iter()
-        .filter(|p| is_spec(p) && !p.split('/').any(|part| part == "node_modules"))
         .map(|path| {
             let in_report = report_files
                 .iter()

@@ -30,9 +30,9 @@ pub struct Args {
     /// `firing`, `pending`, or `any` (default).
     #[serde(default)]
     pub state: State,
-    /// Most alerts of each state to list (default 50, at most 500).
+    /// Most alerts of each state to list (default 50, at most 200).
     #[serde(default)]
-    #[schemars(range(min = 1, max = 500))]
+    #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
 }
 
@@ -154,7 +154,7 @@ fn hold_durations(api: &Api) -> BTreeMap<String, f64> {
 fn run(args: Args) -> Result<Output, ToolError> {
     let now = now();
     let api = Api::new();
-    let limit = cap(args.limit, 50, 500);
+    let limit = cap(args.limit, 50, 200);
     let mut alerts = api
         .get::<crate::api::AlertsData>("/api/v1/alerts", &[])?
         .data

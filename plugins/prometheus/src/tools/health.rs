@@ -248,15 +248,15 @@ fn run(args: Args) -> Result<Output, ToolError> {
     let unhealthy = jobs.iter().filter(|j| j.status != "ok").count();
     let headline = if unhealthy == 0 {
         format!(
-            "Healthy: all {} targets of {} jobs are up.",
-            targets.len(),
-            jobs.len()
+            "Healthy: all {} of {} are up.",
+            format::plural(targets.len(), "target", "targets"),
+            format::plural(jobs.len(), "job", "jobs")
         )
     } else {
         format!(
-            "Unhealthy: {unhealthy} of {} jobs not fully up; {targets_up} of {} targets up.",
-            jobs.len(),
-            targets.len()
+            "Unhealthy: {unhealthy} of {} not fully up; {targets_up} of {} up.",
+            format::plural(jobs.len(), "job", "jobs"),
+            format::plural(targets.len(), "target", "targets")
         )
     };
     let rows: Vec<Vec<String>> = jobs

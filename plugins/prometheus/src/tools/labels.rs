@@ -6,6 +6,7 @@ use plue_plugin_sdk::text::cut_note;
 use plue_plugin_sdk::time::now;
 
 use crate::api::{Api, unix};
+use crate::format;
 use crate::promql::{label_path_segment, time_arg};
 use crate::tools::{blocks, cap, notes_text};
 
@@ -19,7 +20,12 @@ pub struct Args {
     pub label: Option<String>,
     /// Only labels (or values) of series matching any of these selectors, for example
     /// `["plue_http_requests_total"]` or `["{job=\"plue-api\"}"]`.
-    #[serde(default, rename = "match")]
+    #[serde(
+        default,
+        rename = "match",
+        deserialize_with = "crate::tools::selectors"
+    )]
+    #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
     /// Only series with samples after this time: `now`, a time ago such as `15m`, `2h`
     /// or `7d`, RFC 3339 or Unix seconds. Default: all stored data.
@@ -28,9 +34,9 @@ pub struct Args {
     /// Only series with samples before this time (same forms). Default: now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Most names or values to list (default 200, at most 2000); all are counted.
+    /// Most names or values to list (default 200, at most 1000); all are counted.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 2000))]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
 }
 
@@ -52,7 +58,6 @@ fn run(args: Args) -> Result<Output, ToolError> {
     let mut params: Vec<(&str, String)> = args
         .selectors
         .iter()
-        .filter(|s| !s.trim().is_empty())
         .map(|s| ("match[]", s.clone()))
         .collect();
     if let Some(start) = &args.start {
@@ -77,7 +82,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
     let mut values = reply.data;
     values.sort();
     let total = values.len();
-    let limit = cap(args.limit, 200, 2000);
+    let limit = cap(args.limit, 200, 1000);
     values.truncate(limit);
     let scope = if args.selectors.is_empty() {
         String::new()
@@ -89,8 +94,16 @@ fn run(args: Args) -> Result<Output, ToolError> {
             "Label `{l}` has no values{scope}. Label names are listed by prometheus_labels without `label`."
         ),
         (None, 0) => format!("No labels{scope}: no series match."),
-        (Some(l), n) => format!("{n} values of label `{l}`{scope}:\n{}", values.join("\n")),
-        (None, n) => format!("{n} label names{scope}:\n{}", values.join("\n")),
+        (Some(l), n) => format!(
+            "{} of label `{l}`{scope}:\n{}",
+            format::plural(n, "value", "values"),
+            values.join("\n")
+        ),
+        (None, n) => format!(
+            "{}{scope}:\n{}",
+            format::plural(n, "label name", "label names"),
+            values.join("\n")
+        ),
     };
     let note = (values.len() < total).then(|| {
         cut_note(

@@ -19,9 +19,9 @@ pub struct Args {
     /// Without `metric`: only metrics whose name or help contains this text (case-insensitive).
     #[serde(default)]
     pub search: Option<String>,
-    /// Most metrics to list (default 50, at most 1000).
+    /// Most metrics to list (default 50, at most 500).
     #[serde(default)]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -96,7 +96,7 @@ fn line(m: &MetricOut) -> String {
 
 fn run(args: Args) -> Result<Output, ToolError> {
     let api = Api::new();
-    let limit = cap(args.limit, 50, 1000);
+    let limit = cap(args.limit, 50, 500);
     let metric = args
         .metric
         .as_deref()

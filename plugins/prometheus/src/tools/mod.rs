@@ -3,6 +3,8 @@
 //! the plugin's settings.
 
 use plue_plugin_sdk::settings;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
 
 pub mod alerts;
 pub mod errors;
@@ -40,6 +42,23 @@ pub fn blocks(parts: Vec<Option<String>>) -> String {
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// Series selectors as agents pass them: a list, or a single selector.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Selectors {
+    Many(Vec<String>),
+    One(String),
+}
+
+/// Deserialize [`Selectors`] into a list, dropping blank ones.
+pub fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = match Selectors::deserialize(d)? {
+        Selectors::Many(v) => v,
+        Selectors::One(s) => vec![s],
+    };
+    Ok(list.into_iter().filter(|s| !s.trim().is_empty()).collect())
 }
 
 /// Setting: the counter of HTTP requests (labels `status`, `method`, `path`).

@@ -21,9 +21,9 @@ pub struct Args {
     /// `now-1h`, RFC 3339 (`2026-01-02T15:04:05Z`) or Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
-    /// Most series to show (default 50, at most 500); the rest are counted.
+    /// Most series to show (default 50, at most 200); the rest are counted.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 500))]
+    #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
 }
 
@@ -60,18 +60,31 @@ pub struct QueryOut {
     pub warnings: Vec<String>,
 }
 
+/// Whether the query orders its result itself (`sort`, `sort_desc`, `sort_by_label…`).
 fn keeps_order(query: &str) -> bool {
-    let q = query.to_ascii_lowercase();
-    [
-        "sort(",
-        "sort_desc(",
-        "sort_by_label",
-        "topk(",
-        "bottomk(",
-        "sort (",
-    ]
-    .iter()
-    .any(|f| q.contains(f))
+    let q: String = query.to_ascii_lowercase().split_whitespace().collect();
+    ["sort(", "sort_desc(", "sort_by_label"]
+        .iter()
+        .any(|f| q.contains(f))
+}
+
+/// For a bare selector of a cumulative series (`x_total`, `x_count`, `x_sum`,
+/// `x_bucket`), a hint to take its rate.
+pub fn counter_hint(query: &str) -> Option<String> {
+    let q = query.trim();
+    let name_end = q.find('{').unwrap_or(q.len());
+    let name = &q[..name_end];
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        && (name_end == q.len() || q.ends_with('}'));
+    let cumulative = ["_total", "_count", "_sum", "_bucket"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    (bare && cumulative).then(|| {
+        format!("Hint: `{name}` only grows; rate({q}[5m]) gives it per second, increase({q}[1h]) per hour.")
+    })
 }
 
 /// Highest value first; series without a number (NaN, histograms) last.
@@ -99,7 +112,7 @@ fn sample_value_text(s: &InstantSample) -> String {
 fn run(args: Args) -> Result<Output, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
-    let limit = cap(args.limit, 50, 500);
+    let limit = cap(args.limit, 50, 200);
     let reply = Api::new().query(&args.query, at)?;
     let mut out = QueryOut {
         query: args.query.clone(),
@@ -181,7 +194,10 @@ fn run(args: Args) -> Result<Output, ToolError> {
             format!("String: {:?} (at {})", p.1, rfc3339(p.0))
         }
     };
-    let text = blocks(vec![Some(body), notes_text(&out.warnings)]);
+    let hint = (out.series_total > 0)
+        .then(|| counter_hint(&args.query))
+        .flatten();
+    let text = blocks(vec![Some(body), hint, notes_text(&out.warnings)]);
     Ok(Output::text(text).with_structured(&out))
 }
 
@@ -189,7 +205,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_query",
-        "Evaluate a PromQL expression at one instant (default now). Returns each series with its value, highest first (unless the query sorts, e.g. sort_desc or topk), capped at `limit` with a count of the rest; NaN is reported as no data. A PromQL error comes back as Prometheus's message with the position marked.",
+        "Evaluate a PromQL expression at one instant (default now). Returns each series with its value, highest first (unless the query sorts with sort, sort_desc or sort_by_label), capped at `limit` with a count of the rest; NaN is reported as no data. A PromQL error comes back as Prometheus's message with the position marked.",
         run,
     )
     .title("PromQL instant query")
@@ -301,6 +317,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("`time`"), "{err}");
+    }
+
+    #[test]
+    fn counters_get_a_rate_hint() {
+        use super::counter_hint;
+        assert!(
+            counter_hint("http_requests_total{job=\"a\"}")
+                .unwrap()
+                .contains("rate(http_requests_total{job=\"a\"}[5m])")
+        );
+        assert!(counter_hint("x_bucket").is_some());
+        assert_eq!(counter_hint("rate(x_total[5m])"), None);
+        assert_eq!(counter_hint("up"), None);
+        assert_eq!(counter_hint("x_total offset 1h"), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::tools::{blocks, cap, notes_text};
 
 /// Prometheus refuses range queries with more points per series than this.
 const MAX_POINTS: f64 = 11_000.0;
+/// Trend points in one answer, all series together.
+const TREND_BUDGET: usize = 1000;
 
 /// Arguments of `prometheus_query_range`.
 #[derive(Deserialize, JsonSchema)]
@@ -30,11 +32,12 @@ pub struct Args {
     /// Resolution: `15s`, `1m`, `5m`, … or seconds. Default: about 250 points over the range.
     #[serde(default)]
     pub step: Option<String>,
-    /// Most series to show (default 20, at most 200); the rest are counted.
+    /// Most series to show (default 20, at most 50); the rest are counted.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 200))]
+    #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Points of each series' down-sampled trend (default 12, at most 100).
+    /// Points of each series' down-sampled trend (default 12, at most 100; fewer when
+    /// many series are shown, so the answer stays under 1000 points).
     #[serde(default)]
     #[schemars(range(min = 2, max = 100))]
     pub points: Option<u32>,
@@ -291,7 +294,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             human_duration(auto_step(end - start))
         )));
     }
-    let limit = cap(args.limit, 20, 200);
+    let limit = cap(args.limit, 20, 50);
     let points = cap(args.points, 12, 100).max(2);
     let reply = Api::new().query_range(&args.query, start, end, step)?;
     let series = match reply.data {
@@ -304,8 +307,11 @@ fn run(args: Args) -> Result<Output, ToolError> {
         }
     };
     let span = Span { start, end, step };
-    let summaries = summarise_all(&series, limit, points, Some(span));
-    let header = format!(
+    // At most about 1000 trend points in all, so the answer stays readable.
+    let shown = limit.min(series.len()).max(1);
+    let trend_points = points.min((TREND_BUDGET / shown).max(2));
+    let summaries = summarise_all(&series, limit, trend_points, Some(span));
+    let mut header = format!(
         "`{}` from {} to {} ({}), step {} ({} steps).",
         args.query,
         rfc3339(start),
@@ -314,6 +320,11 @@ fn run(args: Args) -> Result<Output, ToolError> {
         human_duration(step),
         span.steps()
     );
+    if trend_points < points {
+        header.push_str(&format!(
+            " Trends cut to {trend_points} points per series for {shown} series; ask for fewer series (`limit`) for more points."
+        ));
+    }
     let body = if series.is_empty() {
         "No data: the query matched no series in this range. To see what exists: prometheus_series with a matcher, or prometheus_labels with label `__name__` for metric names.".to_string()
     } else {
@@ -329,7 +340,15 @@ fn run(args: Args) -> Result<Output, ToolError> {
         series: summaries.shown,
         warnings: reply.notes,
     };
-    let text = blocks(vec![Some(header), Some(body), notes_text(&out.warnings)]);
+    let hint = (out.series_total > 0)
+        .then(|| crate::tools::query::counter_hint(&out.query))
+        .flatten();
+    let text = blocks(vec![
+        Some(header),
+        Some(body),
+        hint,
+        notes_text(&out.warnings),
+    ]);
     Ok(Output::text(text).with_structured(&out))
 }
 
@@ -473,6 +492,42 @@ mod tests {
         let s = out.structured().unwrap();
         assert_eq!(s["series"][0]["trend"][1]["value"], 5.0);
         assert_eq!(s["series_total"], 3);
+    }
+
+    #[test]
+    fn trend_points_are_budgeted() {
+        testing::fake_http(|_| {
+            let series: Vec<String> = (0..50)
+                .map(|i| {
+                    let values: Vec<String> = (0..100)
+                        .map(|t| format!("[{},\"{i}\"]", 1_700_000_000 + t * 10))
+                        .collect();
+                    format!(
+                        r#"{{"metric":{{"i":"{i}"}},"values":[{}]}}"#,
+                        values.join(",")
+                    )
+                })
+                .collect();
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{}]}}}}"#,
+                series.join(",")
+            );
+            Ok(testing::response(200, &body))
+        });
+        let out = testing::call(
+            &plugin(),
+            "prometheus_query_range",
+            json!({"query": "x", "start": "1700000000", "end": "1700001000", "limit": 50, "points": 100}),
+        )
+        .unwrap();
+        assert!(
+            out.text_content()
+                .contains("Trends cut to 20 points per series for 50 series"),
+            "{}",
+            out.text_content()
+        );
+        let s = out.structured().unwrap();
+        assert_eq!(s["series"][0]["trend"].as_array().unwrap().len(), 20);
     }
 
     #[test]

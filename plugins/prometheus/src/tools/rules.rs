@@ -33,9 +33,9 @@ pub struct Args {
     /// Only rules whose name contains this text (case-insensitive).
     #[serde(default)]
     pub name: Option<String>,
-    /// Most rules to list (default 50, at most 1000); rules with errors come first.
+    /// Most rules to list (default 50, at most 500); rules with errors come first.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -66,6 +66,7 @@ pub struct RuleOut {
 /// What `prometheus_rules` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct RulesOut {
+    /// Groups holding the rules that matched.
     pub groups: usize,
     pub rules_total: usize,
     /// Rules whose last evaluation failed.
@@ -100,17 +101,14 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
         "record"
     };
     let mut head = format!("- {kind} {} [{}]", r.name, r.group);
-    match (&r.state, r.for_seconds) {
-        (Some(state), Some(hold)) => {
-            head.push_str(&format!(" {state}"));
-            if r.active_alerts > 0 {
-                head.push_str(&format!(" ({} active)", r.active_alerts));
-            }
-            if hold > 0.0 {
-                head.push_str(&format!(", for {}", human_duration(hold)));
-            }
+    if let (Some(state), Some(hold)) = (&r.state, r.for_seconds) {
+        head.push_str(&format!(" {state}"));
+        if r.active_alerts > 0 {
+            head.push_str(&format!(" ({} active)", r.active_alerts));
         }
-        _ => {}
+        if hold > 0.0 {
+            head.push_str(&format!(", for {}", human_duration(hold)));
+        }
     }
     let evaluated = match r.last_evaluation.as_deref() {
         Some(t) => format!("evaluated {}", format::ago_text(t, now)),
@@ -129,7 +127,7 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
 
 fn run(args: Args) -> Result<Output, ToolError> {
     let now = now();
-    let limit = cap(args.limit, 50, 1000);
+    let limit = cap(args.limit, 50, 500);
     let kind = args.kind.map(|k| match k {
         Kind::Alert => "alert",
         Kind::Record => "record",
@@ -175,6 +173,11 @@ fn run(args: Args) -> Result<Output, ToolError> {
             .count()
     };
     let alerting = rules.iter().filter(|r| r.state.is_some()).count();
+    let rule_groups = rules
+        .iter()
+        .map(|r| r.group.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let summary = if total == 0 {
         let mut text = "No rules match.".to_string();
         if groups.is_empty() && group.is_some() {
@@ -184,8 +187,9 @@ fn run(args: Args) -> Result<Output, ToolError> {
         text
     } else {
         let mut text = format!(
-            "{total} rules in {} groups: {} recording, {alerting} alerting; {with_errors} with errors.",
-            groups.len(),
+            "{} in {}: {} recording, {alerting} alerting; {with_errors} with errors.",
+            format::plural(total, "rule", "rules"),
+            format::plural(rule_groups, "group", "groups"),
             total - alerting
         );
         if alerting > 0 {
@@ -215,7 +219,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         )
     });
     let out = RulesOut {
-        groups: groups.len(),
+        groups: rule_groups,
         rules_total: total,
         with_errors,
         truncated: rules.len() < total,

@@ -18,8 +18,8 @@ use crate::tools::{blocks, cap, notes_text};
 pub struct Args {
     /// Series selectors, for example `["plue_http_requests_total{job=\"plue-api\"}", "up"]`;
     /// a series matching any of them is listed.
-    #[serde(rename = "match")]
-    #[schemars(length(min = 1))]
+    #[serde(rename = "match", deserialize_with = "crate::tools::selectors")]
+    #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
     /// Only series with samples after this time: `now`, a time ago such as `15m`, `2h`
     /// or `7d`, RFC 3339 or Unix seconds. Default: all stored data.
@@ -28,9 +28,9 @@ pub struct Args {
     /// Only series with samples before this time (same forms). Default: now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Most series to list (default 50, at most 1000); all are counted.
+    /// Most series to list (default 50, at most 500); all are counted.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -55,7 +55,7 @@ pub struct SeriesOut {
 }
 
 fn run(args: Args) -> Result<Output, ToolError> {
-    if args.selectors.iter().all(|s| s.trim().is_empty()) {
+    if args.selectors.is_empty() {
         return Err(ToolError::invalid(
             "`match` needs at least one series selector, such as `up` or `{job=\"plue-api\"}`",
         ));
@@ -89,7 +89,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         .map(|(metric, series)| MetricCount { metric, series })
         .collect();
     by_metric.sort_by(|a, b| b.series.cmp(&a.series).then(a.metric.cmp(&b.metric)));
-    let limit = cap(args.limit, 50, 1000);
+    let limit = cap(args.limit, 50, 500);
     let total = series.len();
     series.truncate(limit);
 

@@ -33,9 +33,9 @@ pub struct Args {
     /// Only targets of this job (scrape pool).
     #[serde(default)]
     pub job: Option<String>,
-    /// Most targets of each kind to list (default 50, at most 1000); down targets come first.
+    /// Most targets of each kind to list (default 50, at most 500); down targets come first.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -147,7 +147,7 @@ pub fn fetch(state: &str) -> Result<TargetsData, crate::api::ApiError> {
 
 fn run(args: Args) -> Result<Output, ToolError> {
     let now = now();
-    let limit = cap(args.limit, 50, 1000);
+    let limit = cap(args.limit, 50, 500);
     let state = match args.state {
         State::Active => "active",
         State::Dropped => "dropped",
@@ -182,7 +182,8 @@ fn run(args: Args) -> Result<Output, ToolError> {
                 String::new()
             };
             format!(
-                "{active_total} active targets{scope}: {up} up, {down} down{unknown_text}.\n{}",
+                "{}{scope}: {up} up, {down} down{unknown_text}.\n{}",
+                format::plural(active_total, "active target", "active targets"),
                 shown
                     .iter()
                     .map(|t| target_line(t, now))
@@ -230,7 +231,8 @@ fn run(args: Args) -> Result<Output, ToolError> {
                 })
                 .collect();
             format!(
-                "{dropped_total} dropped targets{scope} (discovered, then dropped by relabelling; labels before relabelling):\n{}",
+                "{}{scope} (discovered, then dropped by relabelling; labels before relabelling):\n{}",
+                format::plural(dropped_total, "dropped target", "dropped targets"),
                 lines.join("\n")
             )
         };
@@ -314,7 +316,7 @@ pub(crate) mod tests {
             "{text}"
         );
         assert!(text.contains("error: Get \"http://r:2/metrics\": dial tcp r:2: connect: connection refused\nUP      api a:1"), "{text}");
-        assert!(text.contains("1 dropped targets (discovered, then dropped by relabelling; labels before relabelling):\ncanary:5173  job web  {canary=\"true\"}"), "{text}");
+        assert!(text.contains("1 dropped target (discovered, then dropped by relabelling; labels before relabelling):\ncanary:5173  job web  {canary=\"true\"}"), "{text}");
         let s = out.structured().unwrap();
         assert_eq!((s["up"].clone(), s["down"].clone()), (json!(1), json!(1)));
         assert_eq!(s["dropped"][0]["address"], "canary:5173");
@@ -327,7 +329,7 @@ pub(crate) mod tests {
         let out = testing::call(&plugin(), "prometheus_targets", json!({"job": "api"})).unwrap();
         let text = out.text_content();
         assert!(
-            text.starts_with("1 active targets of job api: 1 up, 0 down.\nUP      api a:1"),
+            text.starts_with("1 active target of job api: 1 up, 0 down.\nUP      api a:1"),
             "{text}"
         );
         assert!(!text.contains("dropped"), "{text}");

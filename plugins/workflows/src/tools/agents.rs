@@ -121,11 +121,18 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
         let items: Vec<String> = tools
             .iter()
             .map(|t| {
-                let errors = if t.errors > 0 { format!(", {} failed", t.errors) } else { String::new() };
+                let errors = if t.errors > 0 {
+                    format!(", {} failed", t.errors)
+                } else {
+                    String::new()
+                };
                 format!("{} {} call(s){errors}", t.tool, t.calls)
             })
             .collect();
-        out.push(format!("Tool use (agent steps of the window and running now): {}", items.join(" · ")));
+        out.push(format!(
+            "Tool use (agent steps of the window and running now): {}",
+            items.join(" · ")
+        ));
     }
     for r in &running {
         out.push(format!(
@@ -140,17 +147,26 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
         ));
     }
     if rows.is_empty() {
-        out.push(format!("No LLM calls in the last {}.", fmt::hours_text(hours)));
+        out.push(format!(
+            "No LLM calls in the last {}.",
+            fmt::hours_text(hours)
+        ));
     } else {
         let shown = rows.len().min(TEXT_ROWS);
-        out.push(format!("Calls ({shown} of {}, newest first):", totals.calls));
+        out.push(format!(
+            "Calls ({shown} of {}, newest first):",
+            totals.calls
+        ));
         let cells: Vec<Vec<String>> = rows
             .iter()
             .take(shown)
             .map(|u| {
                 let context = match (u.run_id, &u.step_name) {
                     (Some(run), Some(step)) => {
-                        let turns = u.turns_used.map(|t| format!(", {t} turns")).unwrap_or_default();
+                        let turns = u
+                            .turns_used
+                            .map(|t| format!(", {t} turns"))
+                            .unwrap_or_default();
                         format!(
                             "run #{run} {} → {step} ({}{turns})",
                             fmt::workflow_name(u.workflow.as_deref(), None),
@@ -160,10 +176,18 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
                     _ => "no step".into(),
                 };
                 vec![
-                    format!("{} ({})", fmt::utc(u.created_at.as_deref()).trim_end_matches(" UTC"), clock.ago(u.created_at.as_deref())),
+                    format!(
+                        "{} ({})",
+                        fmt::utc(u.created_at.as_deref()).trim_end_matches(" UTC"),
+                        clock.ago(u.created_at.as_deref())
+                    ),
                     fmt::cut(u.prompt_name.as_deref().unwrap_or("-"), 48),
                     u.model.clone(),
-                    format!("{}/{} tok", fmt::thousands(u.input_tokens), fmt::thousands(u.output_tokens)),
+                    format!(
+                        "{}/{} tok",
+                        fmt::thousands(u.input_tokens),
+                        fmt::thousands(u.output_tokens)
+                    ),
                     fmt::duration(Some(u.latency_ms as f64 / 1000.0)),
                     context,
                 ]

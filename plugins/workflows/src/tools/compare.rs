@@ -67,7 +67,10 @@ pub struct Comparison {
 }
 
 pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
-    let (ida, idb) = (args::id("run_id_a", a.run_id_a)?, args::id("run_id_b", a.run_id_b)?);
+    let (ida, idb) = (
+        args::id("run_id_a", a.run_id_a)?,
+        args::id("run_id_b", a.run_id_b)?,
+    );
     if ida == idb {
         return Err(ToolError::invalid(format!(
             "run_id_a and run_id_b are both {ida}; pass two different runs (list_workflow_runs shows them)"
@@ -76,7 +79,13 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     let runs = queries::run_pair(ida, idb)?;
     let find = |id: i64| runs.iter().find(|r| r.id == id);
     let (Some(ra), Some(rb)) = (find(ida), find(idb)) else {
-        let state = |id: i64| if find(id).is_some() { "found" } else { "missing" };
+        let state = |id: i64| {
+            if find(id).is_some() {
+                "found"
+            } else {
+                "missing"
+            }
+        };
         return Err(ToolError::failed(format!(
             "cannot compare: run A #{ida} {}, run B #{idb} {}; list_workflow_runs shows existing runs",
             state(ida),
@@ -95,10 +104,18 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     let mut used = vec![false; steps_b.len()];
     let mut pairs: Vec<(Option<&Step>, Option<&Step>)> = Vec::new();
     for sa in &steps_a {
-        let pick = |f: &dyn Fn(&Step) -> bool, used: &[bool]| (0..steps_b.len()).find(|&i| !used[i] && f(steps_b[i]));
+        let pick = |f: &dyn Fn(&Step) -> bool, used: &[bool]| {
+            (0..steps_b.len()).find(|&i| !used[i] && f(steps_b[i]))
+        };
         let j = pick(&|sb| sb.plan_id == sa.plan_id && sb.name == sa.name, &used)
             .or_else(|| pick(&|sb| sb.name == sa.name, &used))
-            .or_else(|| if same_workflow { pick(&|sb| sb.plan_id == sa.plan_id, &used) } else { None });
+            .or_else(|| {
+                if same_workflow {
+                    pick(&|sb| sb.plan_id == sa.plan_id, &used)
+                } else {
+                    None
+                }
+            });
         if let Some(j) = j {
             used[j] = true;
         }
@@ -131,15 +148,23 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
         match (sa, sb) {
             (Some(x), Some(y)) => {
                 if failed_b && !failed_a {
-                    let e = errors_b.get(&y.id).map(|e| format!(": {}", fmt::cut(e, 160))).unwrap_or_default();
+                    let e = errors_b
+                        .get(&y.id)
+                        .map(|e| format!(": {}", fmt::cut(e, 160)))
+                        .unwrap_or_default();
                     newly_failing.push(name.clone());
                     differences.push(format!("newly failing in B: '{name}' (#{}){e}", y.id));
                 } else if failed_a && !failed_b {
                     fixed.push(name.clone());
-                    differences.push(format!("fixed in B: '{name}' failed in A (#{}), {} in B", x.id, y.status));
+                    differences.push(format!(
+                        "fixed in B: '{name}' failed in A (#{}), {} in B",
+                        x.id, y.status
+                    ));
                 } else if failed_a && failed_b {
                     let (ea, eb) = (errors_a.get(&x.id), errors_b.get(&y.id));
-                    if ea.map(|e| crate::logs::normalize_error(e)) != eb.map(|e| crate::logs::normalize_error(e)) {
+                    if ea.map(|e| crate::logs::normalize_error(e))
+                        != eb.map(|e| crate::logs::normalize_error(e))
+                    {
                         differences.push(format!(
                             "'{name}' fails in both, differently: A {} / B {}",
                             fmt::cut(ea.map_or("(no error line)", String::as_str), 90),
@@ -149,16 +174,28 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
                 } else if x.status != y.status {
                     differences.push(format!("'{name}': {} → {}", x.status, y.status));
                 }
-                if x.exit_code != y.exit_code && !(failed_b && !failed_a) && !(failed_a && !failed_b) {
-                    differences.push(format!("'{name}' exit code: {} → {}", code(x.exit_code), code(y.exit_code)));
+                if x.exit_code != y.exit_code && failed_a == failed_b {
+                    differences.push(format!(
+                        "'{name}' exit code: {} → {}",
+                        code(x.exit_code),
+                        code(y.exit_code)
+                    ));
                 }
-                if let (Some(da), Some(db)) = (x.started_at.as_ref().and(x.duration_s), y.started_at.as_ref().and(y.duration_s)) {
-                    if (db - da).abs() >= 5.0 && (db > da * 1.25 || db < da * 0.8) {
-                        differences.push(format!("'{name}' took {} → {}", fmt::duration(Some(da)), fmt::duration(Some(db))));
-                    }
+                if let (Some(da), Some(db)) = (
+                    x.started_at.as_ref().and(x.duration_s),
+                    y.started_at.as_ref().and(y.duration_s),
+                ) && notable(da, db)
+                {
+                    differences.push(format!(
+                        "'{name}' took {} → {}",
+                        fmt::duration(Some(da)),
+                        fmt::duration(Some(db))
+                    ));
                 }
             }
-            (Some(x), None) => differences.push(format!("'{name}' (#{}) only in A ({})", x.id, x.status)),
+            (Some(x), None) => {
+                differences.push(format!("'{name}' (#{}) only in A ({})", x.id, x.status))
+            }
             (None, Some(y)) => {
                 differences.push(format!("'{name}' (#{}) only in B ({})", y.id, y.status));
                 if failed_b {
@@ -184,28 +221,57 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     if !same_workflow {
         differences.insert(
             0,
-            format!("different workflows: A is {}, B is {}", super::run_workflow(ra), super::run_workflow(rb)),
+            format!(
+                "different workflows: A is {}, B is {}",
+                super::run_workflow(ra),
+                super::run_workflow(rb)
+            ),
         );
     }
     match (commit_of(ra), commit_of(rb)) {
-        (Some(ca), Some(cb)) if ca != cb => differences.push(format!("commit: {} → {}", short(&ca), short(&cb))),
+        (Some(ca), Some(cb)) if ca != cb => {
+            differences.push(format!("commit: {} → {}", short(&ca), short(&cb)))
+        }
         _ => {}
     }
     if ra.trigger_type != rb.trigger_type {
-        differences.push(format!("trigger: {} → {}", ra.trigger_type, rb.trigger_type));
+        differences.push(format!(
+            "trigger: {} → {}",
+            ra.trigger_type, rb.trigger_type
+        ));
     }
     if ra.inputs != rb.inputs {
-        let show = |v: &Option<Json>| v.as_ref().map_or("none".into(), |v| super::json_line(v, 120));
-        differences.push(format!("inputs: {} → {}", show(&ra.inputs), show(&rb.inputs)));
+        let show = |v: &Option<Json>| {
+            v.as_ref()
+                .map_or("none".into(), |v| super::json_line(v, 120))
+        };
+        differences.push(format!(
+            "inputs: {} → {}",
+            show(&ra.inputs),
+            show(&rb.inputs)
+        ));
     }
     if ra.error_message != rb.error_message {
-        let show = |e: &Option<String>| e.as_deref().map_or("none".into(), |e| fmt::first_line(e, 100));
-        differences.push(format!("run error: {} → {}", show(&ra.error_message), show(&rb.error_message)));
+        let show = |e: &Option<String>| {
+            e.as_deref()
+                .map_or("none".into(), |e| fmt::first_line(e, 100))
+        };
+        differences.push(format!(
+            "run error: {} → {}",
+            show(&ra.error_message),
+            show(&rb.error_message)
+        ));
     }
-    if let (Some(da), Some(db)) = (ra.started_at.as_ref().and(ra.duration_s), rb.started_at.as_ref().and(rb.duration_s)) {
-        if (db - da).abs() >= 5.0 && (db > da * 1.25 || db < da * 0.8) {
-            differences.push(format!("run took {} → {}", fmt::duration(Some(da)), fmt::duration(Some(db))));
-        }
+    if let (Some(da), Some(db)) = (
+        ra.started_at.as_ref().and(ra.duration_s),
+        rb.started_at.as_ref().and(rb.duration_s),
+    ) && notable(da, db)
+    {
+        differences.push(format!(
+            "run took {} → {}",
+            fmt::duration(Some(da)),
+            fmt::duration(Some(db))
+        ));
     }
     let verdict = verdict(ra, rb, &newly_failing, &fixed, &step_pairs, &errors_b);
 
@@ -234,33 +300,66 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
             Some(s) => {
                 let exit = exit_text(s.exit_code);
                 let took = fmt::duration(s.duration_seconds);
-                [fmt::badge(&s.status), took, exit].iter().filter(|x| !x.is_empty() && *x != "-").cloned().collect::<Vec<_>>().join(" ")
+                [fmt::badge(&s.status), took, exit]
+                    .iter()
+                    .filter(|x| !x.is_empty() && *x != "-")
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
             }
         };
-        let mut rows = vec![vec!["step".to_string(), format!("A #{ida}"), format!("B #{idb}"), String::new()]];
+        let mut rows = vec![vec![
+            "step".to_string(),
+            format!("A #{ida}"),
+            format!("B #{idb}"),
+            String::new(),
+        ]];
         let mut notes: Vec<(usize, String)> = Vec::new();
         for p in &step_pairs {
-            rows.push(vec![p.name.clone(), cell(&p.a), cell(&p.b), if p.changed { "≠".into() } else { String::new() }]);
+            rows.push(vec![
+                p.name.clone(),
+                cell(&p.a),
+                cell(&p.b),
+                if p.changed {
+                    "≠".into()
+                } else {
+                    String::new()
+                },
+            ]);
             for (label, s) in [("A", &p.a), ("B", &p.b)] {
                 if let Some(e) = s.as_ref().and_then(|s| s.first_error.as_ref()) {
-                    notes.push((rows.len() - 1, format!("      {label}: {}", fmt::cut(e, 150))));
+                    notes.push((
+                        rows.len() - 1,
+                        format!("      {label}: {}", fmt::cut(e, 150)),
+                    ));
                 }
             }
         }
         let lines = align(&rows, "  ");
         for (i, line) in lines.into_iter().enumerate() {
             out.push(line);
-            out.extend(notes.iter().filter(|(r, _)| *r == i).map(|(_, n)| n.clone()));
+            out.extend(
+                notes
+                    .iter()
+                    .filter(|(r, _)| *r == i)
+                    .map(|(_, n)| n.clone()),
+            );
         }
     }
     out.push(String::new());
     if differences.is_empty() {
-        out.push("Differences: none in status, steps, exit codes, commit, trigger or inputs.".into());
+        out.push(
+            "Differences: none in status, steps, exit codes, commit, trigger or inputs.".into(),
+        );
     } else {
         out.push("Differences:".into());
         out.extend(differences.iter().map(|d| format!("  - {d}")));
     }
-    let older = if ra.created_at <= rb.created_at { "A" } else { "B" };
+    let older = if ra.created_at <= rb.created_at {
+        "A"
+    } else {
+        "B"
+    };
     out.push(format!("{older} is the older run."));
     let mut next = Vec::new();
     for id in [idb, ida] {
@@ -269,10 +368,13 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
             next.push(format!("quick_debug(run_id={id})"));
         }
     }
-    if let Some(p) = step_pairs.iter().find(|p| newly_failing.contains(&p.name)) {
-        if let Some(b) = &p.b {
-            next.push(format!("get_step_logs(step_id={}, log_type=\"stderr\")", b.step_id));
-        }
+    if let Some(p) = step_pairs.iter().find(|p| newly_failing.contains(&p.name))
+        && let Some(b) = &p.b
+    {
+        next.push(format!(
+            "get_step_logs(step_id={}, log_type=\"stderr\")",
+            b.step_id
+        ));
     }
     if !next.is_empty() {
         out.push(format!("Next: {}", next.join("; ")));
@@ -290,6 +392,11 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     Ok(Output::text(out.join("\n")).with_structured(&result))
 }
 
+/// A duration change worth mentioning: at least 5 s and 25 %.
+fn notable(before: f64, after: f64) -> bool {
+    (after - before).abs() >= 5.0 && (after > before * 1.25 || after < before * 0.8)
+}
+
 fn code(c: Option<i64>) -> String {
     c.map_or("none".into(), |c| c.to_string())
 }
@@ -305,7 +412,10 @@ fn first_errors(run: &Run, steps: &[&Step]) -> Result<BTreeMap<i64, String>, Too
         return Ok(BTreeMap::new());
     }
     let mut rows: BTreeMap<i64, Vec<LogRow>> = BTreeMap::new();
-    if failed.iter().any(|s| s.log_rows > 0 && !s.dependency_failure()) {
+    if failed
+        .iter()
+        .any(|s| s.log_rows > 0 && !s.dependency_failure())
+    {
         for r in queries::decisive_logs(run.id, "failed")?.rows {
             rows.entry(r.step_id).or_default().push(r.row);
         }
@@ -320,7 +430,14 @@ fn first_errors(run: &Run, steps: &[&Step]) -> Result<BTreeMap<i64, String>, Too
 }
 
 /// The comparison in one sentence.
-fn verdict(a: &Run, b: &Run, newly: &[String], fixed: &[String], pairs: &[StepPair], errors_b: &BTreeMap<i64, String>) -> String {
+fn verdict(
+    a: &Run,
+    b: &Run,
+    newly: &[String],
+    fixed: &[String],
+    pairs: &[StepPair],
+    errors_b: &BTreeMap<i64, String>,
+) -> String {
     let first_new_error = pairs
         .iter()
         .find(|p| newly.contains(&p.name))
@@ -328,20 +445,53 @@ fn verdict(a: &Run, b: &Run, newly: &[String], fixed: &[String], pairs: &[StepPa
         .and_then(|b| errors_b.get(&b.step_id))
         .map(|e| format!(": {}", fmt::cut(e, 160)))
         .unwrap_or_default();
-    let names = |v: &[String]| v.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+    let names = |v: &[String]| {
+        v.iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match (a.status.as_str(), b.status.as_str()) {
         ("completed", "failed") if !newly.is_empty() => {
-            format!("B fails where A passed: {} newly fail{}{first_new_error}", names(newly), if newly.len() == 1 { "s" } else { "" })
+            format!(
+                "B fails where A passed: {} newly fail{}{first_new_error}",
+                names(newly),
+                if newly.len() == 1 { "s" } else { "" }
+            )
         }
         ("completed", "failed") => format!(
             "B fails where A passed, but no step newly fails{}",
-            b.error_message.as_deref().map(|e| format!(": run error {}", fmt::first_line(e, 160))).unwrap_or_default()
+            b.error_message
+                .as_deref()
+                .map(|e| format!(": run error {}", fmt::first_line(e, 160)))
+                .unwrap_or_default()
         ),
-        ("failed", "completed") => format!("B passes where A failed{}", if fixed.is_empty() { String::new() } else { format!(": {} fixed", names(fixed)) }),
-        ("failed", "failed") if !newly.is_empty() => format!("both failed; B has new failures: {}{first_new_error}", names(newly)),
+        ("failed", "completed") => format!(
+            "B passes where A failed{}",
+            if fixed.is_empty() {
+                String::new()
+            } else {
+                format!(": {} fixed", names(fixed))
+            }
+        ),
+        ("failed", "failed") if !newly.is_empty() => format!(
+            "both failed; B has new failures: {}{first_new_error}",
+            names(newly)
+        ),
         ("failed", "failed") => "both failed, in the same steps".to_string(),
-        (x, y) if x == y && newly.is_empty() && fixed.is_empty() => format!("same outcome: both {x}"),
-        (_, "running") | (_, "pending") => format!("B is still {}; compare again when it finishes", b.status),
-        (x, y) => format!("A {x}, B {y}{}", if newly.is_empty() { String::new() } else { format!("; newly failing in B: {}{first_new_error}", names(newly)) }),
+        (x, y) if x == y && newly.is_empty() && fixed.is_empty() => {
+            format!("same outcome: both {x}")
+        }
+        (_, "running") | (_, "pending") => {
+            format!("B is still {}; compare again when it finishes", b.status)
+        }
+        (x, y) => format!(
+            "A {x}, B {y}{}",
+            if newly.is_empty() {
+                String::new()
+            } else {
+                format!("; newly failing in B: {}{first_new_error}", names(newly))
+            }
+        ),
     }
 }

@@ -96,7 +96,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
     let (run, selected_by) = match a.run_id {
         Some(id) => {
             let id = args::id("run_id", id)?;
-            (queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?, "run_id")
+            (
+                queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?,
+                "run_id",
+            )
         }
         None => match queries::latest_failed_run()? {
             Some(run) => (run, "latest failed run"),
@@ -122,14 +125,24 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
     let clock = Clock::from_db(&run.now_utc);
     let steps = queries::steps(run.id, run.id)?;
     let failing: Vec<&Step> = steps.iter().filter(|s| s.failed()).collect();
-    let roots: Vec<&Step> = failing.iter().copied().filter(|s| !s.dependency_failure()).collect();
+    let roots: Vec<&Step> = failing
+        .iter()
+        .copied()
+        .filter(|s| !s.dependency_failure())
+        .collect();
     let running: Vec<&Step> = steps.iter().filter(|s| s.status == "running").collect();
 
     // Logs of the steps that matter: the failed ones, else the running ones.
     let (focus, which): (Vec<&Step>, &str) = if !roots.is_empty() {
-        (roots.iter().copied().take(STEPS_WITH_LOGS).collect(), "failed")
+        (
+            roots.iter().copied().take(STEPS_WITH_LOGS).collect(),
+            "failed",
+        )
     } else if run.status == "running" && !running.is_empty() {
-        (running.iter().copied().take(STEPS_WITH_LOGS).collect(), "running")
+        (
+            running.iter().copied().take(STEPS_WITH_LOGS).collect(),
+            "running",
+        )
     } else {
         (Vec::new(), "")
     };
@@ -146,10 +159,28 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
     let findings: Vec<StepFinding> = focus
         .iter()
         .enumerate()
-        .map(|(i, s)| finding(s, rows.get(&s.id).map(Vec::as_slice).unwrap_or(&[]), if i == 0 { FIRST_STEP_LINES } else { OTHER_STEP_LINES }))
+        .map(|(i, s)| {
+            finding(
+                s,
+                rows.get(&s.id).map(Vec::as_slice).unwrap_or(&[]),
+                if i == 0 {
+                    FIRST_STEP_LINES
+                } else {
+                    OTHER_STEP_LINES
+                },
+            )
+        })
         .collect();
 
-    let cause = cause(&run, &steps, &roots, &findings, &running, &last_output, &clock);
+    let cause = cause(
+        &run,
+        &steps,
+        &roots,
+        &findings,
+        &running,
+        &last_output,
+        &clock,
+    );
 
     // Similar failures and the last success, for failed runs.
     let mut similar = Vec::new();
@@ -165,7 +196,14 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             }
             similar.push((other, theirs, same_step, same_error));
         }
-        similar.sort_by_key(|(o, _, same_step, same_error)| (!(*same_step && *same_error), !*same_error, !*same_step, -o.id));
+        similar.sort_by_key(|(o, _, same_step, same_error)| {
+            (
+                !(*same_step && *same_error),
+                !*same_error,
+                !*same_step,
+                -o.id,
+            )
+        });
         if let Some(def) = run.definition_id {
             last_success = queries::last_success_before(def, run.id)?;
         }
@@ -177,7 +215,11 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
         run.id,
         run_title(&run),
         run.status.to_uppercase(),
-        if selected_by == "latest failed run" { " (the newest failed run)" } else { "" }
+        if selected_by == "latest failed run" {
+            " (the newest failed run)"
+        } else {
+            ""
+        }
     )];
     if a.run_id.is_some() && a.latest == Some(true) {
         out.push("(run_id given, so latest=true was not used)".into());
@@ -188,7 +230,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
         trigger_text(&run),
         clock.at(run.created_at.as_deref()),
         match run.status.as_str() {
-            "pending" => format!("waiting for {}", fmt::duration(clock.since(run.created_at.as_deref()))),
+            "pending" => format!(
+                "waiting for {}",
+                fmt::duration(clock.since(run.created_at.as_deref()))
+            ),
             _ => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
         }
     ));
@@ -196,9 +241,18 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
         let lines: Vec<&str> = e.trim().lines().collect();
         if lines.len() > 1 {
             out.push("Run error:".into());
-            out.extend(lines.iter().take(6).map(|l| format!("  {}", fmt::cut(l, 200))));
+            out.extend(
+                lines
+                    .iter()
+                    .take(6)
+                    .map(|l| format!("  {}", fmt::cut(l, 200))),
+            );
             if lines.len() > 6 {
-                out.push(format!("  [… {} more lines: get_run_details(run_id={})]", lines.len() - 6, run.id));
+                out.push(format!(
+                    "  [… {} more lines: get_run_details(run_id={})]",
+                    lines.len() - 6,
+                    run.id
+                ));
             }
         }
     }
@@ -210,7 +264,11 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
         let shown: Vec<&Step> = if steps.len() <= STEP_ROWS {
             steps.iter().collect()
         } else {
-            let mut keep: Vec<&Step> = steps.iter().filter(|s| s.failed() || s.status == "running").take(STEP_ROWS).collect();
+            let mut keep: Vec<&Step> = steps
+                .iter()
+                .filter(|s| s.failed() || s.status == "running")
+                .take(STEP_ROWS)
+                .collect();
             for s in &steps {
                 if keep.len() >= STEP_ROWS {
                     break;
@@ -222,15 +280,29 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             keep.sort_by_key(|s| s.id);
             keep
         };
-        out.extend(align(&shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(), "  "));
+        out.extend(align(
+            &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
+            "  ",
+        ));
         if shown.len() < steps.len() {
-            out.push(format!("  [… {} more steps: get_run_details(run_id={})]", steps.len() - shown.len(), run.id));
+            out.push(format!(
+                "  [… {} more steps: get_run_details(run_id={})]",
+                steps.len() - shown.len(),
+                run.id
+            ));
         }
     }
     for f in &findings {
         out.push(String::new());
-        let what = if which == "running" { "Latest output" } else { "Decisive lines" };
-        out.push(format!("{what} of '{}' (#{}, {} log rows):", f.name, f.step_id, f.log_rows));
+        let what = if which == "running" {
+            "Latest output"
+        } else {
+            "Decisive lines"
+        };
+        out.push(format!(
+            "{what} of '{}' (#{}, {} log rows):",
+            f.name, f.step_id, f.log_rows
+        ));
         if f.decisive_lines.is_empty() {
             match &f.error_message {
                 Some(m) => out.push(format!("  (no logs) error: {m}")),
@@ -238,10 +310,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             }
         } else {
             out.extend(f.decisive_lines.iter().map(|l| format!("  {l}")));
-            if f.step_type != "shell" {
-                if let Some(m) = &f.error_message {
-                    out.push(format!("  [step error] {m}"));
-                }
+            if f.step_type != "shell"
+                && let Some(m) = &f.error_message
+            {
+                out.push(format!("  [step error] {m}"));
             }
         }
     }
@@ -249,9 +321,14 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
         out.push(String::new());
         let workflow = super::run_workflow(&run);
         if similar.is_empty() {
-            out.push(format!("Similar failures of {workflow} in the last 7 days: none."));
+            out.push(format!(
+                "Similar failures of {workflow} in the last 7 days: none."
+            ));
         } else {
-            out.push(format!("Similar failures of {workflow} in the last 7 days ({}):", similar.len()));
+            out.push(format!(
+                "Similar failures of {workflow} in the last 7 days ({}):",
+                similar.len()
+            ));
             let cells: Vec<Vec<String>> = similar
                 .iter()
                 .take(5)
@@ -265,7 +342,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                     vec![
                         format!("#{}", o.id),
                         clock.ago(o.created_at.as_deref()),
-                        sig.step.as_ref().map(|s| format!("step '{s}'")).unwrap_or_else(|| "no step".into()),
+                        sig.step
+                            .as_ref()
+                            .map(|s| format!("step '{s}'"))
+                            .unwrap_or_else(|| "no step".into()),
                         tag.to_string(),
                         fmt::cut(sig.shown.as_deref().unwrap_or("no error recorded"), 90),
                     ]
@@ -273,7 +353,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                 .collect();
             out.extend(align(&cells, "  "));
             if similar.len() > 5 {
-                out.push(format!("  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]", similar.len() - 5));
+                out.push(format!(
+                    "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
+                    similar.len() - 5
+                ));
             }
         }
         match &last_success {
@@ -282,7 +365,9 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                 s.id,
                 clock.ago(s.created_at.as_deref())
             )),
-            None if run.definition_id.is_some() => out.push(format!("No earlier successful run of {workflow}.")),
+            None if run.definition_id.is_some() => {
+                out.push(format!("No earlier successful run of {workflow}."))
+            }
             None => {}
         }
     }
@@ -309,8 +394,14 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                 same_error: *same_error,
             })
             .collect(),
-        last_success: last_success.as_ref().map(|s| RunRefOut { run_id: s.id, created_at: fmt::rfc3339(s.created_at.as_deref()) }),
-        next: next.iter().map(|n| n.split(':').next().unwrap_or(n).to_string()).collect(),
+        last_success: last_success.as_ref().map(|s| RunRefOut {
+            run_id: s.id,
+            created_at: fmt::rfc3339(s.created_at.as_deref()),
+        }),
+        next: next
+            .iter()
+            .map(|n| n.split(':').next().unwrap_or(n).to_string())
+            .collect(),
     };
     Ok(Output::text(out.join("\n")).with_structured(&result))
 }
@@ -328,12 +419,13 @@ pub(super) fn finding(step: &Step, rows: &[LogRow], max_lines: usize) -> StepFin
         from_message.or(excerpt.first_error.clone())
     };
     let mut lines = excerpt.lines;
-    if lines.is_empty() && step.log_rows == 0 {
-        if let Some(m) = &step.error_message {
-            // No logs: the message itself, condensed the same way.
-            let rows = [LogRow::new("stderr", m, 0)];
-            lines = logs::decisive(&logs::condense(&rows), max_lines).lines;
-        }
+    if lines.is_empty()
+        && step.log_rows == 0
+        && let Some(m) = &step.error_message
+    {
+        // No logs: the message itself, condensed the same way.
+        let rows = [LogRow::new("stderr", m, 0)];
+        lines = logs::decisive(&logs::condense(&rows), max_lines).lines;
     }
     StepFinding {
         step_id: step.id,
@@ -342,7 +434,10 @@ pub(super) fn finding(step: &Step, rows: &[LogRow], max_lines: usize) -> StepFin
         status: step.status.clone(),
         exit_code: step.exit_code,
         first_error,
-        error_message: step.error_message.as_deref().map(|m| fmt::first_line(m, 300)),
+        error_message: step
+            .error_message
+            .as_deref()
+            .map(|m| fmt::first_line(m, 300)),
         log_rows: step.log_rows,
         decisive_lines: lines,
     }
@@ -358,7 +453,10 @@ fn cause(
     last_output: &BTreeMap<i64, String>,
     clock: &Clock,
 ) -> String {
-    let run_error = run.error_message.as_deref().map(|e| fmt::first_line(e, 200));
+    let run_error = run
+        .error_message
+        .as_deref()
+        .map(|e| fmt::first_line(e, 200));
     let mut parts = Vec::new();
     if let Some(e) = &run_error {
         parts.push(format!("run error {e}"));
@@ -371,7 +469,11 @@ fn cause(
             s.name,
             s.id,
             s.step_type,
-            if exit.is_empty() { String::new() } else { format!(", {exit}") }
+            if exit.is_empty() {
+                String::new()
+            } else {
+                format!(", {exit}")
+            }
         );
         let error = f.and_then(|f| f.first_error.clone());
         let mut part = match error {
@@ -380,8 +482,15 @@ fn cause(
         };
         if i == 0 && s.step_type != "shell" {
             // An agent's failing tool calls are evidence for its own message.
-            if let Some(tool) = f.and_then(|f| f.decisive_lines.iter().find(|l| l.starts_with("[tool_result"))) {
-                part.push_str(&format!("; its tool calls failed: {}", fmt::cut(tool.split_once("] ").map_or(tool.as_str(), |x| x.1), 160)));
+            if let Some(tool) = f.and_then(|f| {
+                f.decisive_lines
+                    .iter()
+                    .find(|l| l.starts_with("[tool_result"))
+            }) {
+                part.push_str(&format!(
+                    "; its tool calls failed: {}",
+                    fmt::cut(tool.split_once("] ").map_or(tool.as_str(), |x| x.1), 160)
+                ));
             }
         }
         parts.push(part);
@@ -389,15 +498,27 @@ fn cause(
     if roots.len() > 2 {
         parts.push(format!("and {} more failed steps", roots.len() - 2));
     }
-    let dependents: Vec<&str> = steps.iter().filter(|s| s.dependency_failure()).map(|s| s.name.as_str()).collect();
+    let dependents: Vec<&str> = steps
+        .iter()
+        .filter(|s| s.dependency_failure())
+        .map(|s| s.name.as_str())
+        .collect();
     if !dependents.is_empty() && !roots.is_empty() {
-        parts.push(format!("then {} skipped (dependency failed)", dependents.join(", ")));
+        parts.push(format!(
+            "then {} skipped (dependency failed)",
+            dependents.join(", ")
+        ));
     }
     match run.status.as_str() {
         "running" => {
             let mut text = format!("still running, for {}", fmt::duration(run.duration_s));
             if let Some(s) = running.first() {
-                text.push_str(&format!("; step '{}' (#{}) running for {}", s.name, s.id, fmt::duration(s.duration_s)));
+                text.push_str(&format!(
+                    "; step '{}' (#{}) running for {}",
+                    s.name,
+                    s.id,
+                    fmt::duration(s.duration_s)
+                ));
                 match last_output.get(&s.id) {
                     Some(t) => text.push_str(&format!(", last output {}", clock.ago(Some(t)))),
                     None if s.log_rows == 0 => text.push_str(", no output yet"),
@@ -408,7 +529,11 @@ fn cause(
                     text.push_str(&format!(
                         "; runner {r} last heartbeat {} ago{}",
                         fmt::duration(s.runner_heartbeat_s),
-                        if stale { " (stale: the runner looks dead)" } else { "" }
+                        if stale {
+                            " (stale: the runner looks dead)"
+                        } else {
+                            ""
+                        }
                     ));
                 }
                 if let Some(e) = findings.first().and_then(|f| f.first_error.as_ref()) {
@@ -451,7 +576,11 @@ struct Signature {
 
 impl Signature {
     fn new(step: Option<String>, shown: Option<String>) -> Signature {
-        Signature { step, error: shown.as_deref().map(logs::normalize_error), shown }
+        Signature {
+            step,
+            error: shown.as_deref().map(logs::normalize_error),
+            shown,
+        }
     }
 
     fn of_run(run: &Run, root: Option<&Step>, finding: Option<&StepFinding>) -> Signature {
@@ -465,7 +594,12 @@ impl Signature {
                     .or_else(|| finding.and_then(|f| f.first_error.clone()));
                 Signature::new(Some(s.name.clone()), shown)
             }
-            None => Signature::new(None, run.error_message.as_deref().map(|e| fmt::first_line(e, 300))),
+            None => Signature::new(
+                None,
+                run.error_message
+                    .as_deref()
+                    .map(|e| fmt::first_line(e, 300)),
+            ),
         }
     }
 
@@ -473,9 +607,15 @@ impl Signature {
         match &f.failed_step {
             Some(name) => Signature::new(
                 Some(name.clone()),
-                f.step_error.as_deref().and_then(logs::first_error_in).or_else(|| f.error_message.as_deref().map(|e| fmt::first_line(e, 300))),
+                f.step_error
+                    .as_deref()
+                    .and_then(logs::first_error_in)
+                    .or_else(|| f.error_message.as_deref().map(|e| fmt::first_line(e, 300))),
             ),
-            None => Signature::new(None, f.error_message.as_deref().map(|e| fmt::first_line(e, 300))),
+            None => Signature::new(
+                None,
+                f.error_message.as_deref().map(|e| fmt::first_line(e, 300)),
+            ),
         }
     }
 }
@@ -490,27 +630,45 @@ fn next_steps(
 ) -> Vec<String> {
     let mut next = Vec::new();
     if let Some(f) = findings.first() {
-        let log_type = if f.step_type == "shell" { ", log_type=\"stderr\"" } else { "" };
-        let why = if which == "running" { "its latest output" } else { "the full error output" };
-        next.push(format!("get_step_logs(step_id={}{log_type}): {why} of '{}'", f.step_id, f.name));
+        let log_type = if f.step_type == "shell" {
+            ", log_type=\"stderr\""
+        } else {
+            ""
+        };
+        let why = if which == "running" {
+            "its latest output"
+        } else {
+            "the full error output"
+        };
+        next.push(format!(
+            "get_step_logs(step_id={}{log_type}): {why} of '{}'",
+            f.step_id, f.name
+        ));
     }
     if let Some(s) = last_success {
-        next.push(format!("compare_runs(run_id_a={}, run_id_b={}): what changed since the last success", s.id, run.id));
+        next.push(format!(
+            "compare_runs(run_id_a={}, run_id_b={}): what changed since the last success",
+            s.id, run.id
+        ));
     }
     if !running.is_empty() || run.status == "pending" {
         next.push("get_runner_pool(): is a healthy runner holding it?".into());
         next.push("get_pending_tasks(): what else is waiting".into());
     }
-    if let Some(name) = &run.workflow {
-        if run.status == "failed" {
-            next.push(format!("analyze_failures(workflow_name=\"{name}\", hours=168): how often it fails and why"));
-        }
+    if let Some(name) = &run.workflow
+        && run.status == "failed"
+    {
+        next.push(format!(
+            "analyze_failures(workflow_name=\"{name}\", hours=168): how often it fails and why"
+        ));
     }
     match run.definition_id {
-        Some(def) if run.workflow.is_some() => {
-            next.push(format!("get_workflow_definition(workflow_id={def}): the step DAG and its commands"))
-        }
-        _ => next.push("list_workflow_runs(): its definition was deleted; other runs may tell more".into()),
+        Some(def) if run.workflow.is_some() => next.push(format!(
+            "get_workflow_definition(workflow_id={def}): the step DAG and its commands"
+        )),
+        _ => next.push(
+            "list_workflow_runs(): its definition was deleted; other runs may tell more".into(),
+        ),
     }
     next
 }
@@ -538,36 +696,79 @@ mod tests {
         let stderr = " FAIL  src/diff/parse.test.ts > parseHunk\nTypeError: Cannot read properties of undefined (reading 'oldPath')\n    at parseHunk (src/diff/parse.ts:44:17)\nnpm error code 1";
         serve(vec![
             ("WHERE r.status = 'failed' ORDER BY", vec![run6()]),
-            ("FROM workflow_steps s\n  LEFT JOIN LATERAL", vec![step(16, "install", "completed", 0, None), step(18, "test", "failed", 1, Some(stderr))]),
-            ("row_number() OVER (PARTITION BY l.step_id, l.log_type", vec![
-                json!({"step_id": 18, "log_type": "stdout", "content": "> vitest run", "sequence": 0, "row_index": 0}),
-                json!({"step_id": 18, "log_type": "stderr", "content": stderr, "sequence": 1, "row_index": 1}),
-            ]),
-            ("interval '7 days'", vec![json!({"id": 4, "definition_id": 1, "workflow": "ci", "created_at": "2026-01-02T08:00:00",
+            (
+                "FROM workflow_steps s\n  LEFT JOIN LATERAL",
+                vec![
+                    step(16, "install", "completed", 0, None),
+                    step(18, "test", "failed", 1, Some(stderr)),
+                ],
+            ),
+            (
+                "row_number() OVER (PARTITION BY l.step_id, l.log_type",
+                vec![
+                    json!({"step_id": 18, "log_type": "stdout", "content": "> vitest run", "sequence": 0, "row_index": 0}),
+                    json!({"step_id": 18, "log_type": "stderr", "content": stderr, "sequence": 1, "row_index": 1}),
+                ],
+            ),
+            (
+                "interval '7 days'",
+                vec![
+                    json!({"id": 4, "definition_id": 1, "workflow": "ci", "created_at": "2026-01-02T08:00:00",
                 "failed_step_id": 12, "failed_step": "test", "step_type": "shell",
                 "step_error": "TypeError: Cannot read properties of undefined (reading 'oldPath')\n    at x (a.ts:42:1)", "exit_code": 1,
-                "now_utc": "2026-01-02T10:25:00"})]),
-            ("r.status = 'completed' AND r.id <>", vec![json!({"id": 5, "created_at": "2026-01-02T09:45:00"})]),
+                "now_utc": "2026-01-02T10:25:00"}),
+                ],
+            ),
+            (
+                "r.status = 'completed' AND r.id <>",
+                vec![json!({"id": 5, "created_at": "2026-01-02T09:45:00"})],
+            ),
         ]);
-        let out = plue_plugin_sdk::testing::call(&crate::plugin(), "quick_debug", json!({})).unwrap();
+        let out =
+            plue_plugin_sdk::testing::call(&crate::plugin(), "quick_debug", json!({})).unwrap();
         let text = out.text_content();
-        assert!(text.starts_with("quick_debug: run #6 ci (alice/plue) is FAILED (the newest failed run)"), "{text}");
+        assert!(
+            text.starts_with(
+                "quick_debug: run #6 ci (alice/plue) is FAILED (the newest failed run)"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Cause: step 'test' (#18, shell, exit 1) failed: TypeError: Cannot read properties of undefined (reading 'oldPath')"), "{text}");
-        assert!(text.contains("[stderr]     at parseHunk (src/diff/parse.ts:44:17)"), "{text}");
-        assert!(text.contains("#4  2h 25m ago  step 'test'  same step, same error"), "{text}");
-        assert!(text.contains("compare_runs(run_id_a=5, run_id_b=6)"), "{text}");
+        assert!(
+            text.contains("[stderr]     at parseHunk (src/diff/parse.ts:44:17)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#4  2h 25m ago  step 'test'  same step, same error"),
+            "{text}"
+        );
+        assert!(
+            text.contains("compare_runs(run_id_a=5, run_id_b=6)"),
+            "{text}"
+        );
         assert!(text.lines().count() <= 40, "{text}");
         let s = out.structured().unwrap();
         assert_eq!(s["similar_failures"][0]["same_error"], true);
         assert_eq!(s["last_success"]["run_id"], 5);
-        assert_eq!(s["next"][0], "get_step_logs(step_id=18, log_type=\"stderr\")");
+        assert_eq!(
+            s["next"][0],
+            "get_step_logs(step_id=18, log_type=\"stderr\")"
+        );
     }
 
     #[test]
     fn no_failed_run_is_an_answer() {
         serve(vec![("WHERE r.status = 'failed' ORDER BY", vec![])]);
-        let out = plue_plugin_sdk::testing::call(&crate::plugin(), "quick_debug", json!({"latest": true})).unwrap();
-        assert!(out.text_content().starts_with("No failed runs found to debug."));
+        let out = plue_plugin_sdk::testing::call(
+            &crate::plugin(),
+            "quick_debug",
+            json!({"latest": true}),
+        )
+        .unwrap();
+        assert!(
+            out.text_content()
+                .starts_with("No failed runs found to debug.")
+        );
         assert_eq!(out.structured().unwrap()["found"], false);
     }
 }

@@ -4,10 +4,10 @@
 
 use plue_plugin_sdk::prelude::*;
 
-use super::json_line;
+use super::{json_line, json_text};
 use crate::args;
 use crate::fmt::{self, Clock};
-use crate::queries::{self, Definition};
+use crate::queries;
 
 /// Arguments of `get_workflow_definition`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -115,29 +115,67 @@ pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Output, ToolError> {
     out.push(format!(
         "File: {} · {image} · content hash {} · parsed {}",
         d.file_path,
-        d.content_hash.as_deref().map(|h| h.chars().take(12).collect::<String>()).unwrap_or_else(|| "-".into()),
+        d.content_hash
+            .as_deref()
+            .map(|h| h.chars().take(12).collect::<String>())
+            .unwrap_or_else(|| "-".into()),
         clock.at(d.parsed_at.as_deref())
     ));
     out.push(format!("Triggers: {}", triggers_text(d.triggers.as_ref())));
     if steps.is_empty() {
-        out.push(format!("Plan: no steps ({})", d.plan.as_ref().map_or("none".into(), |p| json_line(p, 200))));
+        out.push(format!(
+            "Plan: no steps ({})",
+            d.plan.as_ref().map_or("none".into(), |p| json_line(p, 200))
+        ));
     } else {
         out.push(format!("Steps ({}; ← depends on):", steps.len()));
         for s in &steps {
-            let deps = if s.depends_on.is_empty() { String::new() } else { format!(" ← {}", s.depends_on.join(", ")) };
-            out.push(format!("  {} {} [{}]{deps}: {}", s.id, s.name, s.step_type, s.summary));
+            let deps = if s.depends_on.is_empty() {
+                String::new()
+            } else {
+                format!(" ← {}", s.depends_on.join(", "))
+            };
+            out.push(format!(
+                "  {} {} [{}]{deps}: {}",
+                s.id, s.name, s.step_type, s.summary
+            ));
         }
     }
-    out.push(format!("Runs: {} in all{}", d.runs_total, recent_text(d.recent_runs.as_ref(), &clock)));
-    let others: Vec<OtherMatch> =
-        found.iter().skip(1).map(|o| OtherMatch { id: o.id, name: o.name.clone(), repository: o.repository.clone() }).collect();
+    out.push(format!(
+        "Runs: {} in all{}",
+        d.runs_total,
+        recent_text(d.recent_runs.as_ref(), &clock)
+    ));
+    let others: Vec<OtherMatch> = found
+        .iter()
+        .skip(1)
+        .map(|o| OtherMatch {
+            id: o.id,
+            name: o.name.clone(),
+            repository: o.repository.clone(),
+        })
+        .collect();
     if !others.is_empty() {
         let list: Vec<String> = others
             .iter()
-            .map(|o| format!("#{} {} ({})", o.id, o.name, o.repository.as_deref().unwrap_or("no repository")))
+            .map(|o| {
+                format!(
+                    "#{} {} ({})",
+                    o.id,
+                    o.name,
+                    o.repository.as_deref().unwrap_or("no repository")
+                )
+            })
             .collect();
-        let more = if d.matches > found.len() as i64 { format!(" and {} more", d.matches - found.len() as i64) } else { String::new() };
-        out.push(format!("Other matches: {}{more}; pick one with workflow_id.", list.join(", ")));
+        let more = if d.matches > found.len() as i64 {
+            format!(" and {} more", d.matches - found.len() as i64)
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "Other matches: {}{more}; pick one with workflow_id.",
+            list.join(", ")
+        ));
     }
     let result = WorkflowDefinition {
         id: d.id,
@@ -172,7 +210,10 @@ fn triggers_text(triggers: Option<&Json>) -> String {
             let kind = t.get("type").and_then(Json::as_str).unwrap_or("?");
             match t.get("config").and_then(Json::as_object) {
                 Some(c) if !c.is_empty() => {
-                    let cfg: Vec<String> = c.iter().map(|(k, v)| format!("{k}: {}", json_line(v, 80))).collect();
+                    let cfg: Vec<String> = c
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {}", json_line(v, 80)))
+                        .collect();
                     format!("{kind} ({})", cfg.join(", "))
                 }
                 _ => kind.to_string(),
@@ -205,7 +246,12 @@ pub fn plan_steps(plan: Option<&Json>) -> Vec<PlanStep> {
                 depends_on: s
                     .get("depends_on")
                     .and_then(Json::as_array)
-                    .map(|d| d.iter().filter_map(Json::as_str).map(str::to_string).collect())
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(Json::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 config,
             }
@@ -215,30 +261,47 @@ pub fn plan_steps(plan: Option<&Json>) -> Vec<PlanStep> {
 
 /// A step's configuration in one line.
 fn summary(step_type: &str, config: &Json) -> String {
-    let Some(c) = config.as_object() else { return json_line(config, 160) };
+    let Some(c) = config.as_object() else {
+        return json_line(config, 160);
+    };
     let rest = |skip: &[&str]| {
         let extra: Vec<String> = c
             .iter()
             .filter(|(k, _)| !skip.contains(&k.as_str()))
-            .map(|(k, v)| format!("{k}: {}", json_line(v, 80)))
+            .map(|(k, v)| format!("{k}: {}", json_text(v, 80)))
             .collect();
-        if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) }
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", extra.join(", "))
+        }
     };
     match step_type {
-        "shell" => format!("{}{}", c.get("cmd").and_then(Json::as_str).unwrap_or("(no cmd)"), rest(&["cmd", "name"])),
+        "shell" => format!(
+            "{}{}",
+            c.get("cmd").and_then(Json::as_str).unwrap_or("(no cmd)"),
+            rest(&["cmd", "name"])
+        ),
         "llm" | "agent" => format!(
             "prompt {}{}",
-            c.get("prompt_path").and_then(Json::as_str).unwrap_or("(none)"),
+            c.get("prompt_path")
+                .and_then(Json::as_str)
+                .unwrap_or("(none)"),
             rest(&["prompt_path"])
         ),
-        "parallel" => format!("runs in parallel: {}", c.get("step_ids").map_or("?".into(), |v| json_line(v, 120))),
+        "parallel" => format!(
+            "runs in parallel: {}",
+            c.get("step_ids").map_or("?".into(), |v| json_line(v, 120))
+        ),
         _ => json_line(config, 160),
     }
 }
 
 /// `; newest: #14 pending 5m ago, #6 failed 25m ago`.
 fn recent_text(recent: Option<&Json>, clock: &Clock) -> String {
-    let Some(Json::Array(runs)) = recent else { return String::new() };
+    let Some(Json::Array(runs)) = recent else {
+        return String::new();
+    };
     if runs.is_empty() {
         return String::new();
     }
@@ -270,6 +333,11 @@ mod tests {
         assert_eq!(steps[0].summary, "npm ci (cache: node_modules)");
         assert_eq!(steps[1].summary, "prompt p.md (max_turns: 10)");
         assert_eq!(steps[1].depends_on, ["step_1"]);
-        assert_eq!(triggers_text(Some(&json!([{"type": "push", "config": {"branches": ["main"]}}, {"type": "manual", "config": {}}]))), "push (branches: [\"main\"]); manual");
+        assert_eq!(
+            triggers_text(Some(
+                &json!([{"type": "push", "config": {"branches": ["main"]}}, {"type": "manual", "config": {}}])
+            )),
+            "push (branches: [\"main\"]); manual"
+        );
     }
 }

@@ -70,7 +70,9 @@ pub struct FailureAnalysis {
 pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
     let limit = args::limit("limit", a.limit, 20, 100)? as usize;
-    let name = args::filter(&a.workflow_name).map(fmt::like_pattern).unwrap_or_default();
+    let name = args::filter(&a.workflow_name)
+        .map(fmt::like_pattern)
+        .unwrap_or_default();
     let repository = args::filter(&a.repository).unwrap_or_default().to_string();
     let stats = queries::workflow_stats(hours, &name, &repository)?;
     let failed = queries::failed_runs(hours, &name, &repository, 1000)?;
@@ -84,7 +86,11 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
         totals.pending += s.counts.pending;
         totals.cancelled += s.counts.cancelled;
     }
-    let now = stats.rows.first().map(|s| s.now_utc.clone()).or_else(|| failed.rows.first().map(|f| f.now_utc.clone()));
+    let now = stats
+        .rows
+        .first()
+        .map(|s| s.now_utc.clone())
+        .or_else(|| failed.rows.first().map(|f| f.now_utc.clone()));
     let clock = now.as_deref().map(Clock::from_db);
     let mut filters = Vec::new();
     if let Some(n) = args::filter(&a.workflow_name) {
@@ -93,9 +99,18 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
     if !repository.is_empty() {
         filters.push(format!("repository={repository}"));
     }
-    let filters = if filters.is_empty() { String::new() } else { format!(", {}", filters.join(", ")) };
-    let since = clock.map(|c| format!(" (since {})", c.window_start(hours))).unwrap_or_default();
-    let mut out = vec![format!("Failures, last {}{since}{filters}; times UTC", fmt::hours_text(hours))];
+    let filters = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", filters.join(", "))
+    };
+    let since = clock
+        .map(|c| format!(" (since {})", c.window_start(hours)))
+        .unwrap_or_default();
+    let mut out = vec![format!(
+        "Failures, last {}{since}{filters}; times UTC",
+        fmt::hours_text(hours)
+    )];
     out.push(format!(
         "Runs created: {} — {} failed of {} finished; success rate {}",
         totals.total,
@@ -118,9 +133,19 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
     if !by_workflow.is_empty() {
         let items: Vec<String> = by_workflow
             .iter()
-            .map(|w| format!("{} {}/{}", fmt::workflow_name(w.workflow.as_deref(), w.definition_id), w.failed, w.finished))
+            .map(|w| {
+                format!(
+                    "{} {}/{}",
+                    fmt::workflow_name(w.workflow.as_deref(), w.definition_id),
+                    w.failed,
+                    w.finished
+                )
+            })
             .collect();
-        out.push(format!("Per workflow (failed/finished): {}", items.join(" · ")));
+        out.push(format!(
+            "Per workflow (failed/finished): {}",
+            items.join(" · ")
+        ));
     }
 
     let patterns = group(&failed.rows);
@@ -134,12 +159,23 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
         });
     } else {
         out.push(String::new());
-        out.push(format!("Failure patterns ({total_patterns}), most frequent first:"));
+        out.push(format!(
+            "Failure patterns ({total_patterns}), most frequent first:"
+        ));
         for p in patterns.iter().take(limit) {
             let (workflow, definition) = (p.workflow.as_deref(), p.definition_id);
-            out.push(format!("  [{}×] {} · {}", p.runs.len(), fmt::workflow_name(workflow, definition), fmt::cut(&p.cause, 180)));
+            out.push(format!(
+                "  [{}×] {} · {}",
+                p.runs.len(),
+                fmt::workflow_name(workflow, definition),
+                fmt::cut(&p.cause, 180)
+            ));
             let ids: Vec<String> = p.runs.iter().take(8).map(|r| format!("#{r}")).collect();
-            let more = if p.runs.len() > 8 { format!(" +{}", p.runs.len() - 8) } else { String::new() };
+            let more = if p.runs.len() > 8 {
+                format!(" +{}", p.runs.len() - 8)
+            } else {
+                String::new()
+            };
             let when = match clock {
                 Some(c) if p.runs.len() > 1 => format!(
                     "last {}, first {}",
@@ -151,16 +187,24 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
             };
             out.push(format!("       runs {}{more} · {when}", ids.join(", ")));
         }
-        if let Some(note) = plue_plugin_sdk::text::take(0..total_patterns, limit.min(total_patterns))
-            .note("patterns", "raise `limit`, or filter by workflow_name or repository")
+        if let Some(note) =
+            plue_plugin_sdk::text::take(0..total_patterns, limit.min(total_patterns)).note(
+                "patterns",
+                "raise `limit`, or filter by workflow_name or repository",
+            )
         {
             out.push(note);
         }
         if failed.truncated {
-            out.push("Only the newest 1000 failed runs were read; narrow `hours` for exact counts.".into());
+            out.push(
+                "Only the newest 1000 failed runs were read; narrow `hours` for exact counts."
+                    .into(),
+            );
         }
         if let Some(top) = patterns.first().and_then(|p| p.runs.first()) {
-            out.push(format!("Next: quick_debug(run_id={top}) for the most frequent pattern's newest run."));
+            out.push(format!(
+                "Next: quick_debug(run_id={top}) for the most frequent pattern's newest run."
+            ));
         }
     }
     let result = FailureAnalysis {
@@ -202,9 +246,19 @@ fn group(failed: &[FailedRun]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for f in failed {
         let (step, cause) = failure_text(f);
-        let run_error = f.error_message.as_deref().map(|e| logs::normalize_error(&fmt::first_line(e, 300)));
-        let step_error = f.step_error.as_deref().and_then(logs::first_error_in).map(|e| logs::normalize_error(&e)).unwrap_or_default();
-        let workflow_key = f.definition_id.or(if f.workflow.is_none() { Some(-1) } else { None });
+        let run_error = f
+            .error_message
+            .as_deref()
+            .map(|e| logs::normalize_error(&fmt::first_line(e, 300)));
+        let step_error = f
+            .step_error
+            .as_deref()
+            .and_then(logs::first_error_in)
+            .map(|e| logs::normalize_error(&e))
+            .unwrap_or_default();
+        let workflow_key = f
+            .definition_id
+            .or(if f.workflow.is_none() { Some(-1) } else { None });
         let key = (workflow_key, run_error, step.clone(), step_error);
         let at = f.completed_at.clone().or_else(|| f.created_at.clone());
         match groups.iter_mut().find(|g| g.key == key) {

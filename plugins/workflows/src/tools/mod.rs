@@ -106,14 +106,26 @@ impl StepSummary {
 /// Rows of cells as left-aligned columns (no header), each line indented by `indent`.
 pub fn align(rows: &[Vec<String>], indent: &str) -> Vec<String> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..columns).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     rows.iter()
         .map(|row| {
             let cells: Vec<String> = row
                 .iter()
                 .enumerate()
-                .map(|(i, cell)| format!("{cell}{}", " ".repeat(widths[i].saturating_sub(cell.chars().count()))))
+                .map(|(i, cell)| {
+                    format!(
+                        "{cell}{}",
+                        " ".repeat(widths[i].saturating_sub(cell.chars().count()))
+                    )
+                })
                 .collect();
             format!("{indent}{}", cells.join("  ").trim_end())
         })
@@ -134,7 +146,9 @@ pub fn agent_text(step: &Step) -> String {
     match (step.turns_used, step.tokens_in, step.tokens_out) {
         (None, None, None) => String::new(),
         (turns, tin, tout) => {
-            let turns = turns.map(|t| format!("{t} turn{}, ", if t == 1 { "" } else { "s" })).unwrap_or_default();
+            let turns = turns
+                .map(|t| format!("{t} turn{}, ", if t == 1 { "" } else { "s" }))
+                .unwrap_or_default();
             format!(
                 "{turns}{} in / {} out tokens",
                 fmt::thousands(tin.unwrap_or(0)),
@@ -157,7 +171,10 @@ pub fn step_cells(step: &Step) -> Vec<String> {
         detail.push(fmt::cut(&e, 90));
     }
     if let Some(runner) = &step.runner {
-        let heartbeat = step.runner_heartbeat_s.map(|s| format!(", heartbeat {} ago", fmt::duration(Some(s)))).unwrap_or_default();
+        let heartbeat = step
+            .runner_heartbeat_s
+            .map(|s| format!(", heartbeat {} ago", fmt::duration(Some(s))))
+            .unwrap_or_default();
         detail.push(format!("runner {runner}{heartbeat}"));
     }
     vec![
@@ -192,7 +209,11 @@ pub fn trigger_text(run: &Run) -> String {
 
 /// The commit a run was triggered for, if its payload names one.
 pub fn commit_of(run: &Run) -> Option<String> {
-    run.trigger_payload.as_ref()?.get("commit_sha")?.as_str().map(str::to_string)
+    run.trigger_payload
+        .as_ref()?
+        .get("commit_sha")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// A workflow's name for a run.
@@ -243,7 +264,10 @@ impl CountsOut {
 pub fn success_text(c: &Counts) -> String {
     let finished = c.completed + c.failed;
     if finished == 0 {
-        return format!("n/a (no run finished; {} running or pending)", c.running + c.pending);
+        return format!(
+            "n/a (no run finished; {} running or pending)",
+            c.running + c.pending
+        );
     }
     let mut left_out = Vec::new();
     if c.cancelled > 0 {
@@ -257,7 +281,11 @@ pub fn success_text(c: &Counts) -> String {
     if other > 0 {
         left_out.push(format!("{other} in other states"));
     }
-    let left_out = if left_out.is_empty() { String::new() } else { format!("; {} not counted", left_out.join(" and ")) };
+    let left_out = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!("; {} not counted", left_out.join(" and "))
+    };
     format!(
         "{} ({} of {finished} finished runs completed; finished = completed + failed{left_out})",
         fmt::percent_text(fmt::percent(c.completed, finished)),
@@ -273,12 +301,18 @@ pub fn failure_text(f: &FailedRun) -> (Option<String>, String) {
     let text = match (&run_error, &f.failed_step) {
         (Some(r), Some(step)) => format!(
             "{r} · step '{step}': {}",
-            step_error.as_deref().map_or("no error message".into(), |e| fmt::cut(e, 160))
+            step_error
+                .as_deref()
+                .map_or("no error message".into(), |e| fmt::cut(e, 160))
         ),
         (Some(r), None) => r.clone(),
         (None, Some(step)) => {
             let exit = exit_text(f.exit_code);
-            let exit = if exit.is_empty() { String::new() } else { format!(" ({exit})") };
+            let exit = if exit.is_empty() {
+                String::new()
+            } else {
+                format!(" ({exit})")
+            };
             match step_error {
                 Some(e) => format!("step '{step}'{exit}: {}", fmt::cut(&e, 160)),
                 None => format!("step '{step}'{exit} failed without an error message"),
@@ -287,6 +321,14 @@ pub fn failure_text(f: &FailedRun) -> (Option<String>, String) {
         (None, None) => "no error message and no failed step recorded".into(),
     };
     (f.failed_step.clone(), text)
+}
+
+/// A JSON value on one line: strings as they are, anything else compact; cut.
+pub fn json_text(value: &Json, max: usize) -> String {
+    match value {
+        Json::String(s) => fmt::one_line(s, max),
+        other => json_line(other, max),
+    }
 }
 
 /// A JSON value on one line, cut.
@@ -312,7 +354,9 @@ pub(crate) mod testing {
                     return Ok(rows_of(rows));
                 }
             }
-            Err(SqlError::Unavailable(format!("no fake answer for: {statement}")))
+            Err(SqlError::Unavailable(format!(
+                "no fake answer for: {statement}"
+            )))
         });
     }
 
@@ -336,7 +380,11 @@ pub(crate) mod testing {
                         Some(Json::Bool(b)) => Value::Boolean(*b),
                         Some(Json::Number(x)) if x.is_i64() => Value::Int(x.as_i64().unwrap()),
                         Some(Json::Number(x)) => Value::Float(x.as_f64().unwrap()),
-                        Some(Json::String(s)) if s.len() >= 19 && s.as_bytes()[10] == b'T' && s[..4].parse::<u32>().is_ok() => {
+                        Some(Json::String(s))
+                            if s.len() >= 19
+                                && s.as_bytes()[10] == b'T'
+                                && s[..4].parse::<u32>().is_ok() =>
+                        {
                             Value::Timestamp(s.clone())
                         }
                         Some(Json::String(s)) => Value::Text(s.clone()),
@@ -346,7 +394,13 @@ pub(crate) mod testing {
             })
             .collect();
         Rows {
-            columns: names.into_iter().map(|name| Column { name, type_name: "text".into() }).collect(),
+            columns: names
+                .into_iter()
+                .map(|name| Column {
+                    name,
+                    type_name: "text".into(),
+                })
+                .collect(),
             rows,
             truncated: false,
         }

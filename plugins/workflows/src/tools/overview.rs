@@ -108,7 +108,10 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
     ));
     out.push(format!("Success rate: {}", success_text(c)));
     if o.avg_duration_s.is_some() {
-        out.push(format!("Mean duration of finished runs: {}", fmt::duration(o.avg_duration_s)));
+        out.push(format!(
+            "Mean duration of finished runs: {}",
+            fmt::duration(o.avg_duration_s)
+        ));
     }
 
     let attention = attention(&active.rows);
@@ -123,7 +126,10 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
             ));
         }
         if attention.len() > 5 {
-            out.push(format!("  [… {} more: get_pending_tasks()]", attention.len() - 5));
+            out.push(format!(
+                "  [… {} more: get_pending_tasks()]",
+                attention.len() - 5
+            ));
         }
     }
 
@@ -143,9 +149,16 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
         })
         .collect();
     if recent.is_empty() {
-        out.push(format!("Failures: none in the last {}.", fmt::hours_text(hours)));
+        out.push(format!(
+            "Failures: none in the last {}.",
+            fmt::hours_text(hours)
+        ));
     } else {
-        out.push(format!("Recent failures ({} of {}, newest first):", recent.len(), failures.rows.len()));
+        out.push(format!(
+            "Recent failures ({} of {}, newest first):",
+            recent.len(),
+            failures.rows.len()
+        ));
         for (r, f) in recent.iter().zip(&failures.rows) {
             out.push(format!(
                 "  - #{} {}, {}: {}",
@@ -161,7 +174,9 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
         o.llm_calls,
         fmt::thousands(o.llm_tokens_in),
         fmt::thousands(o.llm_tokens_out),
-        o.llm_avg_latency_ms.map(|ms| format!(", mean latency {}", fmt::duration(Some(ms / 1000.0)))).unwrap_or_default()
+        o.llm_avg_latency_ms
+            .map(|ms| format!(", mean latency {}", fmt::duration(Some(ms / 1000.0))))
+            .unwrap_or_default()
     ));
     let runner_counts = runners.as_ref().map(|rs| {
         let mut n = RunnerCounts::default();
@@ -188,10 +203,16 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
     out.push(format!("Workflow definitions: {}", o.definitions));
     let mut next = Vec::new();
     if let Some(f) = recent.first() {
-        next.push(format!("quick_debug(run_id={}) for the newest failure", f.run_id));
+        next.push(format!(
+            "quick_debug(run_id={}) for the newest failure",
+            f.run_id
+        ));
     }
     if c.failed > 1 {
-        next.push(format!("analyze_failures(hours={}) for patterns", plue_plugin_sdk::time::trim_float(hours.max(24.0), 2)));
+        next.push(format!(
+            "analyze_failures(hours={}) for patterns",
+            plue_plugin_sdk::time::trim_float(hours.max(24.0), 2)
+        ));
     }
     if !attention.is_empty() {
         next.push("get_pending_tasks() and get_runner_pool() for what waits or hangs".into());
@@ -226,13 +247,28 @@ pub fn attention(active: &[ActiveRun]) -> Vec<Attention> {
         .filter_map(|r| {
             let age = r.age_s?;
             let reason = match r.status.as_str() {
-                "running" if age > STUCK_AFTER_S => format!("running for {} (looks stuck)", fmt::duration(Some(age))),
-                "pending" if age > WAITING_AFTER_S => format!("pending, waiting for a runner for {}", fmt::duration(Some(age))),
+                "running" if age > STUCK_AFTER_S => {
+                    format!("running for {} (looks stuck)", fmt::duration(Some(age)))
+                }
+                "pending" if age > WAITING_AFTER_S => format!(
+                    "pending, waiting for a runner for {}",
+                    fmt::duration(Some(age))
+                ),
                 _ => return None,
             };
-            Some(Attention { run_id: r.id, workflow: r.workflow.clone(), status: r.status.clone(), for_seconds: Some(age), reason })
+            Some(Attention {
+                run_id: r.id,
+                workflow: r.workflow.clone(),
+                status: r.status.clone(),
+                for_seconds: Some(age),
+                reason,
+            })
         })
         .collect();
-    items.sort_by(|a, b| b.for_seconds.partial_cmp(&a.for_seconds).unwrap_or(std::cmp::Ordering::Equal));
+    items.sort_by(|a, b| {
+        b.for_seconds
+            .partial_cmp(&a.for_seconds)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     items
 }

@@ -59,7 +59,12 @@ pub struct RunnerPool {
 }
 
 pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
-    let stale_after = args::limit("stale_after_seconds", a.stale_after_seconds, STALE_AFTER_S as i64, 86400)?;
+    let stale_after = args::limit(
+        "stale_after_seconds",
+        a.stale_after_seconds,
+        STALE_AFTER_S as i64,
+        86400,
+    )?;
     let Some(runners) = queries::runners()? else {
         let empty = RunnerPool {
             table_exists: false,
@@ -86,7 +91,10 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
         }
     };
     let count = |status: &str| runners.iter().filter(|r| r.status == status).count();
-    let available_healthy = runners.iter().filter(|r| r.status == "available" && health(r) == "healthy").count();
+    let available_healthy = runners
+        .iter()
+        .filter(|r| r.status == "available" && health(r) == "healthy")
+        .count();
     let mut problems = Vec::new();
     for r in &runners {
         let age = fmt::duration(r.heartbeat_age_s);
@@ -161,7 +169,11 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
                     r.pod_name.clone(),
                     r.pod_ip.clone().unwrap_or_default(),
                     r.node_name.clone().unwrap_or_default(),
-                    format!("{} (heartbeat {})", health(r), clock.ago(r.last_heartbeat.as_deref())),
+                    format!(
+                        "{} (heartbeat {})",
+                        health(r),
+                        clock.ago(r.last_heartbeat.as_deref())
+                    ),
                     holds,
                 ]
             })
@@ -241,10 +253,10 @@ pub struct Pending {
 
 pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     let limit = args::limit("limit", a.limit, 50, 500)?;
-    if queries::table_exists("workflow_tasks")? {
-        if let Some(tasks) = queries::pending_tasks(limit)? {
-            return Ok(tasks_answer(tasks));
-        }
+    if queries::table_exists("workflow_tasks")?
+        && let Some(tasks) = queries::pending_tasks(limit)?
+    {
+        return Ok(tasks_answer(tasks));
     }
     let fetched = queries::active_runs(limit)?;
     let Some(first) = fetched.rows.first() else {
@@ -255,19 +267,33 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
-    let pending: Vec<_> = fetched.rows.iter().filter(|r| r.status == "pending").collect();
+    let pending: Vec<_> = fetched
+        .rows
+        .iter()
+        .filter(|r| r.status == "pending")
+        .collect();
     let running = fetched.rows.len() - pending.len();
-    let oldest_wait = pending.iter().filter_map(|r| r.age_s).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
+    let oldest_wait = pending
+        .iter()
+        .filter_map(|r| r.age_s)
+        .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
     let mut out = vec![format!(
         "Waiting work: no workflow_tasks table, so pending and running runs, oldest first ({} of {total}; times UTC): {} pending{}, {running} running",
         fetched.rows.len(),
         pending.len(),
-        oldest_wait.map(|w| format!(" (oldest waiting {})", fmt::duration(Some(w)))).unwrap_or_default(),
+        oldest_wait
+            .map(|w| format!(" (oldest waiting {})", fmt::duration(Some(w))))
+            .unwrap_or_default(),
     )];
     let mut items = Vec::new();
     let mut cells = Vec::new();
     for r in &fetched.rows {
-        let steps = r.open_steps.as_ref().and_then(Json::as_array).cloned().unwrap_or_default();
+        let steps = r
+            .open_steps
+            .as_ref()
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         let describe_step = |s: &Json| {
             let name = s.get("name").and_then(Json::as_str).unwrap_or("?");
             let status = s.get("status").and_then(Json::as_str).unwrap_or("?");
@@ -280,7 +306,11 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
         let steps_text = if steps.is_empty() {
             "no steps yet".to_string()
         } else {
-            steps.iter().map(describe_step).collect::<Vec<_>>().join(", ")
+            steps
+                .iter()
+                .map(describe_step)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let state = match r.status.as_str() {
             "pending" => format!("waiting for {}", fmt::duration(r.age_s)),
@@ -312,21 +342,33 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
         });
     }
     out.extend(align(&cells, "  "));
-    if let Some(note) = plue_plugin_sdk::text::take(0..total, fetched.rows.len()).note("runs", "raise `limit`") {
+    if let Some(note) =
+        plue_plugin_sdk::text::take(0..total, fetched.rows.len()).note("runs", "raise `limit`")
+    {
         out.push(note);
     }
     if !pending.is_empty() {
         out.push("Pending runs wait for a runner: get_runner_pool() shows whether a healthy one is available.".into());
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Pending { source: "workflow_runs".into(), total, items }))
+    Ok(Output::text(out.join("\n")).with_structured(&Pending {
+        source: "workflow_runs".into(),
+        total,
+        items,
+    }))
 }
 
 /// The answer from a `workflow_tasks` table.
 fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
     let total = tasks.first().map_or(0, |t| t.total);
     if tasks.is_empty() {
-        return Output::text("No tasks waiting in workflow_tasks (none is waiting, pending or assigned).")
-            .with_structured(&Pending { source: "workflow_tasks".into(), total: 0, items: Vec::new() });
+        return Output::text(
+            "No tasks waiting in workflow_tasks (none is waiting, pending or assigned).",
+        )
+        .with_structured(&Pending {
+            source: "workflow_tasks".into(),
+            total: 0,
+            items: Vec::new(),
+        });
     }
     let mut out = vec![format!(
         "Pending tasks from workflow_tasks (status waiting, pending or assigned), highest priority first, then oldest: {} of {total}",
@@ -337,9 +379,13 @@ fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
     for t in &tasks {
         let get = |k: &str| t.task.get(k).filter(|v| !v.is_null());
         let id = get("id").and_then(Json::as_i64).unwrap_or(0);
-        let kind = get("workload_type").and_then(Json::as_str).map(str::to_string);
+        let kind = get("workload_type")
+            .and_then(Json::as_str)
+            .map(str::to_string);
         let priority = get("priority").and_then(Json::as_i64);
-        let status = get("status").map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_string)).unwrap_or_default();
+        let status = get("status")
+            .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_string))
+            .unwrap_or_default();
         let run = get("workflow_run_id").and_then(Json::as_i64);
         let session = get("session_id").and_then(Json::as_str).map(str::to_string);
         let priority_text = priority.map_or("-".into(), |p| {
@@ -379,8 +425,14 @@ fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
         });
     }
     out.extend(align(&cells, "  "));
-    if let Some(note) = plue_plugin_sdk::text::take(0..total, tasks.len()).note("tasks", "raise `limit`") {
+    if let Some(note) =
+        plue_plugin_sdk::text::take(0..total, tasks.len()).note("tasks", "raise `limit`")
+    {
         out.push(note);
     }
-    Output::text(out.join("\n")).with_structured(&Pending { source: "workflow_tasks".into(), total, items })
+    Output::text(out.join("\n")).with_structured(&Pending {
+        source: "workflow_tasks".into(),
+        total,
+        items,
+    })
 }

@@ -62,10 +62,18 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
         Some(h) => args::hours(Some(h), h)?,
         None => 0.0,
     };
-    let name = args::filter(&a.workflow_name).map(fmt::like_pattern).unwrap_or_default();
+    let name = args::filter(&a.workflow_name)
+        .map(fmt::like_pattern)
+        .unwrap_or_default();
     let repository = args::filter(&a.repository).unwrap_or_default().to_string();
     let status = a.status.map(RunStatus::as_str).unwrap_or("");
-    let fetched = queries::list_runs(&RunFilter { status, name_pattern: &name, repository: &repository, hours, limit })?;
+    let fetched = queries::list_runs(&RunFilter {
+        status,
+        name_pattern: &name,
+        repository: &repository,
+        hours,
+        limit,
+    })?;
 
     let mut filters = Vec::new();
     if !status.is_empty() {
@@ -80,12 +88,26 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
     if hours > 0.0 {
         filters.push(format!("created in the last {}", fmt::hours_text(hours)));
     }
-    let filters = if filters.is_empty() { "no filters".to_string() } else { filters.join(", ") };
+    let filters = if filters.is_empty() {
+        "no filters".to_string()
+    } else {
+        filters.join(", ")
+    };
 
     let Some(first) = fetched.rows.first() else {
-        let hint = if repository.is_empty() { "" } else { " (repository matches the definition's repository as owner/name or name)" };
-        return Ok(Output::text(format!("No workflow runs match ({filters}){hint}."))
-            .with_structured(&RunList { total: 0, runs: Vec::new() }));
+        let hint = if repository.is_empty() {
+            ""
+        } else {
+            " (repository matches the definition's repository as owner/name or name)"
+        };
+        return Ok(
+            Output::text(format!("No workflow runs match ({filters}){hint}.")).with_structured(
+                &RunList {
+                    total: 0,
+                    runs: Vec::new(),
+                },
+            ),
+        );
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
@@ -105,16 +127,31 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
                 (Some(s), None) => format!("failed step: {s}"),
                 (None, None) => "no error recorded".into(),
             },
-            "running" => r.running_steps.as_ref().map(|s| format!("running step: {s}")).unwrap_or_default(),
-            "pending" => format!("waiting {}", clock.ago(r.created_at.as_deref()).trim_end_matches(" ago")),
-            _ => r.failed_steps.as_ref().map(|s| format!("failed step: {s}")).unwrap_or_default(),
+            "running" => r
+                .running_steps
+                .as_ref()
+                .map(|s| format!("running step: {s}"))
+                .unwrap_or_default(),
+            "pending" => format!(
+                "waiting {}",
+                clock.ago(r.created_at.as_deref()).trim_end_matches(" ago")
+            ),
+            _ => r
+                .failed_steps
+                .as_ref()
+                .map(|s| format!("failed step: {s}"))
+                .unwrap_or_default(),
         };
         cells.push(vec![
             format!("#{}", r.id),
             fmt::badge(&r.status),
             fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
             r.trigger_type.clone(),
-            format!("{} ({})", fmt::utc(r.created_at.as_deref()).trim_end_matches(" UTC"), clock.ago(r.created_at.as_deref())),
+            format!(
+                "{} ({})",
+                fmt::utc(r.created_at.as_deref()).trim_end_matches(" UTC"),
+                clock.ago(r.created_at.as_deref())
+            ),
             fmt::took(&r.status, r.started_at.as_deref(), r.duration_s),
             note,
         ]);
@@ -124,10 +161,16 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
         fetched.rows.len()
     )];
     out.extend(align(&cells, ""));
-    if let Some(note) = text::take(0..total, fetched.rows.len()).note("runs", "raise `limit`, or filter by status, workflow_name, repository or hours") {
+    if let Some(note) = text::take(0..total, fetched.rows.len()).note(
+        "runs",
+        "raise `limit`, or filter by status, workflow_name, repository or hours",
+    ) {
         out.push(note);
     }
-    out.push("Next: get_run_details(run_id=…) for steps; quick_debug(run_id=…) for why a run failed.".into());
+    out.push(
+        "Next: get_run_details(run_id=…) for steps; quick_debug(run_id=…) for why a run failed."
+            .into(),
+    );
     let runs = fetched
         .rows
         .iter()
@@ -172,7 +215,12 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
     let steps = queries::steps(id, id)?;
     let clock = Clock::from_db(&run.now_utc);
 
-    let mut out = vec![format!("Run #{} {}: {}", run.id, run_title(&run), run.status.to_uppercase())];
+    let mut out = vec![format!(
+        "Run #{} {}: {}",
+        run.id,
+        run_title(&run),
+        run.status.to_uppercase()
+    )];
     if let Some(path) = &run.file_path {
         out.push(format!("File: {path}"));
     }
@@ -183,7 +231,10 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
         fmt::utc(run.started_at.as_deref()),
         fmt::utc(run.completed_at.as_deref())
     ));
-    out.push(format!("Took: {}", fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)));
+    out.push(format!(
+        "Took: {}",
+        fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
+    ));
     match &run.error_message {
         Some(e) => {
             let (shown, left) = text::head_lines(e.trim(), 6);
@@ -207,16 +258,26 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
             _ => "Steps: none recorded (the run ended before any step was created).".to_string(),
         });
     } else {
-        out.push(format!("Steps ({}; times are durations, step ids go to get_step_logs):", steps.len()));
+        out.push(format!(
+            "Steps ({}; times are durations, step ids go to get_step_logs):",
+            steps.len()
+        ));
         let cells: Vec<Vec<String>> = steps.iter().map(step_cells).collect();
         out.extend(align(&cells, "  "));
     }
-    let failed: Vec<_> = steps.iter().filter(|s| s.failed() && !s.dependency_failure()).collect();
+    let failed: Vec<_> = steps
+        .iter()
+        .filter(|s| s.failed() && !s.dependency_failure())
+        .collect();
     let mut next = Vec::new();
     if run.status == "failed" || !failed.is_empty() {
         next.push(format!("quick_debug(run_id={})", run.id));
     }
-    if let Some(s) = failed.first().copied().or_else(|| steps.iter().find(|s| s.status == "running")) {
+    if let Some(s) = failed
+        .first()
+        .copied()
+        .or_else(|| steps.iter().find(|s| s.status == "running"))
+    {
         next.push(format!("get_step_logs(step_id={})", s.id));
     }
     next.push(format!("get_run_logs(run_id={})", run.id));

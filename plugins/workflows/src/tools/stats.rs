@@ -52,23 +52,46 @@ pub struct Stats {
 
 pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
-    let name = args::filter(&a.workflow_name).map(fmt::like_pattern).unwrap_or_default();
+    let name = args::filter(&a.workflow_name)
+        .map(fmt::like_pattern)
+        .unwrap_or_default();
     let repository = args::filter(&a.repository).unwrap_or_default().to_string();
     let fetched = queries::workflow_stats(hours, &name, &repository)?;
     let Some(first) = fetched.rows.first() else {
         return Ok(Output::text(format!(
             "No workflow runs were created in the last {}{}.",
             fmt::hours_text(hours),
-            if name.is_empty() && repository.is_empty() { "" } else { " matching the filters" }
+            if name.is_empty() && repository.is_empty() {
+                ""
+            } else {
+                " matching the filters"
+            }
         ))
-        .with_structured(&Stats { hours, workflows: Vec::new() }));
+        .with_structured(&Stats {
+            hours,
+            workflows: Vec::new(),
+        }));
     };
     let clock = Clock::from_db(&first.now_utc);
     let mut rows = vec![
-        ["workflow", "runs", "ok", "failed", "cancelled", "active", "success", "avg", "p50", "p95", "max", "runs/h", "last run"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
+        [
+            "workflow",
+            "runs",
+            "ok",
+            "failed",
+            "cancelled",
+            "active",
+            "success",
+            "avg",
+            "p50",
+            "p95",
+            "max",
+            "runs/h",
+            "last run",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
     ];
     let mut workflows = Vec::new();
     for s in &fetched.rows {

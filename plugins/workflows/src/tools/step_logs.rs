@@ -30,8 +30,7 @@ pub struct StepLogsArgs {
     /// Only rows of this type; default all. `token` rows (an agent's streamed text) are shown joined.
     #[serde(default)]
     pub log_type: LogType,
-    /// How many rows to read from `offset` (1–1000, default 500). The answer may stop earlier to stay
-    /// readable; it then gives the offset to continue from.
+    /// How many rows to read from `offset` (1–1000, default 500); a long answer stops earlier and gives the offset to continue from.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
@@ -69,7 +68,9 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
     let limit = args::limit("limit", a.limit, 500, 1000)?;
     let offset = a.offset.unwrap_or(0);
     if offset < 0 {
-        return Err(ToolError::invalid(format!("`offset` must be 0 or more, got {offset}")));
+        return Err(ToolError::invalid(format!(
+            "`offset` must be 0 or more, got {offset}"
+        )));
     }
     let kind = a.log_type.as_str();
     let step = queries::step_header(id, kind)?.ok_or_else(|| {
@@ -85,7 +86,11 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
         step.name,
         step.step_type,
         step.status,
-        if exit.is_empty() { String::new() } else { format!(", {exit}") },
+        if exit.is_empty() {
+            String::new()
+        } else {
+            format!(", {exit}")
+        },
         step.run_id.map_or("?".into(), |r| r.to_string()),
         fmt::workflow_name(step.workflow.as_deref(), step.definition_id),
     );
@@ -104,8 +109,16 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
         lines: Vec::new(),
     };
     if step.matching_rows == 0 {
-        let what = if a.log_type == LogType::All { "no log rows".to_string() } else { format!("no {kind} rows") };
-        let has = if step.total_rows > 0 { format!(" (it has {by_type})") } else { String::new() };
+        let what = if a.log_type == LogType::All {
+            "no log rows".to_string()
+        } else {
+            format!("no {kind} rows")
+        };
+        let has = if step.total_rows > 0 {
+            format!(" (it has {by_type})")
+        } else {
+            String::new()
+        };
         return Ok(Output::text(format!("{title}: {what}{has}.")).with_structured(&result));
     }
     if offset >= step.matching_rows {
@@ -137,7 +150,11 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
     if end < step.matching_rows {
         result.next_offset = Some(end);
     }
-    let filter = if a.log_type == LogType::All { String::new() } else { format!(" {kind}") };
+    let filter = if a.log_type == LogType::All {
+        String::new()
+    } else {
+        format!(" {kind}")
+    };
     let mut out = vec![format!(
         "{title}: rows {}–{} of {}{filter} ({by_type}); agent tokens joined, tool JSON compact.",
         offset + 1,
@@ -146,27 +163,39 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
     )];
     out.extend(result.lines.iter().cloned());
     if let Some(next) = result.next_offset {
-        let type_arg = if a.log_type == LogType::All { String::new() } else { format!(", log_type=\"{kind}\"") };
+        let type_arg = if a.log_type == LogType::All {
+            String::new()
+        } else {
+            format!(", log_type=\"{kind}\"")
+        };
         out.push(format!(
             "[{} more row(s): get_step_logs(step_id={id}, offset={next}{type_arg})]",
             step.matching_rows - next
         ));
     }
-    if step.status == "failed" {
-        if let Some(run) = step.run_id {
-            out.push(format!("For just the decisive lines: quick_debug(run_id={run})."));
-        }
+    if step.status == "failed"
+        && let Some(run) = step.run_id
+    {
+        out.push(format!(
+            "For just the decisive lines: quick_debug(run_id={run})."
+        ));
     }
     Ok(Output::text(out.join("\n")).with_structured(&result))
 }
 
 /// `stdout 255, stderr 3` from `{"stdout": 255, "stderr": 3}`.
 fn type_counts(by_type: Option<&Json>) -> String {
-    let Some(Json::Object(map)) = by_type else { return "no rows".into() };
+    let Some(Json::Object(map)) = by_type else {
+        return "no rows".into();
+    };
     let order = ["stdout", "stderr", "token", "tool_call", "tool_result"];
     let mut items: Vec<(&String, &Json)> = map.iter().collect();
     items.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
-    items.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Arguments of `get_run_logs`.
@@ -175,8 +204,7 @@ pub struct RunLogsArgs {
     /// The run's id.
     #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
-    /// Most log rows to read for the whole run (1–5000, default 1000; the database may cap it lower).
-    /// Per step, the first and last rows and every stderr and tool_result row are read first.
+    /// Most log rows to read for the whole run (1–5000, default 1000; the database may cap it lower); per step the first and last rows and all stderr and tool_result rows come first.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: Option<i64>,
@@ -216,7 +244,11 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
     for r in &fetched.rows {
         by_step.entry(r.step_id).or_default().push(r.row.clone());
     }
-    let with_logs = steps.iter().filter(|s| by_step.contains_key(&s.id)).count().max(1);
+    let with_logs = steps
+        .iter()
+        .filter(|s| by_step.contains_key(&s.id))
+        .count()
+        .max(1);
     let per_step = (RUN_LINES / with_logs).clamp(12, 60);
 
     let mut out = vec![format!(
@@ -246,7 +278,11 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
             step.name,
             step.step_type,
             step.status,
-            if exit.is_empty() { String::new() } else { format!(", {exit}") },
+            if exit.is_empty() {
+                String::new()
+            } else {
+                format!(", {exit}")
+            },
             fmt::took(&step.status, step.started_at.as_deref(), step.duration_s),
             step.log_rows
         ));
@@ -274,7 +310,11 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
                 }
             }
         }
-        out.extend(lines.iter().map(|l| format!("  {}", l.replace('\n', "\n  "))));
+        out.extend(
+            lines
+                .iter()
+                .map(|l| format!("  {}", l.replace('\n', "\n  "))),
+        );
         result.steps.push(StepLogView {
             step_id: step.id,
             name: step.name.clone(),

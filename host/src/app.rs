@@ -93,7 +93,11 @@ impl App {
         )
         .await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let result = crate::result::to_mcp(outcome);
+        let mut result = crate::result::to_mcp(outcome);
+        if result.is_error == Some(true) && !entry.plugin.unavailable.is_empty() {
+            let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
+            result.content.push(rmcp::model::ContentBlock::text(note));
+        }
         // The audit line: who was called, how it ended, how long it took. Never arguments.
         tracing::info!(
             target: "plue_mcp::audit",

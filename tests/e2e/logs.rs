@@ -151,10 +151,7 @@ async fn log_stats_counts_volume_errors_and_warnings_per_service() {
         .sum::<usize>()
         + loki::POSTGRES_LINES;
     assert_eq!(s["lines"], json!(total));
-    assert!(
-        text.starts_with(&format!("Log volume in the last 1h (")),
-        "{text}"
-    );
+    assert!(text.starts_with("Log volume in the last 1h ("), "{text}");
     assert!(text.contains("(no service label)"), "{text}");
     // `/api/error-reports` is an info line: a naive `|~ "(?i)error"` would count it.
     all_accepted(&server);

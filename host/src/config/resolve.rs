@@ -565,3 +565,114 @@ pub fn valid_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn resolve(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("/nonexistent-base"), "test.toml", &env(vars))
+    }
+
+    /// `check(config, env, expected problems)`: each expected text must appear in one problem.
+    fn check_problems(text: &str, expected: &[&str]) {
+        let err = resolve(text, &[]).expect_err("should fail");
+        assert_eq!(err.problems.len(), expected.len(), "{err}");
+        for want in expected {
+            assert!(err.problems.iter().any(|p| p.contains(want)), "missing `{want}` in:\n{err}");
+        }
+    }
+
+    #[test]
+    fn variables_expand_with_defaults_and_errors() {
+        let vars = env(&[("A", "x"), ("EMPTY", "")]);
+        assert_eq!(expand_vars("${A}/${B:-dflt}/$$/$x", &vars).unwrap(), "x/dflt/$/$x");
+        assert_eq!(expand_vars("${EMPTY:-fallback}", &vars).unwrap(), "fallback");
+        assert_eq!(expand_vars("${MISSING}", &vars).unwrap_err(), "environment variable MISSING is not set");
+        assert!(expand_vars("${A", &vars).unwrap_err().contains("unclosed"));
+        assert!(expand_vars("${A B}", &vars).unwrap_err().contains("not a variable name"));
+    }
+
+    #[test]
+    fn built_in_default_loads_without_any_environment() {
+        let c = Config::from_toml(crate::config::BUILT_IN_DEFAULT, Path::new("."), "default", &env(&[])).unwrap();
+        let names: Vec<&str> = c.plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["database", "logs", "playwright", "prometheus", "workflows"]);
+        assert_eq!(c.endpoints["prometheus"].base.as_ref().unwrap().as_str(), "http://127.0.0.1:9090/");
+        let db = c.databases["plue"].url.as_ref().unwrap_err();
+        assert!(db.contains("DATABASE_URL is not set"), "{db}");
+    }
+
+    #[test]
+    fn secrets_expand_but_never_print() {
+        let c = resolve(
+            "[endpoints.p]\nurl = \"http://h:1\"\nheaders = { Authorization = \"Bearer ${TOKEN}\" }\n[databases.d]\nurl = \"${DB}\"\n",
+            &[("TOKEN", "tok-123"), ("DB", "postgres://u:pw-456@h/d")],
+        )
+        .unwrap();
+        assert_eq!(c.endpoints["p"].headers[0].1.expose(), "Bearer tok-123");
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("tok-123") && !printed.contains("pw-456"), "{printed}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        check_problems(
+            r#"
+[limits]
+memory_mib = 0
+[endpoints.bad]
+url = "ftp://h"
+methods = ["GET", "FETCH"]
+[plugins.prometheus]
+http = ["prom"]
+sql = { plue = "missing-db" }
+[plugins.acme]
+http = []
+"#,
+            &[
+                "memory_mib must be between 1 and 4096",
+                "scheme `ftp` is not http or https",
+                "unknown method `FETCH`",
+                "grants `prom`, but there is no [endpoints.prom]",
+                "grants `missing-db`, but there is no [databases.missing-db]",
+                "[plugins.acme]: no `path` and no bundled plugin",
+            ],
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = resolve("[server]\nnmae = \"x\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("unknown field `nmae`"), "{err}");
+        let err = resolve("[plugins.prometheus]\nhttp = [\"p\"]\ntimeout = 3\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
+    }
+
+    #[test]
+    fn grants_map_names_and_limits_override() {
+        let c = resolve(
+            "[limits]\ncall_timeout_ms = 2000\n[endpoints.prom-prod]\nurl = \"https://m.example/prometheus\"\n[plugins.prometheus]\nhttp = { prometheus = \"prom-prod\" }\nmemory_mib = 64\n[plugins.prometheus.settings]\nrequests_metric = \"http_requests_total\"\n",
+            &[],
+        )
+        .unwrap();
+        let p = &c.plugins[0];
+        assert_eq!(p.http, vec![("prometheus".to_string(), "prom-prod".to_string())]);
+        assert_eq!(p.limits.call_timeout, Duration::from_millis(2000));
+        assert_eq!(p.limits.memory_bytes, 64 << 20);
+        assert_eq!(p.limits.max_output_bytes, Limits::default().max_output_bytes);
+        assert_eq!(p.settings["requests_metric"], "http_requests_total");
+        assert_eq!(p.source, PluginSource::Bundled);
+    }
+
+    #[test]
+    fn missing_variables_make_resources_unavailable_not_fatal() {
+        let c = resolve("[endpoints.loki]\nurl = \"${LOKI_URL}\"\n[directories.d]\npath = \"/definitely/not/here\"\n", &[]).unwrap();
+        assert!(c.endpoints["loki"].base.as_ref().unwrap_err().contains("LOKI_URL is not set"));
+        assert!(c.directories["d"].path.as_ref().unwrap_err().contains("cannot be opened"));
+    }
+}

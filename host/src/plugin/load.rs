@@ -30,6 +30,9 @@ pub struct LoadedPlugin {
     pub pre: PluginPre<CallState>,
     pub grants: Arc<Grants>,
     pub limits: Limits,
+    /// Granted resources that cannot be used (unset variable, missing
+    /// directory), with what to configure. Shown with the plugin's errors.
+    pub unavailable: Vec<String>,
 }
 
 /// Every problem found while loading plugins.
@@ -66,7 +69,7 @@ impl<'a> Loader<'a> {
     /// Load every configured plugin; all problems are reported together.
     pub async fn load_all(&self) -> Result<Vec<Arc<LoadedPlugin>>, LoadError> {
         // Compilation is CPU-bound: do it on threads, one per plugin.
-        let compiled: Vec<anyhow::Result<(Vec<u8>, String, Component, CompileSource)>> =
+        let compiled: Vec<anyhow::Result<(String, Component, CompileSource)>> =
             std::thread::scope(|s| {
                 let handles: Vec<_> = self
                     .config
@@ -86,7 +89,7 @@ impl<'a> Loader<'a> {
         let mut loaded = Vec::new();
         for (config, compiled) in self.config.plugins.iter().zip(compiled) {
             let result = match compiled {
-                Ok((_, digest, component, source)) => {
+                Ok((digest, component, source)) => {
                     self.finish(config, digest, component, source).await
                 }
                 Err(e) => Err(vec![format!("plugin `{}`: {e:#}", config.name)]),
@@ -106,7 +109,7 @@ impl<'a> Loader<'a> {
     fn compile(
         &self,
         config: &PluginConfig,
-    ) -> anyhow::Result<(Vec<u8>, String, Component, CompileSource)> {
+    ) -> anyhow::Result<(String, Component, CompileSource)> {
         let bytes = match &config.source {
             PluginSource::Bundled => crate::plugin::bundled::bytes(&config.name)
                 .with_context(|| format!("no bundled plugin `{}`", config.name))?
@@ -135,7 +138,7 @@ impl<'a> Loader<'a> {
             cache_dir: &self.config.server.cache_dir,
         };
         let (component, source) = compiler.compile(&bytes, &digest)?;
-        Ok((bytes, digest, component, source))
+        Ok((digest, component, source))
     }
 
     async fn finish(
@@ -171,7 +174,12 @@ impl<'a> Loader<'a> {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let unavailable = unavailable_resources(self.config, config);
+        for why in &unavailable {
+            tracing::warn!(plugin = %name, "{why}");
+        }
         Ok(LoadedPlugin {
+            unavailable,
             name: name.clone(),
             config: config.clone(),
             manifest,
@@ -253,6 +261,14 @@ impl<'a> Loader<'a> {
         };
         (grants, problems)
     }
+}
+
+/// Why each granted resource that cannot be used is unavailable.
+fn unavailable_resources(config: &Config, plugin: &PluginConfig) -> Vec<String> {
+    let endpoints = plugin.http.iter().filter_map(|(_, r)| config.endpoints.get(r)?.base.as_ref().err().cloned());
+    let databases = plugin.sql.iter().filter_map(|(_, r)| config.databases.get(r)?.url.as_ref().err().cloned());
+    let dirs = plugin.directories.iter().filter_map(|(_, r)| config.directories.get(r)?.path.as_ref().err().cloned());
+    endpoints.chain(databases).chain(dirs).collect()
 }
 
 /// The linker every plugin is instantiated with: the WASI 0.2 interfaces std

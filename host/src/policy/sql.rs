@@ -73,6 +73,17 @@ pub struct Refusal(pub String);
 
 /// Accept `statement` if it is exactly one read-only statement.
 pub fn check_statement(statement: &str) -> Result<(), Refusal> {
+    // `TABLE name` is PostgreSQL shorthand for `SELECT * FROM name`, which the
+    // parser does not know: check the equivalent form.
+    let trimmed = statement.trim_start();
+    let expanded;
+    let statement = match trimmed.get(..6) {
+        Some(word) if word.eq_ignore_ascii_case("table ") => {
+            expanded = format!("SELECT * FROM {}", &trimmed[6..]);
+            expanded.as_str()
+        }
+        _ => statement,
+    };
     let statements = Parser::parse_sql(&PostgreSqlDialect {}, statement).map_err(|e| {
         Refusal(format!(
             "the statement could not be parsed as one read-only statement ({e}); only SELECT, WITH … SELECT, VALUES, TABLE, SHOW and EXPLAIN are run"
@@ -279,6 +290,7 @@ mod tests {
             ),
             ("SELECT dblink_exec('x', 'y')", "dblink_exec"),
             ("", "empty"),
+            ("TABLE users; DELETE FROM users", "2 statements"),
             ("GRANT ALL ON users TO public", "GRANT"),
             ("VACUUM users", "VACUUM"),
             ("LOCK TABLE users", "LOCK"),

@@ -42,11 +42,21 @@ impl Item {
             time: rfc3339_ms(self.entry.ts),
             service: self.service.clone(),
             level: self.parsed.level.map(|l| l.as_str().to_string()),
-            message: self.parsed.message.clone(),
-            fields: self.parsed.fields.iter().cloned().collect(),
-            line: plue_plugin_sdk::text::truncate_chars(&self.entry.line, 4000).0,
+            message: cut(&self.parsed.message, 1000),
+            fields: self
+                .parsed
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), cut(v, 500)))
+                .collect(),
+            line: cut(&self.entry.line, 4000),
         }
     }
+}
+
+/// `text` cut to `max` characters.
+pub fn cut(text: &str, max: usize) -> String {
+    plue_plugin_sdk::text::truncate_chars(text, max).0
 }
 
 /// Parse entries.
@@ -82,9 +92,9 @@ pub struct LogLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// What the line says: `message`/`msg` of JSON and logfmt lines, the text of plain
-    /// lines, the exception line of a stack trace.
+    /// lines, the exception line of a stack trace (cut at 1000 characters).
     pub message: String,
-    /// The other fields of a JSON or logfmt line.
+    /// The other fields of a JSON or logfmt line (values cut at 500 characters).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
     /// The raw entry (cut at 4000 characters).
@@ -141,7 +151,8 @@ pub fn block(item: &Item, max_lines: usize) -> String {
             s.push_str(&plue_plugin_sdk::text::truncate_chars(l, 300).0);
         }
         if lines.len() > max_lines {
-            s.push_str(&format!("\n    … {} more lines", lines.len() - max_lines));
+            let more = crate::tools::plural(lines.len() - max_lines, "more line");
+            s.push_str(&format!("\n    … {more}"));
         }
     }
     s

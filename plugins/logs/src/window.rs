@@ -66,8 +66,10 @@ impl Window {
             .trim()
             .trim_start_matches("now-")
             .trim_start_matches('-');
-        let relative = (end_text.is_none() && parse_duration(lookback).is_ok())
-            .then(|| format!("last {lookback}"));
+        // A duration with a unit; a bare number is a Unix time.
+        let is_duration =
+            parse_duration(lookback).is_ok() && lookback.contains(char::is_alphabetic);
+        let relative = (end_text.is_none() && is_duration).then(|| format!("last {lookback}"));
         Ok(Window {
             start_ns,
             end_ns,
@@ -144,6 +146,8 @@ mod tests {
         let w = Window::parse("2025-11-24T15:00:00Z", Some("2025-11-24T15:20:00Z"), NOW).unwrap();
         assert_eq!(w.range(), "20m");
         assert_eq!(w.describe(), "2025-11-24T15:00:00Z to 2025-11-24T15:20:00Z");
+        let w = Window::parse("1763996400", None, NOW).unwrap();
+        assert_eq!(w.describe(), "2025-11-24T15:00:00Z to 2025-11-24T16:00:00Z");
         assert!(
             Window::parse("now", None, NOW)
                 .unwrap_err()

@@ -65,7 +65,7 @@ pub struct Agents {
     pub window: WindowJson,
     /// Lines read.
     pub lines: usize,
-    /// Sessions seen, newest first.
+    /// Sessions seen, newest first (at most 100).
     pub sessions: Vec<Session>,
     /// The lines shown, oldest first.
     pub entries: Vec<LogLine>,
@@ -197,6 +197,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(n) = &note_text {
         text.push_str(&format!("\n\n{n}"));
     }
+    sessions.truncate(100);
     let out = Agents {
         query,
         window: window.json(),

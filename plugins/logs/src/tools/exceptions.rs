@@ -76,7 +76,7 @@ pub struct Occurrence {
     /// RFC 3339 UTC.
     pub time: String,
     pub service: String,
-    /// The whole trace.
+    /// The whole trace (cut at 3000 characters).
     pub trace: String,
 }
 
@@ -113,7 +113,7 @@ pub struct Exceptions {
     pub window: WindowJson,
     /// Traces found (at most `limit`).
     pub traces: usize,
-    /// Most traces first.
+    /// Most traces first (at most 50 exception types in all).
     pub languages: Vec<LanguageGroup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -224,7 +224,10 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
                     .join("\n")
             );
             if lines.len() > TRACE_LINES {
-                block.push_str(&format!("\n… {} more lines", lines.len() - TRACE_LINES));
+                block.push_str(&format!(
+                    "\n… {}",
+                    plural(lines.len() - TRACE_LINES, "more line")
+                ));
             }
             budget.push(&mut traces, &format!("{block}\n"));
         }
@@ -273,6 +276,11 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     .flatten()
     .collect::<Vec<_>>()
     .join("\n\n");
+    let mut budget_types = SUMMARY_TYPES;
+    for l in &mut languages {
+        l.exceptions.truncate(budget_types);
+        budget_types -= l.exceptions.len();
+    }
     let out = Exceptions {
         query,
         window: window.json(),
@@ -305,7 +313,7 @@ fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {
         latest: Occurrence {
             time: rfc3339_ms(latest.entry.ts),
             service: latest.service.clone(),
-            trace: plue_plugin_sdk::text::truncate_chars(&latest.entry.line, 8000).0,
+            trace: plue_plugin_sdk::text::truncate_chars(&latest.entry.line, 3000).0,
         },
     }
 }

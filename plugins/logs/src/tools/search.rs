@@ -74,7 +74,8 @@ pub struct SeriesOut {
     pub labels: BTreeMap<String, String>,
     /// The last point's time (RFC 3339 UTC) and value.
     pub last_time: String,
-    pub last_value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_value: Option<f64>,
     pub points: usize,
 }
 
@@ -201,17 +202,13 @@ fn metric(
             SeriesOut {
                 labels: s.labels,
                 last_time: rfc3339_ms((t * 1e9) as i64),
-                last_value: v,
+                last_value: v.is_finite().then_some(v),
                 points: s.points.len(),
             }
         })
         .take(200)
         .collect();
-    let mut text = format!(
-        "{} in {}. LogQL: {query}\n",
-        plural(total, "series"),
-        window.describe()
-    );
+    let mut text = format!("{total} series in {}. LogQL: {query}\n", window.describe());
     for s in &shown {
         let labels: Vec<String> = s
             .labels
@@ -221,7 +218,9 @@ fn metric(
         text.push_str(&format!(
             "\n{{{}}}  last {} at {} ({} points)",
             labels.join(", "),
-            plue_plugin_sdk::time::trim_float(s.last_value, 3),
+            s.last_value
+                .map(|v| plue_plugin_sdk::time::trim_float(v, 3))
+                .unwrap_or_else(|| "NaN".into()),
             s.last_time,
             s.points
         ));

@@ -31,9 +31,9 @@ pub struct Args {
     pub end: Option<String>,
     /// The service: a value of the service label, `label=value` for another label, or `all` (default).
     pub service: Option<String>,
-    /// Most requests to list, slowest first (1 to 500, default 20).
+    /// Most requests to list, slowest first (1 to 100, default 20).
     #[serde(default = "twenty")]
-    #[schemars(range(min = 1, max = 500))]
+    #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
 }
 
@@ -61,7 +61,7 @@ pub struct SlowRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     pub message: String,
-    /// The raw line.
+    /// The raw line (cut at 1000 characters).
     pub line: String,
 }
 
@@ -113,7 +113,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         b.0.total_cmp(&a.0)
             .then_with(|| b.1.entry.ts.cmp(&a.1.entry.ts))
     });
-    let limit = (args.limit as usize).clamp(1, 500);
+    let limit = (args.limit as usize).clamp(1, 100);
     let requests: Vec<SlowRequest> = found
         .iter()
         .take(limit)
@@ -232,6 +232,6 @@ fn slow_request(duration_ms: f64, item: &Item) -> SlowRequest {
         status: field(&["status", "status_code", "http.status"]),
         request_id: field(&["request_id", "requestId", "trace_id"]),
         message: item.parsed.message.clone(),
-        line: render::Item::json(item).line,
+        line: render::cut(&item.entry.line, 1000),
     }
 }

@@ -47,7 +47,7 @@ pub struct Stats {
     pub errors: u64,
     pub warnings: u64,
     pub other: u64,
-    /// Most lines first.
+    /// Most lines first (at most 200).
     pub services: Vec<ServiceStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -162,6 +162,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(n) = &note_text {
         text.push_str(&format!("\n\n{n}"));
     }
+    services.truncate(200);
     let stats = Stats {
         queries: queries.to_vec(),
         window: window.json(),

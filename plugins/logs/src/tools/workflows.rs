@@ -64,7 +64,7 @@ pub struct Workflows {
     /// The LogQL sent, in order.
     pub queries: Vec<String>,
     pub window: WindowJson,
-    /// Runs seen, newest first.
+    /// Runs seen, newest first (at most 100).
     pub runs: Vec<Run>,
     /// The lines, oldest first (for one run or one workflow; empty for the summary of all runs).
     pub entries: Vec<LogLine>,
@@ -210,6 +210,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(n) = &note_text {
         text.push_str(&format!("\n\n{n}"));
     }
+    runs.truncate(100);
     let out = Workflows {
         queries,
         window: window.json(),

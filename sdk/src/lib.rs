@@ -36,6 +36,8 @@
 //! Plugin logic also compiles natively, so `cargo test` runs its unit tests; host
 //! capabilities are then served by the fakes in [`testing`].
 
+#![warn(missing_docs)]
+
 pub mod files;
 pub mod http;
 pub mod log;

@@ -10,6 +10,8 @@ use anyhow::{Context, Result, ensure};
 use plue_tests::mcp::{self, Host};
 use plue_tests::prometheus::{PromServer, expected};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use expected::{JobAnswers, close};
 
@@ -587,5 +589,93 @@ async fn a_stopped_prometheus_is_named_with_what_to_check() -> Result<()> {
             ],
         )?;
     }
+    Ok(())
+}
+
+/// A reverse proxy serving Prometheus under `/prometheus` and only with
+/// `Authorization: Bearer <token>`, as hosted Prometheus-compatible APIs do. One
+/// request per connection (it answers with `Connection: close`).
+async fn prefix_proxy(upstream: u16, token: &'static str) -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(proxy_one(client, upstream, token));
+        }
+    });
+    Ok(port)
+}
+
+async fn proxy_one(mut client: TcpStream, upstream: u16, token: &str) -> Result<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+        if client.read(&mut byte).await? == 0 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let target = head.split(' ').nth(1).unwrap_or_default();
+    let authorized = head.lines().any(|l| {
+        l.to_ascii_lowercase() == format!("authorization: bearer {token}").to_ascii_lowercase()
+    });
+    let refuse = |status: &str| {
+        format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+    };
+    match target.strip_prefix("/prometheus") {
+        _ if !authorized => {
+            client
+                .write_all(refuse("401 Unauthorized").as_bytes())
+                .await?
+        }
+        Some(rest) if rest.starts_with("/api/v1/") => {
+            let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
+            let request =
+                format!("GET {rest} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+            server.write_all(request.as_bytes()).await?;
+            tokio::io::copy(&mut server, &mut client).await?;
+        }
+        _ => client.write_all(refuse("404 Not Found").as_bytes()).await?,
+    }
+    client.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_prefix_and_auth_headers_from_the_environment_work() -> Result<()> {
+    let prom = prometheus().await?;
+    let proxy = prefix_proxy(prom.port(), "s3cret-token").await?;
+    let config = format!(
+        "[endpoints.prometheus]\nurl = \"http://127.0.0.1:{proxy}/prometheus\"\nheaders = {{ Authorization = \"Bearer ${{PLUE_TEST_PROM_TOKEN}}\" }}\n\n[plugins.prometheus]\nhttp = [\"prometheus\"]\n"
+    );
+    let binary = Path::new(env!("CARGO_BIN_EXE_plue-mcp"));
+    let host =
+        Host::start_with_env(binary, &config, &[("PLUE_TEST_PROM_TOKEN", "s3cret-token")]).await?;
+    let (_, errors) = ok(&host, "error_analysis", json!({"duration": "5m"})).await?;
+    check_close(
+        "request rate behind a prefix",
+        num(&errors, "/total/request_rate")?,
+        expected::ALL.request_rate,
+    )?;
+    let (_, health) = ok(&host, "service_health", json!({})).await?;
+    ensure!(health["targets_total"] == 5, "{health}");
+
+    // A wrong token: the agent is told to check the credentials, and the token never shows.
+    let wrong = Host::start_with_env(binary, &config, &[("PLUE_TEST_PROM_TOKEN", "wrong")]).await?;
+    let err = wrong
+        .call_err("prometheus_query", json!({"query": "up"}))
+        .await?;
+    check_text("wrong token", &err, &["HTTP 401", "credentials"])?;
+    ensure!(!err.contains("wrong") && !err.contains("s3cret"), "{err}");
+
+    // A url without the prefix: the agent is told about path prefixes.
+    let config = config.replace("/prometheus\"", "\"");
+    let bare =
+        Host::start_with_env(binary, &config, &[("PLUE_TEST_PROM_TOKEN", "s3cret-token")]).await?;
+    let err = bare
+        .call_err("prometheus_query", json!({"query": "up"}))
+        .await?;
+    check_text("missing prefix", &err, &["HTTP 404", "path prefix"])?;
     Ok(())
 }

@@ -42,6 +42,16 @@ impl Params {
     }
 }
 
+/// A row with `count(*) OVER () AS total` beside the item's own columns.
+#[derive(Debug, serde::Deserialize)]
+pub struct Counted<T> {
+    /// The row's own columns.
+    #[serde(flatten)]
+    pub item: T,
+    /// How many rows matched before the LIMIT.
+    pub total: i64,
+}
+
 /// Run one of the tool's own statements; `what` names what it reads, for the
 /// error message ("the user's repositories").
 pub fn run(what: &str, statement: &str, params: &Params) -> Result<Rows, ToolError> {

@@ -10,12 +10,13 @@
 //! Modules: [`db`] (the door to the database), [`errors`], [`format`] (tables,
 //! UTC times, secret prefixes), [`plan`] (EXPLAIN JSON); one module per tool
 //! family: [`query`], [`explain`], [`tables`], [`describe`], [`users`],
-//! [`repos`], [`sessions`], [`activity`], [`server`].
+//! [`repos`], [`sessions`], [`activity`], [`stats`], [`connections`].
 
 // The EXPLAIN fixtures in the tests are deep `json!` literals.
 #![cfg_attr(test, recursion_limit = "256")]
 
 pub mod activity;
+pub mod connections;
 pub mod db;
 pub mod describe;
 pub mod errors;
@@ -24,8 +25,8 @@ pub mod format;
 pub mod plan;
 pub mod query;
 pub mod repos;
-pub mod server;
 pub mod sessions;
+pub mod stats;
 pub mod tables;
 pub mod users;
 
@@ -128,11 +129,11 @@ pub fn plugin() -> Plugin {
             "Database health at a glance: size on disk, server version and uptime, connections by state against \
              the server limit, commits and rollbacks, cache hit ratio, deadlocks, and the largest tables with estimated \
              and dead rows, scan counts and last analyze.",
-            server::db_stats,
+            stats::run,
         )
         .title("Database statistics")
         .read_only()
-        .output::<server::DbStatsOutput>(),
+        .output::<stats::DbStatsOutput>(),
     )
     .tool(
         tool(
@@ -152,11 +153,11 @@ pub fn plugin() -> Plugin {
             "List the connections to the database (pg_stat_activity): busy ones first (active, then idle in \
              transaction, longest first), with user, application, client, state and for how long, what it waits \
              on, and the start of its current or last query; long-running ones are pointed out.",
-            server::check_connections,
+            connections::run,
         )
         .title("Check connections")
         .read_only()
-        .output::<server::CheckConnectionsOutput>(),
+        .output::<connections::CheckConnectionsOutput>(),
     )
     .tool(
         tool(

@@ -6,7 +6,7 @@
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
-use crate::db::{self, Params};
+use crate::db::{self, Counted, Params};
 use crate::format;
 
 /// Arguments of `find_repository`. Give `id`, or `owner` and `name` (`name` may also be
@@ -117,13 +117,6 @@ pub struct StatusCount {
     pub status: String,
     /// How many runs.
     pub count: i64,
-}
-
-#[derive(Deserialize)]
-struct Counted<T> {
-    #[serde(flatten)]
-    item: T,
-    total: i64,
 }
 
 /// Find a repository.

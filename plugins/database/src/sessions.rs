@@ -5,7 +5,7 @@
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
-use crate::db::{self, NOW_UTC, Params};
+use crate::db::{self, Counted, NOW_UTC, Params};
 use crate::format::{self, SECRET_PREFIX};
 
 /// Arguments of `find_sessions`.
@@ -65,13 +65,6 @@ pub struct FindSessionsOutput {
     pub total: i64,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    #[serde(flatten)]
-    session: SessionOut,
-    total: i64,
-}
-
 /// The select list of a session row, with the key cut to its prefix in SQL.
 pub fn session_columns() -> String {
     format!(
@@ -114,9 +107,9 @@ pub fn run(args: FindSessionsArgs) -> Result<Output, ToolError> {
          LIMIT {limit}",
         session_columns()
     );
-    let rows: Vec<Row> = db::run("the sessions", &statement, &p)?.to_structs()?;
+    let rows: Vec<Counted<SessionOut>> = db::run("the sessions", &statement, &p)?.to_structs()?;
     let total = rows.first().map_or(0, |r| r.total);
-    let sessions: Vec<SessionOut> = rows.into_iter().map(|r| r.session).collect();
+    let sessions: Vec<SessionOut> = rows.into_iter().map(|r| r.item).collect();
     Ok(Output::text(describe(&sessions, total, &args))
         .with_structured(&FindSessionsOutput { sessions, total }))
 }

@@ -6,7 +6,7 @@ use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::sql::Value;
 use plue_plugin_sdk::text;
 
-use crate::db::{self, Params};
+use crate::db::{self, Counted, Params};
 
 /// Arguments of `list_tables`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -67,13 +67,6 @@ pub struct ListTablesOutput {
     pub total: i64,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    #[serde(flatten)]
-    table: TableInfo,
-    total: i64,
-}
-
 /// List the tables.
 pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
     let mut p = Params::default();
@@ -115,9 +108,10 @@ pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
          ORDER BY n.nspname = 'public' DESC, n.nspname, c.relname
          LIMIT {limit}"
     );
-    let rows: Vec<Row> = db::run("the list of tables", &statement, &p)?.to_structs()?;
+    let rows: Vec<Counted<TableInfo>> =
+        db::run("the list of tables", &statement, &p)?.to_structs()?;
     let total = rows.first().map_or(0, |r| r.total);
-    let mut tables: Vec<TableInfo> = rows.into_iter().map(|r| r.table).collect();
+    let mut tables: Vec<TableInfo> = rows.into_iter().map(|r| r.item).collect();
     let mut count_errors = Vec::new();
     if args.exact_counts {
         for table in tables.iter_mut().take(EXACT_MAX) {

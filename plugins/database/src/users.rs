@@ -6,7 +6,7 @@
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
-use crate::db::{self, NOW_UTC, Params};
+use crate::db::{self, Counted, NOW_UTC, Params};
 use crate::format;
 use crate::sessions::{self, SessionOut};
 
@@ -114,13 +114,6 @@ pub struct FindUserOutput {
     pub matches: Vec<UserOut>,
     /// How many users matched.
     pub match_count: i64,
-}
-
-#[derive(Deserialize)]
-struct Counted<T> {
-    #[serde(flatten)]
-    item: T,
-    total: i64,
 }
 
 #[derive(Deserialize)]

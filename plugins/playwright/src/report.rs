@@ -160,12 +160,13 @@ impl Case {
 /// the usual places. The error says everywhere it looked.
 pub fn locate(explicit: Option<&str>) -> Result<String, ToolError> {
     if let Some(path) = explicit.map(str::trim).filter(|p| !p.is_empty()) {
-        files::path(DIR, path)?;
-        if !files::exists(DIR, path) {
-            return Err(ToolError::failed(format!(
+        files::size(DIR, path).map_err(|e| match e {
+            // A symlink out of the directory keeps the host's explanation.
+            ToolError::Failed(m) if m.contains(" not found in directory ") => ToolError::failed(format!(
                 "report `{path}` not found in directory `{DIR}`; omit `report` to use the latest one"
-            )));
-        }
+            )),
+            other => other,
+        })?;
         return Ok(path.to_string());
     }
     let setting = settings::get_or("report", USUAL_PLACES[0]);

@@ -135,21 +135,41 @@ impl From<ApiError> for ToolError {
 }
 
 fn transport_message(error: &HttpError) -> String {
-    match error {
-        HttpError::Unreachable(m) => format!(
-            "Prometheus could not be reached (endpoint `{ENDPOINT}`: {m}). Check that Prometheus is running and that `url` under [endpoints.prometheus] in the plue-mcp configuration points at it, including any path prefix such as /prometheus."
-        ),
-        HttpError::Timeout(m) => format!(
-            "Prometheus did not answer in time (endpoint `{ENDPOINT}`: {m}). Narrow the query (a shorter range, a larger step, more selective label matchers) or raise the endpoint's timeout."
-        ),
-        HttpError::AccessDenied(m) => format!(
-            "Endpoint `{ENDPOINT}` is not granted to this plugin ({m}). Grant it with `http = [\"{ENDPOINT}\"]` under [plugins.prometheus], and allow GET on it."
-        ),
-        HttpError::InvalidRequest(m) => {
-            format!("The request to endpoint `{ENDPOINT}` was refused before it was sent: {m}")
+    let (HttpError::Unreachable(m)
+    | HttpError::Timeout(m)
+    | HttpError::AccessDenied(m)
+    | HttpError::InvalidRequest(m)
+    | HttpError::ResponseTooLarge(m)) = error;
+    let m = m.trim().trim_end_matches('.');
+    // The host's message may already say what to check; add advice only when it does not.
+    let advice = |text: &str| {
+        if m.contains("[endpoints.") || m.contains("[plugins.") {
+            String::new()
+        } else {
+            format!(" {text}")
         }
-        HttpError::ResponseTooLarge(m) => format!(
-            "Prometheus's answer is larger than the size cap of endpoint `{ENDPOINT}` ({m}). Narrow the request: more selective label matchers, a shorter range or a larger step."
+    };
+    match error {
+        HttpError::Unreachable(_) => format!(
+            "Prometheus could not be reached (endpoint `{ENDPOINT}`): {m}.{}",
+            advice(
+                "Check that Prometheus is running and that `url` under [endpoints.prometheus] in the plue-mcp configuration points at it, including any path prefix such as /prometheus."
+            )
+        ),
+        HttpError::Timeout(_) => format!(
+            "Prometheus did not answer in time (endpoint `{ENDPOINT}`): {m}. Narrow the query (a shorter range, a larger step, more selective label matchers) or raise the endpoint's timeout."
+        ),
+        HttpError::AccessDenied(_) => format!(
+            "Endpoint `{ENDPOINT}` is not usable by this plugin: {m}.{}",
+            advice(
+                "Grant it with `http = [\"prometheus\"]` under [plugins.prometheus], and allow GET on it."
+            )
+        ),
+        HttpError::InvalidRequest(_) => {
+            format!("The request to endpoint `{ENDPOINT}` was refused before it was sent: {m}.")
+        }
+        HttpError::ResponseTooLarge(_) => format!(
+            "Prometheus's answer is larger than the size cap of endpoint `{ENDPOINT}`: {m}. Narrow the request: more selective label matchers, a shorter range or a larger step."
         ),
     }
 }
@@ -571,10 +591,26 @@ mod tests {
             .unwrap_err()
             .message();
         assert!(
-            err.contains("endpoint `prometheus`: connection refused"),
+            err.starts_with(
+                "Prometheus could not be reached (endpoint `prometheus`): connection refused. Check"
+            ),
             "{err}"
         );
         assert!(err.contains("[endpoints.prometheus]"), "{err}");
+        // Advice the host already gave is not repeated.
+        testing::fake_http(|_| {
+            Err(HttpError::Unreachable(
+                "refused; check the url in [endpoints.prometheus].".into(),
+            ))
+        });
+        let err = Api::new()
+            .get::<Labels>("/api/v1/labels", &[])
+            .unwrap_err()
+            .message();
+        assert_eq!(
+            err,
+            "Prometheus could not be reached (endpoint `prometheus`): refused; check the url in [endpoints.prometheus]."
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! `db_stats` and `check_connections`: the database server's health from its
-//! statistics views (`pg_stat_database`, `pg_stat_user_tables`,
-//! `pg_stat_activity`; readable by a `pg_monitor` role).
+//! `db_stats`: the database's size, uptime, connections, transaction and
+//! cache statistics and its largest tables, from the statistics views
+//! (`pg_stat_database`, `pg_stat_user_tables`; readable by a `pg_monitor` role).
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 use plue_plugin_sdk::time::human_duration;
 
-use crate::db::{self, Params};
+use crate::connections::ACTIVITY;
+use crate::db::{self, Counted, Params};
 use crate::format;
 use crate::tables::ESTIMATED_ROWS;
 
@@ -92,17 +93,8 @@ pub struct DbStatsOutput {
     pub table_count: i64,
 }
 
-#[derive(Deserialize)]
-struct Counted<T> {
-    #[serde(flatten)]
-    item: T,
-    total: i64,
-}
-
-const ACTIVITY: &str = "pg_stat_activity a WHERE a.datname = current_database()";
-
 /// Report database statistics.
-pub fn db_stats(args: DbStatsArgs) -> Result<Output, ToolError> {
+pub fn run(args: DbStatsArgs) -> Result<Output, ToolError> {
     let database: DatabaseOut = db::run(
         "the database statistics",
         &format!(
@@ -231,231 +223,13 @@ fn stats_text(s: &DbStatsOutput) -> String {
     out
 }
 
-/// Arguments of `check_connections`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CheckConnectionsArgs {
-    /// Only connections in this state: `active`, `idle`, `idle in transaction`, … (default: all).
-    #[serde(default)]
-    pub state: Option<String>,
-    /// How many connections to list (default 20, at most 200).
-    #[serde(default = "twenty")]
-    #[schemars(range(min = 1, max = 200))]
-    pub limit: u32,
-    /// How many characters of each connection's current or last query to show (default 200, at most 2000).
-    #[serde(default = "two_hundred")]
-    #[schemars(range(min = 10, max = 2000))]
-    pub query_chars: u32,
-}
-
-fn twenty() -> u32 {
-    20
-}
-
-fn two_hundred() -> u32 {
-    200
-}
-
-/// One connection (server backend) in structured content.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
-pub struct ConnectionOut {
-    /// The backend's process id.
-    pub pid: i64,
-    /// The role it is logged in as.
-    pub username: Option<String>,
-    /// The client's application_name.
-    pub application: Option<String>,
-    /// The client's address (null for Unix sockets and background workers).
-    pub client: Option<String>,
-    /// `active`, `idle`, `idle in transaction`, …; null for background workers.
-    pub state: Option<String>,
-    /// Seconds in that state.
-    pub state_seconds: Option<f64>,
-    /// Seconds since its current (or last) query started.
-    pub query_seconds: Option<f64>,
-    /// What it waits for (`Lock: transactionid`, `Client: ClientRead`, …).
-    pub waiting_on: Option<String>,
-    /// The start of its current or last query, cut to `query_chars`.
-    pub query: Option<String>,
-    /// When it connected (RFC 3339, UTC).
-    pub connected_at: Option<String>,
-    /// This is the connection that answered this tool.
-    pub is_self: bool,
-}
-
-/// What `check_connections` returns as structured content.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct CheckConnectionsOutput {
-    /// Connections, problems first: active and idle-in-transaction ones, longest first.
-    pub connections: Vec<ConnectionOut>,
-    /// How many connections matched.
-    pub total: i64,
-    /// Connections to this database by state (all states, before the `state` filter).
-    pub by_state: Vec<StateCount>,
-}
-
-/// How many connections are in a state.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
-pub struct StateCount {
-    /// The state (or the backend type for background workers).
-    pub state: String,
-    /// How many connections.
-    pub count: i64,
-}
-
-/// Connections running or idle in a transaction longer than this are pointed out.
-const LONG_SECONDS: f64 = 60.0;
-
-/// List the connections to the database.
-pub fn check_connections(args: CheckConnectionsArgs) -> Result<Output, ToolError> {
-    let mut p = Params::default();
-    let chars = p.bind(i64::from(args.query_chars.clamp(10, 2000)));
-    let state_filter = match args
-        .state
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => format!(" AND a.state = {}::text", p.bind(s)),
-        None => String::new(),
-    };
-    let limit = p.bind(i64::from(args.limit.clamp(1, 200)));
-    let rows: Vec<Counted<ConnectionOut>> = db::run(
-        "the connections",
-        &format!(
-            "SELECT a.pid::int8 AS pid, a.usename::text AS username, a.application_name AS application,
-                    a.client_addr::text AS client, a.state AS state,
-                    greatest(extract(epoch FROM now() - a.state_change), 0)::float8 AS state_seconds,
-                    greatest(extract(epoch FROM now() - a.query_start), 0)::float8 AS query_seconds,
-                    CASE WHEN a.wait_event IS NOT NULL THEN a.wait_event_type || ': ' || a.wait_event END AS waiting_on,
-                    left(regexp_replace(a.query, '\\s+', ' ', 'g'), {chars}::int) AS query,
-                    a.backend_start AS connected_at, a.pid = pg_backend_pid() AS is_self,
-                    count(*) OVER ()::int8 AS total
-             FROM {ACTIVITY}{state_filter}
-             ORDER BY CASE WHEN a.pid = pg_backend_pid() THEN 3 WHEN a.state = 'active' THEN 0
-                           WHEN a.state LIKE 'idle in transaction%' THEN 1 ELSE 2 END,
-                      a.state_change ASC NULLS LAST, a.pid
-             LIMIT {limit}"
-        ),
-        &p,
-    )?
-    .to_structs()?;
-    let by_state: Vec<StateCount> = db::run(
-        "the connections by state",
-        &format!(
-            "SELECT coalesce(a.state, a.backend_type, 'unknown') AS state, count(*)::int8 AS count
-             FROM {ACTIVITY} GROUP BY 1 ORDER BY 2 DESC, 1"
-        ),
-        &Params::default(),
-    )?
-    .to_structs()?;
-    let total = rows.first().map_or(0, |r| r.total);
-    let out = CheckConnectionsOutput {
-        connections: rows.into_iter().map(|r| r.item).collect(),
-        total,
-        by_state,
-    };
-    Ok(Output::text(connections_text(&out, &args)).with_structured(&out))
-}
-
-fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -> String {
-    let all: i64 = out.by_state.iter().map(|s| s.count).sum();
-    let states: Vec<String> = out
-        .by_state
-        .iter()
-        .map(|s| format!("{} {}", s.count, s.state))
-        .collect();
-    let mut text_out = format!(
-        "{} to this database: {}.",
-        format::count(all, "connection"),
-        states.join(", ")
-    );
-    if let Some(s) = &args.state {
-        text_out.push_str(&format!(" {} in state `{s}`.", out.total));
-    }
-    if out.connections.is_empty() {
-        return text_out;
-    }
-    let long: Vec<String> = out
-        .connections
-        .iter()
-        .filter(|c| !c.is_self && c.state_seconds.unwrap_or(0.0) >= LONG_SECONDS)
-        .filter_map(|c| match c.state.as_deref() {
-            Some("active") => Some(format!(
-                "pid {} running one query for {}",
-                c.pid,
-                human_duration(c.state_seconds.unwrap_or(0.0))
-            )),
-            Some(s) if s.starts_with("idle in transaction") => Some(format!(
-                "pid {} idle in a transaction for {} (holds its locks and holds back vacuum)",
-                c.pid,
-                human_duration(c.state_seconds.unwrap_or(0.0))
-            )),
-            _ => None,
-        })
-        .collect();
-    if !long.is_empty() {
-        text_out.push_str(&format!("\nLook at: {}.", long.join("; ")));
-    }
-    let headers = [
-        "pid",
-        "user",
-        "application",
-        "client",
-        "state",
-        "for",
-        "waiting on",
-        "query",
-    ];
-    let cells: Vec<Vec<String>> = out
-        .connections
-        .iter()
-        .map(|c| {
-            let state = match (&c.state, c.is_self) {
-                (_, true) => "active (this tool)".to_string(),
-                (Some(s), false) => s.clone(),
-                (None, false) => "-".into(),
-            };
-            vec![
-                c.pid.to_string(),
-                format::or_dash(c.username.as_deref()),
-                format::or_dash(c.application.as_deref()),
-                format::or_dash(c.client.as_deref()),
-                state,
-                if c.is_self {
-                    "-".into()
-                } else {
-                    format::duration(c.state_seconds)
-                },
-                format::or_dash(c.waiting_on.as_deref()),
-                format::or_dash(c.query.as_deref()),
-            ]
-        })
-        .collect();
-    text_out.push_str(&format!(
-        "\nBusy connections first (active, then idle in transaction, longest first); `for` is the time in that state; `query` is the current or last statement.\n{}",
-        text::table(&headers, &cells, 80)
-    ));
-    if (out.connections.len() as i64) < out.total {
-        text_out.push_str(&format!(
-            "\n\n{}",
-            text::cut_note(
-                out.connections.len(),
-                out.total as usize,
-                "connections",
-                "give a state or raise limit"
-            )
-        ));
-    }
-    text_out
-}
-
 #[cfg(test)]
 mod tests {
     use plue_plugin_sdk::sql::Value;
     use plue_plugin_sdk::testing;
 
     use crate::plugin;
-    use crate::testkit::{ago, fake, rows, t};
+    use crate::testkit::{fake, rows, t};
 
     use super::*;
 
@@ -543,81 +317,5 @@ mod tests {
         assert!(text.contains("\nworkflow_logs  256 kB  982  "), "{text}");
         assert_eq!(log.borrow()[1].1, vec![Value::Int(1)]);
         assert_eq!(out.structured().unwrap()["database"]["max_connections"], 50);
-    }
-
-    #[test]
-    fn check_connections_ranks_busy_ones_first_and_flags_long_ones() {
-        let cols = [
-            ("pid", "int8"),
-            ("username", "text"),
-            ("application", "text"),
-            ("client", "text"),
-            ("state", "text"),
-            ("state_seconds", "float8"),
-            ("query_seconds", "float8"),
-            ("waiting_on", "text"),
-            ("query", "text"),
-            ("connected_at", "timestamptz"),
-            ("is_self", "bool"),
-            ("total", "int8"),
-        ];
-        let conn = |pid: i64, state: &str, secs: f64, is_self: bool| {
-            vec![
-                Value::Int(pid),
-                t("plue_reader"),
-                t("psql"),
-                t("127.0.0.1/32"),
-                t(state),
-                Value::Float(secs),
-                Value::Float(secs),
-                Value::Null,
-                t("SELECT pg_sleep(600)"),
-                ago(4000.0),
-                Value::Boolean(is_self),
-                Value::Int(3),
-            ]
-        };
-        let log = fake(vec![
-            (
-                "left(regexp_replace",
-                Ok(rows(
-                    &cols,
-                    vec![
-                        conn(101, "idle in transaction", 420.0, false),
-                        conn(102, "idle", 5.0, false),
-                    ],
-                )),
-            ),
-            (
-                "GROUP BY 1",
-                Ok(rows(
-                    &[("state", "text"), ("count", "int8")],
-                    vec![
-                        vec![t("idle"), Value::Int(2)],
-                        vec![t("active"), Value::Int(1)],
-                    ],
-                )),
-            ),
-        ]);
-        let out = testing::call(&plugin(), "check_connections", json!({"limit": 2})).unwrap();
-        let text = out.text_content();
-        assert!(text.starts_with("3 connections to this database: 2 idle, 1 active.\nLook at: pid 101 idle in a transaction for 7m (holds its locks and holds back vacuum).\nBusy connections first"), "{text}");
-        assert!(
-            text.contains(
-                "\n101  plue_reader  psql         127.0.0.1/32  idle in transaction  7m "
-            ),
-            "{text}"
-        );
-        assert!(
-            text.ends_with(
-                "Showing 2 of 3 connections (1 left out); to narrow: give a state or raise limit."
-            ),
-            "{text}"
-        );
-        assert_eq!(log.borrow()[0].1, vec![Value::Int(200), Value::Int(2)]);
-        assert_eq!(
-            out.structured().unwrap()["by_state"][1],
-            json!({"state": "active", "count": 1})
-        );
     }
 }

@@ -191,7 +191,7 @@ async fn sql_reads_typed_values() {
     assert_eq!(row["small"], 1);
     assert_eq!(row["big"], 2);
     assert_eq!(row["f"], 1.5);
-    assert_eq!(row["n"], "12.5");
+    assert_eq!(row["n"], "12.50");
     assert_eq!(row["t"], "x");
     assert_eq!(row["b"], true);
     assert_eq!(row["j"], json!({"a": 1}));

@@ -860,34 +860,3 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
     drop(pg);
     Ok(())
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zz_dump_workflows_answers() -> Result<()> {
-    let (_pg, host) = start().await?;
-    for (tool, args) in [
-        ("quick_debug", json!({})),
-        ("quick_debug", json!({"run_id": 8})),
-        ("quick_debug", json!({"run_id": 18})),
-        ("quick_debug", json!({"run_id": 10})),
-        ("quick_debug", json!({"run_id": 13})),
-        ("quick_debug", json!({"run_id": 15})),
-        ("compare_runs", json!({"run_id_a": 5, "run_id_b": 6})),
-        ("compare_runs", json!({"run_id_a": 7, "run_id_b": 8})),
-        ("list_workflow_runs", json!({})),
-        ("get_run_details", json!({"run_id": 8})),
-        ("get_step_logs", json!({"step_id": 23, "limit": 40})),
-        ("get_run_logs", json!({"run_id": 6})),
-        ("get_run_logs", json!({"run_id": 8})),
-        ("analyze_failures", json!({})),
-        ("get_runner_pool", json!({})),
-        ("get_pending_tasks", json!({})),
-        ("workflow_stats", json!({})),
-        ("get_workflow_definition", json!({"workflow_name": "code-review"})),
-        ("recent_agent_activity", json!({"hours": 24})),
-        ("system_overview", json!({"hours": 24})),
-    ] {
-        let r = host.call(tool, args.clone()).await?;
-        println!("===== {tool} {args}\n{}\n", mcp::text(&r));
-    }
-    Ok(())
-}

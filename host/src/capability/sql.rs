@@ -382,7 +382,7 @@ fn decode(row: &PgRow, i: usize) -> Value {
         "FLOAT4" => get!(f32).map(|v| Value::Float(v.into())),
         "FLOAT8" => get!(f64).map(Value::Float),
         "NUMERIC" => {
-            get!(bigdecimal::BigDecimal).map(|v| Value::Numeric(v.normalized().to_plain_string()))
+            get!(bigdecimal::BigDecimal).map(|v| Value::Numeric(v.to_plain_string()))
         }
         "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => get!(String).map(Value::Text),
         "JSON" | "JSONB" => get!(serde_json::Value).map(|v| Value::Json(v.to_string())),
@@ -448,7 +448,7 @@ fn decode(row: &PgRow, i: usize) -> Value {
                 v.into_iter()
                     .map(|x| {
                         x.map_or(Element::Null, |n| {
-                            Element::Numeric(n.normalized().to_plain_string())
+                            Element::Numeric(n.to_plain_string())
                         })
                     })
                     .collect(),

@@ -316,7 +316,7 @@ impl Resolver<'_> {
             }
         }
 
-        let mut config = Config {
+        let config = Config {
             server,
             endpoints,
             databases,
@@ -324,7 +324,7 @@ impl Resolver<'_> {
             plugins,
             origin: origin.into(),
         };
-        self.check_grants(&mut config);
+        self.check_grants(&config);
         if self.problems.is_empty() {
             Ok(config)
         } else {
@@ -399,38 +399,23 @@ impl Resolver<'_> {
     }
 
     /// Every grant must name a configured resource.
-    fn check_grants(&mut self, config: &mut Config) {
+    fn check_grants(&mut self, config: &Config) {
         for plugin in &config.plugins {
-            let kinds: [(&str, &Vec<(String, String)>, Box<dyn Fn(&str) -> bool>); 3] = [
-                (
-                    "http",
-                    &plugin.http,
-                    Box::new(|r: &str| config.endpoints.contains_key(r)),
-                ),
-                (
-                    "sql",
-                    &plugin.sql,
-                    Box::new(|r: &str| config.databases.contains_key(r)),
-                ),
-                (
-                    "directories",
-                    &plugin.directories,
-                    Box::new(|r: &str| config.directories.contains_key(r)),
-                ),
+            let missing = |section: &str, grants: &[(String, String)], known: &dyn Fn(&str) -> bool| {
+                grants
+                    .iter()
+                    .filter(|(_, resource)| !known(resource))
+                    .map(|(_, resource)| format!("grants `{resource}`, but there is no [{section}.{resource}]"))
+                    .collect::<Vec<_>>()
+            };
+            let problems = [
+                ("http", missing("endpoints", &plugin.http, &|r| config.endpoints.contains_key(r))),
+                ("sql", missing("databases", &plugin.sql, &|r| config.databases.contains_key(r))),
+                ("directories", missing("directories", &plugin.directories, &|r| config.directories.contains_key(r))),
             ];
-            for (kind, grants, exists) in kinds {
-                let section = match kind {
-                    "http" => "endpoints",
-                    "sql" => "databases",
-                    _ => "directories",
-                };
-                for (_, resource) in grants {
-                    if !exists(resource) {
-                        self.problems.push(format!(
-                            "[plugins.{}] {kind}: grants `{resource}`, but there is no [{section}.{resource}]",
-                            plugin.name
-                        ));
-                    }
+            for (kind, list) in problems {
+                for why in list {
+                    self.problems.push(format!("[plugins.{}] {kind}: {why}", plugin.name));
                 }
             }
         }

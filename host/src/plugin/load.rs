@@ -35,6 +35,9 @@ pub struct LoadedPlugin {
     pub unavailable: Vec<String>,
 }
 
+/// A compiled component with its sha256 and where it came from.
+type Compiled = (String, Component, CompileSource);
+
 /// Every problem found while loading plugins.
 #[derive(Debug, thiserror::Error)]
 #[error("{} problem(s) loading plugins:\n  - {}", problems.len(), problems.join("\n  - "))]
@@ -69,7 +72,7 @@ impl<'a> Loader<'a> {
     /// Load every configured plugin; all problems are reported together.
     pub async fn load_all(&self) -> Result<Vec<Arc<LoadedPlugin>>, LoadError> {
         // Compilation is CPU-bound: do it on threads, one per plugin.
-        let compiled: Vec<anyhow::Result<(String, Component, CompileSource)>> =
+        let compiled: Vec<anyhow::Result<Compiled>> =
             std::thread::scope(|s| {
                 let handles: Vec<_> = self
                     .config
@@ -196,7 +199,8 @@ impl<'a> Loader<'a> {
         let name = &config.name;
         let mut problems = Vec::new();
         let caps = &manifest.capabilities;
-        let kinds: [(&str, &str, &Vec<String>, &Vec<(String, String)>); 3] = [
+        type Kind<'k> = (&'k str, &'k str, &'k Vec<String>, &'k Vec<(String, String)>);
+        let kinds: [Kind; 3] = [
             ("http", "endpoints", &caps.http, &config.http),
             ("sql", "databases", &caps.sql, &config.sql),
             (

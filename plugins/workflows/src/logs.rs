@@ -613,12 +613,16 @@ pub fn view(
     let picks: BTreeSet<usize> = if entries.len() <= max_lines {
         (0..entries.len()).collect()
     } else {
-        let head = (max_lines / 5).max(2);
         let (decisive, _) = shell_picks(entries, max_lines / 2);
+        // With decisive lines, a short head and tail frame them; without, head and tail share it all.
+        let (head, tail) = if decisive.is_empty() {
+            (max_lines / 3, max_lines - max_lines / 3)
+        } else {
+            ((max_lines / 6).max(2), (max_lines / 6).max(3))
+        };
         let mut picks: BTreeSet<usize> = (0..head).collect();
         picks.extend(decisive);
-        let rest = max_lines.saturating_sub(picks.len());
-        picks.extend((entries.len().saturating_sub(rest))..entries.len());
+        picks.extend((entries.len().saturating_sub(tail))..entries.len());
         picks
     };
     let mut out = Vec::new();
@@ -908,10 +912,10 @@ mod tests {
                 .any(|p| matches!(p, Piece::Line(l) if l.contains("TypeError")))
         );
         assert_eq!(
-            v[4],
+            v[3],
             Piece::Gap {
-                rows: 4..252,
-                lines: 248
+                rows: 3..252,
+                lines: 249
             }
         );
         assert!(matches!(v.last(), Some(Piece::Line(l)) if l.contains("npm error code 1")));

@@ -388,7 +388,7 @@ pub fn step_logs(
 }
 
 /// The logs of run `run`, step by step: per step the first and last `per_step`
-/// rows and every stderr and tool_result row, at most `limit` rows in all.
+/// rows and every stderr, tool_call and tool_result row, at most `limit` rows in all.
 pub fn run_logs(run: i64, per_step: i64, limit: i64) -> Result<Fetched<StepLogRow>, ToolError> {
     fetch(
         "the run's logs",
@@ -399,7 +399,8 @@ pub fn run_logs(run: i64, per_step: i64, limit: i64) -> Result<Fetched<StepLogRo
     FROM workflow_logs l JOIN workflow_steps s ON s.id = l.step_id
    WHERE s.run_id = $1::bigint
 ) t
- WHERE row_index < $2::bigint OR step_rows - row_index <= $2::bigint OR log_type IN ('stderr', 'tool_result')
+ WHERE row_index < $2::bigint OR step_rows - row_index <= $2::bigint
+    OR log_type IN ('stderr', 'tool_call', 'tool_result')
  ORDER BY step_id, row_index
  LIMIT $3::bigint",
         &[run.into(), per_step.into(), limit.into()],

@@ -165,7 +165,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
                     (Some(run), Some(step)) => {
                         let turns = u
                             .turns_used
-                            .map(|t| format!(", {t} turns"))
+                            .map(|t| format!(", {t} turn{}", if t == 1 { "" } else { "s" }))
                             .unwrap_or_default();
                         format!(
                             "run #{run} {} → {step} ({}{turns})",

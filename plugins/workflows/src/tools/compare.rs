@@ -29,6 +29,7 @@ pub struct CompareArgs {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StepSide {
     pub step_id: i64,
+    pub step_type: String,
     pub status: String,
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
@@ -129,6 +130,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
 
     let side = |s: &Step, errors: &BTreeMap<i64, String>| StepSide {
         step_id: s.id,
+        step_type: s.step_type.clone(),
         status: s.status.clone(),
         duration_seconds: s.started_at.as_ref().and(s.duration_s),
         exit_code: s.exit_code,
@@ -278,7 +280,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     // Text.
     let describe = |r: &Run| {
         format!(
-            "run #{} {} ({}, {}, created {})",
+            "run #{} {}: {}, {}, created {}",
             r.id,
             run_title(r),
             r.status,
@@ -371,10 +373,12 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
     if let Some(p) = step_pairs.iter().find(|p| newly_failing.contains(&p.name))
         && let Some(b) = &p.b
     {
-        next.push(format!(
-            "get_step_logs(step_id={}, log_type=\"stderr\")",
-            b.step_id
-        ));
+        let log_type = if b.step_type == "shell" {
+            ", log_type=\"stderr\""
+        } else {
+            ""
+        };
+        next.push(format!("get_step_logs(step_id={}{log_type})", b.step_id));
     }
     if !next.is_empty() {
         out.push(format!("Next: {}", next.join("; ")));

@@ -185,7 +185,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
     // Similar failures and the last success, for failed runs.
     let mut similar = Vec::new();
     let mut last_success = None;
-    if run.status == "failed" || !roots.is_empty() {
+    if run.status == "failed" {
         let signature = Signature::of_run(&run, roots.first().copied(), findings.first());
         for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
             let theirs = Signature::of_failed(&other);
@@ -234,7 +234,11 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                 "waiting for {}",
                 fmt::duration(clock.since(run.created_at.as_deref()))
             ),
-            _ => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
+            "running" => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
+            _ => format!(
+                "took {}",
+                fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
+            ),
         }
     ));
     if let Some(e) = &run.error_message {
@@ -317,7 +321,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             }
         }
     }
-    if run.status == "failed" || !roots.is_empty() {
+    if run.status == "failed" {
         out.push(String::new());
         let workflow = super::run_workflow(&run);
         if similar.is_empty() {

@@ -282,3 +282,42 @@ fn group(failed: &[FailedRun]) -> Vec<Group> {
     groups.sort_by_key(|g| std::cmp::Reverse(g.runs.len()));
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: i64, step: &str, error: &str) -> FailedRun {
+        FailedRun {
+            id,
+            definition_id: Some(1),
+            workflow: Some("ci".into()),
+            error_message: None,
+            created_at: Some(format!("2026-01-02T0{id}:00:00")),
+            completed_at: None,
+            failed_step_id: Some(id * 10),
+            failed_step: Some(step.into()),
+            step_type: Some("shell".into()),
+            step_error: Some(error.into()),
+            exit_code: Some(1),
+            now_utc: "2026-01-02T10:00:00".into(),
+        }
+    }
+
+    #[test]
+    fn same_step_and_error_group_whatever_the_numbers() {
+        let failed = [
+            run(6, "test", "TypeError: x at parse.ts:44:17"),
+            run(5, "lint", "eslint: 3 problems"),
+            run(4, "test", "TypeError: x at parse.ts:42:17"),
+            run(2, "test", "AssertionError: expected 500 to be 201"),
+        ];
+        let groups = group(&failed);
+        assert_eq!(
+            groups.iter().map(|g| g.runs.clone()).collect::<Vec<_>>(),
+            [vec![6, 4], vec![5], vec![2]]
+        );
+        assert_eq!(groups[0].last_at.as_deref(), Some("2026-01-02T06:00:00"));
+        assert_eq!(groups[0].first_at.as_deref(), Some("2026-01-02T04:00:00"));
+    }
+}

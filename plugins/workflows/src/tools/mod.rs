@@ -337,6 +337,91 @@ pub fn json_line(value: &Json, max: usize) -> String {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_rate_counts_finished_runs_only() {
+        let c = Counts {
+            total: 6,
+            completed: 1,
+            failed: 2,
+            running: 1,
+            pending: 2,
+            cancelled: 0,
+        };
+        assert_eq!(
+            success_text(&c),
+            "33.3% (1 of 3 finished runs completed; finished = completed + failed; 3 running or pending not counted)"
+        );
+        assert_eq!(CountsOut::of(&c).success_rate_percent, Some(33.3));
+        let none = Counts {
+            total: 2,
+            running: 2,
+            ..Counts::default()
+        };
+        assert_eq!(
+            success_text(&none),
+            "n/a (no run finished; 2 running or pending)"
+        );
+        assert_eq!(CountsOut::of(&none).success_rate_percent, None);
+    }
+
+    fn failed(
+        id: i64,
+        step: Option<&str>,
+        step_error: Option<&str>,
+        error: Option<&str>,
+    ) -> FailedRun {
+        FailedRun {
+            id,
+            definition_id: Some(1),
+            workflow: Some("ci".into()),
+            error_message: error.map(Into::into),
+            created_at: None,
+            completed_at: None,
+            failed_step_id: step.map(|_| 10),
+            failed_step: step.map(Into::into),
+            step_type: Some("shell".into()),
+            step_error: step_error.map(Into::into),
+            exit_code: Some(1),
+            now_utc: "2026-01-02T00:00:00".into(),
+        }
+    }
+
+    #[test]
+    fn failure_causes_read_as_one_line() {
+        let f = failed(
+            1,
+            Some("test"),
+            Some(" FAIL x\nTypeError: boom\n    at f (a.ts:1:2)"),
+            None,
+        );
+        assert_eq!(failure_text(&f).1, "step 'test' (exit 1): TypeError: boom");
+        let f = failed(
+            2,
+            Some("review"),
+            Some("max turns"),
+            Some("AgentMaxTurnsExceeded"),
+        );
+        assert_eq!(
+            failure_text(&f).1,
+            "AgentMaxTurnsExceeded · step 'review': max turns"
+        );
+        let f = failed(3, None, None, Some("ContainerStartFailed: x\nmore"));
+        assert_eq!(
+            failure_text(&f),
+            (None, "ContainerStartFailed: x".to_string())
+        );
+        let f = failed(4, None, None, None);
+        assert_eq!(
+            failure_text(&f).1,
+            "no error message and no failed step recorded"
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod testing {
     //! Fake `sql::query` answers for the tools' unit tests: rows are given as
     //! JSON objects, typed like the host types PostgreSQL values.

@@ -16,11 +16,10 @@ use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_plue-mcp");
 
-fn config(cache: &Path) -> String {
+fn config() -> String {
     let data = std::env::temp_dir();
     format!(
-        "[server]\ncache_dir = \"{}\"\n[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_BENCH_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
-        cache.display(),
+        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_BENCH_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
         data.display()
     )
 }
@@ -46,28 +45,36 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-async fn start_to_first_list(cfg: &str) -> (Duration, Host) {
+/// Start `plue-mcp serve` with `cfg` and compile cache `cache`; time to the first `tools/list` answer.
+async fn start_to_first_list(cfg: &str, cache: &Path) -> (Duration, usize) {
     let started = Instant::now();
-    let host = Host::start(Path::new(BINARY), cfg).await.expect("start plue-mcp");
-    host.list_tools().await.expect("tools/list");
-    (started.elapsed(), host)
+    let host = Host::start_with_env(Path::new(BINARY), cfg, &[("PLUE_MCP_CACHE_DIR", cache.to_str().unwrap())])
+        .await
+        .expect("start plue-mcp");
+    let tools = host.list_tools().await.expect("tools/list").len();
+    (started.elapsed(), tools)
 }
 
 #[tokio::main]
 async fn main() {
-    let cache = tempfile::tempdir().unwrap();
-    let cfg = config(cache.path());
+    let cfg = config();
     println!("plue-mcp overhead benchmark ({} cores)\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     // Start-up: the first run compiles (empty cache), later runs load from the cache.
-    let (cold, _) = start_to_first_list(&cfg).await;
-    let mut warm = Vec::new();
-    for _ in 0..10 {
-        warm.push(start_to_first_list(&cfg).await.0);
+    for (label, text) in [("example plugin (4 tools)", cfg.as_str()), ("built-in default (5 bundled groups)", plue_mcp::config::BUILT_IN_DEFAULT)] {
+        let cache = tempfile::tempdir().unwrap();
+        let (cold, tools) = start_to_first_list(text, cache.path()).await;
+        let mut warm = Vec::new();
+        for _ in 0..10 {
+            warm.push(start_to_first_list(text, cache.path()).await.0);
+        }
+        warm.sort();
+        println!(
+            "start to first tools/list, {label}: cold {:.1} ms (empty compile cache), warm {:.1} ms (median of 10), {tools} tools",
+            cold.as_secs_f64() * 1e3,
+            warm[5].as_secs_f64() * 1e3
+        );
     }
-    warm.sort();
-    println!("cold start to first tools/list      {:>8.1} ms (empty compile cache)", cold.as_secs_f64() * 1e3);
-    println!("warm start to first tools/list      {:>8.1} ms (median of 10)", warm[5].as_secs_f64() * 1e3);
 
     // In-process: App::call, validation and a fresh instance included.
     let parsed = Config::from_toml(&cfg, Path::new("."), "bench", &ProcessEnv).unwrap();
@@ -104,7 +111,7 @@ async fn main() {
     println!("in-process, 8 concurrent callers    {:>8.0} calls/s", (8 * per_task) as f64 / started.elapsed().as_secs_f64());
 
     // Over stdio with a real MCP client.
-    let (_, host) = start_to_first_list(&cfg).await;
+    let host = Host::start(Path::new(BINARY), &cfg).await.expect("start plue-mcp");
     let child_pid = find_child_pid();
     let idle_rss = child_pid.map(rss_kib).unwrap_or(0);
     for _ in 0..200 {

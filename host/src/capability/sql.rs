@@ -382,7 +382,7 @@ fn decode(row: &PgRow, i: usize) -> Value {
         "FLOAT4" => get!(f32).map(|v| Value::Float(v.into())),
         "FLOAT8" => get!(f64).map(Value::Float),
         "NUMERIC" => {
-            get!(bigdecimal::BigDecimal).map(|v| Value::Numeric(v.to_plain_string()))
+            get!(bigdecimal::BigDecimal).map(|v| Value::Numeric(numeric_text(v, raw.as_bytes().ok())))
         }
         "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => get!(String).map(Value::Text),
         "JSON" | "JSONB" => get!(serde_json::Value).map(|v| Value::Json(v.to_string())),
@@ -464,6 +464,15 @@ fn decode(row: &PgRow, i: usize) -> Value {
         _ => None,
     };
     value.unwrap_or_else(|| fallback(&info, raw.as_bytes().ok()))
+}
+
+/// A numeric's exact text with the column's display scale (`12.50`, not `12.5000`):
+/// the binary format carries it as `dscale` (bytes 6..8).
+fn numeric_text(value: bigdecimal::BigDecimal, raw: Option<&[u8]>) -> String {
+    match raw.and_then(|b| b.get(6..8)) {
+        Some(d) => value.with_scale(i64::from(u16::from_be_bytes([d[0], d[1]]))).to_plain_string(),
+        None => value.to_plain_string(),
+    }
 }
 
 fn fallback(info: &sqlx::postgres::PgTypeInfo, bytes: Option<&[u8]>) -> Value {

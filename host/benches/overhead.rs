@@ -41,16 +41,24 @@ fn report(label: &str, mut samples: Vec<Duration>) {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 /// Start `plue-mcp serve` with `cfg` and compile cache `cache`; time to the first `tools/list` answer.
 async fn start_to_first_list(cfg: &str, cache: &Path) -> (Duration, usize) {
     let started = Instant::now();
-    let host = Host::start_with_env(Path::new(BINARY), cfg, &[("PLUE_MCP_CACHE_DIR", cache.to_str().unwrap())])
-        .await
-        .expect("start plue-mcp");
+    let host = Host::start_with_env(
+        Path::new(BINARY),
+        cfg,
+        &[("PLUE_MCP_CACHE_DIR", cache.to_str().unwrap())],
+    )
+    .await
+    .expect("start plue-mcp");
     let tools = host.list_tools().await.expect("tools/list").len();
     (started.elapsed(), tools)
 }
@@ -58,10 +66,21 @@ async fn start_to_first_list(cfg: &str, cache: &Path) -> (Duration, usize) {
 #[tokio::main]
 async fn main() {
     let cfg = config();
-    println!("plue-mcp overhead benchmark ({} cores)\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "plue-mcp overhead benchmark ({} cores)\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
 
     // Start-up: the first run compiles (empty cache), later runs load from the cache.
-    for (label, text) in [("example plugin (4 tools)", cfg.as_str()), ("built-in default (5 bundled groups)", plue_mcp::config::BUILT_IN_DEFAULT)] {
+    for (label, text) in [
+        ("example plugin (4 tools)", cfg.as_str()),
+        (
+            "built-in default (5 bundled groups)",
+            plue_mcp::config::BUILT_IN_DEFAULT,
+        ),
+    ] {
         let cache = tempfile::tempdir().unwrap();
         let (cold, tools) = start_to_first_list(text, cache.path()).await;
         let mut warm = Vec::new();
@@ -81,12 +100,17 @@ async fn main() {
     let app = Arc::new(App::load(parsed).await.unwrap());
     let args = json!({"text": "hello"});
     for _ in 0..200 {
-        app.call("echo", args.clone(), LogSink::default()).await.unwrap();
+        app.call("echo", args.clone(), LogSink::default())
+            .await
+            .unwrap();
     }
     let mut samples = Vec::new();
     for _ in 0..5000 {
         let t = Instant::now();
-        let r = app.call("echo", args.clone(), LogSink::default()).await.unwrap();
+        let r = app
+            .call("echo", args.clone(), LogSink::default())
+            .await
+            .unwrap();
         samples.push(t.elapsed());
         assert_eq!(r.is_error, Some(false));
     }
@@ -100,7 +124,9 @@ async fn main() {
             let app = app.clone();
             tokio::spawn(async move {
                 for _ in 0..per_task {
-                    app.call("echo", json!({"text": "x"}), LogSink::default()).await.unwrap();
+                    app.call("echo", json!({"text": "x"}), LogSink::default())
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -108,10 +134,15 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    println!("in-process, 8 concurrent callers    {:>8.0} calls/s", (8 * per_task) as f64 / started.elapsed().as_secs_f64());
+    println!(
+        "in-process, 8 concurrent callers    {:>8.0} calls/s",
+        (8 * per_task) as f64 / started.elapsed().as_secs_f64()
+    );
 
     // Over stdio with a real MCP client.
-    let host = Host::start(Path::new(BINARY), &cfg).await.expect("start plue-mcp");
+    let host = Host::start(Path::new(BINARY), &cfg)
+        .await
+        .expect("start plue-mcp");
     let child_pid = find_child_pid();
     let idle_rss = child_pid.map(rss_kib).unwrap_or(0);
     for _ in 0..200 {
@@ -145,10 +176,17 @@ async fn main() {
         }
         t.await.unwrap();
     }
-    println!("stdio, 8 concurrent callers         {:>8.0} calls/s", (8 * per_task) as f64 / started.elapsed().as_secs_f64());
+    println!(
+        "stdio, 8 concurrent callers         {:>8.0} calls/s",
+        (8 * per_task) as f64 / started.elapsed().as_secs_f64()
+    );
     if let Some(pid) = child_pid {
         peak = peak.max(rss_kib(pid));
-        println!("RSS of plue-mcp serve: idle {:.1} MiB, under load {:.1} MiB", idle_rss as f64 / 1024.0, peak as f64 / 1024.0);
+        println!(
+            "RSS of plue-mcp serve: idle {:.1} MiB, under load {:.1} MiB",
+            idle_rss as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
     }
 }
 
@@ -157,10 +195,18 @@ fn find_child_pid() -> Option<u32> {
     let me = std::process::id();
     let mut found = None;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         let after = stat.rsplit(')').next().unwrap_or("");
-        let ppid: u32 = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let ppid: u32 = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         if ppid == me && comm.trim() == "plue-mcp" {
             found = Some(found.map_or(pid, |f: u32| f.max(pid)));

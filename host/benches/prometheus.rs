@@ -27,9 +27,14 @@ fn report(label: &str, mut samples: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let prom = tokio::task::spawn_blocking(PromServer::start).await.unwrap().expect("start Prometheus");
+    let prom = tokio::task::spawn_blocking(PromServer::start)
+        .await
+        .unwrap()
+        .expect("start Prometheus");
     let client = reqwest::Client::new();
-    let url = url::Url::parse_with_params(&format!("{}/api/v1/query", prom.url()), &[("query", QUERY)]).unwrap();
+    let url =
+        url::Url::parse_with_params(&format!("{}/api/v1/query", prom.url()), &[("query", QUERY)])
+            .unwrap();
     let n = 300;
     let mut direct = Vec::new();
     for i in 0..n + 20 {
@@ -47,11 +52,15 @@ async fn main() {
         cache.path().display(),
         prom.url()
     );
-    let host = Host::start(Path::new(env!("CARGO_BIN_EXE_plue-mcp")), &config).await.unwrap();
+    let host = Host::start(Path::new(env!("CARGO_BIN_EXE_plue-mcp")), &config)
+        .await
+        .unwrap();
     let mut through = Vec::new();
     for i in 0..n + 20 {
         let t = Instant::now();
-        host.call_ok("prometheus_query", json!({"query": QUERY})).await.unwrap();
+        host.call_ok("prometheus_query", json!({"query": QUERY}))
+            .await
+            .unwrap();
         if i >= 20 {
             through.push(t.elapsed());
         }
@@ -59,5 +68,8 @@ async fn main() {
     println!("prometheus_query: `{QUERY}`\n");
     let a = report("straight to Prometheus (reqwest)", direct);
     let b = report("prometheus_query via plue-mcp (stdio)", through);
-    println!("added by the host (p50): {:.2} ms", (b.as_secs_f64() - a.as_secs_f64()) * 1e3);
+    println!(
+        "added by the host (p50): {:.2} ms",
+        (b.as_secs_f64() - a.as_secs_f64()) * 1e3
+    );
 }

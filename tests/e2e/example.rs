@@ -56,13 +56,26 @@ async fn setup(db_url: &str) -> Setup {
     std::fs::write(data.path().join("notes.txt"), "line one\nline two\n").unwrap();
     std::fs::create_dir(data.path().join("sub")).unwrap();
     std::fs::write(data.path().join("sub/deep.txt"), "deep").unwrap();
-    let outside = data.path().parent().unwrap().join(format!("plue-outside-{}", std::process::id()));
+    let outside = data
+        .path()
+        .parent()
+        .unwrap()
+        .join(format!("plue-outside-{}", std::process::id()));
     std::fs::write(&outside, "secret outside the grant").unwrap();
     std::os::unix::fs::symlink(&outside, data.path().join("escape-link")).unwrap();
-    let host = Host::start_with_env(binary(), &config(&web.url(), db_url, data.path()), &[("EXAMPLE_TOKEN", TOKEN)])
-        .await
-        .unwrap();
-    Setup { host, web, _data: data, outside }
+    let host = Host::start_with_env(
+        binary(),
+        &config(&web.url(), db_url, data.path()),
+        &[("EXAMPLE_TOKEN", TOKEN)],
+    )
+    .await
+    .unwrap();
+    Setup {
+        host,
+        web,
+        _data: data,
+        outside,
+    }
 }
 
 #[tokio::test]
@@ -74,49 +87,106 @@ async fn lists_tools_with_schemas_and_annotations() {
     let echo = &tools[0];
     assert_eq!(echo.title.as_deref(), Some("Echo"));
     let ann = echo.annotations.as_ref().unwrap();
-    assert_eq!((ann.read_only_hint, ann.idempotent_hint, ann.destructive_hint), (Some(true), Some(true), Some(false)));
+    assert_eq!(
+        (
+            ann.read_only_hint,
+            ann.idempotent_hint,
+            ann.destructive_hint
+        ),
+        (Some(true), Some(true), Some(false))
+    );
     assert_eq!(echo.input_schema["required"], json!(["text"]));
-    assert_eq!(echo.input_schema["properties"]["times"]["maximum"], json!(10));
-    let out = echo.output_schema.as_ref().expect("echo declares an output schema");
+    assert_eq!(
+        echo.input_schema["properties"]["times"]["maximum"],
+        json!(10)
+    );
+    let out = echo
+        .output_schema
+        .as_ref()
+        .expect("echo declares an output schema");
     assert!(out["properties"]["times"].is_object());
-    assert_eq!(tools[1].annotations.as_ref().unwrap().open_world_hint, Some(true));
+    assert_eq!(
+        tools[1].annotations.as_ref().unwrap().open_world_hint,
+        Some(true)
+    );
     let _ = std::fs::remove_file(&s.outside);
 }
 
 #[tokio::test]
 async fn echo_validates_arguments_before_the_plugin_runs() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
-    let r = s.host.call_ok("echo", json!({"text": "hi", "times": 3})).await.unwrap();
+    let r = s
+        .host
+        .call_ok("echo", json!({"text": "hi", "times": 3}))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r), "hi hi hi");
     assert_eq!(mcp::structured(&r), json!({"text": "hi", "times": 3}));
 
-    let err = s.host.call_err("echo", json!({"text": "hi", "times": "three"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("echo", json!({"text": "hi", "times": "three"}))
+        .await
+        .unwrap();
     assert!(err.contains("`times`") && err.contains("integer"), "{err}");
     let err = s.host.call_err("echo", json!({"times": 2})).await.unwrap();
-    assert!(err.contains("\"text\" is a required property") && err.contains("text (string, required)"), "{err}");
-    let err = s.host.call_err("echo", json!({"text": "x", "times": 11})).await.unwrap();
+    assert!(
+        err.contains("\"text\" is a required property") && err.contains("text (string, required)"),
+        "{err}"
+    );
+    let err = s
+        .host
+        .call_err("echo", json!({"text": "x", "times": 11}))
+        .await
+        .unwrap();
     assert!(err.contains("`times`") && err.contains("maximum"), "{err}");
 
     let unknown = s.host.call("no_such_tool", json!({})).await;
-    let message = format!("{:#}", unknown.expect_err("an unknown tool is a protocol error"));
+    let message = format!(
+        "{:#}",
+        unknown.expect_err("an unknown tool is a protocol error")
+    );
     assert!(message.contains("unknown tool `no_such_tool`"), "{message}");
     // The host keeps serving after all of that.
-    s.host.call_ok("echo", json!({"text": "again"})).await.unwrap();
+    s.host
+        .call_ok("echo", json!({"text": "again"}))
+        .await
+        .unwrap();
     let _ = std::fs::remove_file(&s.outside);
 }
 
 #[tokio::test]
 async fn http_goes_only_where_granted() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
-    let r = s.host.call_ok("http_get", json!({"path": "/status"})).await.unwrap();
-    assert!(mcp::text(&r).starts_with("HTTP 200") && mcp::text(&r).contains("service ok"), "{}", mcp::text(&r));
+    let r = s
+        .host
+        .call_ok("http_get", json!({"path": "/status"}))
+        .await
+        .unwrap();
+    assert!(
+        mcp::text(&r).starts_with("HTTP 200") && mcp::text(&r).contains("service ok"),
+        "{}",
+        mcp::text(&r)
+    );
 
     // The host injects the credential; the plugin never had it.
-    let r = s.host.call_ok("http_get", json!({"path": "/auth"})).await.unwrap();
-    assert!(mcp::text(&r).contains("HTTP 200") && mcp::text(&r).contains("authorized"), "{}", mcp::text(&r));
+    let r = s
+        .host
+        .call_ok("http_get", json!({"path": "/auth"}))
+        .await
+        .unwrap();
+    assert!(
+        mcp::text(&r).contains("HTTP 200") && mcp::text(&r).contains("authorized"),
+        "{}",
+        mcp::text(&r)
+    );
 
     // Redirects are returned, not followed to another host.
-    let r = s.host.call_ok("http_get", json!({"path": "/redirect"})).await.unwrap();
+    let r = s
+        .host
+        .call_ok("http_get", json!({"path": "/redirect"}))
+        .await
+        .unwrap();
     assert!(mcp::text(&r).starts_with("HTTP 302"), "{}", mcp::text(&r));
 
     for (path, why) in [
@@ -126,19 +196,42 @@ async fn http_goes_only_where_granted() {
         ("http://192.0.2.1/", "must start with `/`"),
         ("/@192.0.2.1/", "looks like a URL"),
     ] {
-        let err = s.host.call_err("http_get", json!({"path": path})).await.unwrap();
+        let err = s
+            .host
+            .call_err("http_get", json!({"path": path}))
+            .await
+            .unwrap();
         assert!(err.contains(why), "{path}: {err}");
     }
-    let err = s.host.call_err("http_get", json!({"path": "/status", "endpoint": "other"})).await.unwrap();
-    assert!(err.contains("endpoint `other` is not granted to plugin `example`"), "{err}");
+    let err = s
+        .host
+        .call_err("http_get", json!({"path": "/status", "endpoint": "other"}))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("endpoint `other` is not granted to plugin `example`"),
+        "{err}"
+    );
 
-    let err = s.host.call_err("http_get", json!({"path": "/big/100"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("http_get", json!({"path": "/big/100"}))
+        .await
+        .unwrap();
     assert!(err.contains("exceeded its cap of 64 KiB"), "{err}");
-    let err = s.host.call_err("http_get", json!({"path": "/slow"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("http_get", json!({"path": "/slow"}))
+        .await
+        .unwrap();
     assert!(err.contains("did not answer within 1500 ms"), "{err}");
 
     let seen = s.web.seen.lock().unwrap().clone();
-    assert!(seen.iter().all(|p| !p.contains("..") && !p.contains("192.0.2.1")), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|p| !p.contains("..") && !p.contains("192.0.2.1")),
+        "{seen:?}"
+    );
     assert!(!seen.is_empty());
     let _ = std::fs::remove_file(&s.outside);
 }
@@ -147,30 +240,68 @@ async fn http_goes_only_where_granted() {
 async fn http_reports_an_endpoint_that_is_down() {
     let port = plue_tests::ports::free_port();
     let data = tempfile::tempdir().unwrap();
-    let host = Host::start_with_env(binary(), &config(&format!("http://127.0.0.1:{port}"), "${UNSET_DB}", data.path()), &[("EXAMPLE_TOKEN", TOKEN)])
+    let host = Host::start_with_env(
+        binary(),
+        &config(
+            &format!("http://127.0.0.1:{port}"),
+            "${UNSET_DB}",
+            data.path(),
+        ),
+        &[("EXAMPLE_TOKEN", TOKEN)],
+    )
+    .await
+    .unwrap();
+    let err = host
+        .call_err("http_get", json!({"path": "/status"}))
         .await
         .unwrap();
-    let err = host.call_err("http_get", json!({"path": "/status"})).await.unwrap();
-    assert!(err.contains("cannot connect to endpoint `web`") && err.contains("[endpoints.web]"), "{err}");
+    assert!(
+        err.contains("cannot connect to endpoint `web`") && err.contains("[endpoints.web]"),
+        "{err}"
+    );
     assert!(!err.contains(TOKEN));
 }
 
 #[tokio::test]
 async fn files_stay_inside_the_granted_directory() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
-    let r = s.host.call_ok("read_file", json!({"path": "notes.txt"})).await.unwrap();
+    let r = s
+        .host
+        .call_ok("read_file", json!({"path": "notes.txt"}))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r), "line one\nline two\n");
-    let r = s.host.call_ok("read_file", json!({"path": "sub/deep.txt"})).await.unwrap();
+    let r = s
+        .host
+        .call_ok("read_file", json!({"path": "sub/deep.txt"}))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r), "deep");
 
-    let err = s.host.call_err("read_file", json!({"path": "../plue-outside"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("read_file", json!({"path": "../plue-outside"}))
+        .await
+        .unwrap();
     assert!(err.contains("`..` is not allowed"), "{err}");
-    let err = s.host.call_err("read_file", json!({"path": "/etc/passwd"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("read_file", json!({"path": "/etc/passwd"}))
+        .await
+        .unwrap();
     assert!(err.contains("is absolute"), "{err}");
-    let err = s.host.call_err("read_file", json!({"path": "escape-link"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("read_file", json!({"path": "escape-link"}))
+        .await
+        .unwrap();
     assert!(!err.contains("secret outside"), "{err}");
     assert!(err.contains("escape-link"), "{err}");
-    let err = s.host.call_err("read_file", json!({"path": "passwd", "directory": "etc"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("read_file", json!({"path": "passwd", "directory": "etc"}))
+        .await
+        .unwrap();
     assert!(err.contains("not found in directory `etc`"), "{err}");
     let _ = std::fs::remove_file(&s.outside);
 }
@@ -208,21 +339,54 @@ async fn sql_reads_typed_values() {
     assert_eq!(columns[12], json!({"name": "arr", "type": "int4[]"}));
 
     // The row cap (max_rows = 50) with its flag.
-    let r = s.host.call_ok("sql_query", json!({"statement": "SELECT g FROM generate_series(1, 500) g"})).await.unwrap();
+    let r = s
+        .host
+        .call_ok(
+            "sql_query",
+            json!({"statement": "SELECT g FROM generate_series(1, 500) g"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(mcp::structured(&r)["rows"].as_array().unwrap().len(), 50);
     assert_eq!(mcp::structured(&r)["truncated"], true);
     assert!(mcp::text(&r).contains("row cap"));
 
     // No rows still names the columns.
-    let r = s.host.call_ok("sql_query", json!({"statement": "SELECT id, username FROM users WHERE false"})).await.unwrap();
+    let r = s
+        .host
+        .call_ok(
+            "sql_query",
+            json!({"statement": "SELECT id, username FROM users WHERE false"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(mcp::structured(&r)["columns"][1]["name"], "username");
 
     // PostgreSQL's own errors come back with their position.
-    let err = s.host.call_err("sql_query", json!({"statement": "SELECT nope FROM users"})).await.unwrap();
-    assert!(err.contains("42703") && err.contains("column \"nope\" does not exist") && err.contains("at character 8"), "{err}");
+    let err = s
+        .host
+        .call_err("sql_query", json!({"statement": "SELECT nope FROM users"}))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("42703")
+            && err.contains("column \"nope\" does not exist")
+            && err.contains("at character 8"),
+        "{err}"
+    );
 
-    let err = s.host.call_err("sql_query", json!({"statement": "SELECT 1", "database": "other"})).await.unwrap();
-    assert!(err.contains("database `other` is not granted to plugin `example`"), "{err}");
+    let err = s
+        .host
+        .call_err(
+            "sql_query",
+            json!({"statement": "SELECT 1", "database": "other"}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        err.contains("database `other` is not granted to plugin `example`"),
+        "{err}"
+    );
     let _ = std::fs::remove_file(&s.outside);
 }
 
@@ -255,14 +419,36 @@ async fn sql_refuses_every_write_and_changes_nothing() {
         "SELECT pg_advisory_lock(42)",
     ];
     for attack in attacks {
-        let err = s.host.call_err("sql_query", json!({"statement": attack})).await.unwrap();
-        assert!(err.contains("refused") || err.contains("read-only"), "{attack}: {err}");
+        let err = s
+            .host
+            .call_err("sql_query", json!({"statement": attack}))
+            .await
+            .unwrap();
+        assert!(
+            err.contains("refused") || err.contains("read-only"),
+            "{attack}: {err}"
+        );
     }
-    let err = s.host.call_err("sql_query", json!({"statement": "SELECT pg_sleep(5)"})).await.unwrap();
+    let err = s
+        .host
+        .call_err("sql_query", json!({"statement": "SELECT pg_sleep(5)"}))
+        .await
+        .unwrap();
     assert!(err.contains("statement timeout"), "{err}");
-    assert_eq!(pg.checksum(), before, "the database changed:\n{}", pg.snapshot());
+    assert_eq!(
+        pg.checksum(),
+        before,
+        "the database changed:\n{}",
+        pg.snapshot()
+    );
     // And the connection is still usable afterwards.
-    s.host.call_ok("sql_query", json!({"statement": "SELECT count(*) FROM users"})).await.unwrap();
+    s.host
+        .call_ok(
+            "sql_query",
+            json!({"statement": "SELECT count(*) FROM users"}),
+        )
+        .await
+        .unwrap();
     let _ = std::fs::remove_file(&s.outside);
 }
 
@@ -270,12 +456,26 @@ async fn sql_refuses_every_write_and_changes_nothing() {
 async fn sql_refuses_a_superuser_role_and_explains_a_missing_url() {
     let pg = PgServer::start().unwrap();
     let s = setup(&pg.superuser_url()).await;
-    let err = s.host.call_err("sql_query", json!({"statement": "SELECT 1"})).await.unwrap();
-    assert!(err.contains("superuser") && err.contains("allow_superuser"), "{err}");
+    let err = s
+        .host
+        .call_err("sql_query", json!({"statement": "SELECT 1"}))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("superuser") && err.contains("allow_superuser"),
+        "{err}"
+    );
     assert!(!err.contains(plue_tests::postgres::SUPERUSER_PASSWORD));
 
     let unset = setup("${PLUE_TEST_UNSET_DATABASE_URL}").await;
-    let err = unset.host.call_err("sql_query", json!({"statement": "SELECT 1"})).await.unwrap();
-    assert!(err.contains("PLUE_TEST_UNSET_DATABASE_URL is not set"), "{err}");
+    let err = unset
+        .host
+        .call_err("sql_query", json!({"statement": "SELECT 1"}))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("PLUE_TEST_UNSET_DATABASE_URL is not set"),
+        "{err}"
+    );
     let _ = std::fs::remove_file(&s.outside);
 }

@@ -23,7 +23,9 @@ max_output_bytes = 1048576
 }
 
 async fn host() -> Host {
-    Host::start(super::example::binary(), &misbehave_config()).await.unwrap()
+    Host::start(super::example::binary(), &misbehave_config())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -32,9 +34,18 @@ async fn a_plugin_that_loops_forever_is_stopped_at_its_deadline() {
     let started = Instant::now();
     let err = host.call_err("spin", json!({})).await.unwrap();
     let elapsed = started.elapsed();
-    assert!(err.contains("plugin `misbehave` exceeded its time limit") && err.contains("1000 ms"), "{err}");
-    assert!(elapsed < Duration::from_millis(2500), "stopped after {elapsed:?}");
-    assert_eq!(mcp::text(&host.call_ok("ok", json!({})).await.unwrap()), "still fine");
+    assert!(
+        err.contains("plugin `misbehave` exceeded its time limit") && err.contains("1000 ms"),
+        "{err}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "stopped after {elapsed:?}"
+    );
+    assert_eq!(
+        mcp::text(&host.call_ok("ok", json!({})).await.unwrap()),
+        "still fine"
+    );
 }
 
 #[tokio::test]
@@ -42,14 +53,23 @@ async fn a_plugin_that_allocates_without_bound_hits_its_memory_cap() {
     let host = host().await;
     let err = host.call_err("hog", json!({})).await.unwrap();
     assert!(err.contains("exceeded its memory limit of 32 MiB"), "{err}");
-    assert_eq!(mcp::text(&host.call_ok("ok", json!({})).await.unwrap()), "still fine");
+    assert_eq!(
+        mcp::text(&host.call_ok("ok", json!({})).await.unwrap()),
+        "still fine"
+    );
 }
 
 #[tokio::test]
 async fn output_over_the_cap_is_refused() {
     let host = host().await;
-    let err = host.call_err("flood", json!({"bytes": 10 * 1024 * 1024})).await.unwrap();
-    assert!(err.contains("over its output limit of 1048576 bytes"), "{err}");
+    let err = host
+        .call_err("flood", json!({"bytes": 10 * 1024 * 1024}))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("over its output limit of 1048576 bytes"),
+        "{err}"
+    );
     let r = host.call_ok("flood", json!({"bytes": 1000})).await.unwrap();
     assert_eq!(mcp::text(&r).len(), 1000);
 }
@@ -58,8 +78,15 @@ async fn output_over_the_cap_is_refused() {
 async fn a_panic_is_reported_with_its_message() {
     let host = host().await;
     let err = host.call_err("crash", json!({})).await.unwrap();
-    assert!(err.contains("plugin `misbehave` crashed") && err.contains("deliberate panic for the tests"), "{err}");
-    assert_eq!(mcp::text(&host.call_ok("ok", json!({})).await.unwrap()), "still fine");
+    assert!(
+        err.contains("plugin `misbehave` crashed")
+            && err.contains("deliberate panic for the tests"),
+        "{err}"
+    );
+    assert_eq!(
+        mcp::text(&host.call_ok("ok", json!({})).await.unwrap()),
+        "still fine"
+    );
 }
 
 #[tokio::test]
@@ -77,5 +104,8 @@ async fn calls_run_concurrently_next_to_a_stuck_one() {
     let (stuck, (answers, quick_elapsed)) = tokio::join!(stuck, quick);
     assert!(mcp::is_error(&stuck.unwrap()));
     assert_eq!(answers.len(), 8);
-    assert!(quick_elapsed < Duration::from_millis(900), "quick calls waited for the stuck one: {quick_elapsed:?}");
+    assert!(
+        quick_elapsed < Duration::from_millis(900),
+        "quick calls waited for the stuck one: {quick_elapsed:?}"
+    );
 }

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn test_plugin(name: &str) -> String {
-    Path::new(env!("PLUE_TEST_PLUGINS_DIR")).join(name).display().to_string()
+    Path::new(env!("PLUE_TEST_PLUGINS_DIR"))
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Run `plue-mcp tools --config` on `config`; (exit code, stdout, stderr).
@@ -29,30 +32,53 @@ fn tools(config: &str) -> (i32, String, String) {
 
 #[test]
 fn a_plugin_importing_sockets_is_refused_naming_the_import() {
-    let (code, _, err) = tools(&format!("[plugins.sockets]\npath = \"{}\"\n", test_plugin("plue_test_sockets.wasm")));
+    let (code, _, err) = tools(&format!(
+        "[plugins.sockets]\npath = \"{}\"\n",
+        test_plugin("plue_test_sockets.wasm")
+    ));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("plugin `sockets` imports `wasi:sockets/") && err.contains("no sockets"), "{err}");
+    assert!(
+        err.contains("plugin `sockets` imports `wasi:sockets/") && err.contains("no sockets"),
+        "{err}"
+    );
 }
 
 #[test]
 fn digests_are_checked_and_can_be_required() {
     let wasm = test_plugin("plue_test_misbehave.wasm");
-    let (code, _, err) = tools(&format!("[plugins.misbehave]\npath = \"{wasm}\"\nsha256 = \"{}\"\n", "0".repeat(64)));
+    let (code, _, err) = tools(&format!(
+        "[plugins.misbehave]\npath = \"{wasm}\"\nsha256 = \"{}\"\n",
+        "0".repeat(64)
+    ));
     assert_eq!(code, 2);
     assert!(err.contains("sha256 mismatch"), "{err}");
 
-    let (code, _, err) = tools(&format!("[server]\nrequire_digests = true\n[plugins.misbehave]\npath = \"{wasm}\"\n"));
+    let (code, _, err) = tools(&format!(
+        "[server]\nrequire_digests = true\n[plugins.misbehave]\npath = \"{wasm}\"\n"
+    ));
     assert_eq!(code, 2);
-    assert!(err.contains("require_digests is on") && err.contains("has no sha256"), "{err}");
+    assert!(
+        err.contains("require_digests is on") && err.contains("has no sha256"),
+        "{err}"
+    );
 
     let digest = {
         use std::io::Read;
         let mut bytes = Vec::new();
-        std::fs::File::open(&wasm).unwrap().read_to_end(&mut bytes).unwrap();
+        std::fs::File::open(&wasm)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
         let out = Command::new("sha256sum").arg(&wasm).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
     };
-    let (code, out, err) = tools(&format!("[server]\nrequire_digests = true\n[plugins.misbehave]\npath = \"{wasm}\"\nsha256 = \"{digest}\"\n"));
+    let (code, out, err) = tools(&format!(
+        "[server]\nrequire_digests = true\n[plugins.misbehave]\npath = \"{wasm}\"\nsha256 = \"{digest}\"\n"
+    ));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("spin") && out.contains("misbehave"), "{out}");
 }
@@ -61,12 +87,23 @@ fn digests_are_checked_and_can_be_required() {
 fn every_missing_grant_is_named_in_one_error() {
     let (code, _, err) = tools("[plugins.example]\nhttp = [\"web\"]\n");
     assert_eq!(code, 2);
-    assert!(err.contains("grants `web`, but there is no [endpoints.web]"), "{err}");
+    assert!(
+        err.contains("grants `web`, but there is no [endpoints.web]"),
+        "{err}"
+    );
 
-    let (code, _, err) = tools("[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[plugins.example]\nhttp = [\"web\"]\n");
+    let (code, _, err) = tools(
+        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[plugins.example]\nhttp = [\"web\"]\n",
+    );
     assert_eq!(code, 2);
-    assert!(err.contains("needs sql `main`, which is not granted"), "{err}");
-    assert!(err.contains("needs directories `data`, which is not granted"), "{err}");
+    assert!(
+        err.contains("needs sql `main`, which is not granted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs directories `data`, which is not granted"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -79,14 +116,23 @@ fn unknown_keys_are_rejected_by_name() {
 #[test]
 fn tool_clashes_need_a_prefix() {
     let wasm = test_plugin("plue_test_misbehave.wasm");
-    let (code, _, err) = tools(&format!("[plugins.one]\npath = \"{wasm}\"\n[plugins.two]\npath = \"{wasm}\"\n"));
+    let (code, _, err) = tools(&format!(
+        "[plugins.one]\npath = \"{wasm}\"\n[plugins.two]\npath = \"{wasm}\"\n"
+    ));
     assert_eq!(code, 2);
-    assert!(err.contains("tool `spin` is exported by plugins `one` and `two`") && err.contains("prefix"), "{err}");
+    assert!(
+        err.contains("tool `spin` is exported by plugins `one` and `two`")
+            && err.contains("prefix"),
+        "{err}"
+    );
 
     let (code, out, err) = tools(&format!(
         "[plugins.one]\npath = \"{wasm}\"\ntools = {{ deny = [\"crash\"] }}\n[plugins.two]\npath = \"{wasm}\"\nprefix = \"two_\"\n"
     ));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("two_spin") && out.lines().any(|l| l.starts_with("spin ")), "{out}");
+    assert!(
+        out.contains("two_spin") && out.lines().any(|l| l.starts_with("spin ")),
+        "{out}"
+    );
     assert!(!out.lines().any(|l| l.starts_with("crash ")), "{out}");
 }

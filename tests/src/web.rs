@@ -29,22 +29,50 @@ impl WebServer {
         let app = Router::new()
             .route("/status", get(|| async { "service ok" }))
             .route("/auth", get(auth))
-            .route("/redirect", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "http://192.0.2.1/stolen")], "") }))
-            .route("/slow", get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                "late"
-            }))
-            .route("/big/{kib}", get(|Path(kib): Path<usize>| async move { "y".repeat(kib * 1024) }))
-            .fallback(|uri: axum::http::Uri| async move { (StatusCode::NOT_FOUND, format!("no route for {}", uri.path())) })
+            .route(
+                "/redirect",
+                get(|| async {
+                    (
+                        StatusCode::FOUND,
+                        [(header::LOCATION, "http://192.0.2.1/stolen")],
+                        "",
+                    )
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/big/{kib}",
+                get(|Path(kib): Path<usize>| async move { "y".repeat(kib * 1024) }),
+            )
+            .fallback(|uri: axum::http::Uri| async move {
+                (
+                    StatusCode::NOT_FOUND,
+                    format!("no route for {}", uri.path()),
+                )
+            })
             .layer(axum::middleware::from_fn_with_state(seen.clone(), record))
             .with_state(());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
-        Ok(WebServer { addr, seen, shutdown: Some(tx) })
+        Ok(WebServer {
+            addr,
+            seen,
+            shutdown: Some(tx),
+        })
     }
 
     pub fn url(&self) -> String {
@@ -65,14 +93,21 @@ async fn record(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let pq = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let pq = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     seen.lock().unwrap().push(pq);
     next.run(request).await
 }
 
 async fn auth(headers: HeaderMap) -> impl IntoResponse {
     let expected = format!("Bearer {TOKEN}");
-    match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(v) if v == expected => (StatusCode::OK, "authorized".to_string()),
         Some(_) => (StatusCode::UNAUTHORIZED, "wrong credential".to_string()),
         None => (StatusCode::UNAUTHORIZED, "no credential".to_string()),

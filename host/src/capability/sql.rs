@@ -381,9 +381,8 @@ fn decode(row: &PgRow, i: usize) -> Value {
         "OID" => get!(sqlx::postgres::types::Oid).map(|v| Value::Int(v.0.into())),
         "FLOAT4" => get!(f32).map(|v| Value::Float(v.into())),
         "FLOAT8" => get!(f64).map(Value::Float),
-        "NUMERIC" => {
-            get!(bigdecimal::BigDecimal).map(|v| Value::Numeric(numeric_text(v, raw.as_bytes().ok())))
-        }
+        "NUMERIC" => get!(bigdecimal::BigDecimal)
+            .map(|v| Value::Numeric(numeric_text(v, raw.as_bytes().ok()))),
         "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => get!(String).map(Value::Text),
         "JSON" | "JSONB" => get!(serde_json::Value).map(|v| Value::Json(v.to_string())),
         "BYTEA" => get!(Vec<u8>).map(Value::Bytes),
@@ -446,11 +445,7 @@ fn decode(row: &PgRow, i: usize) -> Value {
         "NUMERIC[]" => get!(Vec<Option<bigdecimal::BigDecimal>>).map(|v| {
             Value::Array(
                 v.into_iter()
-                    .map(|x| {
-                        x.map_or(Element::Null, |n| {
-                            Element::Numeric(n.to_plain_string())
-                        })
-                    })
+                    .map(|x| x.map_or(Element::Null, |n| Element::Numeric(n.to_plain_string())))
                     .collect(),
             )
         }),
@@ -470,7 +465,9 @@ fn decode(row: &PgRow, i: usize) -> Value {
 /// the binary format carries it as `dscale` (bytes 6..8).
 fn numeric_text(value: bigdecimal::BigDecimal, raw: Option<&[u8]>) -> String {
     match raw.and_then(|b| b.get(6..8)) {
-        Some(d) => value.with_scale(i64::from(u16::from_be_bytes([d[0], d[1]]))).to_plain_string(),
+        Some(d) => value
+            .with_scale(i64::from(u16::from_be_bytes([d[0], d[1]])))
+            .to_plain_string(),
         None => value.to_plain_string(),
     }
 }

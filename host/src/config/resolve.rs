@@ -401,21 +401,40 @@ impl Resolver<'_> {
     /// Every grant must name a configured resource.
     fn check_grants(&mut self, config: &Config) {
         for plugin in &config.plugins {
-            let missing = |section: &str, grants: &[(String, String)], known: &dyn Fn(&str) -> bool| {
-                grants
-                    .iter()
-                    .filter(|(_, resource)| !known(resource))
-                    .map(|(_, resource)| format!("grants `{resource}`, but there is no [{section}.{resource}]"))
-                    .collect::<Vec<_>>()
-            };
+            let missing =
+                |section: &str, grants: &[(String, String)], known: &dyn Fn(&str) -> bool| {
+                    grants
+                        .iter()
+                        .filter(|(_, resource)| !known(resource))
+                        .map(|(_, resource)| {
+                            format!("grants `{resource}`, but there is no [{section}.{resource}]")
+                        })
+                        .collect::<Vec<_>>()
+                };
             let problems = [
-                ("http", missing("endpoints", &plugin.http, &|r| config.endpoints.contains_key(r))),
-                ("sql", missing("databases", &plugin.sql, &|r| config.databases.contains_key(r))),
-                ("directories", missing("directories", &plugin.directories, &|r| config.directories.contains_key(r))),
+                (
+                    "http",
+                    missing("endpoints", &plugin.http, &|r| {
+                        config.endpoints.contains_key(r)
+                    }),
+                ),
+                (
+                    "sql",
+                    missing("databases", &plugin.sql, &|r| {
+                        config.databases.contains_key(r)
+                    }),
+                ),
+                (
+                    "directories",
+                    missing("directories", &plugin.directories, &|r| {
+                        config.directories.contains_key(r)
+                    }),
+                ),
             ];
             for (kind, list) in problems {
                 for why in list {
-                    self.problems.push(format!("[plugins.{}] {kind}: {why}", plugin.name));
+                    self.problems
+                        .push(format!("[plugins.{}] {kind}: {why}", plugin.name));
                 }
             }
         }
@@ -556,11 +575,19 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn resolve(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_toml(text, Path::new("/nonexistent-base"), "test.toml", &env(vars))
+        Config::from_toml(
+            text,
+            Path::new("/nonexistent-base"),
+            "test.toml",
+            &env(vars),
+        )
     }
 
     /// `check(config, env, expected problems)`: each expected text must appear in one problem.
@@ -568,26 +595,54 @@ mod tests {
         let err = resolve(text, &[]).expect_err("should fail");
         assert_eq!(err.problems.len(), expected.len(), "{err}");
         for want in expected {
-            assert!(err.problems.iter().any(|p| p.contains(want)), "missing `{want}` in:\n{err}");
+            assert!(
+                err.problems.iter().any(|p| p.contains(want)),
+                "missing `{want}` in:\n{err}"
+            );
         }
     }
 
     #[test]
     fn variables_expand_with_defaults_and_errors() {
         let vars = env(&[("A", "x"), ("EMPTY", "")]);
-        assert_eq!(expand_vars("${A}/${B:-dflt}/$$/$x", &vars).unwrap(), "x/dflt/$/$x");
-        assert_eq!(expand_vars("${EMPTY:-fallback}", &vars).unwrap(), "fallback");
-        assert_eq!(expand_vars("${MISSING}", &vars).unwrap_err(), "environment variable MISSING is not set");
+        assert_eq!(
+            expand_vars("${A}/${B:-dflt}/$$/$x", &vars).unwrap(),
+            "x/dflt/$/$x"
+        );
+        assert_eq!(
+            expand_vars("${EMPTY:-fallback}", &vars).unwrap(),
+            "fallback"
+        );
+        assert_eq!(
+            expand_vars("${MISSING}", &vars).unwrap_err(),
+            "environment variable MISSING is not set"
+        );
         assert!(expand_vars("${A", &vars).unwrap_err().contains("unclosed"));
-        assert!(expand_vars("${A B}", &vars).unwrap_err().contains("not a variable name"));
+        assert!(
+            expand_vars("${A B}", &vars)
+                .unwrap_err()
+                .contains("not a variable name")
+        );
     }
 
     #[test]
     fn built_in_default_loads_without_any_environment() {
-        let c = Config::from_toml(crate::config::BUILT_IN_DEFAULT, Path::new("."), "default", &env(&[])).unwrap();
+        let c = Config::from_toml(
+            crate::config::BUILT_IN_DEFAULT,
+            Path::new("."),
+            "default",
+            &env(&[]),
+        )
+        .unwrap();
         let names: Vec<&str> = c.plugins.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["database", "logs", "playwright", "prometheus", "workflows"]);
-        assert_eq!(c.endpoints["prometheus"].base.as_ref().unwrap().as_str(), "http://127.0.0.1:9090/");
+        assert_eq!(
+            names,
+            ["database", "logs", "playwright", "prometheus", "workflows"]
+        );
+        assert_eq!(
+            c.endpoints["prometheus"].base.as_ref().unwrap().as_str(),
+            "http://127.0.0.1:9090/"
+        );
         let db = c.databases["plue"].url.as_ref().unwrap_err();
         assert!(db.contains("DATABASE_URL is not set"), "{db}");
     }
@@ -601,7 +656,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.endpoints["p"].headers[0].1.expose(), "Bearer tok-123");
         let printed = format!("{c:?}");
-        assert!(!printed.contains("tok-123") && !printed.contains("pw-456"), "{printed}");
+        assert!(
+            !printed.contains("tok-123") && !printed.contains("pw-456"),
+            "{printed}"
+        );
     }
 
     #[test]
@@ -646,10 +704,16 @@ http = []
         )
         .unwrap();
         let p = &c.plugins[0];
-        assert_eq!(p.http, vec![("prometheus".to_string(), "prom-prod".to_string())]);
+        assert_eq!(
+            p.http,
+            vec![("prometheus".to_string(), "prom-prod".to_string())]
+        );
         assert_eq!(p.limits.call_timeout, Duration::from_millis(2000));
         assert_eq!(p.limits.memory_bytes, 64 << 20);
-        assert_eq!(p.limits.max_output_bytes, Limits::default().max_output_bytes);
+        assert_eq!(
+            p.limits.max_output_bytes,
+            Limits::default().max_output_bytes
+        );
         assert_eq!(p.settings["requests_metric"], "http_requests_total");
         assert_eq!(p.source, PluginSource::Bundled);
     }
@@ -657,7 +721,19 @@ http = []
     #[test]
     fn missing_variables_make_resources_unavailable_not_fatal() {
         let c = resolve("[endpoints.loki]\nurl = \"${LOKI_URL}\"\n[directories.d]\npath = \"/definitely/not/here\"\n", &[]).unwrap();
-        assert!(c.endpoints["loki"].base.as_ref().unwrap_err().contains("LOKI_URL is not set"));
-        assert!(c.directories["d"].path.as_ref().unwrap_err().contains("cannot be opened"));
+        assert!(
+            c.endpoints["loki"]
+                .base
+                .as_ref()
+                .unwrap_err()
+                .contains("LOKI_URL is not set")
+        );
+        assert!(
+            c.directories["d"]
+                .path
+                .as_ref()
+                .unwrap_err()
+                .contains("cannot be opened")
+        );
     }
 }

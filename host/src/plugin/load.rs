@@ -72,22 +72,21 @@ impl<'a> Loader<'a> {
     /// Load every configured plugin; all problems are reported together.
     pub async fn load_all(&self) -> Result<Vec<Arc<LoadedPlugin>>, LoadError> {
         // Compilation is CPU-bound: do it on threads, one per plugin.
-        let compiled: Vec<anyhow::Result<Compiled>> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = self
-                    .config
-                    .plugins
-                    .iter()
-                    .map(|p| s.spawn(move || self.compile(p)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(anyhow::anyhow!("compiler thread panicked")))
-                    })
-                    .collect()
-            });
+        let compiled: Vec<anyhow::Result<Compiled>> = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .config
+                .plugins
+                .iter()
+                .map(|p| s.spawn(move || self.compile(p)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("compiler thread panicked")))
+                })
+                .collect()
+        });
         let mut problems = Vec::new();
         let mut loaded = Vec::new();
         for (config, compiled) in self.config.plugins.iter().zip(compiled) {
@@ -109,10 +108,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn compile(
-        &self,
-        config: &PluginConfig,
-    ) -> anyhow::Result<(String, Component, CompileSource)> {
+    fn compile(&self, config: &PluginConfig) -> anyhow::Result<(String, Component, CompileSource)> {
         let bytes = match &config.source {
             PluginSource::Bundled => crate::plugin::bundled::bytes(&config.name)
                 .with_context(|| format!("no bundled plugin `{}`", config.name))?
@@ -269,9 +265,18 @@ impl<'a> Loader<'a> {
 
 /// Why each granted resource that cannot be used is unavailable.
 fn unavailable_resources(config: &Config, plugin: &PluginConfig) -> Vec<String> {
-    let endpoints = plugin.http.iter().filter_map(|(_, r)| config.endpoints.get(r)?.base.as_ref().err().cloned());
-    let databases = plugin.sql.iter().filter_map(|(_, r)| config.databases.get(r)?.url.as_ref().err().cloned());
-    let dirs = plugin.directories.iter().filter_map(|(_, r)| config.directories.get(r)?.path.as_ref().err().cloned());
+    let endpoints = plugin
+        .http
+        .iter()
+        .filter_map(|(_, r)| config.endpoints.get(r)?.base.as_ref().err().cloned());
+    let databases = plugin
+        .sql
+        .iter()
+        .filter_map(|(_, r)| config.databases.get(r)?.url.as_ref().err().cloned());
+    let dirs = plugin
+        .directories
+        .iter()
+        .filter_map(|(_, r)| config.directories.get(r)?.path.as_ref().err().cloned());
     endpoints.chain(databases).chain(dirs).collect()
 }
 

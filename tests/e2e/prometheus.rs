@@ -617,9 +617,9 @@ async fn proxy_one(mut client: TcpStream, upstream: u16, token: &str) -> Result<
     }
     let head = String::from_utf8_lossy(&head).into_owned();
     let target = head.split(' ').nth(1).unwrap_or_default();
-    let authorized = head.lines().any(|l| {
-        l.eq_ignore_ascii_case(&format!("authorization: bearer {token}"))
-    });
+    let authorized = head
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case(&format!("authorization: bearer {token}")));
     let refuse = |status: &str| {
         format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
     };

@@ -156,6 +156,48 @@ async fn echo_validates_arguments_before_the_plugin_runs() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // MCP logging: see tests/src/mcp.rs
+async fn plugin_logs_reach_the_client_at_the_level_it_asked_for() {
+    let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
+    s.host
+        .call_ok("echo", json!({"text": "hey", "times": 2}))
+        .await
+        .unwrap();
+    let wanted = (
+        "info".to_string(),
+        Some("plugin:example".to_string()),
+        json!("echoing 3 character(s) 2 time(s)"),
+    );
+    let mut logs = Vec::new();
+    for _ in 0..50 {
+        logs = s.host.logs();
+        if !logs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(logs, vec![wanted]);
+
+    use rmcp::model::{LoggingLevel, SetLevelRequestParams};
+    s.host
+        .client()
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Error))
+        .await
+        .unwrap();
+    s.host
+        .call_ok("echo", json!({"text": "quiet"}))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        s.host.logs().len(),
+        1,
+        "an info message was sent after setLevel(error)"
+    );
+    let _ = std::fs::remove_file(&s.outside);
+}
+
+#[tokio::test]
 async fn http_goes_only_where_granted() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
     let r = s

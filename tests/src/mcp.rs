@@ -3,6 +3,7 @@
 //! TOML file in a temporary directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
@@ -10,9 +11,38 @@ use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 
+/// One `notifications/message` the client received: (level, logger, data).
+pub type LogMessage = (String, Option<String>, serde_json::Value);
+
+/// The client side: records the log notifications the server sends.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    logs: Arc<Mutex<Vec<LogMessage>>>,
+}
+
+// MCP logging is deprecated in rmcp (SEP-2577) but is what the host sends today.
+#[allow(deprecated)]
+impl rmcp::ClientHandler for Recorder {
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        let level = serde_json::to_value(params.level)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        self.logs
+            .lock()
+            .unwrap()
+            .push((level, params.logger, params.data));
+    }
+}
+
 /// A running `plue-mcp serve` with a connected client.
 pub struct Host {
-    client: RunningService<RoleClient, ()>,
+    client: RunningService<RoleClient, Recorder>,
+    recorder: Recorder,
     /// Holds the configuration file (and anything else the test put there).
     pub dir: tempfile::TempDir,
 }
@@ -42,8 +72,17 @@ impl Host {
             command.env(k, v);
         }
         let transport = TokioChildProcess::new(command).context("spawn plue-mcp serve")?;
-        let client = ().serve(transport).await.context("MCP initialize with plue-mcp")?;
-        Ok(Host { client, dir })
+        let recorder = Recorder::default();
+        let client = recorder
+            .clone()
+            .serve(transport)
+            .await
+            .context("MCP initialize with plue-mcp")?;
+        Ok(Host {
+            client,
+            recorder,
+            dir,
+        })
     }
 
     /// `tools/list`, every page.
@@ -87,8 +126,13 @@ impl Host {
     }
 
     /// The underlying client, for anything else.
-    pub fn client(&self) -> &RunningService<RoleClient, ()> {
+    pub fn client(&self) -> &RunningService<RoleClient, Recorder> {
         &self.client
+    }
+
+    /// The log notifications received so far.
+    pub fn logs(&self) -> Vec<LogMessage> {
+        self.recorder.logs.lock().unwrap().clone()
     }
 }
 

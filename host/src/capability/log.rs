@@ -18,13 +18,13 @@ use crate::bindings::log::Level;
 const MAX_MESSAGE: usize = 4096;
 
 /// The minimum level the client asked for with `logging/setLevel`
-/// (0 debug … 4 error; 255 until the client asks).
+/// (0 debug, 1 info, 2 warning, 3 error; info until the client asks).
 #[derive(Debug, Clone)]
 pub struct ClientLevel(Arc<AtomicU8>);
 
 impl Default for ClientLevel {
     fn default() -> Self {
-        ClientLevel(Arc::new(AtomicU8::new(u8::MAX)))
+        ClientLevel(Arc::new(AtomicU8::new(1)))
     }
 }
 

@@ -28,6 +28,11 @@ struct Echoed {
 }
 
 fn echo(args: EchoArgs) -> Result<Output, ToolError> {
+    plue_plugin_sdk::log::info(&format!(
+        "echoing {} character(s) {} time(s)",
+        args.text.chars().count(),
+        args.times
+    ));
     let repeated = vec![args.text.as_str(); args.times as usize].join(" ");
     Ok(Output::text(repeated).with_structured(&Echoed {
         text: args.text,

@@ -181,3 +181,90 @@ fn transport_error(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn grants(base: Result<&str, &str>) -> HttpGrants {
+        let endpoint = EndpointConfig {
+            name: "prometheus".into(),
+            base: base
+                .map(|b| url::Url::parse(b).unwrap())
+                .map_err(String::from),
+            headers: vec![("authorization".into(), Secret::new("Bearer t"))],
+            methods: vec!["GET".into()],
+            timeout: std::time::Duration::from_secs(1),
+            max_response_bytes: 1024,
+        };
+        HttpGrants {
+            plugin: "p".into(),
+            endpoints: [("prometheus".to_string(), Arc::new(endpoint))].into(),
+            client: None,
+        }
+    }
+
+    fn request(endpoint: &str, method: Method, path: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            endpoint: endpoint.into(),
+            method,
+            path_and_query: path.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: None,
+        }
+    }
+
+    /// Every refusal happens before a connection is attempted (the base URL
+    /// points at a port nothing listens on, so reaching the network would
+    /// give `Unreachable` instead).
+    #[tokio::test]
+    async fn refusals_happen_before_anything_is_sent() {
+        let g = grants(Ok("http://127.0.0.1:9"));
+        let cases = [
+            (
+                request("loki", Method::Get, "/x", &[]),
+                "access-denied: endpoint `loki` is not granted to plugin `p`",
+            ),
+            (
+                request("prometheus", Method::Post, "/x", &[]),
+                "access-denied: method POST is not allowed",
+            ),
+            (
+                request("prometheus", Method::Get, "/../x", &[]),
+                "invalid-request: path `/../x` refused",
+            ),
+            (
+                request(
+                    "prometheus",
+                    Method::Get,
+                    "/x",
+                    &[("Authorization", "Bearer mine")],
+                ),
+                "invalid-request: header `Authorization`",
+            ),
+        ];
+        for (req, want) in cases {
+            let got = match g.fetch(req).await {
+                Err(HttpError::AccessDenied(m)) => format!("access-denied: {m}"),
+                Err(HttpError::InvalidRequest(m)) => format!("invalid-request: {m}"),
+                other => format!("{other:?}"),
+            };
+            assert!(got.starts_with(want), "{got}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_endpoint_says_why() {
+        let g = grants(Err(
+            "endpoint `prometheus` is unavailable: environment variable PROM is not set",
+        ));
+        match g.fetch(request("prometheus", Method::Get, "/x", &[])).await {
+            Err(HttpError::Unreachable(m)) => assert!(m.contains("PROM is not set"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

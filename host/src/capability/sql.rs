@@ -551,3 +551,67 @@ impl Database {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grants(url: Result<&str, &str>) -> SqlGrants {
+        let config = DatabaseConfig {
+            name: "plue".into(),
+            url: url.map(crate::secret::Secret::new).map_err(String::from),
+            statement_timeout: Duration::from_secs(1),
+            max_rows: 10,
+            max_connections: 1,
+            allow_superuser: false,
+        };
+        SqlGrants {
+            plugin: "p".into(),
+            databases: [(
+                "plue".to_string(),
+                Arc::new(Database::new(Arc::new(config))),
+            )]
+            .into(),
+        }
+    }
+
+    /// Denials and refusals need no database: they are decided before connecting.
+    #[tokio::test]
+    async fn refusals_happen_before_connecting() {
+        // Port 9 on loopback: reaching the network would be `Unavailable`.
+        let g = grants(Ok("postgres://u:p@127.0.0.1:9/plue"));
+        match g.query("other", "SELECT 1", vec![]).await {
+            Err(SqlError::AccessDenied(m)) => assert!(
+                m.contains("database `other` is not granted to plugin `p`"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match g.query("plue", "DELETE FROM users", vec![]).await {
+            Err(SqlError::Refused(m)) => assert!(m.contains("DELETE"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_url_says_what_to_set() {
+        let g = grants(Err(
+            "database `plue` is unavailable: environment variable DATABASE_URL is not set",
+        ));
+        match g.query("plue", "SELECT 1", vec![]).await {
+            Err(SqlError::Unavailable(m)) => assert!(m.contains("DATABASE_URL is not set"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numeric_text_keeps_the_display_scale() {
+        let v: bigdecimal::BigDecimal = "12.5".parse().unwrap();
+        // ndigits, weight, sign, dscale = 2
+        assert_eq!(
+            numeric_text(v.clone(), Some(&[0, 2, 0, 0, 0, 0, 0, 2])),
+            "12.50"
+        );
+        assert_eq!(numeric_text(v, None), "12.5");
+    }
+}

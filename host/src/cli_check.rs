@@ -175,12 +175,7 @@ async fn inspect_inner(path: &Path) -> anyhow::Result<serde_json::Value> {
             serde_json::json!({ "name": name, "allowed": verdict.is_ok(), "why": verdict.err() })
         })
         .collect();
-    let mut linker = wasmtime::component::Linker::new(&runtime.engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    crate::bindings::Plugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
-        &mut linker,
-        |s| s,
-    )?;
+    let linker = crate::plugin::load::linker(&runtime.engine)?;
     let pre = crate::bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
     let limits = Limits::default();
     let state = CallState::new(

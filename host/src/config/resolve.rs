@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::raw::{RawConfig, RawGrants, RawLimits, RawPlugin};
+use super::raw::{RawConfig, RawLimits, RawPlugin};
 use crate::secret::Secret;
 
 /// Where a resource stands after resolution: usable, or unavailable with the
@@ -387,9 +387,9 @@ impl Resolver<'_> {
             name: name.into(),
             source,
             sha256,
-            http: grant_pairs(&p.http),
-            sql: grant_pairs(&p.sql),
-            directories: grant_pairs(&p.directories),
+            http: p.http.pairs(),
+            sql: p.sql.pairs(),
+            directories: p.directories.pairs(),
             settings,
             prefix: p.prefix,
             allow_tools: filter.allow,
@@ -495,10 +495,6 @@ impl Resolver<'_> {
     fn expand(&self, text: &str) -> Result<String, String> {
         expand_vars(text, self.env)
     }
-}
-
-fn grant_pairs(grants: &RawGrants) -> Vec<(String, String)> {
-    grants.pairs()
 }
 
 /// Expand `${VAR}` and `${VAR:-default}` from `env`; `$$` is a literal `$`.

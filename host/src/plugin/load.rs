@@ -282,7 +282,7 @@ fn unavailable_resources(config: &Config, plugin: &PluginConfig) -> Vec<String> 
 
 /// The linker every plugin is instantiated with: the WASI 0.2 interfaces std
 /// needs (their reach is empty: see [`CallState::new`]) and the host capabilities.
-fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
+pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     crate::bindings::Plugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(

@@ -25,11 +25,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve MCP over stdio (the default for MCP clients such as Claude Code)
+    /// Serve MCP over stdio (the default for MCP clients such as Claude Code), or over
+    /// streamable HTTP with --http
     Serve {
         /// Configuration file (default: ./plue-mcp.toml, else the built-in default)
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Serve streamable HTTP at http://ADDR/mcp instead of stdio, e.g. 127.0.0.1:8808
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
     },
     /// List every tool with its plugin
     Tools {
@@ -109,12 +113,16 @@ async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
 
 async fn run(command: Command) -> ExitCode {
     match command {
-        Command::Serve { config } => {
+        Command::Serve { config, http } => {
             let app = match load(config.as_deref()).await {
                 Ok(app) => app,
                 Err(code) => return code,
             };
-            match crate::mcp::McpServer::new(app).serve_stdio().await {
+            let served = match http {
+                Some(addr) => crate::mcp::McpServer::serve_http(app, addr).await,
+                None => crate::mcp::McpServer::new(app).serve_stdio().await,
+            };
+            match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");

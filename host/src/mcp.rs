@@ -40,6 +40,34 @@ impl McpServer {
         Ok(())
     }
 
+    /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
+    /// Each session gets its own handler over the shared [`App`]; only
+    /// loopback `Host` headers are accepted (a DNS-rebinding guard), so expose
+    /// it beyond this machine through a reverse proxy that sets one.
+    pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+        use rmcp::transport::streamable_http_server::{
+            StreamableHttpServerConfig, StreamableHttpService,
+        };
+        let service = StreamableHttpService::new(
+            move || Ok(McpServer::new(app.clone())),
+            Arc::new(LocalSessionManager::default()),
+            StreamableHttpServerConfig::default(),
+        );
+        let router = axum::Router::new().nest_service("/mcp", service);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(
+            "serving MCP over streamable HTTP at http://{}/mcp",
+            listener.local_addr()?
+        );
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    }
+
     fn instructions(&self) -> String {
         let groups: Vec<String> = self
             .app

@@ -3,6 +3,7 @@
 
 mod database;
 mod example;
+mod http;
 mod limits;
 mod loading;
 mod logs;

@@ -119,6 +119,10 @@ pub struct ToolDef {
 /// Schema, from `schemars`, becomes the tool's input schema) and runs `handler`.
 ///
 /// Doc comments on `A`'s fields become the parameter descriptions the agent reads.
+/// Keep doc comments off the variants of a unit enum used as a parameter: schemars
+/// then describes it as `oneOf` instead of a plain `enum` of names. Structured
+/// content is JSON, where a non-finite float (NaN, infinity) becomes `null`: use
+/// `Option<f64>` in output types for values that can be missing.
 ///
 /// ```
 /// use plue_plugin_sdk::prelude::*;
@@ -217,6 +221,17 @@ fn schema_of<T: JsonSchema>() -> serde_json::Value {
             obj.entry("properties")
                 .or_insert_with(|| serde_json::json!({}));
         }
+        // `Option` fields with `#[serde(default)]` get `"default": null`, which
+        // tells an agent nothing: drop it.
+        if let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            for prop in props.values_mut() {
+                if let Some(p) = prop.as_object_mut()
+                    && p.get("default").is_some_and(serde_json::Value::is_null)
+                {
+                    p.remove("default");
+                }
+            }
+        }
     }
     schema
 }
@@ -279,4 +294,32 @@ pub(crate) fn dispatch(plugin: &Plugin, name: &str, arguments: &str) -> Result<O
         })?,
     };
     tool.run(value).map_err(Dispatch::Tool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Args {
+        /// Required.
+        name: String,
+        /// Optional.
+        #[serde(default)]
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn input_schemas_are_self_contained_objects_without_null_defaults() {
+        let schema = schema_of::<Args>();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["required"], serde_json::json!(["name"]));
+        assert_eq!(schema["properties"]["name"]["description"], "Required.");
+        assert!(
+            schema["properties"]["limit"].get("default").is_none(),
+            "{schema}"
+        );
+        assert!(schema.get("$schema").is_none() && schema.get("$defs").is_none());
+    }
 }

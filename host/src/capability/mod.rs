@@ -8,4 +8,5 @@ pub mod http;
 pub mod log;
 pub mod settings;
 pub mod sql;
+mod sql_values;
 pub mod state;

@@ -59,13 +59,21 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
                     unreachable += 1;
                     format!("UNAVAILABLE: {why}")
                 }
-                Ok(base) => match probe_http(base, endpoint).await {
-                    Ok(s) => format!("reachable (HTTP {s})"),
-                    Err(e) => {
-                        unreachable += 1;
-                        format!("UNREACHABLE: {e}")
+                Ok(base) => {
+                    // Origin and path only: never credentials from the URL.
+                    let shown = format!(
+                        "{}{}",
+                        base.origin().ascii_serialization(),
+                        base.path().trim_end_matches('/')
+                    );
+                    match probe_http(base, endpoint).await {
+                        Ok(s) => format!("{shown} reachable (HTTP {s})"),
+                        Err(e) => {
+                            unreachable += 1;
+                            format!("{shown} UNREACHABLE: {e}")
+                        }
                     }
-                },
+                }
             };
             println!("  http {name} -> endpoint {resource}: {status}");
         }

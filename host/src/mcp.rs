@@ -41,18 +41,20 @@ impl McpServer {
     }
 
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
-    /// Each session gets its own handler over the shared [`App`]; only
-    /// loopback `Host` headers are accepted (a DNS-rebinding guard), so expose
-    /// it beyond this machine through a reverse proxy that sets one.
+    /// Each session gets its own handler over the shared [`App`]; only the
+    /// `Host` headers in `[server] allowed_hosts` are accepted (loopback names
+    /// by default: a DNS-rebinding guard).
     pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
         use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
         use rmcp::transport::streamable_http_server::{
             StreamableHttpServerConfig, StreamableHttpService,
         };
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_hosts(app.config.server.allowed_hosts.clone());
         let service = StreamableHttpService::new(
             move || Ok(McpServer::new(app.clone())),
             Arc::new(LocalSessionManager::default()),
-            StreamableHttpServerConfig::default(),
+            config,
         );
         let router = axum::Router::new().nest_service("/mcp", service);
         let listener = tokio::net::TcpListener::bind(addr).await?;

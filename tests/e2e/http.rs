@@ -1,6 +1,6 @@
 //! MCP over streamable HTTP: `plue-mcp serve --http` answers the JSON-RPC
 //! handshake, `tools/list` and `tools/call` at `/mcp`, keeps sessions apart,
-//! and refuses a non-loopback `Host` header (DNS rebinding).
+//! and accepts only the `Host` headers the operator allows (DNS rebinding).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,13 +20,13 @@ impl Drop for Server {
     }
 }
 
-async fn start() -> Server {
+async fn start(server_section: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("plue-mcp.toml");
     std::fs::write(
         &config,
         format!(
-            "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_HTTP_TEST_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
+            "{server_section}\n[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_HTTP_TEST_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
             dir.path().display()
         ),
     )
@@ -123,7 +123,7 @@ async fn handshake(client: &reqwest::Client, url: &str) -> String {
 
 #[tokio::test]
 async fn tools_over_streamable_http() {
-    let server = start().await;
+    let server = start("").await;
     let client = reqwest::Client::new();
     let session = handshake(&client, &server.url).await;
 
@@ -171,21 +171,32 @@ async fn tools_over_streamable_http() {
     assert_ne!(other, session);
 }
 
-#[tokio::test]
-async fn a_foreign_host_header_is_refused() {
-    let server = start().await;
-    let response = reqwest::Client::new()
-        .post(&server.url)
-        .header("host", "evil.example")
+/// An initialize request with `host` as its `Host` header; the HTTP status.
+async fn initialize_with_host(url: &str, host: &str) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .header("host", host)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
         .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"0"}}}"#)
         .send()
         .await
-        .unwrap();
-    assert!(
-        response.status().is_client_error(),
-        "status {}",
-        response.status()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn only_allowed_host_headers_are_served() {
+    let server = start("").await;
+    let status = initialize_with_host(&server.url, "evil.example").await;
+    assert!((400..500).contains(&status), "status {status}");
+
+    let server = start("[server]\nallowed_hosts = [\"mcp.internal.example\"]").await;
+    assert_eq!(
+        initialize_with_host(&server.url, "mcp.internal.example").await,
+        200
     );
+    let status = initialize_with_host(&server.url, "localhost").await;
+    assert!((400..500).contains(&status), "status {status}");
 }

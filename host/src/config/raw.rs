@@ -34,6 +34,8 @@ pub struct RawServer {
     pub cache_dir: Option<String>,
     /// How many tool calls may run at once (default 64).
     pub max_concurrent_calls: Option<u32>,
+    /// `Host` header values accepted by `serve --http` (default: loopback names).
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

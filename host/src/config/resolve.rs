@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub require_digests: bool,
     pub cache_dir: PathBuf,
     pub max_concurrent_calls: u32,
+    /// `Host` header values `serve --http` accepts (a DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Per-call limits of a plugin.
@@ -213,6 +215,10 @@ impl Resolver<'_> {
             require_digests: raw.server.require_digests,
             cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
             max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+            allowed_hosts: raw
+                .server
+                .allowed_hosts
+                .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
         };
 
         let endpoints = raw

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
+use plue_tests::check::{self, find, has, int};
 use plue_tests::mcp::{self, Host};
 use plue_tests::postgres::PgServer;
 use serde_json::{Value, json};
@@ -74,46 +75,10 @@ async fn ok(host: &Host, tool: &str, args: Value) -> Result<(String, Value)> {
     Ok((text, structured))
 }
 
-fn has(what: &str, text: &str, needles: &[&str]) -> Result<()> {
-    for n in needles {
-        ensure!(text.contains(n), "{what}: `{n}` missing from:\n{text}");
-    }
-    Ok(())
-}
-
-fn int(v: &Value, pointer: &str) -> Result<i64> {
-    v.pointer(pointer)
-        .and_then(Value::as_i64)
-        .with_context(|| format!("{pointer} is not an integer in {v}"))
-}
-
-/// The element of the array at `pointer` whose `key` equals `want`.
-fn find<'a>(v: &'a Value, pointer: &str, key: &str, want: &Value) -> Result<&'a Value> {
-    v.pointer(pointer)
-        .and_then(Value::as_array)
-        .and_then(|items| items.iter().find(|i| &i[key] == want))
-        .with_context(|| format!("no element with {key} = {want} in {pointer} of {v}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_tools_answer_from_plues_schema() -> Result<()> {
     let (pg, host) = start().await?;
-    let listed = host.list_tools().await?;
-    for name in TOOLS {
-        let tool = listed
-            .iter()
-            .find(|t| t.name == *name)
-            .with_context(|| format!("{name} not listed"))?;
-        let annotations = tool
-            .annotations
-            .as_ref()
-            .with_context(|| format!("{name} has no annotations"))?;
-        ensure!(
-            annotations.read_only_hint == Some(true),
-            "{name} is not read-only"
-        );
-        ensure!(tool.output_schema.is_some(), "{name} has no output schema");
-    }
+    check::read_only_with_schemas(&host.list_tools().await?, TOOLS)?;
 
     // list_tables: the schema's 12 tables; estimates and exact counts.
     let (text, s) = ok(&host, "list_tables", json!({})).await?;

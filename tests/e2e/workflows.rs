@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
+use plue_tests::check::{self, find, has, int, num};
 use plue_tests::mcp::{self, Host};
 use plue_tests::postgres::PgServer;
 use serde_json::{Value, json};
@@ -70,13 +71,6 @@ async fn err(host: &Host, tool: &str, args: Value, needle: &str) -> Result<()> {
     Ok(())
 }
 
-fn has(what: &str, text: &str, needles: &[&str]) -> Result<()> {
-    for n in needles {
-        ensure!(text.contains(n), "{what}: `{n}` missing from:\n{text}");
-    }
-    Ok(())
-}
-
 /// Run 10 started 2 s after it was created 7 h before the data was loaded.
 fn seven_hours(what: &str, text: &str, prefix: &str) -> Result<()> {
     ensure!(
@@ -86,31 +80,11 @@ fn seven_hours(what: &str, text: &str, prefix: &str) -> Result<()> {
     Ok(())
 }
 
-fn int(v: &Value, pointer: &str) -> Result<i64> {
-    v.pointer(pointer)
-        .and_then(Value::as_i64)
-        .with_context(|| format!("{pointer} is not an integer in {v}"))
-}
-
-fn num(v: &Value, pointer: &str) -> Result<f64> {
-    v.pointer(pointer)
-        .and_then(Value::as_f64)
-        .with_context(|| format!("{pointer} is not a number in {v}"))
-}
-
 fn ids(v: &Value, pointer: &str, key: &str) -> Result<Vec<i64>> {
     v.pointer(pointer)
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(|i| i[key].as_i64()).collect())
         .with_context(|| format!("{pointer} is not an array in {v}"))
-}
-
-/// The element of the array at `pointer` whose `key` equals `want`.
-fn find<'a>(v: &'a Value, pointer: &str, key: &str, want: &Value) -> Result<&'a Value> {
-    v.pointer(pointer)
-        .and_then(Value::as_array)
-        .and_then(|items| items.iter().find(|i| &i[key] == want))
-        .with_context(|| format!("no element with {key} = {want} in {pointer} of {v}"))
 }
 
 fn close(what: &str, got: f64, want: f64) -> Result<()> {
@@ -121,22 +95,7 @@ fn close(what: &str, got: f64, want: f64) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
     let (_pg, host) = start().await?;
-    let listed = host.list_tools().await?;
-    for name in TOOLS {
-        let tool = listed
-            .iter()
-            .find(|t| t.name == *name)
-            .with_context(|| format!("{name} not listed"))?;
-        let annotations = tool
-            .annotations
-            .as_ref()
-            .with_context(|| format!("{name} has no annotations"))?;
-        ensure!(
-            annotations.read_only_hint == Some(true),
-            "{name} is not read-only"
-        );
-        ensure!(tool.output_schema.is_some(), "{name} has no output schema");
-    }
+    check::read_only_with_schemas(&host.list_tools().await?, TOOLS)?;
 
     // quick_debug without arguments: the newest failed run, 6 (ci), one screen, the cause named.
     let (text, s) = ok(&host, "quick_debug", json!({})).await?;

@@ -4,6 +4,7 @@
 //! Every service helper fails loudly when it cannot start its service: a test that
 //! needs PostgreSQL or Prometheus never passes without one.
 
+pub mod check;
 pub mod loki;
 pub mod mcp;
 pub mod ports;

@@ -1,0 +1,57 @@
+//! Assertion helpers shared by the end-to-end tests: read typed values out of a
+//! tool's structured content, and check text, with messages that show what was
+//! there instead.
+
+use anyhow::{Context, Result, ensure};
+use rmcp::model::Tool;
+use serde_json::Value;
+
+/// Every needle appears in `text`.
+pub fn has(what: &str, text: &str, needles: &[&str]) -> Result<()> {
+    for n in needles {
+        ensure!(text.contains(n), "{what}: `{n}` missing from:\n{text}");
+    }
+    Ok(())
+}
+
+/// The integer at JSON `pointer` in `v`.
+pub fn int(v: &Value, pointer: &str) -> Result<i64> {
+    v.pointer(pointer)
+        .and_then(Value::as_i64)
+        .with_context(|| format!("{pointer} is not an integer in {v}"))
+}
+
+/// The number at JSON `pointer` in `v`.
+pub fn num(v: &Value, pointer: &str) -> Result<f64> {
+    v.pointer(pointer)
+        .and_then(Value::as_f64)
+        .with_context(|| format!("{pointer} is not a number in {v}"))
+}
+
+/// The element of the array at `pointer` whose `key` equals `want`.
+pub fn find<'a>(v: &'a Value, pointer: &str, key: &str, want: &Value) -> Result<&'a Value> {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .and_then(|items| items.iter().find(|i| &i[key] == want))
+        .with_context(|| format!("no element with {key} = {want} in {pointer} of {v}"))
+}
+
+/// Each of `names` is listed, annotated read-only, and declares an output schema.
+pub fn read_only_with_schemas(listed: &[Tool], names: &[&str]) -> Result<()> {
+    for name in names {
+        let tool = listed
+            .iter()
+            .find(|t| t.name == *name)
+            .with_context(|| format!("{name} not listed"))?;
+        let annotations = tool
+            .annotations
+            .as_ref()
+            .with_context(|| format!("{name} has no annotations"))?;
+        ensure!(
+            annotations.read_only_hint == Some(true),
+            "{name} is not read-only"
+        );
+        ensure!(tool.output_schema.is_some(), "{name} has no output schema");
+    }
+    Ok(())
+}

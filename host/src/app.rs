@@ -59,18 +59,20 @@ impl App {
         })
     }
 
-    /// Call `tool` with `arguments` (a JSON object). Validation failures and
+    /// Call `tool` with `arguments` (a JSON object). Literals sent as strings are
+    /// first coerced to the declared type (`"20"` → 20). Validation failures and
     /// everything that goes wrong inside the plugin become `isError` results.
     pub async fn call(
         &self,
         tool: &str,
-        arguments: serde_json::Value,
+        mut arguments: serde_json::Value,
         log: LogSink,
     ) -> Result<CallToolResult, UnknownTool> {
         let entry = self
             .registry
             .get(tool)
             .ok_or_else(|| UnknownTool(tool.into()))?;
+        entry.coerce(&mut arguments);
         if let Err(message) = entry.validate(&arguments) {
             return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
         }

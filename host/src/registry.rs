@@ -127,6 +127,27 @@ impl Registry {
 }
 
 impl Entry {
+    /// Agents often send `"20"` for an integer or `"true"` for a boolean: turn
+    /// such top-level values into the type the schema asks for when the text
+    /// is exactly that type's literal. Anything else is left for
+    /// [`Entry::validate`] to report.
+    pub fn coerce(&self, arguments: &mut Value) {
+        let (Some(props), Some(args)) = (
+            self.tool
+                .input_schema
+                .get("properties")
+                .and_then(Value::as_object),
+            arguments.as_object_mut(),
+        ) else {
+            return;
+        };
+        for (name, value) in args.iter_mut() {
+            if let Some(schema) = props.get(name) {
+                coerce_value(schema, value);
+            }
+        }
+    }
+
     /// Check `arguments` against the input schema; the message names each
     /// offending field and what was expected, then lists the parameters.
     pub fn validate(&self, arguments: &Value) -> Result<(), String> {
@@ -152,6 +173,49 @@ impl Entry {
             problems.join("; "),
             describe_parameters(&self.tool.input_schema)
         ))
+    }
+}
+
+/// The JSON types a property schema allows (`"type": "x"` or `["x", "null"]`).
+fn allowed_types(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn coerce_value(schema: &Value, value: &mut Value) {
+    let types = allowed_types(schema);
+    let replacement = match &*value {
+        Value::String(text) if !types.contains(&"string") => {
+            let text = text.trim();
+            if types.contains(&"integer") {
+                text.parse::<i64>().ok().map(Value::from)
+            } else if types.contains(&"number") {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Value::from)
+            } else if types.contains(&"boolean") {
+                match text {
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    _ => None,
+                }
+            } else {
+                None
+            }
+        }
+        // 6.0 for an integer parameter.
+        Value::Number(n) if types.contains(&"integer") && !n.is_i64() && !n.is_u64() => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+            .map(|f| Value::from(f as i64)),
+        _ => None,
+    };
+    if let Some(v) = replacement {
+        *value = v;
     }
 }
 
@@ -191,4 +255,37 @@ fn describe_parameters(schema: &Map<String, Value>) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(schema: Value, input: Value, expected: Value) {
+        let mut value = input.clone();
+        coerce_value(&schema, &mut value);
+        assert_eq!(value, expected, "{schema} {input}");
+    }
+
+    #[test]
+    fn literals_become_the_declared_type_and_nothing_else_changes() {
+        let int = json!({"type": "integer"});
+        let opt_int = json!({"type": ["integer", "null"]});
+        let num = json!({"type": "number"});
+        let boolean = json!({"type": "boolean"});
+        let text = json!({"type": "string"});
+        check(int.clone(), json!("20"), json!(20));
+        check(opt_int.clone(), json!(" 7 "), json!(7));
+        check(int.clone(), json!(6.0), json!(6));
+        check(int.clone(), json!(6.5), json!(6.5));
+        check(int.clone(), json!("twenty"), json!("twenty"));
+        check(int, json!("2.5"), json!("2.5"));
+        check(num.clone(), json!("0.25"), json!(0.25));
+        check(num, json!("NaN"), json!("NaN"));
+        check(boolean.clone(), json!("true"), json!(true));
+        check(boolean, json!("yes"), json!("yes"));
+        check(text, json!("20"), json!("20"));
+        check(opt_int, json!(null), json!(null));
+    }
 }

@@ -123,6 +123,13 @@ async fn echo_validates_arguments_before_the_plugin_runs() {
     assert_eq!(mcp::text(&r), "hi hi hi");
     assert_eq!(mcp::structured(&r), json!({"text": "hi", "times": 3}));
 
+    // A number sent as a string (as agents often do) is taken for the number.
+    let r = s
+        .host
+        .call_ok("echo", json!({"text": "hi", "times": "2"}))
+        .await
+        .unwrap();
+    assert_eq!(mcp::text(&r), "hi hi");
     let err = s
         .host
         .call_err("echo", json!({"text": "hi", "times": "three"}))

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::capability::log::LogSink;
-use crate::capability::sql::Database;
 use crate::capability::state::{CallState, Grants};
 use crate::config::{Config, Limits};
 use crate::engine::{CompileSource, Runtime, sha256_hex};
@@ -78,7 +77,8 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
             println!("  http {name} -> endpoint {resource}: {status}");
         }
         for (name, resource) in &p.config.sql {
-            let db = Database::new(config.databases[resource].clone());
+            // The pool the plugin itself uses (shared by every plugin granted this database).
+            let db = &p.grants.sql.databases[name];
             match db.role_report().await {
                 Ok(report) => {
                     println!(

@@ -136,3 +136,61 @@ fn tool_clashes_need_a_prefix() {
     );
     assert!(!out.lines().any(|l| l.starts_with("crash ")), "{out}");
 }
+
+/// Run `plue-mcp check --config` on `config`; (exit code, stdout).
+fn check(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plue-mcp.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = Command::new(super::example::binary())
+        .args(["check", "--config"])
+        .arg(&path)
+        .env(
+            "PLUE_MCP_CACHE_DIR",
+            super::example::binary()
+                .parent()
+                .unwrap()
+                .join("plue-mcp-test-cache"),
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn check_reports_database_roles_and_what_to_change() {
+    let pg = plue_tests::postgres::PgServer::start().unwrap();
+    let config = |url: &str| {
+        format!("[databases.plue]\nurl = \"{url}\"\n[plugins.database]\nsql = [\"plue\"]\n")
+    };
+
+    let (code, out) = check(&config(&pg.reader_url()));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("reachable as role `plue_reader` (superuser: false, pg_read_all_data: true, writable tables: 0)"), "{out}");
+    assert!(
+        !out.contains(plue_tests::postgres::READER_PASSWORD),
+        "{out}"
+    );
+
+    let (_, out) = check(&config(&pg.superuser_url()));
+    assert!(
+        out.contains("is a superuser") && out.contains("allow_superuser"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(plue_tests::postgres::SUPERUSER_PASSWORD),
+        "{out}"
+    );
+
+    let port = plue_tests::ports::free_port();
+    let (code, out) = check(&config(&format!("postgres://u:p@127.0.0.1:{port}/plue")));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("UNAVAILABLE: cannot connect to database `plue`")
+            && out.contains("1 backend(s) unavailable"),
+        "{out}"
+    );
+}

@@ -12,7 +12,9 @@ use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
 use crate::plugin::{LoadedPlugin, Loader};
+use crate::bindings::ToolResult;
 use crate::registry::Registry;
+use crate::schema::contract::{OutputViolation, ToolContract};
 
 pub struct App {
     pub config: Config,
@@ -60,8 +62,9 @@ impl App {
     }
 
     /// Call `tool` with `arguments` (a JSON object). Literals sent as strings are
-    /// first coerced to the declared type (`"20"` → 20). Validation failures and
-    /// everything that goes wrong inside the plugin become `isError` results.
+    /// first coerced to the declared type (`"20"` → 20); undeclared or ill-typed
+    /// arguments, everything that goes wrong inside the plugin, and structured
+    /// content off the tool's output schema become `isError` results.
     pub async fn call(
         &self,
         tool: &str,
@@ -72,14 +75,14 @@ impl App {
             .registry
             .get(tool)
             .ok_or_else(|| UnknownTool(tool.into()))?;
-        entry.coerce(&mut arguments);
-        if let Err(message) = entry.validate(&arguments) {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
+        let contract = entry.contract();
+        contract.coerce(&mut arguments);
+        if let Err(message) = contract.check_arguments(tool, &arguments) {
+            audit(tool, &entry.plugin.name, "invalid_arguments", 0.0);
+            return Ok(crate::result::error(message));
         }
         let Ok(_permit) = self.permits.acquire().await else {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(
-                "the server is shutting down",
-            )]));
+            return Ok(crate::result::error("the server is shutting down".into()));
         };
         let log = LogSink {
             plugin: entry.plugin.name.clone(),
@@ -95,20 +98,73 @@ impl App {
         )
         .await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = crate::result::to_mcp(outcome);
+        let (mut result, kind) = match outcome {
+            Err(e) => (crate::result::error(e.to_string()), "failed"),
+            Ok(answer) => checked_answer(tool, &entry.plugin.name, contract, answer),
+        };
         if result.is_error == Some(true) && !entry.plugin.unavailable.is_empty() {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
-            result.content.push(rmcp::model::ContentBlock::text(note));
+            result.content.push(ContentBlock::text(note));
         }
-        // The audit line: who was called, how it ended, how long it took. Never arguments.
-        tracing::info!(
-            target: "plue_mcp::audit",
-            tool,
-            plugin = %entry.plugin.name,
-            is_error = result.is_error.unwrap_or(false),
-            elapsed_ms = format!("{elapsed_ms:.2}"),
-            "call"
-        );
+        audit(tool, &entry.plugin.name, kind, elapsed_ms);
         Ok(result)
     }
+}
+
+/// The plugin's answer as a result, once its structured content has been
+/// checked against the tool's output schema: a mismatch never reaches a
+/// client. Returns the result and the audit outcome.
+fn checked_answer(
+    tool: &str,
+    plugin: &str,
+    contract: &ToolContract,
+    answer: ToolResult,
+) -> (CallToolResult, &'static str) {
+    let parsed = answer
+        .structured
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>);
+    let (structured, violation) = match parsed {
+        None => (None, contract.check_output(None, answer.is_error).err()),
+        Some(Err(e)) => (
+            None,
+            Some(OutputViolation {
+                problems: vec![format!("structured content is not JSON: {e}")],
+            }),
+        ),
+        Some(Ok(value)) => {
+            let violation = contract.check_output(Some(&value), answer.is_error).err();
+            (Some(value), violation)
+        }
+    };
+    let Some(violation) = violation else {
+        let kind = if answer.is_error { "tool_error" } else { "ok" };
+        return (
+            crate::result::answer(answer.content, structured, answer.is_error),
+            kind,
+        );
+    };
+    tracing::warn!(tool, plugin, %violation, "structured content breaks the output schema");
+    if answer.is_error {
+        // An error answer needs no structured content: drop what is wrong.
+        return (crate::result::answer(answer.content, None, true), "tool_error");
+    }
+    let message = format!(
+        "`{tool}` answered with structured content that breaks its output schema, so the answer was withheld as unreliable: {violation}. This is a defect of plugin `{plugin}`; report it to its author. Its text answer follows."
+    );
+    let mut result = crate::result::answer(answer.content, None, true);
+    result.content.insert(0, ContentBlock::text(message));
+    (result, "plugin_defect")
+}
+
+/// The audit line: which tool, how it ended, how long it took. Never arguments.
+fn audit(tool: &str, plugin: &str, outcome: &str, elapsed_ms: f64) {
+    tracing::info!(
+        target: "plue_mcp::audit",
+        tool,
+        plugin,
+        outcome,
+        elapsed_ms = format!("{elapsed_ms:.2}"),
+        "call"
+    );
 }

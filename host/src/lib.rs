@@ -18,5 +18,6 @@ pub mod plugin;
 pub mod policy;
 pub mod registry;
 pub mod result;
+pub mod schema;
 pub mod secret;
 pub mod text;

@@ -6,15 +6,21 @@ use base64::Engine as _;
 use rmcp::model::{CallToolResult, ContentBlock};
 
 use crate::bindings::Content;
-use crate::plugin::CallOutcome;
 
-pub fn to_mcp(outcome: CallOutcome) -> CallToolResult {
-    let answer = match outcome {
-        Ok(answer) => answer,
-        Err(e) => return CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
-    };
-    let mut content: Vec<ContentBlock> = answer
-        .content
+/// An `isError` result carrying `message`.
+pub fn error(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// A plugin's answer (already checked against its output schema). A result
+/// with structured content but no text gets the JSON as its text, as MCP
+/// asks for clients that do not read `structuredContent`.
+pub fn answer(
+    content: Vec<Content>,
+    structured: Option<serde_json::Value>,
+    is_error: bool,
+) -> CallToolResult {
+    let mut content: Vec<ContentBlock> = content
         .into_iter()
         .map(|c| match c {
             Content::Text(t) => ContentBlock::text(t),
@@ -24,22 +30,12 @@ pub fn to_mcp(outcome: CallOutcome) -> CallToolResult {
             ),
         })
         .collect();
-    let structured =
-        answer
-            .structured
-            .and_then(|s| match serde_json::from_str::<serde_json::Value>(&s) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    tracing::warn!("dropping structured content that is not JSON: {e}");
-                    None
-                }
-            });
     if content.is_empty()
         && let Some(v) = &structured
     {
         content.push(ContentBlock::text(v.to_string()));
     }
-    let mut result = if answer.is_error {
+    let mut result = if is_error {
         CallToolResult::error(content)
     } else {
         CallToolResult::success(content)

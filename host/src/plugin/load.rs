@@ -18,13 +18,17 @@ use crate::capability::state::{CallState, Grants};
 use crate::config::{Config, Limits, PluginConfig, PluginSource};
 use crate::engine::{CompileSource, Compiler, Runtime, sha256_hex};
 use crate::policy;
+use crate::schema::contract::ToolContract;
 
 /// A plugin ready to serve calls.
 pub struct LoadedPlugin {
     /// The name the operator gave it (`[plugins.<name>]`).
     pub name: String,
     pub config: PluginConfig,
+    /// The manifest, its schemas normalised (see [`crate::schema`]).
     pub manifest: PluginManifest,
+    /// Each tool's compiled schema contract, by tool name.
+    pub contracts: BTreeMap<String, Arc<ToolContract>>,
     pub digest: String,
     pub compiled: CompileSource,
     pub pre: PluginPre<CallState>,
@@ -162,13 +166,25 @@ impl<'a> Loader<'a> {
             .instantiate_pre(&component)
             .and_then(PluginPre::new)
             .map_err(|e| vec![format!("plugin `{name}` cannot be linked: {e:#}")])?;
-        let manifest = read_manifest(self.runtime, &pre, config.limits)
+        let mut manifest = read_manifest(self.runtime, &pre, config.limits)
             .await
             .map_err(|e| {
                 vec![format!(
                     "plugin `{name}`: reading its manifest failed: {e:#}"
                 )]
             })?;
+        let contracts = crate::schema::manifest::check(&mut manifest).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|p| format!("plugin `{name}`: {p}"))
+                .collect::<Vec<_>>()
+        })?;
+        let contracts = manifest
+            .tools
+            .iter()
+            .map(|t| t.name.clone())
+            .zip(contracts.into_iter().map(Arc::new))
+            .collect();
         let (grants, problems) = self.grants(config, &manifest);
         if !problems.is_empty() {
             return Err(problems);
@@ -182,6 +198,7 @@ impl<'a> Loader<'a> {
             name: name.clone(),
             config: config.clone(),
             manifest,
+            contracts,
             digest,
             compiled,
             pre,
@@ -320,43 +337,6 @@ async fn read_manifest(
                 limits.call_timeout.as_millis()
             )
         })??;
-    validate_manifest(&manifest)?;
     Ok(manifest)
 }
 
-fn validate_manifest(m: &PluginManifest) -> anyhow::Result<()> {
-    let mut problems = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for tool in &m.tools {
-        if !crate::config::resolve::valid_name(&tool.name) || tool.name.contains('-') {
-            problems.push(format!(
-                "tool name `{}` must use lowercase letters, digits and `_`",
-                tool.name
-            ));
-        }
-        if !seen.insert(tool.name.as_str()) {
-            problems.push(format!("tool `{}` is declared twice", tool.name));
-        }
-        match serde_json::from_str::<serde_json::Value>(&tool.input_schema) {
-            Ok(serde_json::Value::Object(o))
-                if o.get("type").and_then(|t| t.as_str()) == Some("object") => {}
-            _ => problems.push(format!(
-                "tool `{}`: input schema must be a JSON object schema with \"type\": \"object\"",
-                tool.name
-            )),
-        }
-        if let Some(out) = &tool.output_schema
-            && !matches!(
-                serde_json::from_str::<serde_json::Value>(out),
-                Ok(serde_json::Value::Object(_))
-            )
-        {
-            problems.push(format!(
-                "tool `{}`: output schema is not a JSON object",
-                tool.name
-            ));
-        }
-    }
-    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
-    Ok(())
-}

@@ -23,6 +23,8 @@ const BUNDLED: &[(&str, &str)] = &[
 const TEST_ONLY: &[(&str, &str)] = &[
     ("misbehave", "plue-test-misbehave"),
     ("sockets", "plue-test-sockets"),
+    ("contract", "plue-test-contract"),
+    ("badmanifest", "plue-test-badmanifest"),
 ];
 
 fn main() {

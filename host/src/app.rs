@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::Result;
 use rmcp::model::{CallToolResult, ContentBlock};
 
+use crate::bindings::ToolResult;
 use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
 use crate::plugin::{LoadedPlugin, Loader};
-use crate::bindings::ToolResult;
 use crate::registry::Registry;
 use crate::schema::contract::{OutputViolation, ToolContract};
 
@@ -147,7 +147,10 @@ fn checked_answer(
     tracing::warn!(tool, plugin, %violation, "structured content breaks the output schema");
     if answer.is_error {
         // An error answer needs no structured content: drop what is wrong.
-        return (crate::result::answer(answer.content, None, true), "tool_error");
+        return (
+            crate::result::answer(answer.content, None, true),
+            "tool_error",
+        );
     }
     let message = format!(
         "`{tool}` answered with structured content that breaks its output schema, so the answer was withheld as unreliable: {violation}. This is a defect of plugin `{plugin}`; report it to its author. Its text answer follows."

@@ -71,13 +71,13 @@ impl Registry {
                     t.description.clone(),
                     contract.input.clone(),
                 )
-                    .with_annotations(
-                        ToolAnnotations::new()
-                            .read_only(a.read_only)
-                            .destructive(a.destructive)
-                            .idempotent(a.idempotent)
-                            .open_world(a.open_world),
-                    );
+                .with_annotations(
+                    ToolAnnotations::new()
+                        .read_only(a.read_only)
+                        .destructive(a.destructive)
+                        .idempotent(a.idempotent)
+                        .open_world(a.open_world),
+                );
                 if let Some(title) = &t.title {
                     tool = tool.with_title(title.clone());
                 }

@@ -339,4 +339,3 @@ async fn read_manifest(
         })??;
     Ok(manifest)
 }
-

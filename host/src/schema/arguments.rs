@@ -263,13 +263,25 @@ mod tests {
         let e = c
             .check_arguments("q", &json!({"query": "up", "limt": 5}))
             .unwrap_err();
-        assert!(e.contains("unknown argument `limt` (did you mean `limit`?)"), "{e}");
-        assert!(e.contains("Parameters: query (string, required), limit (integer), time (string)"), "{e}");
+        assert!(
+            e.contains("unknown argument `limt` (did you mean `limit`?)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("Parameters: query (string, required), limit (integer), time (string)"),
+            "{e}"
+        );
         let e = c
             .check_arguments("q", &json!({"query": "up", "banana": 1, "Time": "1h"}))
             .unwrap_err();
-        assert!(e.contains("unknown arguments `Time` (did you mean `time`?), `banana`"), "{e}");
-        assert!(c.check_arguments("q", &json!({"query": "up", "limit": 5})).is_ok());
+        assert!(
+            e.contains("unknown arguments `Time` (did you mean `time`?), `banana`"),
+            "{e}"
+        );
+        assert!(
+            c.check_arguments("q", &json!({"query": "up", "limit": 5}))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -277,7 +289,10 @@ mod tests {
         let c = query_tool();
         let e = c.check_arguments("q", &json!({"limit": 0})).unwrap_err();
         assert!(e.contains("\"query\" is a required property"), "{e}");
-        assert!(e.contains("`limit`: 0 is less than the minimum of 1"), "{e}");
+        assert!(
+            e.contains("`limit`: 0 is less than the minimum of 1"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -285,7 +300,8 @@ mod tests {
         let input = json!({"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "string"}});
         let c = ToolContract::compile(&input.to_string(), None).unwrap();
         assert!(c.check_arguments("t", &json!({"b": "x"})).is_ok());
-        let input = json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false});
+        let input =
+            json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false});
         let c = ToolContract::compile(&input.to_string(), None).unwrap();
         assert!(c.check_arguments("t", &json!({"b": "x"})).is_err());
     }

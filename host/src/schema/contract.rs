@@ -38,7 +38,10 @@ impl std::fmt::Display for OutputViolation {
 impl ToolContract {
     /// Normalise and compile `input` and `output` (JSON Schema texts). The
     /// error says which of the two failed, where and why.
-    pub fn compile(input: &str, output: Option<&str>) -> Result<ToolContract, (&'static str, SchemaProblem)> {
+    pub fn compile(
+        input: &str,
+        output: Option<&str>,
+    ) -> Result<ToolContract, (&'static str, SchemaProblem)> {
         let (input, input_validator) = compile_one(input).map_err(|p| ("input", p))?;
         let (output, output_validator) = match output {
             Some(text) => {
@@ -74,7 +77,11 @@ impl ToolContract {
     /// Check an answer's structured content. A successful answer of a tool
     /// with an output schema must carry content matching it; an error answer
     /// may carry none.
-    pub fn check_output(&self, structured: Option<&Value>, is_error: bool) -> Result<(), OutputViolation> {
+    pub fn check_output(
+        &self,
+        structured: Option<&Value>,
+        is_error: bool,
+    ) -> Result<(), OutputViolation> {
         let Some(validator) = &self.output_validator else {
             return Ok(());
         };
@@ -84,7 +91,8 @@ impl ToolContract {
             } else {
                 Err(OutputViolation {
                     problems: vec![
-                        "the tool declares an output schema but returned no structured content".into(),
+                        "the tool declares an output schema but returned no structured content"
+                            .into(),
                     ],
                 })
             };
@@ -116,7 +124,9 @@ impl ToolContract {
     }
 }
 
-fn compile_one(text: &str) -> Result<(Arc<Map<String, Value>>, jsonschema::Validator), SchemaProblem> {
+fn compile_one(
+    text: &str,
+) -> Result<(Arc<Map<String, Value>>, jsonschema::Validator), SchemaProblem> {
     let value: Value = serde_json::from_str(text).map_err(|e| SchemaProblem {
         path: "/".into(),
         rule: format!("is not JSON: {e}"),
@@ -166,13 +176,25 @@ mod tests {
                 "properties": {"fields": {"type": "object"}, "count": {"type": "integer", "minimum": 0}}
             }}}
         }));
-        assert!(c.check_output(Some(&json!({"groups": [{"fields": {}}]})), false).is_ok());
+        assert!(
+            c.check_output(Some(&json!({"groups": [{"fields": {}}]})), false)
+                .is_ok()
+        );
         let e = c
-            .check_output(Some(&json!({"groups": [{"fields": {}}, {"count": -1}]})), false)
+            .check_output(
+                Some(&json!({"groups": [{"fields": {}}, {"count": -1}]})),
+                false,
+            )
             .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("at `/groups/1`") && text.contains("rule `required`"), "{text}");
-        assert!(text.contains("at `/groups/1/count`") && text.contains("rule `minimum`"), "{text}");
+        assert!(
+            text.contains("at `/groups/1`") && text.contains("rule `required`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("at `/groups/1/count`") && text.contains("rule `minimum`"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -180,7 +202,10 @@ mod tests {
         let c = contract(json!({"type": "object"}));
         let e = c.check_output(None, false).unwrap_err();
         assert!(e.to_string().contains("no structured content"), "{e}");
-        assert!(c.check_output(None, true).is_ok(), "error answers may omit it");
+        assert!(
+            c.check_output(None, true).is_ok(),
+            "error answers may omit it"
+        );
         let plain = ToolContract::compile("{}", None).unwrap();
         assert!(plain.check_output(None, false).is_ok());
         assert!(plain.check_output(Some(&json!([1])), false).is_ok());
@@ -188,9 +213,10 @@ mod tests {
 
     #[test]
     fn invalid_schemas_are_refused_saying_which_one() {
-        let (which, p) = ToolContract::compile("{}", Some(r#"{"properties":{"a":{"minimum":"x"}}}"#))
-            .err()
-            .unwrap();
+        let (which, p) =
+            ToolContract::compile("{}", Some(r#"{"properties":{"a":{"minimum":"x"}}}"#))
+                .err()
+                .unwrap();
         assert_eq!(which, "output");
         assert!(p.rule.contains("not a valid JSON Schema"), "{p:?}");
         let (which, p) = ToolContract::compile("not json", None).err().unwrap();

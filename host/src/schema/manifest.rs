@@ -55,7 +55,11 @@ pub fn check(manifest: &mut PluginManifest) -> Result<Vec<ToolContract>, Vec<Str
                 tool.description.len()
             ));
         }
-        if tool.title.as_ref().is_some_and(|t| t.len() > MAX_TITLE_BYTES) {
+        if tool
+            .title
+            .as_ref()
+            .is_some_and(|t| t.len() > MAX_TITLE_BYTES)
+        {
             problems.push(format!(
                 "tool `{name}`: title is over the limit of {MAX_TITLE_BYTES} bytes"
             ));
@@ -166,8 +170,14 @@ mod tests {
         let problems = check(&mut m).unwrap_err();
         let all = problems.join("\n");
         assert!(all.contains("tool name `Bad-Name`"), "{all}");
-        assert!(all.contains("tool `ext`: input schema at `/properties/x/$ref`"), "{all}");
-        assert!(all.contains("tool `out`: output schema at `/type`"), "{all}");
+        assert!(
+            all.contains("tool `ext`: input schema at `/properties/x/$ref`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("tool `out`: output schema at `/type`"),
+            "{all}"
+        );
         assert!(all.contains("tool `ok` is declared twice"), "{all}");
         assert_eq!(problems.len(), 4, "{all}");
     }
@@ -178,7 +188,10 @@ mod tests {
             .map(|i| tool(&format!("t{i}"), "{}", None))
             .collect();
         let problems = check(&mut manifest(many)).unwrap_err();
-        assert!(problems[0].contains("over the limit of 128 tools"), "{problems:?}");
+        assert!(
+            problems[0].contains("over the limit of 128 tools"),
+            "{problems:?}"
+        );
 
         let description = format!(r#"{{"description":"{}"}}"#, "x".repeat(60_000));
         let big: Vec<Tool> = (0..20)
@@ -186,7 +199,9 @@ mod tests {
             .collect();
         let problems = check(&mut manifest(big)).unwrap_err();
         assert!(
-            problems.iter().any(|p| p.contains("manifest is") && p.contains("over the limit")),
+            problems
+                .iter()
+                .any(|p| p.contains("manifest is") && p.contains("over the limit")),
             "{problems:?}"
         );
     }

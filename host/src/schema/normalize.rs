@@ -71,7 +71,12 @@ pub fn normalize(schema: Value) -> Result<Value, SchemaProblem> {
     let mut root = match schema {
         Value::Bool(true) => Value::Object(Map::new()),
         Value::Object(map) => Value::Object(map),
-        other => return Err(problem("", format!("the root must be an object schema, not `{other}`"))),
+        other => {
+            return Err(problem(
+                "",
+                format!("the root must be an object schema, not `{other}`"),
+            ));
+        }
     };
     let map = root.as_object_mut().expect("object root");
     match map.get("type") {
@@ -108,7 +113,11 @@ pub fn normalize(schema: Value) -> Result<Value, SchemaProblem> {
 
 fn problem(path: &str, rule: impl Into<String>) -> SchemaProblem {
     SchemaProblem {
-        path: if path.is_empty() { "/".into() } else { path.into() },
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
         rule: rule.into(),
     }
 }
@@ -187,7 +196,10 @@ fn walk(
         } else if SCHEMA_LIST.contains(&key.as_str()) {
             match value {
                 Value::Array(items) => walk_list(items, path, depth, refs),
-                _ => Err(problem(path, format!("`{key}` must be an array of schemas"))),
+                _ => Err(problem(
+                    path,
+                    format!("`{key}` must be an array of schemas"),
+                )),
             }
         } else if SCHEMA_MAP.contains(&key.as_str()) {
             match value {
@@ -262,8 +274,14 @@ mod tests {
         assert_eq!(out["properties"]["rows"]["items"]["items"], json!({}));
         assert_eq!(out["properties"]["never"], json!({"not": {}}));
         assert_eq!(out["properties"]["either"]["anyOf"][0], json!({}));
-        assert_eq!(out["properties"]["extra"]["additionalProperties"], json!({}));
-        assert_eq!(out["properties"]["closed"]["additionalProperties"], json!(false));
+        assert_eq!(
+            out["properties"]["extra"]["additionalProperties"],
+            json!({})
+        );
+        assert_eq!(
+            out["properties"]["closed"]["additionalProperties"],
+            json!(false)
+        );
     }
 
     #[test]
@@ -295,12 +313,22 @@ mod tests {
 
     #[test]
     fn references_must_stay_inside_and_resolve() {
-        let ok = json!({"$defs": {"a": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a"}}});
+        let ok =
+            json!({"$defs": {"a": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a"}}});
         assert!(normalize(ok).is_ok());
         let cases = [
-            (json!({"properties": {"x": {"$ref": "https://evil.example/s.json"}}}), "/properties/x/$ref"),
-            (json!({"properties": {"x": {"$ref": "other.json#/a"}}}), "/properties/x/$ref"),
-            (json!({"properties": {"x": {"$ref": "#/$defs/missing"}}}), "/properties/x/$ref"),
+            (
+                json!({"properties": {"x": {"$ref": "https://evil.example/s.json"}}}),
+                "/properties/x/$ref",
+            ),
+            (
+                json!({"properties": {"x": {"$ref": "other.json#/a"}}}),
+                "/properties/x/$ref",
+            ),
+            (
+                json!({"properties": {"x": {"$ref": "#/$defs/missing"}}}),
+                "/properties/x/$ref",
+            ),
         ];
         for (schema, path) in cases {
             let e = normalize(schema.clone()).unwrap_err();

@@ -10,4 +10,5 @@ mod loading;
 mod logs;
 mod playwright;
 mod prometheus;
+mod stdio;
 mod workflows;

@@ -34,8 +34,14 @@ pub struct RawServer {
     pub cache_dir: Option<String>,
     /// How many tool calls may run at once (default 64).
     pub max_concurrent_calls: Option<u32>,
-    /// `Host` header values accepted by `serve --http` (default: loopback names).
+    /// `Host` header values accepted by `serve --http` (default: loopback names;
+    /// `"*"` accepts any).
     pub allowed_hosts: Option<Vec<String>>,
+    /// `Origin` header values accepted by `serve --http` (default: loopback
+    /// origins on any port); requests without an `Origin` always pass.
+    pub allowed_origins: Option<Vec<String>>,
+    /// The largest MCP message accepted, in bytes (default 4 MiB).
+    pub max_message_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -32,8 +32,13 @@ pub struct ServerConfig {
     pub require_digests: bool,
     pub cache_dir: PathBuf,
     pub max_concurrent_calls: u32,
-    /// `Host` header values `serve --http` accepts (a DNS-rebinding guard).
+    /// `Host` header values `serve --http` accepts (a DNS-rebinding guard);
+    /// empty accepts none, `"*"` any.
     pub allowed_hosts: Vec<String>,
+    /// Browser `Origin`s `serve --http` accepts (`http://localhost:*` form).
+    pub allowed_origins: Vec<String>,
+    /// The largest MCP message accepted, over stdio or HTTP.
+    pub max_message_bytes: usize,
 }
 
 /// Per-call limits of a plugin.
@@ -219,6 +224,20 @@ impl Resolver<'_> {
                 .server
                 .allowed_hosts
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            allowed_origins: raw.server.allowed_origins.unwrap_or_else(|| {
+                ["http", "https"]
+                    .iter()
+                    .flat_map(|scheme| {
+                        ["localhost", "127.0.0.1", "[::1]"]
+                            .map(|host| format!("{scheme}://{host}:*"))
+                    })
+                    .collect()
+            }),
+            max_message_bytes: raw
+                .server
+                .max_message_bytes
+                .unwrap_or(4 << 20)
+                .clamp(64 << 10, 64 << 20),
         };
 
         let endpoints = raw

@@ -1,8 +1,14 @@
 //! The MCP front end (rmcp): `tools/list` is the registry, `tools/call` goes
 //! through [`App::call`], plugin log messages become `notifications/message`.
-//! Only this module knows the protocol's request types.
+//! Only this module knows the protocol's request types; `stdio` and `http`
+//! put a gate in front of rmcp's transports for what the specification asks
+//! and rmcp does not do.
 
 #![allow(deprecated)] // logging/setLevel: see capability::log
+
+pub mod http;
+mod jsonrpc;
+pub mod stdio;
 
 use std::sync::Arc;
 
@@ -13,7 +19,7 @@ use rmcp::model::{
     SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServiceExt};
+use rmcp::{ErrorData, RoleServer};
 
 use crate::app::App;
 use crate::capability::log::{ClientLevel, LogSink};
@@ -33,41 +39,15 @@ impl McpServer {
         }
     }
 
-    /// Serve MCP over stdin/stdout until the client disconnects.
+    /// Serve MCP over stdin/stdout until the client closes stdin.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let running = self.serve(rmcp::transport::stdio()).await?;
-        running.waiting().await?;
-        Ok(())
+        let max = self.app.config.server.max_message_bytes;
+        stdio::serve(self, max).await
     }
 
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
-    /// Each session gets its own handler over the shared [`App`]; only the
-    /// `Host` headers in `[server] allowed_hosts` are accepted (loopback names
-    /// by default: a DNS-rebinding guard).
     pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-        use rmcp::transport::streamable_http_server::{
-            StreamableHttpServerConfig, StreamableHttpService,
-        };
-        let config = StreamableHttpServerConfig::default()
-            .with_allowed_hosts(app.config.server.allowed_hosts.clone());
-        let service = StreamableHttpService::new(
-            move || Ok(McpServer::new(app.clone())),
-            Arc::new(LocalSessionManager::default()),
-            config,
-        );
-        let router = axum::Router::new().nest_service("/mcp", service);
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        tracing::info!(
-            "serving MCP over streamable HTTP at http://{}/mcp",
-            listener.local_addr()?
-        );
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        Ok(())
+        http::serve(app, addr).await
     }
 
     fn instructions(&self) -> String {

@@ -103,17 +103,38 @@ fn copy(built: &Path, package: &str, to: &Path) -> PathBuf {
     dest
 }
 
-fn check_target() {
+/// Whether the active toolchain has the wasm32-wasip2 standard library.
+fn target_installed() -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc)
+    Command::new(rustc)
         .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
-        .output();
-    let present = out
+        .output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
-        .is_some_and(|dir| Path::new(dir.trim()).exists());
+        .is_some_and(|dir| Path::new(dir.trim()).exists())
+}
+
+/// Make sure the wasm32-wasip2 target is there: rustup does not add the
+/// targets of `rust-toolchain.toml` when auto-install is off, so add it
+/// through the rustup of the toolchain in use, saying so. Without rustup,
+/// stop with the command to run.
+fn check_target() {
+    if target_installed() {
+        return;
+    }
+    let rustup = std::env::var_os("CARGO_HOME")
+        .map(|home| PathBuf::from(home).join("bin").join("rustup"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("rustup"));
+    let mut command = Command::new(&rustup);
+    command.args(["target", "add", "wasm32-wasip2"]);
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        command.args(["--toolchain", &toolchain]);
+    }
+    println!("cargo:warning=the wasm32-wasip2 target is missing: installing it with `rustup target add wasm32-wasip2`");
+    let added = command.status().is_ok_and(|s| s.success());
     assert!(
-        present,
-        "the wasm32-wasip2 target is not installed; run: rustup target add wasm32-wasip2"
+        added && target_installed(),
+        "the wasm32-wasip2 target is not installed and rustup could not add it; run: rustup target add wasm32-wasip2"
     );
 }

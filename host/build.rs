@@ -131,7 +131,9 @@ fn check_target() {
     if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
         command.args(["--toolchain", &toolchain]);
     }
-    println!("cargo:warning=the wasm32-wasip2 target is missing: installing it with `rustup target add wasm32-wasip2`");
+    println!(
+        "cargo:warning=the wasm32-wasip2 target is missing: installing it with `rustup target add wasm32-wasip2`"
+    );
     let added = command.status().is_ok_and(|s| s.success());
     assert!(
         added && target_installed(),

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use rmcp::model::{CallToolResult, ContentBlock};
 
-use crate::bindings::ToolResult;
+use crate::bindings::{Content, ToolResult};
 use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
+use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{LoadedPlugin, Loader};
 use crate::registry::Registry;
 use crate::schema::contract::{OutputViolation, ToolContract};
@@ -70,7 +70,7 @@ impl App {
         tool: &str,
         mut arguments: serde_json::Value,
         log: LogSink,
-    ) -> Result<CallToolResult, UnknownTool> {
+    ) -> Result<Outcome, UnknownTool> {
         let entry = self
             .registry
             .get(tool)
@@ -78,11 +78,14 @@ impl App {
         let contract = entry.contract();
         contract.coerce(&mut arguments);
         if let Err(message) = contract.check_arguments(tool, &arguments) {
-            audit(tool, &entry.plugin.name, "invalid_arguments", 0.0);
-            return Ok(crate::result::error(message));
+            audit(tool, &entry.plugin.name, OutcomeKind::InvalidArguments, 0.0);
+            return Ok(Outcome::error(OutcomeKind::InvalidArguments, message));
         }
         let Ok(_permit) = self.permits.acquire().await else {
-            return Ok(crate::result::error("the server is shutting down".into()));
+            return Ok(Outcome::error(
+                OutcomeKind::Refused,
+                "the server is shutting down".into(),
+            ));
         };
         let log = LogSink {
             plugin: entry.plugin.name.clone(),
@@ -98,28 +101,27 @@ impl App {
         )
         .await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (mut result, kind) = match outcome {
-            Err(e) => (crate::result::error(e.to_string()), "failed"),
+        let mut result = match outcome {
+            Err(e) => Outcome::error(OutcomeKind::Failed, e.to_string()),
             Ok(answer) => checked_answer(tool, &entry.plugin.name, contract, answer),
         };
-        if result.is_error == Some(true) && !entry.plugin.unavailable.is_empty() {
+        if result.is_error && !entry.plugin.unavailable.is_empty() {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
-            result.content.push(ContentBlock::text(note));
+            result.content.push(Content::Text(note));
         }
-        audit(tool, &entry.plugin.name, kind, elapsed_ms);
+        audit(tool, &entry.plugin.name, result.kind, elapsed_ms);
         Ok(result)
     }
 }
 
-/// The plugin's answer as a result, once its structured content has been
-/// checked against the tool's output schema: a mismatch never reaches a
-/// client. Returns the result and the audit outcome.
+/// The plugin's answer, once its structured content has been checked
+/// against the tool's output schema: a mismatch never reaches a client.
 fn checked_answer(
     tool: &str,
     plugin: &str,
     contract: &ToolContract,
     answer: ToolResult,
-) -> (CallToolResult, &'static str) {
+) -> Outcome {
     let parsed = answer
         .structured
         .as_deref()
@@ -137,36 +139,47 @@ fn checked_answer(
             (Some(value), violation)
         }
     };
+    let kind = if answer.is_error {
+        OutcomeKind::ToolError
+    } else {
+        OutcomeKind::Ok
+    };
     let Some(violation) = violation else {
-        let kind = if answer.is_error { "tool_error" } else { "ok" };
-        return (
-            crate::result::answer(answer.content, structured, answer.is_error),
+        return Outcome {
+            content: answer.content,
+            structured,
+            is_error: answer.is_error,
             kind,
-        );
+        };
     };
     tracing::warn!(tool, plugin, %violation, "structured content breaks the output schema");
-    if answer.is_error {
-        // An error answer needs no structured content: drop what is wrong.
-        return (
-            crate::result::answer(answer.content, None, true),
-            "tool_error",
-        );
+    let mut content = answer.content;
+    if !answer.is_error {
+        // A successful answer off its schema is withheld; an error answer
+        // needs no structured content, so only that is dropped.
+        content.insert(0, Content::Text(format!(
+            "`{tool}` answered with structured content that breaks its output schema, so the answer was withheld as unreliable: {violation}. This is a defect of plugin `{plugin}`; report it to its author. Its text answer follows."
+        )));
     }
-    let message = format!(
-        "`{tool}` answered with structured content that breaks its output schema, so the answer was withheld as unreliable: {violation}. This is a defect of plugin `{plugin}`; report it to its author. Its text answer follows."
-    );
-    let mut result = crate::result::answer(answer.content, None, true);
-    result.content.insert(0, ContentBlock::text(message));
-    (result, "plugin_defect")
+    Outcome {
+        content,
+        structured: None,
+        is_error: true,
+        kind: if answer.is_error {
+            kind
+        } else {
+            OutcomeKind::PluginDefect
+        },
+    }
 }
 
 /// The audit line: which tool, how it ended, how long it took. Never arguments.
-fn audit(tool: &str, plugin: &str, outcome: &str, elapsed_ms: f64) {
+fn audit(tool: &str, plugin: &str, outcome: OutcomeKind, elapsed_ms: f64) {
     tracing::info!(
         target: "plue_mcp::audit",
         tool,
         plugin,
-        outcome,
+        outcome = outcome.as_str(),
         elapsed_ms = format!("{elapsed_ms:.2}"),
         "call"
     );

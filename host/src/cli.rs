@@ -161,22 +161,25 @@ async fn run(command: Command) -> ExitCode {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
                 }
-                Ok(result) => {
+                Ok(outcome) => {
+                    let is_error = outcome.is_error;
                     if json {
+                        let result = crate::mcp::result::result_json(outcome);
                         println!(
                             "{}",
                             serde_json::to_string_pretty(&result).unwrap_or_default()
                         );
                     } else {
-                        for block in &result.content {
-                            if let Some(t) = block.as_text() {
-                                println!("{}", t.text);
-                            } else {
-                                println!("[non-text content]");
+                        for block in &outcome.content {
+                            match block {
+                                crate::bindings::Content::Text(t) => println!("{t}"),
+                                crate::bindings::Content::Image(i) => {
+                                    println!("[image, {}, {} bytes]", i.mime_type, i.data.len())
+                                }
                             }
                         }
                     }
-                    if result.is_error.unwrap_or(false) {
+                    if is_error {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS
@@ -195,7 +198,7 @@ fn print_tools(app: &App, json: bool) {
             .registry
             .entries()
             .iter()
-            .map(|e| serde_json::json!({ "plugin": e.plugin.name, "tool": e.tool }))
+            .map(|e| serde_json::json!({ "plugin": e.plugin.name, "tool": crate::mcp::result::tool_json(e) }))
             .collect();
         println!(
             "{}",
@@ -207,21 +210,13 @@ fn print_tools(app: &App, json: bool) {
         .registry
         .entries()
         .iter()
-        .map(|e| e.tool.name.len())
+        .map(|e| e.name.len())
         .max()
         .unwrap_or(4);
     for e in app.registry.entries() {
-        let first_line = e
-            .tool
-            .description
-            .as_deref()
-            .unwrap_or("")
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
+        let first_line = e.description.lines().next().unwrap_or("").to_string();
         let (desc, _) = crate::text::truncate(&first_line, 90);
-        println!("{:width$}  {:10}  {desc}", e.tool.name, e.plugin.name);
+        println!("{:width$}  {:10}  {desc}", e.name, e.plugin.name);
     }
     println!(
         "\n{} tools from {} plugins",

@@ -1,11 +1,12 @@
-//! The union of every plugin's tools as MCP tools: names (with the operator's
-//! prefix), allow/deny filters and clash detection. Each entry carries its
-//! tool's schema contract ([`crate::schema`]), compiled once at load.
+//! The union of every plugin's tools: names (with the operator's prefix),
+//! allow/deny filters and clash detection. Each entry carries its tool's
+//! schema contract ([`crate::schema`]), compiled once at load. Protocol-free:
+//! the MCP front end turns entries into its own `Tool`s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rmcp::model::{Tool, ToolAnnotations};
+use crate::bindings::ToolAnnotations;
 
 use crate::plugin::LoadedPlugin;
 use crate::schema::contract::ToolContract;
@@ -15,7 +16,11 @@ pub struct Entry {
     pub plugin: Arc<LoadedPlugin>,
     /// The name inside the plugin.
     pub tool_name: String,
-    pub tool: Tool,
+    /// The name clients see (with the operator's prefix).
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub annotations: ToolAnnotations,
     contract: Arc<ToolContract>,
 }
 
@@ -65,30 +70,14 @@ impl Registry {
                     ));
                     continue;
                 };
-                let a = &t.annotations;
-                let mut tool = Tool::new(
-                    exposed.clone(),
-                    t.description.clone(),
-                    contract.input.clone(),
-                )
-                .with_annotations(
-                    ToolAnnotations::new()
-                        .read_only(a.read_only)
-                        .destructive(a.destructive)
-                        .idempotent(a.idempotent)
-                        .open_world(a.open_world),
-                );
-                if let Some(title) = &t.title {
-                    tool = tool.with_title(title.clone());
-                }
-                if let Some(out) = &contract.output {
-                    tool = tool.with_raw_output_schema(out.clone());
-                }
-                by_name.insert(exposed, entries.len());
+                by_name.insert(exposed.clone(), entries.len());
                 entries.push(Entry {
                     plugin: plugin.clone(),
                     tool_name: t.name.clone(),
-                    tool,
+                    name: exposed,
+                    title: t.title.clone(),
+                    description: t.description.clone(),
+                    annotations: t.annotations,
                     contract,
                 });
             }
@@ -106,10 +95,6 @@ impl Registry {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
-    }
-
-    pub fn tools(&self) -> Vec<Tool> {
-        self.entries.iter().map(|e| e.tool.clone()).collect()
     }
 }
 

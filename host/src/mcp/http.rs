@@ -46,11 +46,11 @@ pub async fn serve(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<
 
 /// The `/mcp` route: rmcp's service behind the guard.
 pub fn router(app: Arc<App>) -> axum::Router {
-    let server = &app.config.server;
+    let server = app.config.server.clone();
     let hosts = server.allowed_hosts.clone();
     let max_bytes = server.max_message_bytes;
     let mut config = StreamableHttpServerConfig::default()
-        .with_allowed_origins(server.allowed_origins.clone())
+        .with_allowed_origins(server.allowed_origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(max_bytes)
         // Priming is the guard's: only for sessions that expect it.
@@ -61,11 +61,9 @@ pub fn router(app: Arc<App>) -> axum::Router {
         config.with_allowed_hosts(hosts.clone())
     };
     let sessions = Arc::new(LocalSessionManager::default());
-    let service = StreamableHttpService::new(
-        move || Ok(McpServer::new(app.clone())),
-        sessions.clone(),
-        config,
-    );
+    let template = McpServer::new(app);
+    let service =
+        StreamableHttpService::new(move || Ok(template.new_session()), sessions.clone(), config);
     let guard = Guard {
         no_host_allowed: hosts.is_empty(),
         max_bytes,

@@ -8,6 +8,7 @@
 
 pub mod http;
 mod jsonrpc;
+pub mod result;
 pub mod stdio;
 
 use std::sync::Arc;
@@ -28,13 +29,25 @@ use crate::capability::log::{ClientLevel, LogSink};
 #[derive(Clone)]
 pub struct McpServer {
     app: Arc<App>,
+    /// `tools/list`, converted once for every session.
+    tools: Arc<Vec<Tool>>,
     client_level: ClientLevel,
 }
 
 impl McpServer {
     pub fn new(app: Arc<App>) -> Self {
         McpServer {
+            tools: result::tools(&app),
             app,
+            client_level: ClientLevel::default(),
+        }
+    }
+
+    /// Another session over the same app and tool list, with its own state.
+    pub fn new_session(&self) -> Self {
+        McpServer {
+            app: self.app.clone(),
+            tools: self.tools.clone(),
             client_level: ClientLevel::default(),
         }
     }
@@ -91,11 +104,11 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.app.registry.tools()))
+        Ok(ListToolsResult::with_all_items((*self.tools).clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.app.registry.get(name).map(|e| e.tool.clone())
+        self.tools.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -111,7 +124,7 @@ impl ServerHandler for McpServer {
         };
         let call = self.app.call(&request.name, arguments, log);
         let result = tokio::select! {
-            result = call => result.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?,
+            outcome = call => result::call_tool_result(outcome.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?),
             _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),
         };
         Ok(result.into())

@@ -84,14 +84,11 @@ impl Database {
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| self.unavailable(&e))?;
-        let result = if is_super && !self.config.allow_superuser {
-            Err(format!(
-                "database `{0}` connects as a superuser, which a read-only transaction cannot contain (COPY … TO PROGRAM, server files); connect as a role with only pg_read_all_data (see README), or set allow_superuser = true in [databases.{0}]",
-                self.config.name
-            ))
-        } else {
-            Ok(())
-        };
+        let result = crate::policy::grants::superuser(
+            &self.config.name,
+            is_super,
+            self.config.allow_superuser,
+        );
         *checked = Some(result.clone());
         result.map_err(SqlError::AccessDenied)
     }

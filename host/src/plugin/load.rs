@@ -18,6 +18,7 @@ use crate::capability::state::{CallState, Grants};
 use crate::config::{Config, Limits, PluginConfig, PluginSource};
 use crate::engine::{CompileSource, Compiler, Runtime, sha256_hex};
 use crate::policy;
+use crate::policy::grants::GrantPlan;
 use crate::schema::contract::ToolContract;
 
 /// A plugin ready to serve calls.
@@ -185,10 +186,7 @@ impl<'a> Loader<'a> {
             .map(|t| t.name.clone())
             .zip(contracts.into_iter().map(Arc::new))
             .collect();
-        let (grants, problems) = self.grants(config, &manifest);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let grants = self.connect(name, policy::grants::plan(config, &manifest)?);
         let unavailable = unavailable_resources(self.config, config);
         for why in &unavailable {
             tracing::warn!(plugin = %name, "{why}");
@@ -207,76 +205,37 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// The plugin's grants, after checking them against its manifest.
-    fn grants(&self, config: &PluginConfig, manifest: &PluginManifest) -> (Grants, Vec<String>) {
-        let name = &config.name;
-        let mut problems = Vec::new();
-        let caps = &manifest.capabilities;
-        type Kind<'k> = (&'k str, &'k str, &'k Vec<String>, &'k Vec<(String, String)>);
-        let kinds: [Kind; 3] = [
-            ("http", "endpoints", &caps.http, &config.http),
-            ("sql", "databases", &caps.sql, &config.sql),
-            (
-                "directories",
-                "directories",
-                &caps.directories,
-                &config.directories,
-            ),
-        ];
-        for (kind, section, asked, granted) in kinds {
-            for want in asked {
-                if !granted.iter().any(|(n, _)| n == want) {
-                    problems.push(format!(
-                        "plugin `{name}` needs {kind} `{want}`, which is not granted: add {kind} = [\"{want}\"] to [plugins.{name}] and define [{section}.{want}]"
-                    ));
-                }
-            }
-            for (n, _) in granted {
-                if !asked.contains(n) {
-                    problems.push(format!(
-                        "[plugins.{name}] {kind} grants `{n}`, which the plugin does not ask for (it asks for: {})",
-                        if asked.is_empty() { "nothing".to_string() } else { asked.join(", ") }
-                    ));
-                }
-            }
-        }
-        let (settings, mut setting_problems) = Settings::resolve(manifest, &config.settings);
-        problems.append(&mut setting_problems);
-        let grants = Grants {
+    /// Connect a grant plan to the shared pools, client and directories.
+    fn connect(&self, name: &str, plan: GrantPlan) -> Grants {
+        Grants {
             http: HttpGrants {
-                plugin: name.clone(),
-                endpoints: config
+                plugin: name.to_string(),
+                endpoints: plan
                     .http
-                    .iter()
-                    .filter_map(|(n, r)| {
-                        self.config.endpoints.get(r).map(|e| (n.clone(), e.clone()))
-                    })
+                    .into_iter()
+                    .filter_map(|(n, r)| self.config.endpoints.get(&r).map(|e| (n, e.clone())))
                     .collect(),
                 client: Some(self.client.clone()),
             },
             sql: SqlGrants {
-                plugin: name.clone(),
-                databases: config
+                plugin: name.to_string(),
+                databases: plan
                     .sql
-                    .iter()
-                    .filter_map(|(n, r)| self.databases.get(r).map(|d| (n.clone(), d.clone())))
+                    .into_iter()
+                    .filter_map(|(n, r)| self.databases.get(&r).map(|d| (n, d.clone())))
                     .collect(),
             },
             directories: DirectoryGrants {
-                dirs: config
+                dirs: plan
                     .directories
-                    .iter()
+                    .into_iter()
                     .filter_map(|(n, r)| {
-                        self.config
-                            .directories
-                            .get(r)
-                            .map(|d| (n.clone(), d.path.clone()))
+                        self.config.directories.get(&r).map(|d| (n, d.path.clone()))
                     })
                     .collect(),
             },
-            settings,
-        };
-        (grants, problems)
+            settings: Settings::from(plan.settings),
+        }
     }
 }
 

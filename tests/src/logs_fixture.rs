@@ -1,6 +1,7 @@
-//! A realistic multi-service log fixture for the Plue stack (see [`plue_fixture`]).
+//! The standard logs fixture: a realistic multi-service Plue stack (see [`streams`]),
+//! with the facts a test can assert, each derived by hand from the lines below.
 
-use super::Stream;
+use crate::loki::Stream;
 use std::collections::BTreeMap;
 
 /// The four labelled services, each with a `stdout` and a `stderr` stream.
@@ -1101,7 +1102,7 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
 /// `| json | duration_ms > 500` without `| __error__=""` lets it through with
 /// `__error__="LabelFilterErr"`, and every non-JSON line through with `JSONParserErr`. One
 /// info line has the path `/api/error-reports` (a naive `|~ "(?i)error"` counts it).
-pub fn plue_fixture(now_ns: i64) -> Vec<Stream> {
+pub fn streams(now_ns: i64) -> Vec<Stream> {
     let mut map: BTreeMap<(&str, &str), Vec<(i64, String)>> = BTreeMap::new();
     for (svc, stream, a) in annotated(now_ns) {
         let ts = now_ns - (a.seconds_ago * 1e9).round() as i64;
@@ -1110,12 +1111,13 @@ pub fn plue_fixture(now_ns: i64) -> Vec<Stream> {
     map.into_iter()
         .map(|((svc, stream), mut entries)| {
             entries.sort_by_key(|e| e.0);
-            let mut labels = BTreeMap::new();
-            labels.insert("job".to_string(), "containerlogs".to_string());
-            labels.insert("container".to_string(), format!("plue-{svc}-1"));
-            labels.insert("stream".to_string(), stream.to_string());
+            let mut labels = vec![
+                ("job".to_string(), "containerlogs".to_string()),
+                ("container".to_string(), format!("plue-{svc}-1")),
+                ("stream".to_string(), stream.to_string()),
+            ];
             if svc != "postgres" {
-                labels.insert("service".to_string(), svc.to_string());
+                labels.push(("service".to_string(), svc.to_string()));
             }
             Stream { labels, entries }
         })

@@ -7,6 +7,7 @@ use plue_plugin_sdk::{ToolError, settings};
 
 use crate::logql;
 use crate::loki::{Direction, Entry, Loki};
+use crate::rejoin;
 use crate::render::{self, Item};
 use crate::window::{self, Window};
 
@@ -63,6 +64,28 @@ impl Ctx {
             self.loki.logs(query, window, limit, direction)?,
             &self.service_label,
         ))
+    }
+
+    /// Like [`Ctx::items`], with stack traces split one line per entry put back
+    /// together ([`rejoin`]): the items, how many entries Loki returned, and a note
+    /// when some parts were not looked up.
+    pub fn joined_items(
+        &self,
+        query: &str,
+        window: &Window,
+        limit: usize,
+        direction: Direction,
+    ) -> Result<(Vec<Item>, usize, Option<String>), ToolError> {
+        let entries = self.loki.logs(query, window, limit, direction)?;
+        let returned = entries.len();
+        let (entries, unjoined) = rejoin::rejoin(&self.loki, entries)?;
+        let note = (unjoined > 0).then(|| {
+            format!(
+                "{unjoined} lines that may be parts of stack traces split one line per entry were not rejoined (at most {} look-ups per call); narrow the window or pick a `service`.",
+                rejoin::MAX_LOOKUPS
+            )
+        });
+        Ok((render::items(entries, &self.service_label), returned, note))
     }
 
     /// How many lines `log_query` matches in `window`, counted by Loki (`None` if

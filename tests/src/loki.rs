@@ -104,7 +104,10 @@ impl Loki {
 
     async fn launch(multi_tenant: bool) -> Result<Loki> {
         let binary = tokio::task::spawn_blocking(binary).await??;
-        let dir = tempfile::Builder::new().prefix("plue-loki-").tempdir()?.keep();
+        let dir = tempfile::Builder::new()
+            .prefix("plue-loki-")
+            .tempdir()?
+            .keep();
         let (http, grpc) = (free_port(), free_port());
         let config = dir.join("loki.yaml");
         std::fs::write(&config, config_yaml(&dir, http, grpc, multi_tenant))?;
@@ -301,7 +304,11 @@ fn binary() -> Result<PathBuf> {
     }
     let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     if !path.is_file() {
-        bail!("{} printed {}, which is not a file", script.display(), path.display());
+        bail!(
+            "{} printed {}, which is not a file",
+            script.display(),
+            path.display()
+        );
     }
     Ok(path)
 }

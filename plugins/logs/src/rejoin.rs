@@ -138,7 +138,11 @@ pub fn rejoin(loki: &Loki, entries: Vec<Entry>) -> Result<(Vec<Entry>, usize), T
             let parts = &around[b];
             let joined = Entry {
                 ts: parts[0].ts,
-                line: parts.iter().map(|p| p.line.as_str()).collect::<Vec<_>>().join("\n"),
+                line: parts
+                    .iter()
+                    .map(|p| p.line.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 labels: labels.clone(),
             };
             for p in parts {

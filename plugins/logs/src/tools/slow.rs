@@ -105,7 +105,11 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         let items = ctx.items(q, &window, READ, Direction::Backward)?;
         capped |= items.len() >= READ;
         for item in items {
-            let key = (item.entry.ts, item.entry.line.clone(), item.entry.labels.clone());
+            let key = (
+                item.entry.ts,
+                item.entry.line.clone(),
+                item.entry.labels.clone(),
+            );
             if let Some(d) = duration(&item, &field)
                 && seen.insert(key)
             {

@@ -186,7 +186,10 @@ fn find_slow_requests_reads_json_logfmt_and_text_over_the_threshold() {
     // 500 is not over the threshold, nor is the plain-text 400 ms.
     assert_eq!(d, [3200.0, 2500.0, 812.0]);
     let text = out.text_content();
-    assert!(text.starts_with("3 requests took over 500 ms in "), "{text}");
+    assert!(
+        text.starts_with("3 requests took over 500 ms in "),
+        "{text}"
+    );
     assert!(text.contains("3200 ms   2025-"), "{text}");
     assert!(text.contains("step finished run_id=45"), "{text}");
     assert!(text.contains("GET /b"), "{text}");

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use plue_tests::logs_fixture as loki;
+use plue_tests::logs_fixture as fixture;
 use plue_tests::loki::{Loki, Stream, Tenant, now_ns};
 use plue_tests::mcp::{self, Host};
 use serde_json::{Value, json};
@@ -86,7 +86,7 @@ async fn lists_nine_read_only_tools_with_output_schemas() {
 async fn log_stats_counts_volume_errors_and_warnings_per_service() {
     let (host, _tenant) = start().await;
     let (text, s) = call(&host, "log_stats", json!({})).await;
-    for c in loki::SERVICE_COUNTS {
+    for c in fixture::SERVICE_COUNTS {
         let row = s["services"]
             .as_array()
             .unwrap()
@@ -112,13 +112,13 @@ async fn log_stats_counts_volume_errors_and_warnings_per_service() {
         .unwrap();
     assert_eq!(
         (&unlabelled["lines"], &unlabelled["errors"]),
-        (&json!(loki::POSTGRES_LINES), &json!(1))
+        (&json!(fixture::POSTGRES_LINES), &json!(1))
     );
-    let total: usize = loki::SERVICE_COUNTS
+    let total: usize = fixture::SERVICE_COUNTS
         .iter()
         .map(|c| c.lines_last_hour)
         .sum::<usize>()
-        + loki::POSTGRES_LINES;
+        + fixture::POSTGRES_LINES;
     assert_eq!(s["lines"], json!(total));
     assert!(text.starts_with("Log volume in the last 1h ("), "{text}");
     assert!(text.contains("(no service label)"), "{text}");
@@ -130,7 +130,7 @@ async fn find_errors_groups_by_normalised_message_per_service() {
     let (host, _tenant) = start().await;
     let (text, s) = call(&host, "find_errors", json!({})).await;
     let groups = s["groups"].as_array().unwrap();
-    for (service, message, last_hour, _) in loki::ERROR_GROUPS {
+    for (service, message, last_hour, _) in fixture::ERROR_GROUPS {
         let g = groups
             .iter()
             .find(|g| g["message"] == message)
@@ -139,7 +139,7 @@ async fn find_errors_groups_by_normalised_message_per_service() {
         assert!(g["example"]["time"].as_str().unwrap().ends_with('Z'));
     }
     // A split Python trace is one error, not its head and its exception line.
-    for (service, errors) in loki::ERROR_ENTRIES_LAST_HOUR {
+    for (service, errors) in fixture::ERROR_ENTRIES_LAST_HOUR {
         assert_eq!(s["by_service"][service], json!(errors), "{service}: {text}");
     }
     assert!(!text.contains("× Traceback"), "{text}");
@@ -163,7 +163,7 @@ async fn find_errors_groups_by_normalised_message_per_service() {
 
     // Over the whole fixture, the totals.
     let (_, s) = call(&host, "find_errors", json!({"start": "4h"})).await;
-    for (service, message, _, total) in loki::ERROR_GROUPS {
+    for (service, message, _, total) in fixture::ERROR_GROUPS {
         let g = s["groups"]
             .as_array()
             .unwrap()
@@ -180,17 +180,17 @@ async fn trace_request_follows_one_id_across_services_in_time_order() {
     let (text, s) = call(
         &host,
         "trace_request",
-        json!({"request_id": loki::REQUEST_ID}),
+        json!({"request_id": fixture::REQUEST_ID}),
     )
     .await;
-    assert_eq!(s["lines"], json!(loki::REQUEST_ID_LINES));
+    assert_eq!(s["lines"], json!(fixture::REQUEST_ID_LINES));
     let services: Vec<&str> = s["services"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t["service"].as_str().unwrap())
         .collect();
-    assert_eq!(services, loki::REQUEST_ID_SERVICES);
+    assert_eq!(services, fixture::REQUEST_ID_SERVICES);
     let times: Vec<&str> = s["entries"]
         .as_array()
         .unwrap()
@@ -198,9 +198,9 @@ async fn trace_request_follows_one_id_across_services_in_time_order() {
         .map(|e| e["time"].as_str().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
-    assert!(!text.contains(loki::DECOY_REQUEST_ID), "{text}");
+    assert!(!text.contains(fixture::DECOY_REQUEST_ID), "{text}");
     assert_eq!(s["span_seconds"], json!(15.0));
-    let head = format!("Request {}: 6 lines across 3 services", loki::REQUEST_ID);
+    let head = format!("Request {}: 6 lines across 3 services", fixture::REQUEST_ID);
     assert!(text.starts_with(&head), "{text}");
     assert!(
         text.contains("Services touched, in order: api (1) → runner (3) → agent (2)"),
@@ -283,9 +283,9 @@ async fn find_slow_requests_lists_requests_over_the_threshold_slowest_first() {
 async fn search_exceptions_returns_whole_traces_by_language_and_type() {
     let (host, _tenant) = start().await;
     let (text, s) = call(&host, "search_exceptions", json!({})).await;
-    assert_eq!(s["traces"], json!(loki::TRACES.len()));
+    assert_eq!(s["traces"], json!(fixture::TRACES.len()));
     let languages = s["languages"].as_array().unwrap();
-    for t in loki::TRACES {
+    for t in fixture::TRACES {
         let lang = languages
             .iter()
             .find(|l| l["language"] == t.language)
@@ -313,7 +313,7 @@ async fn search_exceptions_returns_whole_traces_by_language_and_type() {
         json!({"language": "python", "start": "1h"}),
     )
     .await;
-    let recent_python = loki::TRACES
+    let recent_python = fixture::TRACES
         .iter()
         .filter(|t| t.language == "python" && t.seconds_ago < 3600.0)
         .count();
@@ -324,14 +324,14 @@ async fn search_exceptions_returns_whole_traces_by_language_and_type() {
 #[tokio::test]
 async fn workflow_logs_match_the_run_exactly() {
     let (host, _tenant) = start().await;
-    let (text, s) = call(&host, "workflow_logs", json!({"run_id": loki::RUN_ID})).await;
+    let (text, s) = call(&host, "workflow_logs", json!({"run_id": fixture::RUN_ID})).await;
     assert_eq!(
         s["entries"].as_array().unwrap().len(),
-        loki::RUN_ID_LINES,
+        fixture::RUN_ID_LINES,
         "{text}"
     );
     assert!(
-        !text.contains(&format!("run_id={}", loki::DECOY_RUN_ID)),
+        !text.contains(&format!("run_id={}", fixture::DECOY_RUN_ID)),
         "{text}"
     );
     assert_eq!(
@@ -351,7 +351,7 @@ async fn workflow_logs_match_the_run_exactly() {
         .map(|r| r["run_id"].as_i64().unwrap())
         .collect();
     assert!(
-        runs.contains(&loki::RUN_ID) && runs.contains(&loki::DECOY_RUN_ID),
+        runs.contains(&fixture::RUN_ID) && runs.contains(&fixture::DECOY_RUN_ID),
         "{runs:?}"
     );
 
@@ -362,14 +362,19 @@ async fn workflow_logs_match_the_run_exactly() {
         .iter()
         .map(|r| r["run_id"].as_i64().unwrap())
         .collect();
-    assert_eq!(runs, [loki::DECOY_RUN_ID]);
+    assert_eq!(runs, [fixture::DECOY_RUN_ID]);
 }
 
 #[tokio::test]
 async fn agent_logs_follow_sessions() {
     let (host, _tenant) = start().await;
-    let (text, s) = call(&host, "agent_logs", json!({"session_id": loki::SESSION_ID})).await;
-    assert_eq!(s["lines"], json!(loki::SESSION_ID_LINES), "{text}");
+    let (text, s) = call(
+        &host,
+        "agent_logs",
+        json!({"session_id": fixture::SESSION_ID}),
+    )
+    .await;
+    assert_eq!(s["lines"], json!(fixture::SESSION_ID_LINES), "{text}");
     assert_eq!(s["sessions"][0]["model"], "claude-sonnet-4");
 
     let (_, s) = call(&host, "agent_logs", json!({})).await;
@@ -381,16 +386,16 @@ async fn agent_logs_follow_sessions() {
             .unwrap_or_else(|| panic!("{id}"))
     };
     assert_eq!(
-        find(loki::SESSION_ID)["lines"],
-        json!(loki::SESSION_ID_LINES)
+        find(fixture::SESSION_ID)["lines"],
+        json!(fixture::SESSION_ID_LINES)
     );
     assert_eq!(
-        find(loki::OTHER_SESSION_ID)["lines"],
-        json!(loki::OTHER_SESSION_ID_LINES)
+        find(fixture::OTHER_SESSION_ID)["lines"],
+        json!(fixture::OTHER_SESSION_ID_LINES)
     );
-    assert_eq!(find(loki::OTHER_SESSION_ID)["errors"], json!(2));
+    assert_eq!(find(fixture::OTHER_SESSION_ID)["errors"], json!(2));
     // Newest session first.
-    assert_eq!(sessions[0]["session_id"], loki::OTHER_SESSION_ID);
+    assert_eq!(sessions[0]["session_id"], fixture::OTHER_SESSION_ID);
 }
 
 #[tokio::test]
@@ -403,7 +408,7 @@ async fn tail_logs_shows_the_newest_last_and_follows() {
         .iter()
         .map(|e| e["time"].as_str().unwrap())
         .collect();
-    assert_eq!(times.len(), loki::LINES_LAST_5_MIN);
+    assert_eq!(times.len(), fixture::LINES_LAST_5_MIN);
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 
     let (_, s) = call(&host, "tail_logs", json!({"lines": 3})).await;
@@ -440,7 +445,7 @@ async fn tail_logs_shows_the_newest_last_and_follows() {
 #[tokio::test]
 async fn search_logs_by_level_service_and_literal_text() {
     let (host, _tenant) = start().await;
-    let api = loki::SERVICE_COUNTS[0];
+    let api = fixture::SERVICE_COUNTS[0];
     let (_, s) = call(
         &host,
         "search_logs",
@@ -454,7 +459,7 @@ async fn search_logs_by_level_service_and_literal_text() {
         json!({"level": "warn", "limit": 1000}),
     )
     .await;
-    let warnings: usize = loki::SERVICE_COUNTS
+    let warnings: usize = fixture::SERVICE_COUNTS
         .iter()
         .map(|c| c.warnings_last_hour)
         .sum();
@@ -505,7 +510,7 @@ async fn search_logs_by_level_service_and_literal_text() {
         json!({"service": "container=plue-postgres-1"}),
     )
     .await;
-    assert_eq!(s["returned"], json!(loki::POSTGRES_LINES));
+    assert_eq!(s["returned"], json!(fixture::POSTGRES_LINES));
 }
 
 #[tokio::test]
@@ -569,7 +574,7 @@ async fn an_empty_window_says_so() {
     let (text, _) = call(
         &host,
         "trace_request",
-        json!({"request_id": loki::REQUEST_ID, "start": "10h", "end": "9h"}),
+        json!({"request_id": fixture::REQUEST_ID, "start": "10h", "end": "9h"}),
     )
     .await;
     assert!(text.contains("No line holds"), "{text}");

@@ -11,4 +11,5 @@ pub mod mcp;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;
+pub mod proxy;
 pub mod web;

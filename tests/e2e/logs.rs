@@ -579,3 +579,143 @@ async fn an_empty_window_says_so() {
     .await;
     assert!(text.contains("No line holds"), "{text}");
 }
+
+/// Lines in every case a level is written in, each with the level read off it by hand
+/// (`None`: no level, though it says "exception" and "panic"), and whether it is agent
+/// activity. Loki 2.7's regex simplifier breaks case-insensitive alternations such as
+/// `(?i)(error|exception|panic)` (grafana/loki#7904); these run the plugin's filters on
+/// the real server.
+const LEVEL_LINES: &[(&str, Option<&str>, bool)] = &[
+    (
+        r#"{"level":"ERROR","msg":"upper-case JSON level"}"#,
+        Some("error"),
+        false,
+    ),
+    (
+        r#"{"severity":"Fatal","msg":"capitalised severity"}"#,
+        Some("error"),
+        false,
+    ),
+    (
+        r#"level=Error msg="logfmt capitalised""#,
+        Some("error"),
+        false,
+    ),
+    (
+        "java.lang.IllegalStateException: stale cache",
+        Some("error"),
+        false,
+    ),
+    ("Exception: bare exception", Some("error"), false),
+    (
+        "thread 7 panic: reached unreachable code",
+        Some("error"),
+        false,
+    ),
+    (
+        r#"{"level":"Warning","msg":"capitalised warning"}"#,
+        Some("warn"),
+        false,
+    ),
+    (
+        r#"level=WARN msg="upper-case logfmt warning""#,
+        Some("warn"),
+        false,
+    ),
+    (
+        r#"{"level":"Info","msg":"capitalised info"}"#,
+        Some("info"),
+        false,
+    ),
+    (r#"level=Notice msg="notice is info""#, Some("info"), false),
+    (
+        r#"{"level":"info","msg":"GET /api/error-reports 200"}"#,
+        Some("info"),
+        false,
+    ),
+    (
+        r#"{"level":"info","msg":"Claude replied","model":"claude-sonnet-4"}"#,
+        Some("info"),
+        true,
+    ),
+    (
+        r#"{"level":"info","msg":"TOOL_RESULT received"}"#,
+        Some("info"),
+        true,
+    ),
+    (
+        r#"{"level":"info","msg":"LLM request sent"}"#,
+        Some("info"),
+        true,
+    ),
+    (
+        r#"{"level":"Debug","msg":"capitalised debug"}"#,
+        Some("debug"),
+        false,
+    ),
+    (r#"level=TRACE msg="trace is debug""#, Some("debug"), false),
+    (
+        "plain line mentioning an exception and a panic",
+        None,
+        false,
+    ),
+];
+
+#[tokio::test]
+async fn level_and_agent_filters_hold_on_the_real_server() {
+    let (host, tenant) = start().await;
+    let now = now_ns();
+    let entries = LEVEL_LINES
+        .iter()
+        .enumerate()
+        .map(|(i, (line, _, _))| (now - (60 - i as i64) * 1_000_000_000, line.to_string()))
+        .collect();
+    let labels = [
+        ("job", "containerlogs"),
+        ("service", "levels"),
+        ("stream", "stdout"),
+    ];
+    tenant.push(&[Stream::new(labels, entries)]).await.unwrap();
+    let lines = |s: &Value| -> Vec<String> {
+        let mut v: Vec<String> = s["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["line"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut failures = Vec::new();
+    for level in ["error", "warn", "info", "debug"] {
+        let (_, s) = call(
+            &host,
+            "search_logs",
+            json!({"service": "levels", "level": level}),
+        )
+        .await;
+        let mut want: Vec<String> = LEVEL_LINES
+            .iter()
+            .filter(|(_, l, _)| *l == Some(level))
+            .map(|(line, _, _)| line.to_string())
+            .collect();
+        want.sort();
+        if lines(&s) != want {
+            failures.push(format!("level {level}: got {:?}, want {want:?}", lines(&s)));
+        }
+    }
+    let (_, s) = call(&host, "agent_logs", json!({"service": "levels"})).await;
+    let mut want: Vec<String> = LEVEL_LINES
+        .iter()
+        .filter(|(_, _, agent)| *agent)
+        .map(|(line, _, _)| line.to_string())
+        .collect();
+    want.sort();
+    if lines(&s) != want {
+        failures.push(format!(
+            "agent activity: got {:?}, want {want:?}",
+            lines(&s)
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

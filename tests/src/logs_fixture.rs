@@ -57,7 +57,8 @@ pub struct ServiceCounts {
     pub lines_last_hour: usize,
     /// error-level lines: JSON `level`/`severity` "error", logfmt `level=error`, Zig
     /// `error(scope):`, Python `- ERROR -`, every whole stack trace / panic entry, and
-    /// of a split trace its `Traceback` head and `Type: message` lines (runner 2, web 1).
+    /// of a split trace its `Traceback` head and `Type: message` lines (runner 2), its
+    /// first line otherwise (web 1, api 1, agent 1).
     pub errors_last_hour: usize,
     /// warn-level lines (JSON/logfmt `warn`, Zig `warn(scope):`, Python `- WARNING -`).
     pub warnings_last_hour: usize,
@@ -67,10 +68,10 @@ pub struct ServiceCounts {
 pub const SERVICE_COUNTS: [ServiceCounts; 4] = [
     ServiceCounts {
         service: "api",
-        lines_last_hour: 60,
-        errors_last_hour: 9,
+        lines_last_hour: 67,
+        errors_last_hour: 10,
         warnings_last_hour: 4,
-        lines_total: 105,
+        lines_total: 112,
     },
     ServiceCounts {
         service: "web",
@@ -88,10 +89,10 @@ pub const SERVICE_COUNTS: [ServiceCounts; 4] = [
     },
     ServiceCounts {
         service: "agent",
-        lines_last_hour: 20,
-        errors_last_hour: 4,
+        lines_last_hour: 28,
+        errors_last_hour: 5,
         warnings_last_hour: 0,
-        lines_total: 28,
+        lines_total: 36,
     },
 ];
 /// Lines in the last 5 minutes, all services together (for `tail_logs`).
@@ -126,7 +127,7 @@ pub const ERROR_GROUPS: [(&str, &str, usize, usize); 6] = [
 /// Error entries `find_errors` reads per service in the last hour: error lines, less one
 /// per split Python trace (its head and its exception line are one error).
 pub const ERROR_ENTRIES_LAST_HOUR: [(&str, usize); 4] =
-    [("api", 9), ("web", 5), ("runner", 7), ("agent", 4)];
+    [("api", 10), ("web", 5), ("runner", 7), ("agent", 5)];
 
 /// A multi-line stack trace, stored as one entry or split one line per entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,8 +141,9 @@ pub struct FixtureTrace {
 }
 
 /// All stack traces, oldest first, on the service's `stderr` stream: one entry each, but
-/// for the `RangeError` and the `TimeoutError`, split one line per entry.
-pub const TRACES: [FixtureTrace; 10] = [
+/// for the `RangeError`, the `TimeoutError`, the `error.NoSpaceLeft` and the
+/// `tokio-runtime-worker` panic, split one line per entry.
+pub const TRACES: [FixtureTrace; 12] = [
     FixtureTrace {
         language: "python",
         exception: "ConnectionResetError",
@@ -197,6 +199,22 @@ pub const TRACES: [FixtureTrace; 10] = [
         seconds_ago: 1350.0,
         first_line: "Traceback (most recent call last):",
         lines: 6,
+    },
+    FixtureTrace {
+        language: "zig",
+        exception: "error.NoSpaceLeft",
+        service: "api",
+        seconds_ago: 1150.0,
+        first_line: "error(storage): failed to write pack /data/repos/bob/zig-http.git/objects/pack/tmp_pack: error.NoSpaceLeft",
+        lines: 7,
+    },
+    FixtureTrace {
+        language: "rust",
+        exception: "panicked: index out of bounds: the len is <N> but the index is <N>",
+        service: "agent",
+        seconds_ago: 1050.0,
+        first_line: "thread 'tokio-runtime-worker' panicked at src/tools/bash.rs:57:22:",
+        lines: 8,
     },
     FixtureTrace {
         language: "typescript",
@@ -1137,6 +1155,29 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
          \x20   raise TimeoutError(f\"upload of {path} timed out after {timeout}s\")\n\
          TimeoutError: upload of /tmp/out/build.tar.gz timed out after 30s",
     );
+    fx.split(
+        "api",
+        1150.0,
+        "error(storage): failed to write pack /data/repos/bob/zig-http.git/objects/pack/tmp_pack: error.NoSpaceLeft\n\
+         /app/server/src/git/pack.zig:311:17: 0x10e2f10 in writePack (server)\n\
+         \x20           return error.NoSpaceLeft;\n\
+         \x20           ^\n\
+         /app/server/src/routes/push.zig:96:9: 0x10e7a33 in handlePush (server)\n\
+         \x20       try pack.writePack(alloc, body);\n\
+         \x20       ^",
+    );
+    fx.split(
+        "agent",
+        1050.0,
+        "thread 'tokio-runtime-worker' panicked at src/tools/bash.rs:57:22:\n\
+         index out of bounds: the len is 0 but the index is 0\n\
+         stack backtrace:\n\
+         \x20  0: rust_begin_unwind\n\
+         \x20  1: core::panicking::panic_bounds_check\n\
+         \x20  2: plue_agent::tools::bash::run\n\
+         \x20            at ./src/tools/bash.rs:57:22\n\
+         note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+    );
 
     // ---- postgres: no `service` label ------------------------------------------------------
     fx.postgres(3400.0, Info, "[1] LOG:  checkpoint starting: time");
@@ -1159,7 +1200,7 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
     fx.lines
 }
 
-/// The Plue fixture: about 250 entries over the last ~2 hours before `now_ns` (plus two api
+/// The Plue fixture: about 280 entries over the last ~2 hours before `now_ns` (plus two api
 /// startup lines 3 h ago), in nine streams:
 ///
 /// * `{job="containerlogs", service="<svc>", container="plue-<svc>-1", stream="stdout"|"stderr"}`
@@ -1186,7 +1227,7 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
 /// [`REQUEST_ID_SERVICES`] (api 37m00s ago, runner 36m58.5s/36m55s/36m52s, agent
 /// 36m50s/36m45s), with [`DECOY_REQUEST_ID`] once in web; run [`RUN_ID`] in [`RUN_ID_LINES`]
 /// lines and the decoy run [`DECOY_RUN_ID`]; sessions [`SESSION_ID`] and [`OTHER_SESSION_ID`];
-/// [`ERROR_GROUPS`]; the ten [`TRACES`]; durations: routine requests never exceed
+/// [`ERROR_GROUPS`]; the twelve [`TRACES`]; durations: routine requests never exceed
 /// [`MAX_ROUTINE_DURATION_MS`], the last hour's slow JSON requests are exactly
 /// [`SLOW_LAST_HOUR`], [`OLD_SLOW_JSON`] 75 min ago; one api JSON line
 /// (40 min ago, `warn`, "request aborted by client") has `"duration_ms":"n/a"`, so

@@ -12,14 +12,13 @@
 //! one trace come back as one entry.
 
 use std::collections::{BTreeMap, HashSet};
-use std::rc::Rc;
 use std::sync::OnceLock;
 
 use plue_plugin_sdk::ToolError;
 use regex::Regex;
 
 use crate::logql;
-use crate::loki::{Direction, Entry, Loki};
+use crate::loki::{Direction, Entry, Labels, Loki};
 use crate::window::Window;
 
 /// The longest pause between two lines of one trace.
@@ -103,14 +102,14 @@ pub fn blocks(entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
 /// many parts were left as they are because the look-ups ran out.
 pub fn rejoin(loki: &Loki, entries: Vec<Entry>) -> Result<(Vec<Entry>, usize), ToolError> {
     // Per stream, the times around which to read it again, merged when they overlap.
-    let mut spans: BTreeMap<Rc<BTreeMap<String, String>>, Vec<(i64, i64)>> = BTreeMap::new();
+    let mut spans: BTreeMap<Labels, Vec<(i64, i64)>> = BTreeMap::new();
     for e in entries.iter().filter(|e| may_be_part(&e.line)) {
         spans
             .entry(e.labels.clone())
             .or_default()
             .push((e.ts - AROUND_NS, e.ts + AROUND_NS));
     }
-    let mut lookups: Vec<(Rc<BTreeMap<String, String>>, i64, i64)> = Vec::new();
+    let mut lookups: Vec<(Labels, i64, i64)> = Vec::new();
     for (labels, mut s) in spans {
         s.sort_unstable();
         for (a, b) in s {
@@ -122,7 +121,7 @@ pub fn rejoin(loki: &Loki, entries: Vec<Entry>) -> Result<(Vec<Entry>, usize), T
     }
     let skipped_spans = lookups.split_off(lookups.len().min(MAX_LOOKUPS));
     // (stream, ts, line) of a part → its whole trace.
-    let mut whole: BTreeMap<(Rc<BTreeMap<String, String>>, i64, String), Entry> = BTreeMap::new();
+    let mut whole: BTreeMap<(Labels, i64, String), Entry> = BTreeMap::new();
     for (labels, start, end) in &lookups {
         let mut around = loki.logs(
             &exact_selector(labels),
@@ -185,6 +184,7 @@ fn exact_selector(labels: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::rc::Rc;
 
     fn entries(lines: &[(i64, &str)]) -> Vec<Entry> {
         let labels = Rc::new(BTreeMap::from([("service".to_string(), "x".to_string())]));

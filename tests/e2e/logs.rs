@@ -719,3 +719,34 @@ async fn level_and_agent_filters_hold_on_the_real_server() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A single-tenant Loki of its own (no tenant header, as with the built-in default
+/// configuration) holding the whole fixture, its three-hour-old lines included.
+#[tokio::test]
+async fn a_single_tenant_loki_holds_the_whole_fixture() {
+    let loki = Loki::start().await.unwrap();
+    let tenant = loki.tenant();
+    assert_eq!(tenant.org_id(), None);
+    assert!(!tenant.endpoint_toml().contains("headers"));
+    let host = Host::start(binary(), &config(&tenant.endpoint_toml()))
+        .await
+        .unwrap();
+    tenant.load_fixture(now_ns()).await.unwrap();
+    let (text, s) = call(&host, "log_stats", json!({"start": "6h"})).await;
+    for c in fixture::SERVICE_COUNTS {
+        let row = s["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service"] == c.service)
+            .unwrap();
+        assert_eq!(row["lines"], json!(c.lines_total), "{}: {text}", c.service);
+    }
+    let (_, s) = call(
+        &host,
+        "search_logs",
+        json!({"contains": "Starting server", "start": "4h"}),
+    )
+    .await;
+    assert_eq!(s["returned"], json!(1));
+}

@@ -334,8 +334,10 @@ kill "$2" 2>/dev/null; sleep 1; kill -9 "$2" 2>/dev/null; rm -rf "$3""#,
 }
 
 /// The single-process configuration of `../shared/tools/README.md`, with ingester
-/// readiness immediate, ingesters always queried (the fixture reaches back three
-/// hours, all of it in memory) and tenants when `multi_tenant`.
+/// readiness immediate, tenants when `multi_tenant`, and every pushed line kept in the
+/// ingester and queried there: the fixture reaches back three hours, and a chunk cut
+/// at the default two-hour age would be flushed to a store whose index queriers see
+/// only minutes later, so its lines would vanish from answers meanwhile.
 fn config_yaml(dir: &Path, http: u16, grpc: u16, multi_tenant: bool) -> String {
     let dir = dir.display();
     format!(
@@ -363,6 +365,9 @@ ingester:
   lifecycler:
     min_ready_duration: 0s
     final_sleep: 0s
+  max_chunk_age: 12h
+  chunk_idle_period: 12h
+  chunk_retain_period: 1h
 querier:
   query_ingesters_within: 0
 frontend:

@@ -2,12 +2,14 @@
 //! ports, and a real MCP client driving `plue-mcp serve` over stdio.
 //!
 //! Every service helper fails loudly when it cannot start its service: a test that
-//! needs PostgreSQL or Prometheus never passes without one.
+//! needs PostgreSQL, Prometheus or Loki never passes without one.
 
 pub mod check;
+pub mod logs_fixture;
 pub mod loki;
 pub mod mcp;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;
+pub mod proxy;
 pub mod web;

@@ -6,7 +6,8 @@
 //!
 //! * backfills three hours of Plue metrics ([`expected::HISTORY_SECONDS`]) with
 //!   `promtool tsdb create-blocks-from openmetrics`, one sample every
-//!   [`expected::STEP_SECONDS`], ending at the last step boundary before the start;
+//!   [`expected::STEP_SECONDS`], ending at the last step boundary before the start, with
+//!   the `up` series of a job it does not scrape ([`expected::JOB_BATCH`]);
 //! * serves the same series from then on through a tiny in-process exporter (axum), one
 //!   listener per instance, which Prometheus scrapes every second: two `plue-api` instances
 //!   and one `plue-web` instance;
@@ -95,6 +96,11 @@ pub mod expected {
     ];
     /// Dropped by relabelling (`/api/v1/targets?state=dropped`): its `__address__`.
     pub const DROPPED_TARGET: &str = "plue-web-canary:5173";
+    /// A job Prometheus does not scrape: its `up` series (1, one instance) is backfilled,
+    /// as remote write or federation would bring it; instant queries see it for the
+    /// first 5 minutes (the lookback) after the start.
+    pub const JOB_BATCH: &str = "plue-batch";
+    pub const BATCH_INSTANCE: &str = "batch-1:9102";
     /// Part of the down target's `lastError`.
     pub const DOWN_ERROR: &str = "connection refused";
 
@@ -540,6 +546,16 @@ fn render_backfill(
                 }
             }
         }
+    }
+    // `up` of a job Prometheus does not scrape, as remote write or federation brings it.
+    let _ = writeln!(out, "# TYPE up gauge");
+    for t in (from..=to).step_by(STEP_SECONDS as usize) {
+        let _ = writeln!(
+            out,
+            "up{{job=\"{}\",instance=\"{}\"}} 1 {t}",
+            expected::JOB_BATCH,
+            expected::BATCH_INSTANCE
+        );
     }
     out.push_str("# EOF\n");
     out

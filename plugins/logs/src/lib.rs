@@ -3,7 +3,8 @@
 //!
 //! Every query is LogQL built in [`logql`] (quoted and escaped by LogQL's rules,
 //! syntax that Loki 2.x and 3.x both accept); [`loki`] talks to the API; [`line`],
-//! [`traces`] and [`normalize`] read what the lines say whatever their shape;
+//! [`traces`] and [`normalize`] read what the lines say whatever their shape
+//! ([`rejoin`] puts traces split one line per entry back together);
 //! [`render`] bounds what the agent reads; [`tools`] holds one module per tool.
 //! The operator's settings name the label that identifies a service and the base
 //! stream selector, so the tools fit any Promtail or Alloy set-up.
@@ -13,6 +14,7 @@ pub mod line;
 pub mod logql;
 pub mod loki;
 pub mod normalize;
+pub mod rejoin;
 pub mod render;
 pub mod tools;
 pub mod traces;
@@ -83,8 +85,8 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_slow_requests",
-            "Requests whose duration field (default `duration_ms`, in JSON or logfmt lines) is at least `threshold_ms` \
-             (inclusive), slowest first, with method, path, status and request id.",
+            "Requests that took longer than `threshold_ms` (a JSON or logfmt duration field, default `duration_ms`, or \
+             a plain-text `(812ms)` / `took 2.4s`), slowest first in ms as logged, with method, path, status and request id.",
             tools::slow::run,
         )
         .output::<tools::slow::Slow>(),

@@ -126,9 +126,9 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     let wanted = args.language.language();
     let query = logql::exceptions(&ctx.selector(args.service.as_deref())?, wanted);
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
-    let mut items = ctx.items(&query, &window, limit, Direction::Backward)?;
+    let (mut items, returned, unjoined) =
+        ctx.joined_items(&query, &window, limit, Direction::Backward)?;
     newest_first(&mut items);
-    let returned = items.len();
     items.retain(|i| {
         i.parsed
             .trace
@@ -264,6 +264,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             "Loki stopped at `limit` = {limit}: older traces in the window were not read; raise `limit` (at most {MAX_LIMIT}) or narrow the window."
         ));
     }
+    notes.extend(unjoined);
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
     let body = [
         Some(header),

@@ -1,6 +1,11 @@
 //! `service_health`: every job's targets, up or down, unhealthy jobs first; each down
-//! target with its last scrape error and how long ago it was last up. Falls back to
-//! the `up` metric on Prometheus-compatible servers without a targets API.
+//! target with its last scrape error and how long ago it was last up.
+//!
+//! Health comes from the `up` series, which every Prometheus-compatible query API has
+//! (Thanos, Mimir, VictoriaMetrics, a Prometheus fed by remote write or federation)
+//! and which holds every job and instance however its samples arrived. When
+//! `/api/v1/targets` answers, its scrape errors, last-scrape times and not-yet-scraped
+//! targets are added; each down target says which of the two its facts came from.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +49,9 @@ pub struct DownTarget {
     pub instance: String,
     /// The last scrape's error (empty when only the `up` metric was available).
     pub error: String,
+    /// `targets` when the error and last scrape come from `/api/v1/targets`, `up` when
+    /// only the `up` series knows the target.
+    pub source: String,
     /// When it was last scraped, RFC 3339.
     pub last_scrape: Option<String>,
     /// When it was last up (within the last day), RFC 3339; null if not in that day.
@@ -60,7 +68,7 @@ pub struct HealthOut {
     /// Jobs, unhealthy first.
     pub jobs: Vec<JobHealth>,
     pub down: Vec<DownTarget>,
-    /// `targets` (Prometheus's targets API) or `up` (the `up` metric).
+    /// `up` (the `up` series alone) or `up+targets` (enriched from the targets API).
     pub source: String,
 }
 
@@ -71,6 +79,8 @@ struct Target {
     health: String,
     error: String,
     last_scrape: Option<f64>,
+    /// `up` or `targets`.
+    source: &'static str,
 }
 
 impl From<&ActiveTarget> for Target {
@@ -81,11 +91,12 @@ impl From<&ActiveTarget> for Target {
             health: t.health.clone(),
             error: t.last_error.clone(),
             last_scrape: format::timestamp(&t.last_scrape),
+            source: "targets",
         }
     }
 }
 
-/// Targets from the `up` metric, for servers without `/api/v1/targets`.
+/// Targets from the `up` series.
 fn from_up(api: &Api, job: Option<&str>, now: f64) -> Result<Vec<Target>, ToolError> {
     let selector = match job {
         Some(j) => format!("up{{job={}}}", quote(j)),
@@ -105,8 +116,44 @@ fn from_up(api: &Api, job: Option<&str>, now: f64) -> Result<Vec<Target>, ToolEr
             .into(),
             error: String::new(),
             last_scrape: s.value.as_ref().map(|p| p.0),
+            source: "up",
         })
         .collect())
+}
+
+/// The `up` series' targets, each replaced by what `/api/v1/targets` says of it when
+/// that answers (with the scraped targets `up` has no sample of yet); and why the
+/// targets API added nothing, when it did not answer.
+fn gather(
+    api: &Api,
+    job: Option<&str>,
+    now: f64,
+) -> Result<(Vec<Target>, Option<String>), ToolError> {
+    let mut targets = from_up(api, job, now)?;
+    let scraped = match fetch("active") {
+        Ok(mut data) => {
+            sort_targets(&mut data.active_targets);
+            data.active_targets
+        }
+        Err(e) => {
+            let why = if e.is_missing_api() {
+                "this server has no targets API (`/api/v1/targets` answered 404)".to_string()
+            } else {
+                format!("`/api/v1/targets` failed: {}", e.message())
+            };
+            return Ok((targets, Some(why)));
+        }
+    };
+    for t in scraped.iter().map(Target::from) {
+        match targets
+            .iter_mut()
+            .find(|u| u.job == t.job && u.instance == t.instance)
+        {
+            Some(u) => *u = t,
+            None => targets.push(t),
+        }
+    }
+    Ok((targets, None))
 }
 
 /// When each down target (by job and instance) was last up within the lookback.
@@ -159,19 +206,11 @@ fn run(args: Args) -> Result<Output, ToolError> {
     let now = now();
     let api = Api::new();
     let job = args.job.as_deref().filter(|j| !j.is_empty());
-    let (mut targets, source) = match fetch("active") {
-        Ok(mut data) => {
-            sort_targets(&mut data.active_targets);
-            (
-                data.active_targets
-                    .iter()
-                    .map(Target::from)
-                    .collect::<Vec<_>>(),
-                "targets",
-            )
-        }
-        Err(e) if e.is_missing_api() => (from_up(&api, job, now)?, "up"),
-        Err(e) => return Err(e.into()),
+    let (mut targets, no_targets_api) = gather(&api, job, now)?;
+    let source = if no_targets_api.is_some() {
+        "up"
+    } else {
+        "up+targets"
     };
     if let Some(job) = job {
         targets.retain(|t| t.job == job);
@@ -181,7 +220,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             Some(j) => format!(
                 "No targets of job {j}. The jobs are listed by prometheus_labels with label `job`, or service_health without `job`."
             ),
-            None => "No targets: Prometheus scrapes nothing. Check `scrape_configs` in its configuration.".into(),
+            None => "No targets: no `up` series and nothing scraped. Check `scrape_configs` in Prometheus's configuration (or what writes to this server).".into(),
         };
         let out = HealthOut {
             healthy: false,
@@ -237,6 +276,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             job: t.job.clone(),
             instance: t.instance.clone(),
             error: t.error.clone(),
+            source: t.source.into(),
             last_scrape: t.last_scrape.map(rfc3339),
             last_up: last
                 .get(&(t.job.clone(), t.instance.clone()))
@@ -296,8 +336,12 @@ fn run(args: Args) -> Result<Output, ToolError> {
             ));
         }
     }
-    if source == "up" {
-        text.push_str("\n\n(From the `up` metric: this server has no targets API, so scrape errors are not known.)");
+    if let Some(why) = &no_targets_api {
+        text.push_str(&format!(
+            "\n\n(From the `up` series alone: {why}, so scrape errors are not known; last scrape is the newest `up` sample.)"
+        ));
+    } else if down.iter().any(|d| d.source == "up") {
+        text.push_str("\n\n(A down target without an error is known only from the `up` series: this server does not scrape it.)");
     }
     let out = HealthOut {
         healthy: unhealthy == 0,
@@ -314,7 +358,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "service_health",
-        "Health of every scraped service, grouped by job: how many targets are up, unhealthy jobs first, and for each down target its last scrape error and how long ago it was last up. Start here when something looks broken.",
+        "Health of every service, grouped by job, from the `up` series (works on Thanos, Mimir, VictoriaMetrics): how many targets are up, unhealthy jobs first, and for each down target its last scrape error (when the targets API answers) and how long ago it was last up. Start here when something looks broken.",
         run,
     )
     .title("Service health")
@@ -338,6 +382,15 @@ mod tests {
             if q.starts_with("/api/v1/targets") {
                 return Ok(testing::response(200, TARGETS));
             }
+            // `up` knows api (scraped) and batch (remote-written); runner has no sample yet.
+            if q.starts_with("/api/v1/query?query=up&") {
+                return Ok(testing::response(
+                    200,
+                    r#"{"status":"success","data":{"resultType":"vector","result":[
+                    {"metric":{"__name__":"up","job":"api","instance":"a:1"},"value":[1700000000,"1"]},
+                    {"metric":{"__name__":"up","job":"batch","instance":"b:3"},"value":[1700000000,"1"]}]}}"#,
+                ));
+            }
             assert!(
                 q.starts_with("/api/v1/query?query=max%20by%20%28job%2C%20instance%29"),
                 "{q}"
@@ -351,13 +404,17 @@ mod tests {
         });
         let out = testing::call(&plugin(), "service_health", json!({})).unwrap();
         let text = out.text_content();
-        assert!(text.starts_with("Unhealthy: 1 of 2 jobs not fully up; 1 of 2 targets up.\n\nstatus  job     targets\n------  ------  -------\nDOWN    runner  0/1 up\nOK      api     1/1 up"), "{text}");
+        assert!(text.starts_with("Unhealthy: 1 of 3 jobs not fully up; 2 of 3 targets up.\n\nstatus  job     targets\n------  ------  -------\nDOWN    runner  0/1 up\nOK      api     1/1 up\nOK      batch   1/1 up"), "{text}");
         assert!(text.contains("- runner r:2: Get \"http://r:2/metrics\": dial tcp r:2: connect: connection refused"), "{text}");
         assert!(text.contains("; last up "), "{text}");
         let s = out.structured().unwrap();
         assert_eq!(s["healthy"], false);
         assert_eq!(s["down"][0]["last_up"], "2023-11-14T22:08:20Z");
         assert_eq!(s["jobs"][0]["status"], "down");
+        assert_eq!(
+            (&s["down"][0]["source"], &s["source"]),
+            (&json!("targets"), &json!("up+targets"))
+        );
     }
 
     #[test]
@@ -384,7 +441,15 @@ mod tests {
         assert!(text.contains("PARTIAL  a    1/2 up"), "{text}");
         assert!(text.contains("- a y: down\n  last scrape"), "{text}");
         assert!(text.contains("not up at any time in the last 1d"), "{text}");
-        assert!(text.contains("From the `up` metric"), "{text}");
+        assert!(
+            text.contains("From the `up` series alone: this server has no targets API"),
+            "{text}"
+        );
+        let s = out.structured().unwrap();
+        assert_eq!(
+            (&s["down"][0]["source"], &s["source"]),
+            (&json!("up"), &json!("up"))
+        );
     }
 
     #[test]

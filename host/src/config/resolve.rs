@@ -143,16 +143,6 @@ impl Env for BTreeMap<String, String> {
     }
 }
 
-/// Names the bundled plugins answer to.
-pub const BUNDLED: &[&str] = &[
-    "prometheus",
-    "workflows",
-    "logs",
-    "database",
-    "playwright",
-    "example",
-];
-
 impl Config {
     /// Parse and resolve `text`. `base_dir` anchors relative paths; `origin`
     /// names the file in messages.
@@ -369,11 +359,13 @@ impl Resolver<'_> {
         }
         let source = match &p.path {
             Some(path) => PluginSource::Path(self.base_dir.join(path)),
-            None if BUNDLED.contains(&name) => PluginSource::Bundled,
+            None if crate::plugin::bundled::bytes(name).is_some() => PluginSource::Bundled,
             None => {
                 self.problems.push(format!(
                     "{ctx}: no `path` and no bundled plugin of that name (bundled: {})",
-                    BUNDLED.join(", ")
+                    crate::plugin::bundled::names()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 return None;
             }

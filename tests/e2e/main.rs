@@ -10,5 +10,6 @@ mod loading;
 mod logs;
 mod playwright;
 mod prometheus;
+mod sql_roundtrips;
 mod stdio;
 mod workflows;

@@ -12,4 +12,5 @@ pub mod ports;
 pub mod postgres;
 pub mod prometheus;
 pub mod proxy;
+pub mod roundtrips;
 pub mod web;

@@ -3,7 +3,8 @@
 //! an empty `allowed_hosts` refuses every host; a body that is not JSON gets
 //! **400** with JSON-RPC error -32700 and an oversized one **413** with a
 //! JSON-RPC error; SSE priming events go only to sessions that negotiated
-//! 2025-11-25 or later; a DELETE of an unknown session answers **404**.
+//! 2025-11-25 or later; a DELETE ends a session with **204** and answers
+//! **404** for a session that is gone.
 //! `Origin` is checked by rmcp against `[server] allowed_origins` (403).
 
 use std::sync::Arc;
@@ -111,7 +112,13 @@ impl Guard {
                 {
                     return plain(StatusCode::NOT_FOUND, "Not Found: no such session");
                 }
-                request
+                // rmcp answers 202; clients (the Python SDK) expect 200 or 204.
+                let mut response = next.run(request).await;
+                if response.status() == StatusCode::ACCEPTED {
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    *response.body_mut() = Body::empty();
+                }
+                return response;
             }
             _ => request,
         };

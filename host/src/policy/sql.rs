@@ -4,8 +4,9 @@
 //! a refusal of server functions that reach outside the database (files,
 //! programs, other sessions, settings, locks that outlive the statement).
 //!
-//! This is one of two layers: every statement also runs inside a `READ ONLY`
-//! transaction that is always rolled back, under a statement timeout.
+//! This is one of two layers: every statement also runs on a session whose
+//! transactions are all read-only and under a statement timeout; because no
+//! accepted statement can change session settings, that layer holds too.
 
 use std::ops::ControlFlow;
 

@@ -150,6 +150,23 @@ async fn find_errors_groups_by_normalised_message_per_service() {
         })
         .unwrap_or_else(|| panic!("no rejoined TimeoutError: {text}"));
     assert_eq!(timeout["services"]["runner"], json!(1));
+    // The split Zig error-return trace and Rust panic, each one error with its summary.
+    for (service, message) in [
+        (
+            "api",
+            "error(storage): failed to write pack /data/repos/bob/zig-http.git/objects/pack/tmp_pack: error.NoSpaceLeft",
+        ),
+        (
+            "agent",
+            "thread <Q> panicked at src/tools/bash.rs:<N>:<N>: index out of bounds: the len is <N> but the index is <N>",
+        ),
+    ] {
+        let g = groups
+            .iter()
+            .find(|g| g["message"] == message)
+            .unwrap_or_else(|| panic!("no rejoined {message}: {text}"));
+        assert_eq!(g["services"][service], json!(1), "{message}");
+    }
     // Most frequent first.
     let counts: Vec<u64> = groups
         .iter()

@@ -185,53 +185,8 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         ));
     }
     header.push('.');
-    let mut summary = String::new();
-    let mut listed = 0;
-    for l in &languages {
-        summary.push_str(&format!("{} ({})\n", l.language, l.count));
-        for e in l
-            .exceptions
-            .iter()
-            .take(SUMMARY_TYPES.saturating_sub(listed))
-        {
-            summary.push_str(&format!(
-                "  {}× {} · {} · last {}\n",
-                e.count,
-                e.exception,
-                counts(&e.services),
-                e.last_seen
-            ));
-            listed += 1;
-        }
-    }
-    let mut traces = String::new();
-    let mut budget = Budget::new(TEXT_BUDGET.saturating_sub(summary.len()));
-    for l in &languages {
-        for e in &l.exceptions {
-            let lines: Vec<&str> = e.latest.trace.lines().collect();
-            let mut block = format!(
-                "── {} {} · {} · {} (latest of {})\n{}",
-                l.language,
-                e.exception,
-                e.latest.service,
-                e.latest.time,
-                e.count,
-                lines
-                    .iter()
-                    .take(TRACE_LINES)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            if lines.len() > TRACE_LINES {
-                block.push_str(&format!(
-                    "\n… {}",
-                    plural(lines.len() - TRACE_LINES, "more line")
-                ));
-            }
-            budget.push(&mut traces, &format!("{block}\n"));
-        }
-    }
+    let (summary, listed) = summary_text(&languages);
+    let (traces, budget) = latest_traces(&languages, TEXT_BUDGET.saturating_sub(summary.len()));
     let mut notes = Vec::new();
     if items.is_empty() {
         notes.push(
@@ -290,6 +245,64 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         note: note_text,
     };
     Ok(Output::text(body).with_structured(&out))
+}
+
+/// Per language, its exception types with counts, services and last time (at most
+/// [`SUMMARY_TYPES`] types in all), and how many types were listed.
+fn summary_text(languages: &[LanguageGroup]) -> (String, usize) {
+    let mut summary = String::new();
+    let mut listed = 0;
+    for l in languages {
+        summary.push_str(&format!("{} ({})\n", l.language, l.count));
+        for e in l
+            .exceptions
+            .iter()
+            .take(SUMMARY_TYPES.saturating_sub(listed))
+        {
+            summary.push_str(&format!(
+                "  {}× {} · {} · last {}\n",
+                e.count,
+                e.exception,
+                counts(&e.services),
+                e.last_seen
+            ));
+            listed += 1;
+        }
+    }
+    (summary, listed)
+}
+
+/// The latest trace of each type, as many as fit in `chars`.
+fn latest_traces(languages: &[LanguageGroup], chars: usize) -> (String, Budget) {
+    let mut traces = String::new();
+    let mut budget = Budget::new(chars);
+    for l in languages {
+        for e in &l.exceptions {
+            let lines: Vec<&str> = e.latest.trace.lines().collect();
+            let mut block = format!(
+                "── {} {} · {} · {} (latest of {})\n{}",
+                l.language,
+                e.exception,
+                e.latest.service,
+                e.latest.time,
+                e.count,
+                lines
+                    .iter()
+                    .take(TRACE_LINES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            if lines.len() > TRACE_LINES {
+                block.push_str(&format!(
+                    "\n… {}",
+                    plural(lines.len() - TRACE_LINES, "more line")
+                ));
+            }
+            budget.push(&mut traces, &format!("{block}\n"));
+        }
+    }
+    (traces, budget)
 }
 
 fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {

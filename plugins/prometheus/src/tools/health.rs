@@ -316,24 +316,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
     if !down.is_empty() {
         text.push_str("\n\nDown targets:");
         for d in &down {
-            let error = if d.error.is_empty() {
-                "down".to_string()
-            } else {
-                format::one_line(&d.error, 300)
-            };
-            let scraped = d
-                .last_scrape
-                .as_deref()
-                .map(|s| format!("last scrape {}", format::ago_text(s, now)))
-                .unwrap_or_else(|| "never scraped".into());
-            let up = match last.get(&(d.job.clone(), d.instance.clone())) {
-                Some(t) => format!("last up {} ({})", ago(*t, now), rfc3339(*t)),
-                None => format!("not up at any time in the last {LAST_UP_LOOKBACK}"),
-            };
-            text.push_str(&format!(
-                "\n- {} {}: {error}\n  {scraped}; {up}",
-                d.job, d.instance
-            ));
+            text.push_str(&down_line(d, &last, now));
         }
     }
     if let Some(why) = &no_targets_api {
@@ -352,6 +335,25 @@ fn run(args: Args) -> Result<Output, ToolError> {
         source: source.into(),
     };
     Ok(Output::text(text).with_structured(&out))
+}
+
+/// `- job instance: error` and, below, the last scrape and when it was last up.
+fn down_line(d: &DownTarget, last: &BTreeMap<(String, String), f64>, now: f64) -> String {
+    let error = if d.error.is_empty() {
+        "down".to_string()
+    } else {
+        format::one_line(&d.error, 300)
+    };
+    let scraped = d
+        .last_scrape
+        .as_deref()
+        .map(|s| format!("last scrape {}", format::ago_text(s, now)))
+        .unwrap_or_else(|| "never scraped".into());
+    let up = match last.get(&(d.job.clone(), d.instance.clone())) {
+        Some(t) => format!("last up {} ({})", ago(*t, now), rfc3339(*t)),
+        None => format!("not up at any time in the last {LAST_UP_LOOKBACK}"),
+    };
+    format!("\n- {} {}: {error}\n  {scraped}; {up}", d.job, d.instance)
 }
 
 /// The tool.

@@ -1,0 +1,265 @@
+//! The official MCP clients against the whole server: the TypeScript SDK client and the
+//! Python SDK client, each over stdio and over streamable HTTP, list the tools and call every
+//! tool of the five groups ([`plan`]) against the real backends of [`Stack`]; the MCP
+//! Inspector CLI checks `tools/list` in strict mode; the official conformance suite runs
+//! every server scenario for a capability the server advertises against `serve --http`.
+//!
+//! One test starts the stack once and runs every client, so one slow start serves them all;
+//! it collects every client's failures before failing, so one run shows the whole list.
+//! `cargo test -p plue-mcp --test e2e clients:: -- --nocapture` prints each client's
+//! per-tool summary.
+
+mod plan;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use plue_tests::clients::{self, Run, Target};
+use plue_tests::mcp::Host;
+use plue_tests::serve_http::HttpHost;
+use plue_tests::stack::Stack;
+
+/// Conformance scenarios that apply to this server (it advertises `tools` and `logging`, and
+/// serves streamable HTTP on loopback), and what each proves.
+const IN_SCOPE: &[(&str, &str)] = &[
+    ("server-initialize", "the initialize handshake"),
+    ("ping", "ping answers {}"),
+    ("logging-set-level", "logging/setLevel (the server advertises logging)"),
+    ("tools-list", "tools/list as the suite's SDK client validates it"),
+    ("dns-rebinding-protection", "a non-loopback Host/Origin is refused"),
+    ("server-sse-polling", "SSE priming event and retry field on POST streams"),
+    ("server-sse-multiple-streams", "concurrent POST SSE streams in one session"),
+];
+
+/// Conformance scenarios that do not apply, and why.
+const OUT_OF_SCOPE: &[(&str, &str)] = &[
+    ("completion-complete", "the server does not advertise completions"),
+    ("tools-call-simple-text", "calls the suite's own test tool"),
+    ("tools-call-image", "calls the suite's own test tool"),
+    ("tools-call-audio", "calls the suite's own test tool"),
+    ("tools-call-embedded-resource", "calls the suite's own test tool"),
+    ("tools-call-mixed-content", "calls the suite's own test tool"),
+    ("tools-call-with-logging", "calls the suite's own test tool"),
+    ("tools-call-error", "calls the suite's own test tool"),
+    ("tools-call-with-progress", "calls the suite's own test tool"),
+    ("tools-call-sampling", "calls the suite's own test tool (and sampling)"),
+    ("tools-call-elicitation", "calls the suite's own test tool (and elicitation)"),
+    ("json-schema-2020-12", "looks for the suite's own `json_schema_2020_12_tool`"),
+    ("elicitation-sep1034-defaults", "the server never elicits"),
+    ("elicitation-sep1330-enums", "the server never elicits"),
+    ("resources-list", "the server does not advertise resources"),
+    ("resources-read-text", "the server does not advertise resources"),
+    ("resources-read-binary", "the server does not advertise resources"),
+    ("resources-templates-read", "the server does not advertise resources"),
+    ("resources-subscribe", "the server does not advertise resources"),
+    ("resources-unsubscribe", "the server does not advertise resources"),
+    ("prompts-list", "the server does not advertise prompts"),
+    ("prompts-get-simple", "the server does not advertise prompts"),
+    ("prompts-get-with-args", "the server does not advertise prompts"),
+    ("prompts-get-embedded-resource", "the server does not advertise prompts"),
+    ("prompts-get-with-image", "the server does not advertise prompts"),
+];
+
+/// Warnings of in-scope scenarios that say nothing about this server: (scenario, check, why).
+const TOLERATED_WARNINGS: &[(&str, &str, &str)] = &[(
+    "server-sse-polling",
+    "server-sse-disconnect-resume",
+    "needs the suite's `test_reconnection` tool, which closes the stream mid-call",
+)];
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_plue-mcp"))
+}
+
+/// What one client found: its name, what went wrong (empty when it passed), its output.
+struct Outcome {
+    client: String,
+    problems: Vec<String>,
+    output: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Result<()> {
+    let stack = Stack::start().await?;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("plue-mcp.toml");
+    std::fs::write(&config, stack.config())?;
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home)?;
+
+    let listed = listed_tools(&stack.config()).await?;
+    let plan = plan::for_listed(&listed, &stack.log_facts())?;
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)?;
+
+    let http = HttpHost::start(binary(), &config, &dir.path().join("serve-http.log")).await?;
+    let stdio = Target::Stdio {
+        binary: binary().to_path_buf(),
+        config: config.clone(),
+    };
+    let web = Target::Http {
+        url: http.url().to_string(),
+    };
+
+    let mut outcomes = Vec::new();
+    for target in [&stdio, &web] {
+        let run = clients::typescript_sdk(&plan_path, target, &home).await?;
+        outcomes.push(driver("TypeScript SDK", target, run));
+        let run = clients::python_sdk(&plan_path, target, &home).await?;
+        outcomes.push(driver("Python SDK", target, run));
+    }
+    let run = clients::inspector_tools_list(&stdio, &home).await?;
+    outcomes.push(inspector(run, listed.len()));
+    outcomes.push(conformance(http.url(), &home).await?);
+    report(&outcomes, &http)
+}
+
+/// The tool names `tools/list` gives (through the suite's own rmcp client).
+async fn listed_tools(config: &str) -> Result<Vec<String>> {
+    let host = Host::start(binary(), config).await?;
+    let tools = host.list_tools().await?;
+    Ok(tools.iter().map(|t| t.name.to_string()).collect())
+}
+
+/// A driver run: every `FAIL` line it printed, or its exit status when it printed none.
+fn driver(sdk: &str, target: &Target, run: Run) -> Outcome {
+    let mut problems: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("FAIL"))
+        .map(|l| l.trim().to_string())
+        .collect();
+    if !run.success && problems.is_empty() {
+        problems.push(format!("exited with an error:\n{}", tail(&run.stderr)));
+    }
+    if run.success && !problems.is_empty() {
+        problems.push("printed FAIL lines but exited 0".into());
+    }
+    Outcome {
+        client: format!("{sdk} client over {}", target.label()),
+        problems,
+        output: format!("{}{}", run.stdout, tail(&run.stderr)),
+    }
+}
+
+/// The Inspector's strict check: exit 0, every tool listed, no `Error:` block.
+fn inspector(run: Run, tools: usize) -> Outcome {
+    let mut problems: Vec<String> = Vec::new();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("Error:") {
+            let detail: Vec<&str> = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("  "))
+                .filter(|l| !l.trim_start().starts_with("Suggestion:"))
+                .map(|l| l.trim())
+                .collect();
+            problems.push(format!("{line} {}", detail.join(" ")));
+        }
+    }
+    let summary = lines
+        .iter()
+        .find(|l| l.contains(" warnings across "))
+        .map_or("no summary line", |l| l.trim());
+    match serde_json::from_str::<serde_json::Value>(&run.stdout) {
+        Ok(listing) => {
+            let n = listing["tools"].as_array().map_or(0, Vec::len);
+            if n != tools {
+                problems.push(format!("listed {n} tools, expected {tools}"));
+            }
+        }
+        Err(e) => problems.push(format!("stdout is not the tools/list result ({e})")),
+    }
+    if !run.success && problems.is_empty() {
+        problems.push(format!("exited with an error:\n{}", tail(&run.stderr)));
+    }
+    Outcome {
+        client: "MCP Inspector CLI --method tools/list --strict (stdio)".into(),
+        problems,
+        output: format!("{summary}\n"),
+    }
+}
+
+/// The conformance suite: the scope tables cover its scenarios exactly, and every in-scope
+/// scenario has no failed check and no warning but the tolerated ones.
+async fn conformance(url: &str, home: &Path) -> Result<Outcome> {
+    let mut problems = Vec::new();
+    let mut output = String::new();
+    let scenarios = clients::conformance_scenarios(home).await?;
+    let known = |name: &str| IN_SCOPE.iter().chain(OUT_OF_SCOPE).any(|(n, _)| *n == name);
+    for name in scenarios.iter().filter(|n| !known(n)) {
+        problems.push(format!(
+            "new scenario `{name}`: add it to IN_SCOPE or OUT_OF_SCOPE in tests/e2e/clients.rs"
+        ));
+    }
+    for (name, why) in OUT_OF_SCOPE {
+        output.push_str(&format!("out of scope  {name}: {why}\n"));
+    }
+    for (name, what) in IN_SCOPE {
+        if !scenarios.iter().any(|s| s == name) {
+            problems.push(format!("scenario `{name}` is no longer in the suite"));
+            continue;
+        }
+        let (run, checks) = clients::conformance_scenario(url, name, home)
+            .await
+            .with_context(|| format!("conformance scenario {name}"))?;
+        let mut bad = Vec::new();
+        for check in &checks {
+            let tolerated = TOLERATED_WARNINGS
+                .iter()
+                .any(|(s, c, _)| s == name && *c == check.id);
+            let failed = check.status == "FAILURE" || (check.status == "WARNING" && !tolerated);
+            if failed {
+                let message = check.error_message.as_deref().unwrap_or("");
+                bad.push(format!("{} {}: {}", check.status, check.id, one_line(message)));
+            }
+        }
+        if !checks.iter().any(|c| c.status == "SUCCESS") {
+            bad.push(format!("no successful check:\n{}", tail(&run.stdout)));
+        }
+        let verdict = if bad.is_empty() { "ok  " } else { "FAIL" };
+        output.push_str(&format!("{verdict}  {name}: {what} ({} checks)\n", checks.len()));
+        problems.extend(bad.into_iter().map(|b| format!("{name}: {b}")));
+    }
+    Ok(Outcome {
+        client: "conformance suite (streamable HTTP)".into(),
+        problems,
+        output,
+    })
+}
+
+/// Prints every client's output, then fails listing every problem of every client.
+fn report(outcomes: &[Outcome], http: &HttpHost) -> Result<()> {
+    for o in outcomes {
+        println!("=== {}\n{}", o.client, o.output);
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.problems.is_empty())
+        .map(|o| format!("{}:\n  - {}", o.client, o.problems.join("\n  - ")))
+        .collect();
+    anyhow::ensure!(
+        failed.is_empty(),
+        "{} of {} clients found problems:\n{}\n\nserve --http log (tail):\n{}",
+        failed.len(),
+        outcomes.len(),
+        failed.join("\n"),
+        tail(&http.log())
+    );
+    Ok(())
+}
+
+fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(400) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+/// The last 40 lines of a text.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(40);
+    lines[start..].join("\n")
+}

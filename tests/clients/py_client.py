@@ -72,6 +72,13 @@ async def connect(target: dict):
             yield "stdio", read, write
 
 
+def rejection(error: Exception) -> str:
+    """The SDK's message without the schema it dumps, with the JSON path that broke it."""
+    message = one_line(str(error).split("\n\n")[0], 500)
+    path = getattr(error.__cause__, "json_path", None)
+    return f"{message} (at {path})" if path else message
+
+
 def text_of(result) -> str:
     return "\n".join(c.text for c in result.content if c.type == "text")
 
@@ -135,7 +142,7 @@ async def run(plan: dict, target: dict, noises: Noises) -> list[str]:
                     size = len(result.model_dump_json(by_alias=True, exclude_none=True))
                     problem = judge(entry, result)
                 except Exception as error:
-                    problem = f"rejected by the client: {one_line(error, 1000)}"
+                    problem = f"rejected by the client: {rejection(error)}"
                 ms = round((time.monotonic() - started) * 1000)
                 status = "FAIL" if problem else "ok  "
                 print(f"{status}  {entry['tool']}  {entry.get('expect')}  {ms} ms  {size} B" + (f"  {problem}" if problem else ""))

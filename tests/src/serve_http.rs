@@ -49,7 +49,10 @@ impl HttpHost {
                 bail!("plue-mcp serve --http exited ({status}):\n{}", host.log());
             }
             if started.elapsed() > LISTEN_TIMEOUT {
-                bail!("plue-mcp serve --http did not listen on port {port}:\n{}", host.log());
+                bail!(
+                    "plue-mcp serve --http did not listen on port {port}:\n{}",
+                    host.log()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -45,11 +45,11 @@ impl Stack {
     pub async fn start() -> Result<Stack> {
         let pg = tokio::task::spawn_blocking(PgServer::start);
         let prom = tokio::task::spawn_blocking(PromServer::start);
-        let loki = LokiServer::start(Vec::new())
-            .await
-            .context("start Loki")?;
+        let loki = LokiServer::start(Vec::new()).await.context("start Loki")?;
         let pg = pg.await?.context("start PostgreSQL with Plue's data")?;
-        let prom = prom.await?.context("start Prometheus with Plue's metrics")?;
+        let prom = prom
+            .await?
+            .context("start Prometheus with Plue's metrics")?;
         // Pushed last, so the fixture's time windows hold from now on.
         for stream in loki::plue_fixture(loki::now_ns()) {
             loki.push(stream);

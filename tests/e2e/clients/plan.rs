@@ -91,7 +91,11 @@ fn prometheus() -> Vec<Call> {
             json!({"match": [format!("plue_http_requests_total{{job=\"{web}\"}}")]}),
             &[web],
         ),
-        ok("prometheus_labels", json!({"label": "job"}), &[api, web, runner]),
+        ok(
+            "prometheus_labels",
+            json!({"label": "job"}),
+            &[api, web, runner],
+        ),
         ok(
             "prometheus_targets",
             json!({"state": "any"}),
@@ -161,7 +165,8 @@ fn workflows() -> Vec<Call> {
             json!({"workflow_name": "health-check"}),
             &[".plue/Dockerfile.health"],
         ),
-        ok("recent_agent_activity", json!({"hours": 24}), &["18234"]),
+        // data.sql: last 24 h, 4 LLM calls with 116196 tokens in.
+        ok("recent_agent_activity", json!({"hours": 24}), &["116,196"]),
         error("get_run_details", json!({"run_id": 999_999}), &["999999"]),
     ]
 }
@@ -183,10 +188,11 @@ fn logs_group(facts: &LogFacts) -> Vec<Call> {
             json!({"request_id": facts.request_id, "start": "2h"}),
             &trace,
         ),
+        // At least 1000 ms in the last hour: api 2500, web 1500 (JSON), runner 3200 (logfmt).
         ok(
             "find_slow_requests",
             json!({"threshold_ms": 1000, "start": "1h"}),
-            &["2500", "1500"],
+            &["api", "web", "runner"],
         ),
         ok("log_stats", json!({"start": "1h"}), &services),
         ok(
@@ -241,7 +247,11 @@ fn database() -> Vec<Call> {
             &["workflow_runs"],
         ),
         error("query", json!({"sql": "DELETE FROM users"}), &[]),
-        error("describe_table", json!({"table": "no_such_table"}), &["no_such_table"]),
+        error(
+            "describe_table",
+            json!({"table": "no_such_table"}),
+            &["no_such_table"],
+        ),
     ]
 }
 
@@ -254,10 +264,15 @@ fn playwright() -> Vec<Call> {
             json!({}),
             &["chromium-desktop", "chromium-mobile"],
         ),
+        // results.json: failed on both projects, twice each.
         ok(
             "list_failures",
             json!({"project": "chromium-desktop"}),
-            &["remembers the session"],
+            &[
+                "counts open issues",
+                "counts queued runs",
+                "waits for the deploy to finish",
+            ],
         ),
         ok(
             "test_details",
@@ -265,8 +280,9 @@ fn playwright() -> Vec<Call> {
             &["counts open issues"],
         ),
         ok("view_attachment", json!({"attachmentPath": SHOT}), &[SHOT]),
-        ok("failure_patterns", json!({}), &["remembers the session"]),
-        ok("flaky_tests", json!({}), &["counts open issues"]),
+        ok("failure_patterns", json!({}), &["counts open issues"]),
+        // results.json: failed, then passed on retry.
+        ok("flaky_tests", json!({}), &["remembers the session"]),
         ok(
             "slow_tests",
             json!({"threshold": 3000}),

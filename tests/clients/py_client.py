@@ -132,6 +132,7 @@ async def run(plan: dict, target: dict, noises: Noises) -> list[str]:
             listed = {t.name for t in tools}
             for entry in plan["calls"]:
                 if entry["tool"] not in listed:
+                    print(f"FAIL  {entry['tool']}  planned but not listed")
                     failures.append(f"{entry['tool']}: planned but not listed")
                     continue
                 noises.phase = entry["tool"]

@@ -145,7 +145,9 @@ async function main() {
   if (tools) {
     const listed = new Set(tools.map((t) => t.name));
     for (const entry of plan.calls) {
-      if (!listed.has(entry.tool)) failures.push(`${entry.tool}: planned but not listed`);
+      if (listed.has(entry.tool)) continue;
+      console.log(`FAIL  ${entry.tool}  planned but not listed`);
+      failures.push(`${entry.tool}: planned but not listed`);
     }
     for (const entry of plan.calls.filter((e) => listed.has(e.tool))) {
       phase = entry.tool;

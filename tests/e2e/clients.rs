@@ -13,11 +13,12 @@ mod plan;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use plue_tests::clients::{self, Run, Target};
+use anyhow::{Context, Result, ensure};
+use plue_tests::clients::{self, Run, Sdk, Target};
 use plue_tests::mcp::Host;
 use plue_tests::serve_http::HttpHost;
 use plue_tests::stack::Stack;
+use serde_json::json;
 
 /// Conformance scenarios that apply to this server (it advertises `tools` and `logging`, and
 /// serves streamable HTTP on loopback), and what each proves.
@@ -166,10 +167,10 @@ async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Resul
 
     let mut outcomes = Vec::new();
     for target in [&stdio, &web] {
-        let run = clients::typescript_sdk(&plan_path, target, &home).await?;
-        outcomes.push(driver("TypeScript SDK", target, run));
-        let run = clients::python_sdk(&plan_path, target, &home).await?;
-        outcomes.push(driver("Python SDK", target, run));
+        for sdk in Sdk::ALL {
+            let run = clients::sdk_client(sdk, &plan_path, target, &home).await?;
+            outcomes.push(driver(sdk, target, run));
+        }
     }
     let run = clients::inspector_tools_list(&stdio, &home).await?;
     outcomes.push(inspector(run, listed.len()));
@@ -185,7 +186,7 @@ async fn listed_tools(config: &str) -> Result<Vec<String>> {
 }
 
 /// A driver run: every `FAIL` line it printed, or its exit status when it printed none.
-fn driver(sdk: &str, target: &Target, run: Run) -> Outcome {
+fn driver(sdk: Sdk, target: &Target, run: Run) -> Outcome {
     let mut problems: Vec<String> = run
         .stdout
         .lines()
@@ -199,7 +200,7 @@ fn driver(sdk: &str, target: &Target, run: Run) -> Outcome {
         problems.push("printed FAIL lines but exited 0".into());
     }
     Outcome {
-        client: format!("{sdk} client over {}", target.label()),
+        client: format!("{} client over {}", sdk.name(), target.label()),
         problems,
         output: format!("{}{}", run.stdout, tail(&run.stderr)),
     }
@@ -309,7 +310,7 @@ fn report(outcomes: &[Outcome], http: &HttpHost) -> Result<()> {
         .filter(|o| !o.problems.is_empty())
         .map(|o| format!("{}:\n  - {}", o.client, o.problems.join("\n  - ")))
         .collect();
-    anyhow::ensure!(
+    ensure!(
         failed.is_empty(),
         "{} of {} clients found problems:\n{}\n\nserve --http log (tail):\n{}",
         failed.len(),
@@ -333,4 +334,82 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(40);
     lines[start..].join("\n")
+}
+
+/// The drivers' own failure paths: a broken expectation, an unexpected success and an
+/// unlisted tool each make a driver exit non-zero naming the tool; a plan that holds passes.
+#[tokio::test]
+async fn drivers_name_the_tool_whose_answer_breaks_the_plan() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("plue-mcp.toml");
+    std::fs::write(&config, example_config(dir.path()))?;
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home)?;
+    let target = Target::Stdio {
+        binary: binary().to_path_buf(),
+        config,
+    };
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        json!({"calls": [
+            {"tool": "echo", "arguments": {"text": "ping"}, "expect": "ok", "contains": ["pong"]},
+            {"tool": "echo", "arguments": {"text": "ping"}, "expect": "error"},
+            {"tool": "no_such_tool", "arguments": {}, "expect": "ok"},
+        ]})
+        .to_string(),
+    )?;
+    let holds = dir.path().join("holds.json");
+    std::fs::write(
+        &holds,
+        json!({"calls": [
+            {"tool": "echo", "arguments": {"text": "ping"}, "expect": "ok", "contains": ["ping"]},
+            {"tool": "echo", "arguments": {"text": 7}, "expect": "error", "contains": ["text"]},
+        ]})
+        .to_string(),
+    )?;
+    let mut problems = Vec::new();
+    for sdk in Sdk::ALL {
+        let name = sdk.name();
+        let out = clients::sdk_client(sdk, &broken, &target, &home).await?;
+        if out.success {
+            problems.push(format!("{name}: a broken plan passed:\n{}", out.stdout));
+        }
+        let fails: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("FAIL"))
+            .collect();
+        for (tool, why) in [
+            ("echo", "answer lacks \"pong\""),
+            ("echo", "expected isError, got success"),
+            ("no_such_tool", "planned but not listed"),
+        ] {
+            if !fails.iter().any(|l| l.contains(tool) && l.contains(why)) {
+                problems.push(format!(
+                    "{name}: no FAIL line naming {tool} with `{why}`:\n{}",
+                    out.stdout
+                ));
+            }
+        }
+        let out = clients::sdk_client(sdk, &holds, &target, &home).await?;
+        if !out.success {
+            problems.push(format!(
+                "{name}: a plan that holds failed:\n{}{}",
+                out.stdout,
+                tail(&out.stderr)
+            ));
+        }
+    }
+    ensure!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
+}
+
+/// The example plugin granted resources that answer nothing: enough for `echo`.
+fn example_config(data: &Path) -> String {
+    format!(
+        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n\n[databases.main]\nurl = \"${{PLUE_CLIENTS_TEST_UNSET}}\"\n\n\
+         [directories.data]\npath = {:?}\n\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
+        data.display().to_string()
+    )
 }

@@ -89,18 +89,35 @@ pub fn host_env(binary: &Path) -> Vec<(String, String)> {
     ]
 }
 
-/// The official TypeScript SDK client (on the machine's `node`) running `plan` against `target`.
-pub async fn typescript_sdk(plan: &Path, target: &Target, home: &Path) -> Result<Run> {
-    let mut command = Command::new("node");
-    command.arg(clients_dir().join("ts_client.mjs")).arg(plan);
-    driver_target(&mut command, target);
-    run(command, home, target.stdio_binary()).await
+/// The official SDK clients, each driven by a call plan (`tests/clients/*_client.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sdk {
+    /// `@modelcontextprotocol/sdk` on the machine's `node` (`ts_client.mjs`).
+    TypeScript,
+    /// `mcp` on `python3` (`py_client.py`).
+    Python,
 }
 
-/// The official Python SDK client (`mcp` on `python3`) running `plan` against `target`.
-pub async fn python_sdk(plan: &Path, target: &Target, home: &Path) -> Result<Run> {
-    let mut command = Command::new("python3");
-    command.arg(clients_dir().join("py_client.py")).arg(plan);
+impl Sdk {
+    pub const ALL: [Sdk; 2] = [Sdk::TypeScript, Sdk::Python];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sdk::TypeScript => "TypeScript SDK",
+            Sdk::Python => "Python SDK",
+        }
+    }
+}
+
+/// Runs `sdk`'s driver on `plan` against `target`: it lists the tools, calls every planned
+/// one, prints one line per call (`ok` or `FAIL` with the reason) and exits 1 on any failure.
+pub async fn sdk_client(sdk: Sdk, plan: &Path, target: &Target, home: &Path) -> Result<Run> {
+    let (program, driver) = match sdk {
+        Sdk::TypeScript => ("node", "ts_client.mjs"),
+        Sdk::Python => ("python3", "py_client.py"),
+    };
+    let mut command = Command::new(program);
+    command.arg(clients_dir().join(driver)).arg(plan);
     driver_target(&mut command, target);
     run(command, home, target.stdio_binary()).await
 }

@@ -9,6 +9,7 @@
 //! `cargo test -p plue-mcp --test e2e clients:: -- --nocapture` prints each client's
 //! per-tool summary.
 
+mod conformance;
 mod plan;
 
 use std::path::Path;
@@ -19,117 +20,6 @@ use plue_tests::mcp::Host;
 use plue_tests::serve_http::HttpHost;
 use plue_tests::stack::Stack;
 use serde_json::json;
-
-/// Conformance scenarios that apply to this server (it advertises `tools` and `logging`, and
-/// serves streamable HTTP on loopback), and what each proves.
-const IN_SCOPE: &[(&str, &str)] = &[
-    ("server-initialize", "the initialize handshake"),
-    ("ping", "ping answers {}"),
-    (
-        "logging-set-level",
-        "logging/setLevel (the server advertises logging)",
-    ),
-    (
-        "tools-list",
-        "tools/list as the suite's SDK client validates it",
-    ),
-    (
-        "dns-rebinding-protection",
-        "a non-loopback Host/Origin is refused",
-    ),
-    (
-        "server-sse-polling",
-        "SSE priming event and retry field on POST streams",
-    ),
-    (
-        "server-sse-multiple-streams",
-        "concurrent POST SSE streams in one session",
-    ),
-];
-
-/// Conformance scenarios that do not apply, and why.
-const OUT_OF_SCOPE: &[(&str, &str)] = &[
-    (
-        "completion-complete",
-        "the server does not advertise completions",
-    ),
-    ("tools-call-simple-text", "calls the suite's own test tool"),
-    ("tools-call-image", "calls the suite's own test tool"),
-    ("tools-call-audio", "calls the suite's own test tool"),
-    (
-        "tools-call-embedded-resource",
-        "calls the suite's own test tool",
-    ),
-    (
-        "tools-call-mixed-content",
-        "calls the suite's own test tool",
-    ),
-    ("tools-call-with-logging", "calls the suite's own test tool"),
-    ("tools-call-error", "calls the suite's own test tool"),
-    (
-        "tools-call-with-progress",
-        "calls the suite's own test tool",
-    ),
-    (
-        "tools-call-sampling",
-        "calls the suite's own test tool (and sampling)",
-    ),
-    (
-        "tools-call-elicitation",
-        "calls the suite's own test tool (and elicitation)",
-    ),
-    (
-        "json-schema-2020-12",
-        "looks for the suite's own `json_schema_2020_12_tool`",
-    ),
-    ("elicitation-sep1034-defaults", "the server never elicits"),
-    ("elicitation-sep1330-enums", "the server never elicits"),
-    ("resources-list", "the server does not advertise resources"),
-    (
-        "resources-read-text",
-        "the server does not advertise resources",
-    ),
-    (
-        "resources-read-binary",
-        "the server does not advertise resources",
-    ),
-    (
-        "resources-templates-read",
-        "the server does not advertise resources",
-    ),
-    (
-        "resources-subscribe",
-        "the server does not advertise resources",
-    ),
-    (
-        "resources-unsubscribe",
-        "the server does not advertise resources",
-    ),
-    ("prompts-list", "the server does not advertise prompts"),
-    (
-        "prompts-get-simple",
-        "the server does not advertise prompts",
-    ),
-    (
-        "prompts-get-with-args",
-        "the server does not advertise prompts",
-    ),
-    (
-        "prompts-get-embedded-resource",
-        "the server does not advertise prompts",
-    ),
-    (
-        "prompts-get-with-image",
-        "the server does not advertise prompts",
-    ),
-];
-
-/// Warnings of in-scope scenarios that say nothing about this server: (scenario, check, why).
-const TOLERATED_WARNINGS: &[(&str, &str, &str)] = &[(
-    "server-sse-polling",
-    "server-sse-disconnect-resume",
-    "needs the suite's `test_reconnection` tool, which closes the stream mid-call",
-)];
 
 fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_plue-mcp"))
@@ -151,7 +41,7 @@ async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Resul
     let home = dir.path().join("home");
     std::fs::create_dir(&home)?;
 
-    let listed = listed_tools(&stack.config()).await?;
+    let (listed, capabilities) = listed_tools(&stack.config()).await?;
     let plan = plan::for_listed(&listed, &stack.log_facts())?;
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)?;
@@ -174,15 +64,21 @@ async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Resul
     }
     let run = clients::inspector_tools_list(&stdio, &home).await?;
     outcomes.push(inspector(run, listed.len()));
-    outcomes.push(conformance(http.url(), &home).await?);
+    outcomes.push(conformance::run(http.url(), &capabilities, &home).await?);
     report(&outcomes, &http)
 }
 
-/// The tool names `tools/list` gives (through the suite's own rmcp client).
-async fn listed_tools(config: &str) -> Result<Vec<String>> {
+/// The tool names `tools/list` gives and the capabilities the server advertises (through the
+/// suite's own rmcp client).
+async fn listed_tools(config: &str) -> Result<(Vec<String>, serde_json::Value)> {
     let host = Host::start(binary(), config).await?;
     let tools = host.list_tools().await?;
-    Ok(tools.iter().map(|t| t.name.to_string()).collect())
+    let info = host.client().peer_info().context("no initialize result")?;
+    let capabilities = serde_json::to_value(&info.capabilities)?;
+    Ok((
+        tools.iter().map(|t| t.name.to_string()).collect(),
+        capabilities,
+    ))
 }
 
 /// A driver run: every `FAIL` line it printed, or its exit status when it printed none.
@@ -242,62 +138,6 @@ fn inspector(run: Run, tools: usize) -> Outcome {
         problems,
         output: format!("{summary}\n"),
     }
-}
-
-/// The conformance suite: the scope tables cover its scenarios exactly, and every in-scope
-/// scenario has no failed check and no warning but the tolerated ones.
-async fn conformance(url: &str, home: &Path) -> Result<Outcome> {
-    let mut problems = Vec::new();
-    let mut output = String::new();
-    let scenarios = clients::conformance_scenarios(home).await?;
-    let known = |name: &str| IN_SCOPE.iter().chain(OUT_OF_SCOPE).any(|(n, _)| *n == name);
-    for name in scenarios.iter().filter(|n| !known(n)) {
-        problems.push(format!(
-            "new scenario `{name}`: add it to IN_SCOPE or OUT_OF_SCOPE in tests/e2e/clients.rs"
-        ));
-    }
-    for (name, why) in OUT_OF_SCOPE {
-        output.push_str(&format!("out of scope  {name}: {why}\n"));
-    }
-    for (name, what) in IN_SCOPE {
-        if !scenarios.iter().any(|s| s == name) {
-            problems.push(format!("scenario `{name}` is no longer in the suite"));
-            continue;
-        }
-        let (run, checks) = clients::conformance_scenario(url, name, home)
-            .await
-            .with_context(|| format!("conformance scenario {name}"))?;
-        let mut bad = Vec::new();
-        for check in &checks {
-            let tolerated = TOLERATED_WARNINGS
-                .iter()
-                .any(|(s, c, _)| s == name && *c == check.id);
-            let failed = check.status == "FAILURE" || (check.status == "WARNING" && !tolerated);
-            if failed {
-                let message = check.error_message.as_deref().unwrap_or("");
-                bad.push(format!(
-                    "{} {}: {}",
-                    check.status,
-                    check.id,
-                    one_line(message)
-                ));
-            }
-        }
-        if bad.is_empty() && !checks.iter().any(|c| c.status == "SUCCESS") {
-            bad.push(format!("no successful check:\n{}", tail(&run.stdout)));
-        }
-        let verdict = if bad.is_empty() { "ok  " } else { "FAIL" };
-        output.push_str(&format!(
-            "{verdict}  {name}: {what} ({} checks)\n",
-            checks.len()
-        ));
-        problems.extend(bad.into_iter().map(|b| format!("{name}: {b}")));
-    }
-    Ok(Outcome {
-        client: "conformance suite (streamable HTTP)".into(),
-        problems,
-        output,
-    })
 }
 
 /// Prints every client's output, then fails listing every problem of every client.

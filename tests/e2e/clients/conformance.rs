@@ -191,12 +191,12 @@ fn scope_problems(scenarios: &[String], capabilities: &Value) -> Vec<String> {
         }
     }
     for (name, reason) in OUT_OF_SCOPE {
-        if let Reason::NotAdvertised(cap) = reason {
-            if advertised(cap) {
-                problems.push(format!(
-                    "the server advertises `{cap}`: `{name}` belongs in IN_SCOPE"
-                ));
-            }
+        if let Reason::NotAdvertised(cap) = reason
+            && advertised(cap)
+        {
+            problems.push(format!(
+                "the server advertises `{cap}`: `{name}` belongs in IN_SCOPE"
+            ));
         }
     }
     problems

@@ -126,12 +126,16 @@ impl Reason {
 /// Runs every in-scope scenario against `url`. `capabilities` is what the server advertised
 /// at initialize: the scope tables must agree with it, and cover the suite's scenarios exactly.
 pub async fn run(url: &str, capabilities: &Value, home: &Path) -> Result<Outcome> {
-    let mut problems = scope_problems(&clients::conformance_scenarios(home).await?, capabilities);
+    let scenarios = clients::conformance_scenarios(home).await?;
+    let mut problems = scope_problems(&scenarios, capabilities);
     let mut output = String::new();
     for (name, reason) in OUT_OF_SCOPE {
         output.push_str(&format!("out of scope  {name}: {}\n", reason.text()));
     }
     for (name, what, _) in IN_SCOPE {
+        if !scenarios.iter().any(|s| s == name) {
+            continue; // reported by scope_problems
+        }
         let (run, checks) = clients::conformance_scenario(url, name, home)
             .await
             .with_context(|| format!("conformance scenario {name}"))?;

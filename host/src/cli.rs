@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::App;
 use crate::capability::log::LogSink;
 use crate::config::Config;
+use crate::text::printable;
 
 #[derive(Parser)]
 #[command(
@@ -106,7 +107,8 @@ async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
         ExitCode::from(2)
     })?;
     App::load(config).await.map(Arc::new).map_err(|e| {
-        eprintln!("error: {e:#}");
+        // Load errors quote manifests: no terminal sequences from plugins.
+        eprintln!("error: {}", printable(&format!("{e:#}"), true));
         ExitCode::from(2)
     })
 }
@@ -170,7 +172,7 @@ async fn run(command: Command) -> ExitCode {
                     } else {
                         for block in &result.content {
                             if let Some(t) = block.as_text() {
-                                println!("{}", t.text);
+                                println!("{}", printable(&t.text, true));
                             } else {
                                 println!("[non-text content]");
                             }
@@ -220,8 +222,12 @@ fn print_tools(app: &App, json: bool) {
             .next()
             .unwrap_or("")
             .to_string();
-        let (desc, _) = crate::text::truncate(&first_line, 90);
-        println!("{:width$}  {:10}  {desc}", e.tool.name, e.plugin.name);
+        let (desc, _) = crate::text::truncate(&printable(&first_line, false), 90);
+        println!(
+            "{:width$}  {:10}  {desc}",
+            printable(&e.tool.name, false),
+            e.plugin.name
+        );
     }
     println!(
         "\n{} tools from {} plugins",

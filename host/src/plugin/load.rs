@@ -258,6 +258,7 @@ impl<'a> Loader<'a> {
                     .collect(),
             },
             settings,
+            log_rate: Default::default(),
         };
         (grants, problems)
     }

@@ -52,6 +52,9 @@ pub struct RawEndpoint {
     pub url: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Headers a plugin may set beyond the safe default (`Accept`, …).
+    #[serde(default)]
+    pub headers_allowed: Vec<String>,
     pub methods: Option<Vec<String>>,
     pub timeout_ms: Option<u64>,
     pub max_response_bytes: Option<u64>,

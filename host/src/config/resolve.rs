@@ -61,6 +61,9 @@ pub struct EndpointConfig {
     pub base: Availability<url::Url>,
     /// Headers the host adds to every request (credentials). Values are secret.
     pub headers: Vec<(String, Secret)>,
+    /// Headers a plugin may set beyond the safe default, normalised
+    /// (lowercase, `_` as `-`).
+    pub headers_allowed: Vec<String>,
     /// Allowed methods, uppercase.
     pub methods: Vec<String>,
     pub timeout: Duration,
@@ -242,6 +245,15 @@ impl Resolver<'_> {
                         Err(why) => self.problems.push(format!("{ctx} header `{k}`: {why}")),
                     }
                 }
+                let mut headers_allowed = Vec::new();
+                for h in e.headers_allowed {
+                    match crate::policy::http::check_allowable_header(&h) {
+                        Ok(()) => headers_allowed.push(crate::policy::http::normalise_header(&h)),
+                        Err(why) => self
+                            .problems
+                            .push(format!("{ctx} headers_allowed: `{h}`: {why}")),
+                    }
+                }
                 let methods: Vec<String> = e
                     .methods
                     .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()])
@@ -258,6 +270,7 @@ impl Resolver<'_> {
                     name: name.clone(),
                     base,
                     headers,
+                    headers_allowed,
                     methods,
                     timeout: Duration::from_millis(e.timeout_ms.unwrap_or(15_000)),
                     max_response_bytes: e.max_response_bytes.unwrap_or(16 << 20),

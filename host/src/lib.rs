@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod bindings;
+pub mod cache;
 pub mod capability;
 pub mod cli;
 mod cli_check;

@@ -23,6 +23,7 @@ const BUNDLED: &[(&str, &str)] = &[
 const TEST_ONLY: &[(&str, &str)] = &[
     ("misbehave", "plue-test-misbehave"),
     ("sockets", "plue-test-sockets"),
+    ("hostile", "plue-test-hostile"),
 ];
 
 fn main() {

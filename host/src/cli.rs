@@ -98,7 +98,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(run(cli.command))
+    let code = runtime.block_on(run(cli.command));
+    // Never wait for work still in flight (a plugin call past its deadline, a
+    // client that went away): the command is over, and so is the process.
+    runtime.shutdown_background();
+    code
 }
 
 async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {

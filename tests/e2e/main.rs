@@ -3,6 +3,7 @@
 
 mod database;
 mod example;
+mod hostile;
 mod http;
 mod limits;
 mod loading;

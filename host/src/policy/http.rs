@@ -318,3 +318,127 @@ mod tests {
         assert!(check_allowable_header("x forwarded").is_err());
     }
 }
+
+/// Generated hostile paths and headers: whatever a plugin sends, an accepted
+/// path stays on the endpoint's origin and below its base even after a server
+/// decodes it again, and an accepted header is on the allow-list.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces attackers combine to climb out of a base path.
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("..".to_string()),
+            Just(".".to_string()),
+            Just("%2e%2e".to_string()),
+            Just("%2E.".to_string()),
+            Just("%252e%252e".to_string()),
+            Just("%25%32%65".to_string()),
+            Just("..;".to_string()),
+            Just(";x=1".to_string()),
+            Just("%2f".to_string()),
+            Just("%5c".to_string()),
+            Just("\\".to_string()),
+            Just("".to_string()),
+            Just("@evil".to_string()),
+            Just("http:".to_string()),
+            Just("%00".to_string()),
+            Just("%".to_string()),
+            "[a-zA-Z0-9_~-]{1,6}",
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(segment(), 1..6),
+            prop::option::of("[a-z=&%0-9.;/]{0,12}"),
+        )
+            .prop_map(|(segments, query)| {
+                let mut p = format!("/{}", segments.join("/"));
+                if let Some(q) = query {
+                    p.push('?');
+                    p.push_str(&q);
+                }
+                p
+            })
+    }
+
+    /// Percent-decode once (invalid escapes left as they are).
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn accepted_paths_stay_below_the_base(p in path()) {
+            let base = Url::parse("http://127.0.0.1:9090/prometheus").unwrap();
+            if let Ok(url) = resolve_url(&base, &p) {
+                prop_assert_eq!(url.origin(), base.origin());
+                prop_assert!(url.username().is_empty() && url.password().is_none());
+                // However many times a server decodes it, no segment climbs,
+                // and no `;` parameter or `\` appears.
+                let mut decoded = url.path().to_string();
+                for _ in 0..3 {
+                    decoded = decode(&decoded);
+                    prop_assert!(decoded.starts_with("/prometheus/"), "{} -> {}", p, decoded);
+                    for seg in decoded.split('/') {
+                        prop_assert!(seg != ".." && seg != ".", "{} -> {}", p, decoded);
+                    }
+                    prop_assert!(!decoded.contains(';') && !decoded.contains('\\'), "{} -> {}", p, decoded);
+                }
+            }
+        }
+
+        #[test]
+        fn accepted_headers_are_on_the_allow_list(
+            name in prop_oneof![
+                Just("X-Forwarded-For"), Just("Authorization"), Just("Proxy-Authorization"),
+                Just("X-HTTP-Method-Override"), Just("X-Original-URL"), Just("X-Real-IP"),
+                Just("Host"), Just("Cookie"), Just("X-Api-Key"), Just("Accept"),
+                Just("If-None-Match"), Just("X-Scope-OrgID"), Just("Transfer-Encoding"),
+            ],
+            case in prop::collection::vec(any::<bool>(), 32),
+            underscores in prop::collection::vec(any::<bool>(), 32),
+        ) {
+            // The same name in any mix of case and `_` for `-`.
+            let disguised: String = name
+                .chars()
+                .zip(case.iter().cycle().zip(underscores.iter().cycle()))
+                .map(|(c, (upper, underscore))| match c {
+                    '-' if *underscore => '_',
+                    c if *upper => c.to_ascii_uppercase(),
+                    c => c.to_ascii_lowercase(),
+                })
+                .collect();
+            let allowed = vec!["x-scope-orgid".to_string()];
+            let configured = ["x-api-key"];
+            let verdict = check_header(&disguised, "v", &allowed, &configured);
+            let norm = name.to_ascii_lowercase();
+            let expected = SAFE_HEADERS.contains(&norm.as_str()) || norm == "x-scope-orgid";
+            prop_assert_eq!(verdict.is_ok(), expected, "{} ({})", disguised, name);
+            if let Ok(sent) = verdict {
+                prop_assert_eq!(sent, norm);
+            }
+        }
+    }
+}

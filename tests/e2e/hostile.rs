@@ -348,3 +348,69 @@ fn serve_exits_when_its_client_closes_stdin_with_a_call_in_flight() {
     // then nothing may hold the process.
     assert!(closed.elapsed() < Duration::from_secs(7), "{:?}", closed.elapsed());
 }
+
+fn sha256_of(path: &str) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+/// The one cache entry whose name starts with `digest`.
+fn cache_entry(cache: &Path, digest: &str) -> std::path::PathBuf {
+    let found: Vec<_> = std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(digest))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+#[tokio::test]
+async fn a_poisoned_compile_cache_entry_is_not_loaded() {
+    let data = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cache");
+    let config = format!(
+        "{}\n{}",
+        misbehave_config(),
+        hostile_config("http://127.0.0.1:9", data.path())
+    );
+    let env = [("PLUE_MCP_CACHE_DIR", cache_dir.to_str().unwrap())];
+    let host = Host::start_with_env(binary(), &config, &env).await.unwrap();
+    still_fine(&host).await;
+    drop(host);
+    // Someone who can write the cache puts another component's compiled code
+    // (sealed, but for that component) under misbehave's name.
+    let victim = cache_entry(&cache_dir, &sha256_of(&test_plugin("misbehave")));
+    let other = cache_entry(&cache_dir, &sha256_of(&test_plugin("hostile")));
+    let planted = std::fs::read(&other).unwrap();
+    std::fs::write(&victim, &planted).unwrap();
+    let host = Host::start_with_env(binary(), &config, &env).await.unwrap();
+    let tools: Vec<String> = host
+        .list_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(tools.contains(&"chatter".to_string()), "{tools:?}");
+    still_fine(&host).await;
+    assert_ne!(std::fs::read(&victim).unwrap(), planted, "the entry was not rewritten");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cache");
+    std::fs::create_dir(&cache_dir).unwrap();
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let env = [("PLUE_MCP_CACHE_DIR", cache_dir.to_str().unwrap())];
+    let host = Host::start_with_env(binary(), &misbehave_config(), &env)
+        .await
+        .unwrap();
+    still_fine(&host).await;
+    let written: Vec<_> = std::fs::read_dir(&cache_dir).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
+}

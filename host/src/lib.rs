@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod capability;
 pub mod cli;

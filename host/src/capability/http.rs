@@ -129,12 +129,18 @@ impl HttpGrants {
             return Err(too_large(&endpoint.name, cap));
         }
         let mut body = Vec::new();
+        // Held until the body has been handed over: concurrency cannot
+        // multiply the host's memory past the operator's budget.
+        let mut held = endpoint.response_memory.reserve();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
             if body.len() as u64 + chunk.len() as u64 > cap {
                 return Err(too_large(&endpoint.name, cap));
+            }
+            if !held.grow(chunk.len() as u64) {
+                return Err(over_budget(&endpoint.name, endpoint.response_memory.total()));
             }
             body.extend_from_slice(&chunk);
         }
@@ -150,6 +156,13 @@ fn too_large(endpoint: &str, cap: u64) -> HttpError {
     HttpError::ResponseTooLarge(format!(
         "the response of endpoint `{endpoint}` exceeded its cap of {} KiB; narrow the request (fewer series, a shorter range, a limit)",
         cap / 1024
+    ))
+}
+
+fn over_budget(endpoint: &str, total: u64) -> HttpError {
+    HttpError::ResponseTooLarge(format!(
+        "the response of endpoint `{endpoint}` did not fit in the host's memory for response bodies ({} MiB across all calls, max_response_memory_mib in [server]); retry when fewer calls run, or narrow the request",
+        total >> 20
     ))
 }
 
@@ -207,6 +220,7 @@ mod tests {
             methods: vec!["GET".into()],
             timeout: std::time::Duration::from_secs(1),
             max_response_bytes: 1024,
+            response_memory: crate::budget::MemoryBudget::new(1 << 20),
         };
         HttpGrants {
             plugin: "p".into(),

@@ -34,6 +34,8 @@ pub struct RawServer {
     pub cache_dir: Option<String>,
     /// How many tool calls may run at once (default 64).
     pub max_concurrent_calls: Option<u32>,
+    /// MiB of HTTP response bodies the host holds at once, across all calls (default 256).
+    pub max_response_memory_mib: Option<u64>,
     /// `Host` header values accepted by `serve --http` (default: loopback names).
     pub allowed_hosts: Option<Vec<String>>,
 }

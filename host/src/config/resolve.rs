@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::raw::{RawConfig, RawLimits, RawPlugin};
+use crate::budget::MemoryBudget;
 use crate::secret::Secret;
 
 /// Where a resource stands after resolution: usable, or unavailable with the
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub require_digests: bool,
     pub cache_dir: PathBuf,
     pub max_concurrent_calls: u32,
+    /// Bytes of HTTP response bodies the host holds at once, across all calls.
+    pub max_response_memory: u64,
     /// `Host` header values `serve --http` accepts (a DNS-rebinding guard).
     pub allowed_hosts: Vec<String>,
 }
@@ -68,6 +71,8 @@ pub struct EndpointConfig {
     pub methods: Vec<String>,
     pub timeout: Duration,
     pub max_response_bytes: u64,
+    /// The host's memory for response bodies, shared by every endpoint and call.
+    pub response_memory: MemoryBudget,
 }
 
 #[derive(Debug, Clone)]
@@ -218,12 +223,14 @@ impl Resolver<'_> {
             require_digests: raw.server.require_digests,
             cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
             max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+            max_response_memory: raw.server.max_response_memory_mib.unwrap_or(256).max(1) << 20,
             allowed_hosts: raw
                 .server
                 .allowed_hosts
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
         };
 
+        let response_memory = MemoryBudget::new(server.max_response_memory);
         let endpoints = raw
             .endpoints
             .into_iter()
@@ -274,6 +281,7 @@ impl Resolver<'_> {
                     methods,
                     timeout: Duration::from_millis(e.timeout_ms.unwrap_or(15_000)),
                     max_response_bytes: e.max_response_bytes.unwrap_or(16 << 20),
+                    response_memory: response_memory.clone(),
                 };
                 (name, Arc::new(cfg))
             })

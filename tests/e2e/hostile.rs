@@ -414,3 +414,22 @@ async fn a_cache_directory_others_can_write_is_not_used() {
     let written: Vec<_> = std::fs::read_dir(&cache_dir).unwrap().collect();
     assert!(written.is_empty(), "{written:?}");
 }
+
+#[tokio::test]
+async fn response_bodies_are_held_to_the_hosts_memory_budget() {
+    let web = WebServer::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nmax_response_memory_mib = 1\n{}",
+        hostile_config(&web.url(), data.path())
+    );
+    let host = Host::start(binary(), &config).await.unwrap();
+    // Under the endpoint's 16 MiB cap, over the host's 1 MiB for all calls.
+    let err = host.call_err("fetch", json!({ "path": "/big/2048" })).await.unwrap();
+    assert!(
+        err.contains("host's memory for response bodies (1 MiB across all calls, max_response_memory_mib"),
+        "{err}"
+    );
+    let r = host.call_ok("fetch", json!({ "path": "/big/200" })).await.unwrap();
+    assert_eq!(mcp::text(&r).len(), "HTTP 200: ".len() + 200 * 1024);
+}

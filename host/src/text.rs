@@ -15,7 +15,10 @@ pub fn truncate(text: &str, max: usize) -> (String, bool) {
 /// line separators and bidirectional overrides.
 fn is_disguising(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
@@ -103,7 +106,10 @@ mod tests {
             escape_controls("ok\n2026-01-01T00:00:00Z  INFO plue_mcp::audit: call\r"),
             "ok\\n2026-01-01T00:00:00Z  INFO plue_mcp::audit: call\\r"
         );
-        assert_eq!(escape_controls("\u{1b}[2J\u{202e}x"), "\\u{1b}[2J\\u{202e}x");
+        assert_eq!(
+            escape_controls("\u{1b}[2J\u{202e}x"),
+            "\\u{1b}[2J\\u{202e}x"
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ fn run_cli(dir: &Path, args: &[&str], deadline: Duration) -> (Output, Duration) 
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(dir)
-        .env("PLUE_MCP_CACHE_DIR", binary().parent().unwrap().join("plue-mcp-test-cache"))
+        .env(
+            "PLUE_MCP_CACHE_DIR",
+            binary().parent().unwrap().join("plue-mcp-test-cache"),
+        )
         .env("RUST_LOG", "plue_mcp=info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -65,9 +68,15 @@ async fn error_text_over_the_output_cap_is_cut_and_names_the_limit() {
         .call_err("fail_big", json!({ "bytes": size }))
         .await
         .unwrap();
-    assert!(err.len() <= 1_048_576 + 200, "{} bytes came back", err.len());
     assert!(
-        err.contains(&format!("{size} bytes, over the output limit of 1048576 bytes (max_output_bytes)")),
+        err.len() <= 1_048_576 + 200,
+        "{} bytes came back",
+        err.len()
+    );
+    assert!(
+        err.contains(&format!(
+            "{size} bytes, over the output limit of 1048576 bytes (max_output_bytes)"
+        )),
         "{}",
         &err[err.len() - 200..]
     );
@@ -107,7 +116,11 @@ fn a_log_flood_through_call_writes_a_bounded_stderr() {
     std::fs::write(dir.path().join("plue-mcp.toml"), misbehave_config()).unwrap();
     let (out, _) = run_cli(
         dir.path(),
-        &["call", "chatter", r#"{"count": 1000000, "message": "tick"}"#],
+        &[
+            "call",
+            "chatter",
+            r#"{"count": 1000000, "message": "tick"}"#,
+        ],
         Duration::from_secs(60),
     );
     // A million host calls outlast the 1 s deadline on a busy machine, or not:
@@ -115,7 +128,10 @@ fn a_log_flood_through_call_writes_a_bounded_stderr() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let ticks = stderr.lines().filter(|l| l.contains(" tick ")).count();
     assert_eq!(ticks, 100, "{stderr}");
-    let notes = stderr.lines().filter(|l| l.contains("log messages dropped")).count();
+    let notes = stderr
+        .lines()
+        .filter(|l| l.contains("log messages dropped"))
+        .count();
     assert_eq!(notes, 1, "{stderr}");
     assert!(stderr.lines().count() <= 110, "{stderr}");
 }
@@ -126,9 +142,16 @@ fn a_line_break_in_a_log_message_cannot_forge_an_audit_line() {
     std::fs::write(dir.path().join("plue-mcp.toml"), misbehave_config()).unwrap();
     let forged = "innocent\n2026-12-02T00:00:00.000000Z  INFO plue_mcp::audit: call tool=\"ok\" plugin=misbehave is_error=false\r\u{1b}[2K";
     let args = json!({ "count": 1, "message": forged }).to_string();
-    let (out, _) = run_cli(dir.path(), &["call", "chatter", &args], Duration::from_secs(30));
+    let (out, _) = run_cli(
+        dir.path(),
+        &["call", "chatter", &args],
+        Duration::from_secs(30),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let audit: Vec<&str> = stderr.lines().filter(|l| l.contains("plue_mcp::audit")).collect();
+    let audit: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("plue_mcp::audit"))
+        .collect();
     // The real audit line, and the plugin's message on one line with its
     // line break, carriage return and ESC escaped.
     assert_eq!(audit.len(), 2, "{stderr}");
@@ -137,7 +160,10 @@ fn a_line_break_in_a_log_message_cannot_forge_an_audit_line() {
         message.contains("innocent\\n2026-12-02") && message.contains("\\r\\u{1b}[2K"),
         "{message}"
     );
-    assert!(!stderr.contains('\r') && !stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
     let real = audit.iter().find(|l| !l.contains("innocent")).unwrap();
     assert!(real.contains("tool=\"chatter\""), "{real}");
 }
@@ -145,9 +171,12 @@ fn a_line_break_in_a_log_message_cannot_forge_an_audit_line() {
 #[tokio::test]
 async fn a_line_break_reaches_the_client_escaped() {
     let host = misbehave().await;
-    host.call_ok("chatter", json!({ "count": 1, "message": "a\nb\r\u{1b}[31m" }))
-        .await
-        .unwrap();
+    host.call_ok(
+        "chatter",
+        json!({ "count": 1, "message": "a\nb\r\u{1b}[31m" }),
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let logs = host.logs();
     assert_eq!(logs.len(), 1, "{logs:?}");
@@ -161,7 +190,11 @@ fn the_cli_prints_no_terminal_sequences_from_a_plugin() {
     let wasm = test_plugin("misbehave");
     for args in [vec!["tools"], vec!["inspect", wasm.as_str()]] {
         let (out, _) = run_cli(dir.path(), &args, Duration::from_secs(60));
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         // The description is there, its escapes are not.
         assert!(stdout.contains("Answer normally."), "{args:?}: {stdout}");
@@ -228,7 +261,11 @@ async fn headers_outside_the_allow_list_are_refused() {
         );
     }
     let r = fetch(json!({ "x_api_key": "plugin-key" })).await.unwrap();
-    assert!(mcp::text(&r).contains("the operator configures it"), "{}", mcp::text(&r));
+    assert!(
+        mcp::text(&r).contains("the operator configures it"),
+        "{}",
+        mcp::text(&r)
+    );
     // Allowed headers arrive under their normalised names, next to the operator's.
     let r = fetch(json!({ "Accept": "text/plain", "x_scope_orgid": "tenant-1" }))
         .await
@@ -236,10 +273,21 @@ async fn headers_outside_the_allow_list_are_refused() {
     let text = mcp::text(&r);
     assert!(!mcp::is_error(&r), "{text}");
     let text = text.strip_prefix("HTTP 200: ").unwrap_or(&text);
-    for line in ["accept: text/plain", "x-scope-orgid: tenant-1", "x-api-key: operator-key"] {
-        assert!(text.lines().any(|l| l == line), "{line} missing from {text}");
+    for line in [
+        "accept: text/plain",
+        "x-scope-orgid: tenant-1",
+        "x-api-key: operator-key",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from {text}"
+        );
     }
-    assert_eq!(web.seen.lock().unwrap().len(), 1, "a refused request was sent");
+    assert_eq!(
+        web.seen.lock().unwrap().len(),
+        1,
+        "a refused request was sent"
+    );
 }
 
 #[tokio::test]
@@ -251,11 +299,17 @@ async fn double_encoded_dots_and_path_parameters_are_refused() {
         ("/status/%252e%252e/admin", "encoded `%`"),
         ("/status/..;/admin", "`;` path parameters"),
     ] {
-        let err = host.call_err("fetch", json!({ "path": path })).await.unwrap();
+        let err = host
+            .call_err("fetch", json!({ "path": path }))
+            .await
+            .unwrap();
         assert!(err.contains(why), "{path}: {err}");
     }
     assert!(web.seen.lock().unwrap().is_empty());
-    let r = host.call_ok("fetch", json!({ "path": "/status" })).await.unwrap();
+    let r = host
+        .call_ok("fetch", json!({ "path": "/status" }))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r), "HTTP 200: service ok");
 }
 
@@ -272,10 +326,20 @@ async fn a_fifo_in_a_granted_directory_is_an_error_not_a_hang() {
     std::fs::write(data.path().join("file.txt"), "12345").unwrap();
     let host = hostile(&web, data.path()).await;
     let started = Instant::now();
-    let err = host.call_err("read", json!({ "path": "pipe" })).await.unwrap();
+    let err = host
+        .call_err("read", json!({ "path": "pipe" }))
+        .await
+        .unwrap();
     assert!(err.contains("cannot read pipe"), "{err}");
-    assert!(started.elapsed() < Duration::from_millis(1000), "{:?}", started.elapsed());
-    let r = host.call_ok("read", json!({ "path": "file.txt" })).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = host
+        .call_ok("read", json!({ "path": "file.txt" }))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r), "read 5 bytes");
 }
 
@@ -302,7 +366,12 @@ fn call_exits_at_its_deadline_when_a_fifo_is_read() {
         &["call", "read", r#"{"path": "pipe"}"#],
         Duration::from_secs(20),
     );
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
 
@@ -315,7 +384,10 @@ fn serve_exits_when_its_client_closes_stdin_with_a_call_in_flight() {
     let mut child = Command::new(binary())
         .arg("serve")
         .current_dir(dir.path())
-        .env("PLUE_MCP_CACHE_DIR", binary().parent().unwrap().join("plue-mcp-test-cache"))
+        .env(
+            "PLUE_MCP_CACHE_DIR",
+            binary().parent().unwrap().join("plue-mcp-test-cache"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -346,7 +418,11 @@ fn serve_exits_when_its_client_closes_stdin_with_a_call_in_flight() {
     }
     // rmcp gives in-flight handlers up to 5 s to answer once stdin closes;
     // then nothing may hold the process.
-    assert!(closed.elapsed() < Duration::from_secs(7), "{:?}", closed.elapsed());
+    assert!(
+        closed.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        closed.elapsed()
+    );
 }
 
 fn sha256_of(path: &str) -> String {
@@ -395,7 +471,11 @@ async fn a_poisoned_compile_cache_entry_is_not_loaded() {
         .collect();
     assert!(tools.contains(&"chatter".to_string()), "{tools:?}");
     still_fine(&host).await;
-    assert_ne!(std::fs::read(&victim).unwrap(), planted, "the entry was not rewritten");
+    assert_ne!(
+        std::fs::read(&victim).unwrap(),
+        planted,
+        "the entry was not rewritten"
+    );
 }
 
 #[cfg(unix)]
@@ -425,11 +505,46 @@ async fn response_bodies_are_held_to_the_hosts_memory_budget() {
     );
     let host = Host::start(binary(), &config).await.unwrap();
     // Under the endpoint's 16 MiB cap, over the host's 1 MiB for all calls.
-    let err = host.call_err("fetch", json!({ "path": "/big/2048" })).await.unwrap();
+    let err = host
+        .call_err("fetch", json!({ "path": "/big/2048" }))
+        .await
+        .unwrap();
     assert!(
-        err.contains("host's memory for response bodies (1 MiB across all calls, max_response_memory_mib"),
+        err.contains(
+            "host's memory for response bodies (1 MiB across all calls, max_response_memory_mib"
+        ),
         "{err}"
     );
-    let r = host.call_ok("fetch", json!({ "path": "/big/200" })).await.unwrap();
+    let r = host
+        .call_ok("fetch", json!({ "path": "/big/200" }))
+        .await
+        .unwrap();
     assert_eq!(mcp::text(&r).len(), "HTTP 200: ".len() + 200 * 1024);
+}
+
+#[tokio::test]
+async fn a_backend_that_never_answers_is_cut_by_the_deadline() {
+    let web = WebServer::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let host = hostile(&web, data.path()).await;
+    let started = Instant::now();
+    // The endpoint waits 2 s for an answer; the call's deadline of 1.5 s comes first.
+    let err = host
+        .call_err("fetch", json!({ "path": "/hang" }))
+        .await
+        .unwrap();
+    assert!(
+        err.contains("exceeded its time limit") && err.contains("1500 ms"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = host
+        .call_ok("fetch", json!({ "path": "/status" }))
+        .await
+        .unwrap();
+    assert_eq!(mcp::text(&r), "HTTP 200: service ok");
 }

@@ -3,6 +3,7 @@
 
 mod database;
 mod example;
+mod faults;
 mod hostile;
 mod http;
 mod limits;

@@ -65,13 +65,17 @@ impl HttpGrants {
         let configured: Vec<&str> = endpoint.headers.iter().map(|(k, _)| k.as_str()).collect();
         let mut headers = HeaderMap::new();
         for (name, value) in &request.headers {
-            let name = policy::http::check_header(name, value, &endpoint.headers_allowed, &configured)
-                .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
+            let name =
+                policy::http::check_header(name, value, &endpoint.headers_allowed, &configured)
+                    .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
             let value = HeaderValue::from_str(value).map_err(|_| {
-                HttpError::InvalidRequest(format!("header `{name}` has a value that is not visible ASCII"))
+                HttpError::InvalidRequest(format!(
+                    "header `{name}` has a value that is not visible ASCII"
+                ))
             })?;
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| HttpError::InvalidRequest(format!("`{name}` is not a valid header name")))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                HttpError::InvalidRequest(format!("`{name}` is not a valid header name"))
+            })?;
             headers.append(name, value);
         }
         if request
@@ -140,7 +144,10 @@ impl HttpGrants {
                 return Err(too_large(&endpoint.name, cap));
             }
             if !held.grow(chunk.len() as u64) {
-                return Err(over_budget(&endpoint.name, endpoint.response_memory.total()));
+                return Err(over_budget(
+                    &endpoint.name,
+                    endpoint.response_memory.total(),
+                ));
             }
             body.extend_from_slice(&chunk);
         }

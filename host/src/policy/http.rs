@@ -286,8 +286,18 @@ mod tests {
         header("Accept", &[], &[], Ok("accept"));
         header("If-None-Match", &[], &[], Ok("if-none-match"));
         header("accept_language", &[], &[], Ok("accept-language"));
-        header("X-Scope-OrgID", &["X-Scope-OrgID"], &[], Ok("x-scope-orgid"));
-        header("x_scope_orgid", &["X-Scope-OrgID"], &[], Ok("x-scope-orgid"));
+        header(
+            "X-Scope-OrgID",
+            &["X-Scope-OrgID"],
+            &[],
+            Ok("x-scope-orgid"),
+        );
+        header(
+            "x_scope_orgid",
+            &["X-Scope-OrgID"],
+            &[],
+            Ok("x-scope-orgid"),
+        );
         for hostile in [
             "X_Forwarded_For",
             "Proxy_Authorization",
@@ -306,9 +316,19 @@ mod tests {
         ] {
             header(hostile, &[], &[], Err("cannot be set by a plugin"));
         }
-        header("x_api_key", &[], &["x-api-key"], Err("operator configures it"));
+        header(
+            "x_api_key",
+            &[],
+            &["x-api-key"],
+            Err("operator configures it"),
+        );
         header("X-API-KEY", &["x-api-key"], &["x-api-key"], Err("operator"));
-        header("Authorization", &["authorization"], &[], Err("host owns it"));
+        header(
+            "Authorization",
+            &["authorization"],
+            &[],
+            Err("host owns it"),
+        );
         header("Cookie", &[], &[], Err("host owns it"));
         header("Sec-Fetch-Site", &[], &[], Err("host owns it"));
         header("bad header", &[], &[], Err("not a valid header name"));

@@ -55,7 +55,11 @@ pub fn plugin() -> Plugin {
     .http("web")
     .directory("data")
     .tool(tool("read", "Read a file of `data`.", read))
-    .tool(tool("fetch", "GET a path of `web` with headers.", fetch_path))
+    .tool(tool(
+        "fetch",
+        "GET a path of `web` with headers.",
+        fetch_path,
+    ))
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

@@ -8,6 +8,8 @@
 
 pub mod app;
 pub mod bindings;
+pub mod budget;
+pub mod cache;
 pub mod capability;
 pub mod cli;
 mod cli_check;

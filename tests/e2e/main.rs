@@ -5,6 +5,8 @@ mod clients;
 mod contract;
 mod database;
 mod example;
+mod faults;
+mod hostile;
 mod http;
 mod limits;
 mod loading;

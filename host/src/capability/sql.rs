@@ -27,9 +27,17 @@ use crate::policy;
 pub struct Database {
     pub config: Arc<DatabaseConfig>,
     pool: Result<PgPool, String>,
+    /// One permit per pool connection: calls queue here (fairly, within their
+    /// own deadline) so the pool's wait only covers connecting and a
+    /// connection's return.
+    slots: tokio::sync::Semaphore,
     /// `Some(Ok)` once the role was checked; errors are not cached.
     role_checked: Mutex<Option<Result<(), String>>>,
 }
+
+/// How long a call waits for the pool to open (or give back) a connection once
+/// it holds a slot; past it, the database is reported unreachable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Database {
     /// Prepare (without connecting) the pool of `config`.
@@ -52,11 +60,12 @@ impl Database {
                 // A dead connection is found by the read itself and replaced
                 // (see `query`), not by a ping before every read.
                 .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .idle_timeout(Duration::from_secs(300))
                 .connect_lazy_with(options))
         });
         Database {
+            slots: tokio::sync::Semaphore::new(config.max_connections as usize),
             config,
             pool,
             role_checked: Mutex::new(None),
@@ -65,10 +74,25 @@ impl Database {
 
     fn unavailable(&self, e: &sqlx::Error) -> SqlError {
         let name = &self.config.name;
+        let max = self.config.max_connections;
+        // A full pool of open, busy connections is load, not an outage.
+        if matches!(e, sqlx::Error::PoolTimedOut)
+            && let Ok(pool) = &self.pool
+            && pool.size() >= max
+            && pool.num_idle() == 0
+        {
+            return SqlError::Unavailable(format!(
+                "all {max} connections to database `{name}` stayed busy for {} s; retry, or raise max_connections in [databases.{name}]",
+                ACQUIRE_TIMEOUT.as_secs()
+            ));
+        }
         let cause = match e {
             sqlx::Error::Database(db) => db.message().to_string(),
             sqlx::Error::PoolTimedOut => {
-                "no connection within 5 s (is PostgreSQL running and reachable?)".into()
+                format!(
+                    "no connection within {} s (is PostgreSQL running and reachable?)",
+                    ACQUIRE_TIMEOUT.as_secs()
+                )
             }
             sqlx::Error::Io(io) => io.to_string(),
             other => {
@@ -114,6 +138,11 @@ impl Database {
             .pool
             .as_ref()
             .map_err(|why| SqlError::Unavailable(why.clone()))?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| SqlError::Unavailable("the host is shutting down".into()))?;
         let mut retried = false;
         loop {
             let mut conn = pool.acquire().await.map_err(|e| self.unavailable(&e))?;

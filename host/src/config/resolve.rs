@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::raw::{RawConfig, RawLimits, RawPlugin};
+use crate::budget::MemoryBudget;
 use crate::secret::Secret;
 
 /// Where a resource stands after resolution: usable, or unavailable with the
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub require_digests: bool,
     pub cache_dir: PathBuf,
     pub max_concurrent_calls: u32,
+    /// Bytes of HTTP response bodies the host holds at once, across all calls.
+    pub max_response_memory: u64,
     /// `Host` header values `serve --http` accepts (a DNS-rebinding guard);
     /// empty accepts none, `"*"` any.
     pub allowed_hosts: Vec<String>,
@@ -66,10 +69,15 @@ pub struct EndpointConfig {
     pub base: Availability<url::Url>,
     /// Headers the host adds to every request (credentials). Values are secret.
     pub headers: Vec<(String, Secret)>,
+    /// Headers a plugin may set beyond the safe default, normalised
+    /// (lowercase, `_` as `-`).
+    pub headers_allowed: Vec<String>,
     /// Allowed methods, uppercase.
     pub methods: Vec<String>,
     pub timeout: Duration,
     pub max_response_bytes: u64,
+    /// The host's memory for response bodies, shared by every endpoint and call.
+    pub response_memory: MemoryBudget,
 }
 
 #[derive(Debug, Clone)]
@@ -210,6 +218,7 @@ impl Resolver<'_> {
             require_digests: raw.server.require_digests,
             cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
             max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+            max_response_memory: raw.server.max_response_memory_mib.unwrap_or(256).max(1) << 20,
             allowed_hosts: raw
                 .server
                 .allowed_hosts
@@ -230,6 +239,7 @@ impl Resolver<'_> {
                 .clamp(64 << 10, 64 << 20),
         };
 
+        let response_memory = MemoryBudget::new(server.max_response_memory);
         let endpoints = raw
             .endpoints
             .into_iter()
@@ -251,6 +261,15 @@ impl Resolver<'_> {
                         Err(why) => self.problems.push(format!("{ctx} header `{k}`: {why}")),
                     }
                 }
+                let mut headers_allowed = Vec::new();
+                for h in e.headers_allowed {
+                    match crate::policy::http::check_allowable_header(&h) {
+                        Ok(()) => headers_allowed.push(crate::policy::http::normalise_header(&h)),
+                        Err(why) => self
+                            .problems
+                            .push(format!("{ctx} headers_allowed: `{h}`: {why}")),
+                    }
+                }
                 let methods: Vec<String> = e
                     .methods
                     .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()])
@@ -267,9 +286,11 @@ impl Resolver<'_> {
                     name: name.clone(),
                     base,
                     headers,
+                    headers_allowed,
                     methods,
                     timeout: Duration::from_millis(e.timeout_ms.unwrap_or(15_000)),
                     max_response_bytes: e.max_response_bytes.unwrap_or(16 << 20),
+                    response_memory: response_memory.clone(),
                 };
                 (name, Arc::new(cfg))
             })

@@ -235,6 +235,7 @@ impl<'a> Loader<'a> {
                     .collect(),
             },
             settings: Settings::from(plan.settings),
+            log_rate: Default::default(),
         }
     }
 }
@@ -261,6 +262,7 @@ fn unavailable_resources(config: &Config, plugin: &PluginConfig) -> Vec<String> 
 pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    crate::capability::files::guard_open(&mut linker)?;
     crate::bindings::Plugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
         &mut linker,
         |s| s,

@@ -78,8 +78,9 @@ impl App {
         let contract = entry.contract();
         contract.coerce(&mut arguments);
         if let Err(message) = contract.check_arguments(tool, &arguments) {
-            audit(tool, &entry.plugin.name, OutcomeKind::InvalidArguments, 0.0);
-            return Ok(Outcome::error(OutcomeKind::InvalidArguments, message));
+            let outcome = Outcome::error(OutcomeKind::InvalidArguments, message);
+            audit(tool, &entry.plugin, &outcome, 0.0, &arguments);
+            return Ok(outcome);
         }
         let Ok(_permit) = self.permits.acquire().await else {
             return Ok(Outcome::error(
@@ -109,7 +110,7 @@ impl App {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
             result.content.push(Content::Text(note));
         }
-        audit(tool, &entry.plugin.name, result.kind, elapsed_ms);
+        audit(tool, &entry.plugin, &result, elapsed_ms, &arguments);
         Ok(result)
     }
 }
@@ -173,14 +174,21 @@ fn checked_answer(
     }
 }
 
-/// The audit line: which tool, how it ended, how long it took. Never arguments.
-fn audit(tool: &str, plugin: &str, outcome: OutcomeKind, elapsed_ms: f64) {
-    tracing::info!(
-        target: "plue_mcp::audit",
+/// The audit record of one call, written before the answer is returned.
+fn audit(
+    tool: &str,
+    plugin: &LoadedPlugin,
+    outcome: &Outcome,
+    elapsed_ms: f64,
+    arguments: &serde_json::Value,
+) {
+    crate::audit::record(
         tool,
-        plugin,
-        outcome = outcome.as_str(),
-        elapsed_ms = format!("{elapsed_ms:.2}"),
-        "call"
+        &plugin.name,
+        &plugin.digest,
+        outcome.kind,
+        elapsed_ms,
+        crate::audit::returned_bytes(outcome),
+        arguments,
     );
 }

@@ -178,7 +178,9 @@ async fn run(command: Command) -> ExitCode {
                     } else {
                         for block in &outcome.content {
                             match block {
-                                crate::bindings::Content::Text(t) => println!("{}", printable(t, true)),
+                                crate::bindings::Content::Text(t) => {
+                                    println!("{}", printable(t, true))
+                                }
                                 crate::bindings::Content::Image(i) => {
                                     println!("[image, {}, {} bytes]", i.mime_type, i.data.len())
                                 }

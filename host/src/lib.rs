@@ -7,6 +7,7 @@
 //! registry) → a front end: [`mcp`] over stdio, or [`cli`]'s one-shot commands.
 
 pub mod app;
+pub mod audit;
 pub mod bindings;
 pub mod budget;
 pub mod cache;

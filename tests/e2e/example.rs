@@ -165,7 +165,21 @@ async fn echo_validates_arguments_before_the_plugin_runs() {
 #[tokio::test]
 #[allow(deprecated)] // MCP logging: see tests/src/mcp.rs
 async fn plugin_logs_reach_the_client_at_the_level_it_asked_for() {
+    use rmcp::model::{LoggingLevel, SetLevelRequestParams};
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
+    // A client that never asked for logs gets no info message.
+    s.host
+        .call_ok("echo", json!({"text": "hey", "times": 2}))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(s.host.logs(), vec![], "info sent before logging/setLevel");
+
+    s.host
+        .client()
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Info))
+        .await
+        .unwrap();
     s.host
         .call_ok("echo", json!({"text": "hey", "times": 2}))
         .await
@@ -185,7 +199,6 @@ async fn plugin_logs_reach_the_client_at_the_level_it_asked_for() {
     }
     assert_eq!(logs, vec![wanted]);
 
-    use rmcp::model::{LoggingLevel, SetLevelRequestParams};
     s.host
         .client()
         .set_level(SetLevelRequestParams::new(LoggingLevel::Error))

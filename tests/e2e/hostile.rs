@@ -15,8 +15,17 @@ use serde_json::json;
 use super::example::binary;
 use super::limits::misbehave_config;
 
+/// The misbehave plugin behind a client that asked for every log level.
+#[allow(deprecated)] // logging/setLevel: see host capability::log
 async fn misbehave() -> Host {
-    Host::start(binary(), &misbehave_config()).await.unwrap()
+    let host = Host::start(binary(), &misbehave_config()).await.unwrap();
+    host.client()
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Debug,
+        ))
+        .await
+        .unwrap();
+    host
 }
 
 fn test_plugin(name: &str) -> String {

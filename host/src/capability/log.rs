@@ -1,19 +1,13 @@
 //! The `log` capability: a plugin's messages go to the host's tracing (stderr)
-//! and, when a client is connected and asked for that level, to the client as
-//! MCP `notifications/message`. A plugin cannot flood either: each call and
-//! each plugin has a message budget, and its text is escaped so a line break
-//! or a terminal sequence in it cannot pass for a host log line.
+//! and, through a protocol-free [`ClientLog`] the front end provides, to a
+//! connected client that wants them. A plugin cannot flood either: each call
+//! and each plugin has a message budget, and its text is escaped so a line
+//! break or a terminal sequence in it cannot pass for a host log line.
 
-// MCP logging (notifications/message) is deprecated by SEP-2577 in newer
-// protocol revisions but still what current clients show; keep it until they move.
-#![allow(deprecated)]
-
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam};
-use rmcp::{Peer, RoleServer};
 
 use crate::bindings::log::Level;
 
@@ -82,39 +76,25 @@ impl PluginRate {
     }
 }
 
-/// The minimum level the client asked for with `logging/setLevel`
-/// (0 debug, 1 info, 2 warning, 3 error; info until the client asks).
-#[derive(Debug, Clone)]
-pub struct ClientLevel(Arc<AtomicU8>);
-
-impl Default for ClientLevel {
-    fn default() -> Self {
-        ClientLevel(Arc::new(AtomicU8::new(1)))
-    }
-}
-
-impl ClientLevel {
-    pub fn set(&self, level: LoggingLevel) {
-        let rank = match level {
-            LoggingLevel::Debug => 0,
-            LoggingLevel::Info | LoggingLevel::Notice => 1,
-            LoggingLevel::Warning => 2,
-            _ => 3,
-        };
-        self.0.store(rank, Ordering::Relaxed);
-    }
-
-    fn allows(&self, rank: u8) -> bool {
-        rank >= self.0.load(Ordering::Relaxed)
-    }
+/// A client that may receive plugin log messages: the front end decides
+/// which levels it wants and how they travel.
+pub trait ClientLog: Send + Sync {
+    /// Whether a message at `level` should be sent at all.
+    fn wants(&self, level: Level) -> bool;
+    /// Send one (already escaped, bounded) message from `plugin`.
+    fn send<'a>(
+        &'a self,
+        plugin: &'a str,
+        level: Level,
+        message: String,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
 /// Where one call's log messages go.
 #[derive(Clone, Default)]
 pub struct LogSink {
     pub plugin: String,
-    pub peer: Option<Peer<RoleServer>>,
-    pub client_level: ClientLevel,
+    pub client: Option<Arc<dyn ClientLog>>,
 }
 
 impl LogSink {
@@ -122,35 +102,17 @@ impl LogSink {
         let (message, _) = crate::text::truncate(&message, MAX_MESSAGE);
         let message = crate::text::escape_controls(&message);
         let plugin = self.plugin.as_str();
-        let (rank, mcp_level) = match level {
-            Level::Trace => {
-                tracing::trace!(plugin, "{message}");
-                (0, LoggingLevel::Debug)
-            }
-            Level::Debug => {
-                tracing::debug!(plugin, "{message}");
-                (0, LoggingLevel::Debug)
-            }
-            Level::Info => {
-                tracing::info!(plugin, "{message}");
-                (1, LoggingLevel::Info)
-            }
-            Level::Warn => {
-                tracing::warn!(plugin, "{message}");
-                (2, LoggingLevel::Warning)
-            }
-            Level::Error => {
-                tracing::error!(plugin, "{message}");
-                (3, LoggingLevel::Error)
-            }
-        };
-        if let Some(peer) = &self.peer
-            && self.client_level.allows(rank)
+        match level {
+            Level::Trace => tracing::trace!(plugin, "{message}"),
+            Level::Debug => tracing::debug!(plugin, "{message}"),
+            Level::Info => tracing::info!(plugin, "{message}"),
+            Level::Warn => tracing::warn!(plugin, "{message}"),
+            Level::Error => tracing::error!(plugin, "{message}"),
+        }
+        if let Some(client) = &self.client
+            && client.wants(level)
         {
-            let param =
-                LoggingMessageNotificationParam::new(mcp_level, serde_json::Value::String(message))
-                    .with_logger(format!("plugin:{plugin}"));
-            let _ = peer.notify_logging_message(param).await;
+            client.send(plugin, level, message).await;
         }
     }
 }

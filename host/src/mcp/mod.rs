@@ -8,6 +8,7 @@
 
 pub mod http;
 mod jsonrpc;
+pub mod log;
 pub mod result;
 pub mod stdio;
 
@@ -23,7 +24,8 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 
 use crate::app::App;
-use crate::capability::log::{ClientLevel, LogSink};
+use crate::capability::log::LogSink;
+use log::{ClientLevel, SessionLog};
 
 /// One MCP session over a loaded [`App`].
 #[derive(Clone)]
@@ -119,8 +121,10 @@ impl ServerHandler for McpServer {
         let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
         let log = LogSink {
             plugin: String::new(),
-            peer: Some(context.peer.clone()),
-            client_level: self.client_level.clone(),
+            client: Some(std::sync::Arc::new(SessionLog {
+                peer: context.peer.clone(),
+                level: self.client_level.clone(),
+            })),
         };
         let call = self.app.call(&request.name, arguments, log);
         let result = tokio::select! {

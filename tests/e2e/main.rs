@@ -1,6 +1,7 @@
 //! End-to-end tests: `plue-mcp serve` driven over stdio by a real MCP client,
 //! against real services started on free loopback ports.
 
+mod boundaries;
 mod clients;
 mod contract;
 mod database;

@@ -141,13 +141,7 @@ async fn probe_http(
     match request.send().await {
         Ok(r) => Ok(r.status().as_u16()),
         Err(e) if e.is_timeout() => Err("no answer within 3 s".into()),
-        Err(e) => {
-            let mut cause: &dyn std::error::Error = &e;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
-            Err(cause.to_string())
-        }
+        Err(e) => Err(crate::text::root_cause(&e)),
     }
 }
 

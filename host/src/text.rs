@@ -95,6 +95,16 @@ fn skip_until(chars: &mut impl Iterator<Item = char>, end: impl Fn(char) -> bool
     }
 }
 
+/// The innermost cause of an error, as text: what a message should name
+/// (the refused connection, not the library's wrapper around it).
+pub fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +138,14 @@ mod tests {
             assert_eq!(printable(input, false), want, "{input:?}");
         }
         assert_eq!(printable("a\nb\tc\rd", true), "a\nb\tcd");
+    }
+
+    #[test]
+    fn root_cause_names_the_innermost_error() {
+        let inner =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let outer = anyhow::Error::new(inner).context("request failed");
+        let outer: &(dyn std::error::Error + 'static) = outer.as_ref();
+        assert_eq!(super::root_cause(outer), "connection refused");
     }
 }

@@ -39,9 +39,14 @@ fn only_the_mcp_front_end_names_rmcp() {
         .filter(|p| !p.starts_with(&front_end))
         .filter(|p| code(p).contains("rmcp"))
         .collect();
-    assert!(offenders.is_empty(), "rmcp outside host/src/mcp/: {offenders:?}");
     assert!(
-        sources(&front_end).iter().any(|p| code(p).contains("rmcp::")),
+        offenders.is_empty(),
+        "rmcp outside host/src/mcp/: {offenders:?}"
+    );
+    assert!(
+        sources(&front_end)
+            .iter()
+            .any(|p| code(p).contains("rmcp::")),
         "the check looks at the right folder"
     );
 }
@@ -52,8 +57,14 @@ fn policy_does_no_io_and_knows_no_runtime() {
     assert!(files.len() >= 4, "{files:?}");
     for file in files {
         let code = code(&file);
-        for forbidden in ["wasmtime", "tokio", "std::fs", "std::net", "reqwest", "sqlx::"] {
-            assert!(!code.contains(forbidden), "{} uses {forbidden}", file.display());
+        for forbidden in [
+            "wasmtime", "tokio", "std::fs", "std::net", "reqwest", "sqlx::",
+        ] {
+            assert!(
+                !code.contains(forbidden),
+                "{} uses {forbidden}",
+                file.display()
+            );
         }
     }
 }

@@ -190,11 +190,7 @@ fn transport_error(
     endpoint: &EndpointConfig,
     e: &reqwest::Error,
 ) -> HttpError {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    let cause = cause.to_string();
+    let cause = crate::text::root_cause(e);
     if e.is_timeout() {
         HttpError::Timeout(format!(
             "endpoint `{name}` ({origin}) did not answer within {} ms",

@@ -95,13 +95,7 @@ impl Database {
                 )
             }
             sqlx::Error::Io(io) => io.to_string(),
-            other => {
-                let mut cause: &dyn std::error::Error = other;
-                while let Some(next) = cause.source() {
-                    cause = next;
-                }
-                cause.to_string()
-            }
+            other => crate::text::root_cause(other),
         };
         SqlError::Unavailable(format!(
             "cannot connect to database `{name}`: {cause}; check that PostgreSQL runs and the url in [databases.{name}]"

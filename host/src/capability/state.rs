@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -34,7 +34,7 @@ pub const STDERR_CAPACITY: usize = 64 << 10;
 pub struct CallState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    pub limits: StoreLimits,
+    pub limits: CallLimiter,
     pub grants: Arc<Grants>,
     pub log: LogSink,
     pub log_budget: CallBudget,
@@ -50,13 +50,16 @@ impl CallState {
         builder.stderr(stderr.clone());
         builder.allow_blocking_current_thread(false);
         grants.directories.mount(&mut builder)?;
-        let limits = wasmtime::StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(memory_bytes).unwrap_or(usize::MAX))
-            .instances(64)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = CallLimiter {
+            inner: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(usize::try_from(memory_bytes).unwrap_or(usize::MAX))
+                .instances(64)
+                .tables(64)
+                .memories(16)
+                .trap_on_grow_failure(true)
+                .build(),
+            memory_denied: false,
+        };
         Ok(CallState {
             wasi: builder.build(),
             table: ResourceTable::new(),
@@ -73,6 +76,65 @@ impl CallState {
         String::from_utf8_lossy(&self.stderr.contents())
             .trim()
             .to_string()
+    }
+}
+
+/// The store's limits, remembering whether a memory growth was refused, so a
+/// trap that follows is known to be the memory cap without reading its text.
+pub struct CallLimiter {
+    inner: StoreLimits,
+    memory_denied: bool,
+}
+
+impl CallLimiter {
+    /// Whether the plugin asked for more memory than its cap allows.
+    pub fn memory_denied(&self) -> bool {
+        self.memory_denied
+    }
+}
+
+impl ResourceLimiter for CallLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum);
+        if !matches!(allowed, Ok(true)) {
+            self.memory_denied = true;
+        }
+        allowed
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_denied = true;
+        self.inner.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.inner.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
     }
 }
 

@@ -113,6 +113,7 @@ pub async fn call(
             return Err(classify_trap(
                 &name,
                 &e,
+                store.data().limits.memory_denied(),
                 &store.data().stderr_text(),
                 limits.memory_bytes,
             ));
@@ -171,12 +172,17 @@ pub fn cap_message(message: String, limit: u64) -> String {
     format!("{}{note}", &message[..end])
 }
 
-fn classify_trap(plugin: &str, e: &wasmtime::Error, stderr: &str, memory_bytes: u64) -> CallError {
+/// What a trap means: the memory cap when the limiter refused a growth
+/// during the call, else a crash with the plugin's own last words.
+fn classify_trap(
+    plugin: &str,
+    e: &wasmtime::Error,
+    memory_denied: bool,
+    stderr: &str,
+    memory_bytes: u64,
+) -> CallError {
     let text = format!("{e:#}");
-    let memory = text.contains("forcing trap when growing memory")
-        || text.contains("memory allocation failed")
-        || stderr.contains("memory allocation of");
-    if memory {
+    if memory_denied {
         return CallError::Memory {
             plugin: plugin.into(),
             limit_mib: memory_bytes >> 20,

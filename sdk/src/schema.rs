@@ -6,9 +6,9 @@
 //! all of that, so plugin tests (see [`crate::testing::schema_problems`]) catch a
 //! schema written by hand or a type with a hand-written `JsonSchema`.
 
+use schemars::JsonSchema;
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::transform::{ReplaceBoolSchemas, RestrictFormats};
-use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 /// The `format` values JSON Schema 2020-12 defines; anything else (schemars'
@@ -72,11 +72,16 @@ fn generate<T: JsonSchema>(contract: Contract) -> Value {
         s.contract = contract;
     });
     // Runs while `$schema` is present, so the formats of 2020-12 are kept.
-    settings.transforms.push(Box::new(RestrictFormats::default()));
+    settings
+        .transforms
+        .push(Box::new(RestrictFormats::default()));
     let mut no_bools = ReplaceBoolSchemas::default();
     no_bools.skip_additional_properties = true;
     settings.transforms.push(Box::new(no_bools));
-    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    let mut schema = settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
     if let Some(obj) = schema.as_object_mut() {
         obj.remove("$schema");
         obj.remove("title");
@@ -86,21 +91,26 @@ fn generate<T: JsonSchema>(contract: Contract) -> Value {
         // MCP wants an object schema even for tools without parameters.
         obj.entry("type").or_insert_with(|| "object".into());
         if obj.get("type").and_then(Value::as_str) == Some("object") {
-            obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+            obj.entry("properties")
+                .or_insert_with(|| Value::Object(Map::new()));
         }
     }
     tidy(&mut schema);
     schema
 }
 
-/// What tells a client nothing: `"default": null` (an omitted `Option`) and
-/// `"minimum": 0` next to an integer (every count).
+/// What tells a client nothing: `"default": null` (an omitted `Option`),
+/// `"additionalProperties": true` (a map of anything) and `"minimum": 0` next to
+/// an integer (every count).
 fn tidy(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
     if obj.get("default").is_some_and(Value::is_null) {
         obj.remove("default");
+    }
+    if obj.get("additionalProperties") == Some(&Value::Bool(true)) {
+        obj.remove("additionalProperties");
     }
     if obj.get("minimum") == Some(&Value::from(0)) && is_integer(obj.get("type")) {
         obj.remove("minimum");
@@ -245,8 +255,14 @@ mod tests {
         assert_eq!(schema["properties"]["name"]["description"], "Required.");
         assert!(schema.get("description").is_none(), "{schema}");
         let limit = &schema["properties"]["limit"];
-        assert!(limit.get("default").is_none() && limit.get("format").is_none(), "{schema}");
-        assert!(schema["properties"]["count"].get("minimum").is_none(), "{schema}");
+        assert!(
+            limit.get("default").is_none() && limit.get("format").is_none(),
+            "{schema}"
+        );
+        assert!(
+            schema["properties"]["count"].get("minimum").is_none(),
+            "{schema}"
+        );
         assert!(schema.get("$schema").is_none() && schema.get("$defs").is_none());
         assert_eq!(problems(&schema), Vec::<String>::new());
     }
@@ -266,7 +282,10 @@ mod tests {
         }
         assert_eq!(schema["properties"]["anything"], json!({}));
         assert_eq!(schema["properties"]["rows"]["items"]["items"], json!({}));
-        assert!(schema["properties"]["ratio"].get("format").is_none(), "{schema}");
+        assert!(
+            schema["properties"]["ratio"].get("format").is_none(),
+            "{schema}"
+        );
         assert_eq!(problems(&schema), Vec::<String>::new());
     }
 

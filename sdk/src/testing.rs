@@ -122,7 +122,11 @@ fn check_output(tool: &ToolDef, out: &Output) {
         .take(10)
         .map(|e| {
             let path = e.instance_path().to_string();
-            let path = if path.is_empty() { "(root)".into() } else { path };
+            let path = if path.is_empty() {
+                "(root)".into()
+            } else {
+                path
+            };
             format!("{path}: {e} (schema {})", e.schema_path())
         })
         .collect();
@@ -146,7 +150,10 @@ fn check_output(tool: &ToolDef, out: &Output) {
 pub fn schema_problems(plugin: &Plugin) -> Vec<String> {
     let mut found = Vec::new();
     for tool in plugin.tools() {
-        let schemas = [("input", Some(tool.input_schema())), ("output", tool.output_schema())];
+        let schemas = [
+            ("input", Some(tool.input_schema())),
+            ("output", tool.output_schema()),
+        ];
         for (which, schema) in schemas {
             if let Some(schema) = schema {
                 found.extend(
@@ -185,8 +192,9 @@ mod tests {
     }
 
     fn drifting() -> Plugin {
-        Plugin::new("d", "0.1.0", "Drifts.")
-            .tool(tool("drift", "Drift.", |_: Json| Ok(Answer::new("7", Drifted))))
+        Plugin::new("d", "0.1.0", "Drifts.").tool(tool("drift", "Drift.", |_: Json| {
+            Ok(Answer::new("7", Drifted))
+        }))
     }
 
     #[test]
@@ -207,8 +215,9 @@ mod tests {
                 schemars::json_schema!({"type": "object", "properties": {"n": {"$ref": "#/x"}}, "required": ["m"]})
             }
         }
-        let p = Plugin::new("l", "0.1.0", "Loose.")
-            .tool(tool("loose", "Loose.", |_: Json| Ok(Answer::new("", Loose))));
+        let p = Plugin::new("l", "0.1.0", "Loose.").tool(tool("loose", "Loose.", |_: Json| {
+            Ok(Answer::new("", Loose))
+        }));
         assert_eq!(
             schema_problems(&p),
             vec![

@@ -72,7 +72,7 @@ pub struct RecentActivityOutput {
 }
 
 /// Report recent activity.
-pub fn run(args: RecentActivityArgs) -> Result<Output, ToolError> {
+pub fn run(args: RecentActivityArgs) -> Result<Answer<RecentActivityOutput>, ToolError> {
     if !args.hours.is_finite() || args.hours <= 0.0 || args.hours > 8760.0 {
         return Err(ToolError::invalid(
             "`hours` must be more than 0 and at most 8760 (one year)",
@@ -150,7 +150,7 @@ pub fn run(args: RecentActivityArgs) -> Result<Output, ToolError> {
         )?
         .to_structs()?;
     }
-    Ok(Output::text(describe(&out)).with_structured(&out))
+    Ok(Answer::new(describe(&out), out))
 }
 
 fn describe(a: &RecentActivityOutput) -> String {

@@ -87,7 +87,7 @@ pub struct StateCount {
 const LONG_SECONDS: f64 = 60.0;
 
 /// List the connections to the database.
-pub fn run(args: CheckConnectionsArgs) -> Result<Output, ToolError> {
+pub fn run(args: CheckConnectionsArgs) -> Result<Answer<CheckConnectionsOutput>, ToolError> {
     let mut p = Params::default();
     let chars = p.bind(i64::from(args.query_chars.clamp(10, 2000)));
     let state_filter = match args
@@ -135,7 +135,7 @@ pub fn run(args: CheckConnectionsArgs) -> Result<Output, ToolError> {
         total,
         by_state,
     };
-    Ok(Output::text(connections_text(&out, &args)).with_structured(&out))
+    Ok(Answer::new(connections_text(&out, &args), out))
 }
 
 fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -> String {

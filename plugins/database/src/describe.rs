@@ -117,7 +117,7 @@ struct Relation {
 }
 
 /// Describe one table.
-pub fn run(args: DescribeArgs) -> Result<Output, ToolError> {
+pub fn run(args: DescribeArgs) -> Result<Answer<DescribeOutput>, ToolError> {
     let (schema, name) = split_name(&args.table, args.schema.as_deref());
     if name.is_empty() {
         return Err(ToolError::invalid(
@@ -194,7 +194,7 @@ pub fn run(args: DescribeArgs) -> Result<Output, ToolError> {
         referenced_by,
         view_definition: relation.view_definition,
     };
-    Ok(Output::text(describe(&out)).with_structured(&out))
+    Ok(Answer::new(describe(&out), out))
 }
 
 /// `schema.name` or `name`, with double quotes removed; an explicit `schema` wins.

@@ -95,7 +95,7 @@ pub struct ExplainOutput {
 }
 
 /// Explain the agent's statement.
-pub fn run(args: ExplainArgs) -> Result<Output, ToolError> {
+pub fn run(args: ExplainArgs) -> Result<Answer<ExplainOutput>, ToolError> {
     if args.sql.trim().is_empty() {
         return Err(ToolError::invalid(
             "`sql` is empty: give the SELECT statement to explain",
@@ -119,14 +119,10 @@ pub fn run(args: ExplainArgs) -> Result<Output, ToolError> {
         .map_err(|e| ToolError::failed(format!("EXPLAIN returned invalid JSON: {e}")))?;
     let plan = Plan::parse(&json).map_err(ToolError::failed)?;
     let limit = args.limit.clamp(1, 100) as usize;
-    Ok(
-        Output::text(describe(&plan, limit)).with_structured(&structured(
-            &plan,
-            limit,
-            json,
-            raw.len(),
-        )),
-    )
+    Ok(Answer::new(
+        describe(&plan, limit),
+        structured(&plan, limit, json, raw.len()),
+    ))
 }
 
 fn describe(plan: &Plan, limit: usize) -> String {

@@ -59,8 +59,7 @@ pub fn plugin() -> Plugin {
             query::run,
         )
         .title("Run a read-only SQL query")
-        .read_only()
-        .output::<format::ResultSet>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -71,8 +70,7 @@ pub fn plugin() -> Plugin {
             describe::run,
         )
         .title("Describe a table")
-        .read_only()
-        .output::<describe::DescribeOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -83,8 +81,7 @@ pub fn plugin() -> Plugin {
             tables::run,
         )
         .title("List tables")
-        .read_only()
-        .output::<tables::ListTablesOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -96,8 +93,7 @@ pub fn plugin() -> Plugin {
             users::run,
         )
         .title("Find a user")
-        .read_only()
-        .output::<users::FindUserOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -109,8 +105,7 @@ pub fn plugin() -> Plugin {
             repos::run,
         )
         .title("Find a repository")
-        .read_only()
-        .output::<repos::FindRepositoryOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -120,8 +115,7 @@ pub fn plugin() -> Plugin {
             activity::run,
         )
         .title("Recent activity")
-        .read_only()
-        .output::<activity::RecentActivityOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -132,8 +126,7 @@ pub fn plugin() -> Plugin {
             stats::run,
         )
         .title("Database statistics")
-        .read_only()
-        .output::<stats::DbStatsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -144,8 +137,7 @@ pub fn plugin() -> Plugin {
             sessions::run,
         )
         .title("Find sessions")
-        .read_only()
-        .output::<sessions::FindSessionsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -156,8 +148,7 @@ pub fn plugin() -> Plugin {
             connections::run,
         )
         .title("Check connections")
-        .read_only()
-        .output::<connections::CheckConnectionsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -169,8 +160,7 @@ pub fn plugin() -> Plugin {
             explain::run,
         )
         .title("Explain a query")
-        .read_only()
-        .output::<explain::ExplainOutput>(),
+        .read_only(),
     )
 }
 
@@ -237,5 +227,15 @@ mod tests {
                 .iter()
                 .all(|t| t.annotations.read_only && !t.annotations.destructive)
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

@@ -5,7 +5,7 @@
 use plue_plugin_sdk::prelude::*;
 
 use crate::db;
-use crate::format::{self, Bounds, ResultSet};
+use crate::format::{self, Bounds};
 
 /// Arguments of `query`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -35,7 +35,7 @@ fn default_width() -> u32 {
 }
 
 /// Run the agent's statement.
-pub fn run(args: QueryArgs) -> Result<Output, ToolError> {
+pub fn run(args: QueryArgs) -> Result<Answer<crate::format::ResultSet>, ToolError> {
     if args.sql.trim().is_empty() {
         return Err(ToolError::invalid(
             "`sql` is empty: give one SELECT (or WITH, VALUES, TABLE, SHOW, EXPLAIN) statement",
@@ -67,7 +67,7 @@ pub fn run(args: QueryArgs) -> Result<Output, ToolError> {
         text.push_str("\n\n");
         text.push_str(note);
     }
-    Ok(Output::text(text).with_structured::<ResultSet>(&rendered.structured))
+    Ok(Answer::new(text, rendered.structured))
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ pub struct StatusCount {
 }
 
 /// Find a repository.
-pub fn run(args: FindRepositoryArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindRepositoryArgs) -> Result<Answer<FindRepositoryOutput>, ToolError> {
     let limit = args.limit.clamp(1, 100);
     let clean = |s: &Option<String>| {
         s.as_deref()
@@ -182,20 +182,25 @@ pub fn run(args: FindRepositoryArgs) -> Result<Output, ToolError> {
         } else {
             ""
         };
-        return Ok(Output::text(format!("No repository with {what}{hint}."))
-            .with_structured(&FindRepositoryOutput::default()));
+        return Ok(Answer::new(
+            format!("No repository with {what}{hint}."),
+            FindRepositoryOutput::default(),
+        ));
     }
     if total > 1 || (!single_lookup && owner.is_some()) {
         let text = matches_text(&repos, total, &what);
-        return Ok(Output::text(text).with_structured(&FindRepositoryOutput {
-            match_count: total,
-            matches: repos,
-            ..Default::default()
-        }));
+        return Ok(Answer::new(
+            text,
+            FindRepositoryOutput {
+                match_count: total,
+                matches: repos,
+                ..Default::default()
+            },
+        ));
     }
     let repo = repos.remove(0);
     let out = details(repo, limit)?;
-    Ok(Output::text(repo_text(&out)).with_structured(&out))
+    Ok(Answer::new(repo_text(&out), out))
 }
 
 fn details(repo: RepoOut, limit: u32) -> Result<FindRepositoryOutput, ToolError> {

@@ -77,7 +77,7 @@ pub fn session_columns() -> String {
 }
 
 /// Find sessions.
-pub fn run(args: FindSessionsArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindSessionsArgs) -> Result<Answer<FindSessionsOutput>, ToolError> {
     let mut p = Params::default();
     let mut filters = Vec::new();
     if let Some(id) = args.user_id {
@@ -110,8 +110,10 @@ pub fn run(args: FindSessionsArgs) -> Result<Output, ToolError> {
     let rows: Vec<Counted<SessionOut>> = db::run("the sessions", &statement, &p)?.to_structs()?;
     let total = rows.first().map_or(0, |r| r.total);
     let sessions: Vec<SessionOut> = rows.into_iter().map(|r| r.item).collect();
-    Ok(Output::text(describe(&sessions, total, &args))
-        .with_structured(&FindSessionsOutput { sessions, total }))
+    Ok(Answer::new(
+        describe(&sessions, total, &args),
+        FindSessionsOutput { sessions, total },
+    ))
 }
 
 fn describe(sessions: &[SessionOut], total: i64, args: &FindSessionsArgs) -> String {

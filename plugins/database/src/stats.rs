@@ -94,7 +94,7 @@ pub struct DbStatsOutput {
 }
 
 /// Report database statistics.
-pub fn run(args: DbStatsArgs) -> Result<Output, ToolError> {
+pub fn run(args: DbStatsArgs) -> Result<Answer<DbStatsOutput>, ToolError> {
     let database: DatabaseOut = db::run(
         "the database statistics",
         &format!(
@@ -143,7 +143,7 @@ pub fn run(args: DbStatsArgs) -> Result<Output, ToolError> {
         largest_tables: tables.into_iter().map(|t| t.item).collect(),
         table_count,
     };
-    Ok(Output::text(stats_text(&out)).with_structured(&out))
+    Ok(Answer::new(stats_text(&out), out))
 }
 
 fn stats_text(s: &DbStatsOutput) -> String {

@@ -68,7 +68,7 @@ pub struct ListTablesOutput {
 }
 
 /// List the tables.
-pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
+pub fn run(args: ListTablesArgs) -> Result<Answer<ListTablesOutput>, ToolError> {
     let mut p = Params::default();
     let mut filters = String::new();
     if let Some(schema) = args
@@ -132,8 +132,10 @@ pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
             }
         }
     }
-    Ok(Output::text(describe(&tables, total, &args, &count_errors))
-        .with_structured(&ListTablesOutput { tables, total }))
+    Ok(Answer::new(
+        describe(&tables, total, &args, &count_errors),
+        ListTablesOutput { tables, total },
+    ))
 }
 
 /// The SQL for a relation's estimated rows: the planner's count from the last

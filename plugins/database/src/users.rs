@@ -165,7 +165,7 @@ fn by_text(column: &str, value: &str, limit: u32) -> Result<(Vec<UserOut>, i64, 
 }
 
 /// Find a user.
-pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindUserArgs) -> Result<Answer<FindUserOutput>, ToolError> {
     let limit = args.limit.clamp(1, 100);
     let text_arg = |s: &Option<String>| {
         s.as_deref()
@@ -192,10 +192,10 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
 
     if found.is_empty() {
         let out = FindUserOutput::default();
-        return Ok(
-            Output::text(format!("No user with {what} (nor one containing it)."))
-                .with_structured(&out),
-        );
+        return Ok(Answer::new(
+            format!("No user with {what} (nor one containing it)."),
+            out,
+        ));
     }
     if total > 1 {
         let text = matches_text(&found, total, &what);
@@ -204,7 +204,7 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
             matches: found,
             ..Default::default()
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
     let user = found.into_iter().next().expect("one user");
     let out = details(user, limit)?;
@@ -212,7 +212,7 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
     if !exact {
         text = format!("No exact match for {what}; the only user containing it:\n\n{text}");
     }
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 fn details(user: UserOut, limit: u32) -> Result<FindUserOutput, ToolError> {

@@ -45,8 +45,7 @@ pub fn plugin() -> Plugin {
             "Search log lines by service, level (recognised in JSON, logfmt, Zig, Python and plain-text lines) and \
              literal text, or run your own LogQL with `query`. Newest first, bounded by `limit`, with a note when more matched.",
             tools::search::run,
-        )
-        .output::<tools::search::Found>(),
+        ),
         "Search logs",
     ))
     .tool(logs(
@@ -55,8 +54,7 @@ pub fn plugin() -> Plugin {
             "The newest log lines (default: the last 50 of the last 5 minutes), newest last; with `follow_seconds` \
              (up to 10) keeps polling and appends lines as they arrive.",
             tools::tail::run,
-        )
-        .output::<tools::tail::Tail>(),
+        ),
         "Tail logs",
     ))
     .tool(logs(
@@ -66,8 +64,7 @@ pub fn plugin() -> Plugin {
              grouped by normalised message (numbers, ids, hex and quoted values replaced), most frequent first, with \
              counts per service and the latest example of each.",
             tools::errors::run,
-        )
-        .output::<tools::errors::Errors>(),
+        ),
         "Find errors",
     ))
     .tool(logs(
@@ -76,8 +73,7 @@ pub fn plugin() -> Plugin {
             "Follow one request id through every service: all lines holding it (as a whole token), merged across \
              streams in time order, with the services it touched listed first.",
             tools::trace::run,
-        )
-        .output::<tools::trace::Traced>(),
+        ),
         "Trace a request",
     ))
     .tool(logs(
@@ -86,8 +82,7 @@ pub fn plugin() -> Plugin {
             "Requests whose duration field (default `duration_ms`, in JSON or logfmt lines) is at least `threshold_ms` \
              (inclusive), slowest first, with method, path, status and request id.",
             tools::slow::run,
-        )
-        .output::<tools::slow::Slow>(),
+        ),
         "Find slow requests",
     ))
     .tool(logs(
@@ -96,8 +91,7 @@ pub fn plugin() -> Plugin {
             "Log volume per service over a window, with error and warning counts (the same level rules as \
              find_errors), counted by Loki.",
             tools::stats::run,
-        )
-        .output::<tools::stats::Stats>(),
+        ),
         "Log statistics",
     ))
     .tool(logs(
@@ -106,8 +100,7 @@ pub fn plugin() -> Plugin {
             "Stack traces and panics (Python, Rust, Zig, TypeScript/JavaScript), whole, grouped by language and \
              exception type, most frequent first, with the latest trace of each type.",
             tools::exceptions::run,
-        )
-        .output::<tools::exceptions::Exceptions>(),
+        ),
         "Search exceptions",
     ))
     .tool(logs(
@@ -116,8 +109,7 @@ pub fn plugin() -> Plugin {
             "Workflow run logs: one run's lines by `run_id` (exact: run 42 never matches 420), the runs of a workflow \
              by `workflow_name`, or a summary of every run in the window (status, errors, duration).",
             tools::workflows::run,
-        )
-        .output::<tools::workflows::Workflows>(),
+        ),
         "Workflow logs",
     ))
     .tool(logs(
@@ -126,10 +118,19 @@ pub fn plugin() -> Plugin {
             "AI agent activity: one session's lines by `session_id` with its model, tools and errors, or every \
              session in the window with the latest agent, LLM and tool-call lines.",
             tools::agents::run,
-        )
-        .output::<tools::agents::Agents>(),
+        ),
         "Agent logs",
     ))
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}

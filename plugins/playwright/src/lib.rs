@@ -51,8 +51,7 @@ pub fn plugin() -> Plugin {
             summary::run,
         )
         .title("Test run summary")
-        .read_only()
-        .output::<summary::Summary>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -63,8 +62,7 @@ pub fn plugin() -> Plugin {
             failures::run,
         )
         .title("Failing tests")
-        .read_only()
-        .output::<failures::Failures>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -75,8 +73,7 @@ pub fn plugin() -> Plugin {
             details::run,
         )
         .title("Test details")
-        .read_only()
-        .output::<details::Details>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -88,8 +85,7 @@ pub fn plugin() -> Plugin {
             view::run,
         )
         .title("View attachment")
-        .read_only()
-        .output::<view::Viewed>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -100,8 +96,7 @@ pub fn plugin() -> Plugin {
             patterns::run,
         )
         .title("Failure patterns")
-        .read_only()
-        .output::<patterns::Patterns>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -112,8 +107,7 @@ pub fn plugin() -> Plugin {
             flaky::run,
         )
         .title("Flaky tests")
-        .read_only()
-        .output::<flaky::Flaky>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -124,8 +118,7 @@ pub fn plugin() -> Plugin {
             slow::run,
         )
         .title("Slow tests")
-        .read_only()
-        .output::<slow::Slow>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -136,8 +129,7 @@ pub fn plugin() -> Plugin {
             artifacts::run,
         )
         .title("Test artifacts")
-        .read_only()
-        .output::<artifacts::Artifacts>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -148,8 +140,7 @@ pub fn plugin() -> Plugin {
             files::run,
         )
         .title("Test files")
-        .read_only()
-        .output::<files::TestFiles>(),
+        .read_only(),
     )
 }
 
@@ -198,5 +189,15 @@ mod tests {
         let view: serde_json::Value =
             serde_json::from_str(&manifest.tools[3].input_schema).unwrap();
         assert_eq!(view["required"], serde_json::json!(["attachmentPath"]));
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

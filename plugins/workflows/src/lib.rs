@@ -35,8 +35,7 @@ pub fn plugin() -> Plugin {
             overview::system_overview,
         )
         .title("System overview")
-        .read_only()
-        .output::<overview::SystemOverview>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -49,8 +48,7 @@ pub fn plugin() -> Plugin {
             debug::quick_debug,
         )
         .title("Quick debug a run")
-        .read_only()
-        .output::<debug::QuickDebug>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -62,8 +60,7 @@ pub fn plugin() -> Plugin {
             compare::compare_runs,
         )
         .title("Compare two runs")
-        .read_only()
-        .output::<compare::Comparison>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -74,8 +71,7 @@ pub fn plugin() -> Plugin {
             runs::list_workflow_runs,
         )
         .title("List workflow runs")
-        .read_only()
-        .output::<runs::RunList>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -86,8 +82,7 @@ pub fn plugin() -> Plugin {
             runs::get_run_details,
         )
         .title("Run details")
-        .read_only()
-        .output::<runs::RunDetails>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -98,8 +93,7 @@ pub fn plugin() -> Plugin {
             step_logs::get_step_logs,
         )
         .title("Step logs")
-        .read_only()
-        .output::<step_logs::StepLogs>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -110,8 +104,7 @@ pub fn plugin() -> Plugin {
             step_logs::get_run_logs,
         )
         .title("Run logs")
-        .read_only()
-        .output::<step_logs::RunLogs>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -122,8 +115,7 @@ pub fn plugin() -> Plugin {
             failures::analyze_failures,
         )
         .title("Analyze failures")
-        .read_only()
-        .output::<failures::FailureAnalysis>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -134,8 +126,7 @@ pub fn plugin() -> Plugin {
             runners::get_runner_pool,
         )
         .title("Runner pool")
-        .read_only()
-        .output::<runners::RunnerPool>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -146,8 +137,7 @@ pub fn plugin() -> Plugin {
             runners::get_pending_tasks,
         )
         .title("Pending tasks")
-        .read_only()
-        .output::<runners::Pending>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -157,8 +147,7 @@ pub fn plugin() -> Plugin {
             stats::workflow_stats,
         )
         .title("Workflow statistics")
-        .read_only()
-        .output::<stats::Stats>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -169,8 +158,7 @@ pub fn plugin() -> Plugin {
             definition::get_workflow_definition,
         )
         .title("Workflow definition")
-        .read_only()
-        .output::<definition::WorkflowDefinition>(),
+        .read_only(),
     )
     .tool(
         tool(
@@ -181,8 +169,7 @@ pub fn plugin() -> Plugin {
             agents::recent_agent_activity,
         )
         .title("Recent agent activity")
-        .read_only()
-        .output::<agents::AgentActivity>(),
+        .read_only(),
     )
 }
 
@@ -291,5 +278,15 @@ mod tests {
             ]),
             "{s}"
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

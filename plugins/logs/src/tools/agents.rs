@@ -76,7 +76,7 @@ pub struct Agents {
 const SESSION_KEYS: [&str; 4] = ["session_id", "sessionId", "session", "session.id"];
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Agents>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(args.service.as_deref())?;
@@ -210,7 +210,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             .collect(),
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// Sessions in the order of their first line; lines without a session field count

@@ -83,7 +83,7 @@ struct Group<'a> {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let query = logql::errors(&ctx.selector(args.service.as_deref())?);
@@ -208,5 +208,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         groups: out_groups,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&errors))
+    Ok(Answer::new(body, errors))
 }

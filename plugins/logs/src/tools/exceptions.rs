@@ -120,7 +120,7 @@ pub struct Exceptions {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let wanted = args.language.language();
@@ -288,7 +288,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         languages,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&out))
+    Ok(Answer::new(body, out))
 }
 
 fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {

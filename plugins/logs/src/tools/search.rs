@@ -101,7 +101,7 @@ pub struct Found {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Found>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
@@ -185,7 +185,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         series: Vec::new(),
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&found))
+    Ok(Answer::new(body, found))
 }
 
 /// The answer to a metric query: each series with its last value, most recent first.
@@ -193,7 +193,7 @@ fn metric(
     query: String,
     window: &crate::window::Window,
     series: Vec<crate::loki::Series>,
-) -> Output {
+) -> Answer<Found> {
     let total = series.len();
     let shown: Vec<SeriesOut> = series
         .into_iter()
@@ -243,5 +243,5 @@ fn metric(
         series: shown,
         note,
     };
-    Output::text(text).with_structured(&found)
+    Answer::new(text, found)
 }

@@ -81,7 +81,7 @@ pub struct Slow {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     if !args.threshold_ms.is_finite() || args.threshold_ms < 0.0 {
@@ -185,7 +185,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         requests,
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&slow))
+    Ok(Answer::new(text, slow))
 }
 
 /// `GET /path`, or the message and the line's other fields.

@@ -54,7 +54,7 @@ pub struct Stats {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Stats>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let label = ctx.service_label.clone();
@@ -173,5 +173,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         services,
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&stats))
+    Ok(Answer::new(text, stats))
 }

@@ -63,7 +63,7 @@ pub struct Tail {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Tail>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, None)?;
     let query = logql::search(
@@ -150,7 +150,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         new_lines,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&tail))
+    Ok(Answer::new(body, tail))
 }
 
 /// Poll once a second for `how_long`, appending lines newer than the newest seen

@@ -65,7 +65,7 @@ pub struct Traced {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Traced>, ToolError> {
     let id = args.request_id.trim();
     if id.is_empty() {
         return Err(ToolError::invalid("request_id is required"));
@@ -162,5 +162,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         entries: items.iter().take(budget.shown).map(Item::json).collect(),
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&traced))
+    Ok(Answer::new(body, traced))
 }

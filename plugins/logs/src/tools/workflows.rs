@@ -73,7 +73,7 @@ pub struct Workflows {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(None)?;
@@ -222,7 +222,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         },
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 fn empty(ctx: &Ctx, window: &Window, run_id: Option<i64>, name: Option<&str>) -> String {

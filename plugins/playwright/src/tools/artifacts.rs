@@ -59,7 +59,7 @@ pub struct OtherFile {
     pub size_bytes: u64,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
     let report = args.scope.load()?;
     let needle = args
         .test_title
@@ -126,16 +126,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         .map(|n| format!(" matching `{n}`"))
         .unwrap_or_default();
     if total == 0 {
-        return Ok(
-            Output::text(format!("No artifacts{filter} in {}.", report.path)).with_structured(
-                &Artifacts {
-                    report: report.path.clone(),
-                    total: 0,
-                    attempts,
-                    other_files,
-                },
-            ),
-        );
+        return Ok(Answer::new(
+            format!("No artifacts{filter} in {}.", report.path),
+            Artifacts {
+                report: report.path.clone(),
+                total: 0,
+                attempts,
+                other_files,
+            },
+        ));
     }
     let mut out = vec![format!(
         "{}{filter} from {} in {} (failing tests first):",
@@ -200,12 +199,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         "Open one with view_attachment (attachmentPath = the path or inline: name shown).".into(),
     );
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Output::text(out.join("\n")).with_structured(&Artifacts {
-        report: report.path.clone(),
-        total,
-        attempts: shown_attempts,
-        other_files: shown_others,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Artifacts {
+            report: report.path.clone(),
+            total,
+            attempts: shown_attempts,
+            other_files: shown_others,
+        },
+    ))
 }
 
 /// Whether `path` contains `needle`, as typed or as Playwright turns a title

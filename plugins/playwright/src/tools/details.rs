@@ -127,7 +127,7 @@ impl AttachmentInfo {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Details>, ToolError> {
     let needle = args.test_title.trim().to_lowercase();
     if needle.is_empty() {
         return Err(ToolError::invalid(
@@ -197,7 +197,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         projects,
         other_matches: others,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&details))
+    Ok(Answer::new(out.join("\n"), details))
 }
 
 fn last_title(case: &Case) -> &str {

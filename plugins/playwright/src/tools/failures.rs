@@ -78,7 +78,7 @@ impl ErrorLine {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
     let report = args.scope.load()?;
     let failing: Vec<&Case> = report
         .cases
@@ -86,18 +86,20 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         .filter(|c| c.outcome.is_failure())
         .collect();
     if failing.is_empty() {
-        return Ok(Output::text(format!(
-            "No failing tests in {} ({}: {}).",
-            report.path,
-            fmt::count(report.cases.len(), "test"),
-            Counts::of(&report.cases).sentence()
-        ))
-        .with_structured(&Failures {
-            report: report.path.clone(),
-            total: 0,
-            failing_results: 0,
-            failures: Vec::new(),
-        }));
+        return Ok(Answer::new(
+            format!(
+                "No failing tests in {} ({}: {}).",
+                report.path,
+                fmt::count(report.cases.len(), "test"),
+                Counts::of(&report.cases).sentence()
+            ),
+            Failures {
+                report: report.path.clone(),
+                total: 0,
+                failing_results: 0,
+                failures: Vec::new(),
+            },
+        ));
     }
     let groups = by_spec(failing.iter().copied());
     let taken = text::take(groups, super::limit(args.limit, 20, 200));
@@ -162,12 +164,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     }
     tail.push("Full errors and attachments: test_details with testTitle; grouped causes: failure_patterns.".into());
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Output::text(out.join("\n")).with_structured(&Failures {
-        report: report.path.clone(),
-        total: taken.total,
-        failing_results: failing.len(),
-        failures,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Failures {
+            report: report.path.clone(),
+            total: taken.total,
+            failing_results: failing.len(),
+            failures,
+        },
+    ))
 }
 
 fn count_projects(cases: &[&Case]) -> usize {

@@ -50,7 +50,7 @@ pub struct DirectorySpec {
     pub in_report: bool,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<TestFiles>, ToolError> {
     let report = args.scope.load()?;
     let mut names: Vec<&str> = Vec::new();
     for case in &report.cases {
@@ -156,11 +156,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             )
         }));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&TestFiles {
-        report: report.path.clone(),
-        files: list,
-        directory_spec_files: in_dir,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        TestFiles {
+            report: report.path.clone(),
+            files: list,
+            directory_spec_files: in_dir,
+        },
+    ))
 }
 
 /// Playwright's default test match: `*.spec.*` or `*.test.*` JavaScript or TypeScript.

@@ -66,7 +66,7 @@ impl ProjectHistory {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Flaky>, ToolError> {
     let latest = args.scope.load()?;
     let mut runs = history::runs(latest.clone());
     args.scope.narrow(&mut runs);
@@ -129,13 +129,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         )
     };
     if taken.total == 0 {
-        return Ok(
-            Output::text(format!("No flaky tests {compared}.")).with_structured(&Flaky {
+        return Ok(Answer::new(
+            format!("No flaky tests {compared}."),
+            Flaky {
                 runs: labels,
                 total: 0,
                 tests: Vec::new(),
-            }),
-        );
+            },
+        ));
     }
     let mut out = vec![format!(
         "{} {compared}",
@@ -166,11 +167,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(note) = taken.note("flaky tests", "raise `limit`, or pass `project`") {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Flaky {
-        runs: labels,
-        total: taken.total,
-        tests: taken.items,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Flaky {
+            runs: labels,
+            total: taken.total,
+            tests: taken.items,
+        },
+    ))
 }
 
 fn same_test(a: &Case, b: &Case) -> bool {

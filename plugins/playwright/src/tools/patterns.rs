@@ -64,7 +64,7 @@ struct Group<'a> {
     location: Vec<Option<String>>,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Patterns>, ToolError> {
     let report = args.scope.load()?;
     let mut groups: Vec<Group> = Vec::new();
     let mut results = 0;
@@ -107,14 +107,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         "failing results"
     };
     if groups.is_empty() {
-        return Ok(
-            Output::text(format!("No {what} in {}.", report.path)).with_structured(&Patterns {
+        return Ok(Answer::new(
+            format!("No {what} in {}.", report.path),
+            Patterns {
                 report: report.path.clone(),
                 failing_results: 0,
                 total: 0,
                 patterns: Vec::new(),
-            }),
-        );
+            },
+        ));
     }
     let taken = text::take(groups, super::limit(args.limit, 10, 100));
     let mut out = vec![format!(
@@ -170,12 +171,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(note) = taken.note("patterns", "raise `limit`, or pass `project`") {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Patterns {
-        report: report.path.clone(),
-        failing_results: results,
-        total: taken.total,
-        patterns,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Patterns {
+            report: report.path.clone(),
+            failing_results: results,
+            total: taken.total,
+            patterns,
+        },
+    ))
 }
 
 #[cfg(test)]

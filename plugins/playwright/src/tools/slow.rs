@@ -54,7 +54,7 @@ pub struct SlowTest {
     pub history_ms: Vec<Option<u64>>,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let threshold = args.threshold.unwrap_or(5000.0).max(0.0);
     let report = args.scope.load()?;
     let mut runs = history::runs(report.clone());
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             ),
             None => format!("No tests in {}.", report.path),
         };
-        return Ok(Output::text(text).with_structured(&structured));
+        return Ok(Answer::new(text, structured));
     }
     let mut out = vec![format!(
         "{} took more than {} (all attempts together) in {}, slowest first:",
@@ -165,7 +165,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     ) {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&structured))
+    Ok(Answer::new(out.join("\n"), structured))
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub struct ProjectSummary {
     pub test_time_ms: u64,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     let report = args.scope.load()?;
     let counts = Counts::of(&report.cases);
     let ran = counts.tests - counts.skipped;
@@ -236,7 +236,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         report_errors: report.errors.clone(),
         other_runs,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&summary))
+    Ok(Answer::new(out.join("\n"), summary))
 }
 
 /// At most five items joined by `; `, then how many more.

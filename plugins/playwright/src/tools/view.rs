@@ -54,7 +54,7 @@ pub struct Viewed {
     pub truncated_chars: usize,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Viewed>, ToolError> {
     let wanted = args.attachment_path.trim();
     let max_chars = args
         .max_chars
@@ -73,13 +73,16 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             fmt::bytes(size),
             fmt::bytes(MAX_READ_BYTES)
         );
-        return Ok(Output::text(text).with_structured(&Viewed {
-            path: wanted.into(),
-            content_type,
-            kind: kind.into(),
-            size_bytes: size,
-            ..Viewed::default()
-        }));
+        return Ok(Answer::new(
+            text,
+            Viewed {
+                path: wanted.into(),
+                content_type,
+                kind: kind.into(),
+                size_bytes: size,
+                ..Viewed::default()
+            },
+        ));
     };
     Ok(render(wanted, &name, &content_type, bytes, max_chars))
 }
@@ -158,7 +161,13 @@ fn not_found(wanted: &str) -> impl Fn(ToolError) -> ToolError + '_ {
 }
 
 /// The answer for `bytes` of `content_type`, named `path` (and attachment `name`).
-fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars: usize) -> Output {
+fn render(
+    path: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    max_chars: usize,
+) -> Answer<Viewed> {
     let size = bytes.len() as u64;
     let dims = attachment::image_size(&bytes);
     let content_type = match (dims, bytes.starts_with(b"\x89PNG")) {
@@ -196,14 +205,12 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
         if size <= cap_kib * 1024 {
             text.push_str(" (the image follows).");
             viewed.image_returned = true;
-            return Output::text(text)
-                .with_structured(&viewed)
-                .with_image(bytes, content_type);
+            return Answer::new(text, viewed).with_image(bytes, content_type);
         }
         text.push_str(&format!(
             " — not returned: larger than the {cap_kib} KiB cap (setting `max_image_kib`); open it locally."
         ));
-        return Output::text(text).with_structured(&viewed);
+        return Answer::new(text, viewed);
     }
     let is_text = content_type.starts_with("text/")
         || content_type.contains("json")
@@ -222,7 +229,7 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
             capitalised(kind),
             fmt::bytes(size)
         );
-        return Output::text(text).with_structured(&viewed);
+        return Answer::new(text, viewed);
     }
     let raw = String::from_utf8_lossy(&bytes);
     let (body, note) = if content_type.contains("json") {
@@ -251,7 +258,7 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
     }
     viewed.text = Some(shown);
     viewed.truncated_chars = cut;
-    Output::text(text).with_structured(&viewed)
+    Answer::new(text, viewed)
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {

@@ -151,7 +151,7 @@ fn hold_durations(api: &Api) -> BTreeMap<String, f64> {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let limit = cap(args.limit, 50, 200);
@@ -235,7 +235,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             "No alerts are firing or pending. Alerting rules and their state are listed by prometheus_rules.".into(),
         )];
     }
-    Ok(Output::text(blocks(parts)).with_structured(&out))
+    Ok(Answer::new(blocks(parts), out))
 }
 
 /// The tool.
@@ -248,7 +248,6 @@ pub fn def() -> ToolDef {
     .title("Active alerts")
     .read_only()
     .open_world()
-    .output::<AlertsOut>()
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ fn pct(part: f64, whole: f64) -> String {
     percent(part, whole).unwrap_or_else(|| "no requests".into())
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let w = window(args.duration.as_deref().unwrap_or("15m"))?;
@@ -154,7 +154,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             requests_metric: m.requests.clone(),
             auth_metric: m.auth.clone(),
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
     let server = by_label(
         &api.vector(&format!("sum by (job) (rate({r}{e5}[{d}]))"), at)?,
@@ -318,7 +318,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         requests_metric: m.requests.clone(),
         auth_metric: m.auth.clone(),
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
@@ -331,7 +331,6 @@ pub fn def() -> ToolDef {
     .title("Error analysis")
     .read_only()
     .open_world()
-    .output::<ErrorsOut>()
 }
 
 #[cfg(test)]

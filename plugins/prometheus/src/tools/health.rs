@@ -155,7 +155,7 @@ fn status(up: usize, down: usize, total: usize) -> &'static str {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let job = args.job.as_deref().filter(|j| !j.is_empty());
@@ -191,7 +191,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             down: vec![],
             source: source.into(),
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
 
     let mut by_job: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
@@ -307,7 +307,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         down,
         source: source.into(),
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
@@ -320,7 +320,6 @@ pub fn def() -> ToolDef {
     .title("Service health")
     .read_only()
     .open_world()
-    .output::<HealthOut>()
 }
 
 #[cfg(test)]

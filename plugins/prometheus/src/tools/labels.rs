@@ -53,7 +53,7 @@ pub struct LabelsOut {
     pub warnings: Vec<String>,
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<LabelsOut>, ToolError> {
     let now = now();
     let mut params: Vec<(&str, String)> = args
         .selectors
@@ -124,10 +124,10 @@ fn run(args: Args) -> Result<Output, ToolError> {
         values,
         warnings: reply.notes,
     };
-    Ok(
-        Output::text(blocks(vec![Some(body), note, notes_text(&out.warnings)]))
-            .with_structured(&out),
-    )
+    Ok(Answer::new(
+        blocks(vec![Some(body), note, notes_text(&out.warnings)]),
+        out,
+    ))
 }
 
 /// The tool.
@@ -140,7 +140,6 @@ pub fn def() -> ToolDef {
     .title("Label names and values")
     .read_only()
     .open_world()
-    .output::<LabelsOut>()
 }
 
 #[cfg(test)]

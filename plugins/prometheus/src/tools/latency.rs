@@ -85,7 +85,7 @@ fn mean(r: Rates, to_ms: f64) -> Option<f64> {
     (r.count > 0.0).then(|| r.sum / r.count * to_ms)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let w = window(args.duration.as_deref().unwrap_or("15m"))?;
@@ -131,7 +131,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             w.human,
             crate::tools::DURATION_METRIC
         );
-        return Ok(Output::text(text).with_structured(&blank));
+        return Ok(Answer::new(text, blank));
     }
     for s in api.vector(
         &format!("sum by (job, instance) (rate({h}_sum{sel}[{d}]))"),
@@ -303,7 +303,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         slowest_paths,
         ..blank
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
@@ -316,7 +316,6 @@ pub fn def() -> ToolDef {
     .title("Latency analysis")
     .read_only()
     .open_world()
-    .output::<LatencyOut>()
 }
 
 #[cfg(test)]

@@ -94,7 +94,7 @@ fn line(m: &MetricOut) -> String {
     )
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<MetadataOut>, ToolError> {
     let api = Api::new();
     let limit = cap(args.limit, 50, 500);
     let metric = args
@@ -146,7 +146,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         truncated: metrics.len() < total,
         metrics,
     };
-    Ok(Output::text(blocks(vec![Some(body), note])).with_structured(&out))
+    Ok(Answer::new(blocks(vec![Some(body), note]), out))
 }
 
 /// The tool.
@@ -159,7 +159,6 @@ pub fn def() -> ToolDef {
     .title("Metric metadata")
     .read_only()
     .open_world()
-    .output::<MetadataOut>()
 }
 
 #[cfg(test)]

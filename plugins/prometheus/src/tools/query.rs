@@ -109,7 +109,7 @@ fn sample_value_text(s: &InstantSample) -> String {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<QueryOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let limit = cap(args.limit, 50, 200);
@@ -198,7 +198,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         .then(|| counter_hint(&args.query))
         .flatten();
     let text = blocks(vec![Some(body), hint, notes_text(&out.warnings)]);
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
@@ -211,7 +211,6 @@ pub fn def() -> ToolDef {
     .title("PromQL instant query")
     .read_only()
     .open_world()
-    .output::<QueryOut>()
 }
 
 #[cfg(test)]

@@ -264,7 +264,7 @@ pub fn auto_step(range: f64) -> f64 {
         .unwrap_or((want / 86400.0).ceil() * 86400.0)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
     let now = now();
     let start = time_arg("start", Some(args.start.as_deref().unwrap_or("1h")), now)?;
     let end = time_arg("end", args.end.as_deref(), now)?;
@@ -349,7 +349,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         hint,
         notes_text(&out.warnings),
     ]);
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
@@ -362,7 +362,6 @@ pub fn def() -> ToolDef {
     .title("PromQL range query")
     .read_only()
     .open_world()
-    .output::<RangeOut>()
 }
 
 #[cfg(test)]

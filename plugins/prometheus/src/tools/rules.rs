@@ -125,7 +125,7 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
     text
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
     let now = now();
     let limit = cap(args.limit, 50, 500);
     let kind = args.kind.map(|k| match k {
@@ -225,7 +225,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         truncated: rules.len() < total,
         rules,
     };
-    Ok(Output::text(blocks(vec![Some(summary), list, note])).with_structured(&out))
+    Ok(Answer::new(blocks(vec![Some(summary), list, note]), out))
 }
 
 /// The tool.
@@ -238,7 +238,6 @@ pub fn def() -> ToolDef {
     .title("Rules")
     .read_only()
     .open_world()
-    .output::<RulesOut>()
 }
 
 #[cfg(test)]

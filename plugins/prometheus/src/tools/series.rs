@@ -54,7 +54,7 @@ pub struct SeriesOut {
     pub warnings: Vec<String>,
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<SeriesOut>, ToolError> {
     if args.selectors.is_empty() {
         return Err(ToolError::invalid(
             "`match` needs at least one series selector, such as `up` or `{job=\"plue-api\"}`",
@@ -147,7 +147,10 @@ fn run(args: Args) -> Result<Output, ToolError> {
         series,
         warnings: reply.notes,
     };
-    Ok(Output::text(blocks(vec![Some(body), notes_text(&out.warnings)])).with_structured(&out))
+    Ok(Answer::new(
+        blocks(vec![Some(body), notes_text(&out.warnings)]),
+        out,
+    ))
 }
 
 /// The tool.
@@ -160,7 +163,6 @@ pub fn def() -> ToolDef {
     .title("Find series")
     .read_only()
     .open_world()
-    .output::<SeriesOut>()
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ pub fn fetch(state: &str) -> Result<TargetsData, crate::api::ApiError> {
         .data)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
     let now = now();
     let limit = cap(args.limit, 50, 500);
     let state = match args.state {
@@ -274,7 +274,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         },
         truncated,
     };
-    Ok(Output::text(blocks(parts)).with_structured(&out))
+    Ok(Answer::new(blocks(parts), out))
 }
 
 /// The tool.
@@ -287,7 +287,6 @@ pub fn def() -> ToolDef {
     .title("Scrape targets")
     .read_only()
     .open_world()
-    .output::<TargetsOut>()
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub struct AgentActivity {
     pub recent_calls: Vec<Call>,
 }
 
-pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
+pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, ToolError> {
     let hours = args::hours(a.hours, 1.0)?;
     let limit = args::limit("limit", a.limit, 50, 500)?;
     let totals = queries::usage_totals(hours)?;
@@ -240,5 +240,5 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
             })
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }

@@ -67,7 +67,7 @@ pub struct Comparison {
     pub differences: Vec<String>,
 }
 
-pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
+pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     let (ida, idb) = (
         args::id("run_id_a", a.run_id_a)?,
         args::id("run_id_b", a.run_id_b)?,
@@ -393,7 +393,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
         fixed,
         differences,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// A duration change worth mentioning: at least 5 s and 25 %.

@@ -92,7 +92,7 @@ pub struct QuickDebug {
     pub next: Vec<String>,
 }
 
-pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
+pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
     let (run, selected_by) = match a.run_id {
         Some(id) => {
             let id = args::id("run_id", id)?;
@@ -115,10 +115,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                     last_success: None,
                     next: vec!["list_workflow_runs()".into(), "system_overview()".into()],
                 };
-                return Ok(Output::text(
+                return Ok(Answer::new(
                     "No failed runs found to debug. list_workflow_runs() shows recent runs; quick_debug(run_id=…) debugs any of them.",
-                )
-                .with_structured(&empty));
+                    empty,
+                ));
             }
         },
     };
@@ -407,7 +407,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             .map(|n| n.split(':').next().unwrap_or(n).to_string())
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// The decisive lines of one step from its log rows (or, without logs, from its error message).

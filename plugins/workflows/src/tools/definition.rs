@@ -68,7 +68,7 @@ pub struct WorkflowDefinition {
     pub other_matches: Vec<OtherMatch>,
 }
 
-pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Output, ToolError> {
+pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Answer<WorkflowDefinition>, ToolError> {
     let id = match a.workflow_id {
         Some(id) => args::id("workflow_id", id)?,
         None => 0,
@@ -193,7 +193,7 @@ pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Output, ToolError> {
         recent_runs: d.recent_runs.clone(),
         other_matches: others,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// `push (branches: ["main"]); pull_request`.

@@ -67,7 +67,7 @@ pub struct FailureAnalysis {
     pub total_patterns: usize,
 }
 
-pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
+pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
     let limit = args::limit("limit", a.limit, 20, 100)? as usize;
     let name = args::filter(&a.workflow_name)
@@ -226,7 +226,7 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
             .collect(),
         total_patterns,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 struct Group {

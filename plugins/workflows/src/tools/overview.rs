@@ -88,7 +88,7 @@ pub struct SystemOverview {
     pub definitions: i64,
 }
 
-pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
+pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolError> {
     let hours = args::hours(a.hours, 1.0)?;
     let o = queries::overview(hours)?;
     let clock = Clock::from_db(&o.now_utc);
@@ -237,7 +237,7 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
         runners: runner_counts,
         definitions: o.definitions,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// Running runs that look stuck and pending runs that wait long, longest first.

@@ -58,7 +58,7 @@ pub struct RunnerPool {
     pub runners: Vec<RunnerOut>,
 }
 
-pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
+pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
     let stale_after = args::limit(
         "stale_after_seconds",
         a.stale_after_seconds,
@@ -76,10 +76,10 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
             problems: Vec::new(),
             runners: Vec::new(),
         };
-        return Ok(Output::text(
+        return Ok(Answer::new(
             "No runner_pool table in this database: the warm runner pool is not set up, so runs execute without pooled runners.",
-        )
-        .with_structured(&empty));
+            empty,
+        ));
     };
     let health = |r: &Runner| -> &'static str {
         if r.status == "terminated" {
@@ -208,7 +208,7 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
             })
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// Arguments of `get_pending_tasks`.
@@ -251,7 +251,7 @@ pub struct Pending {
     pub items: Vec<Waiting>,
 }
 
-pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
+pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
     let limit = args::limit("limit", a.limit, 50, 500)?;
     if queries::table_exists("workflow_tasks")?
         && let Some(tasks) = queries::pending_tasks(limit)?
@@ -260,10 +260,14 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     }
     let fetched = queries::active_runs(limit)?;
     let Some(first) = fetched.rows.first() else {
-        return Ok(Output::text(
+        return Ok(Answer::new(
             "Nothing is waiting: no pending or running runs (there is no workflow_tasks table, so runs are the queue).",
-        )
-        .with_structured(&Pending { source: "workflow_runs".into(), total: 0, items: Vec::new() }));
+            Pending {
+                source: "workflow_runs".into(),
+                total: 0,
+                items: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
@@ -350,25 +354,28 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     if !pending.is_empty() {
         out.push("Pending runs wait for a runner: get_runner_pool() shows whether a healthy one is available.".into());
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Pending {
-        source: "workflow_runs".into(),
-        total,
-        items,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Pending {
+            source: "workflow_runs".into(),
+            total,
+            items,
+        },
+    ))
 }
 
 /// The answer from a `workflow_tasks` table.
-fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
+fn tasks_answer(tasks: Vec<queries::Task>) -> Answer<Pending> {
     let total = tasks.first().map_or(0, |t| t.total);
     if tasks.is_empty() {
-        return Output::text(
+        return Answer::new(
             "No tasks waiting in workflow_tasks (none is waiting, pending or assigned).",
-        )
-        .with_structured(&Pending {
-            source: "workflow_tasks".into(),
-            total: 0,
-            items: Vec::new(),
-        });
+            Pending {
+                source: "workflow_tasks".into(),
+                total: 0,
+                items: Vec::new(),
+            },
+        );
     }
     let mut out = vec![format!(
         "Pending tasks from workflow_tasks (status waiting, pending or assigned), highest priority first, then oldest: {} of {total}",
@@ -430,9 +437,12 @@ fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
     {
         out.push(note);
     }
-    Output::text(out.join("\n")).with_structured(&Pending {
-        source: "workflow_tasks".into(),
-        total,
-        items,
-    })
+    Answer::new(
+        out.join("\n"),
+        Pending {
+            source: "workflow_tasks".into(),
+            total,
+            items,
+        },
+    )
 }

@@ -56,7 +56,7 @@ pub struct RunList {
     pub runs: Vec<ListedRunOut>,
 }
 
-pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
+pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
     let limit = args::limit("limit", a.limit, 20, 200)?;
     let hours = match a.hours {
         Some(h) => args::hours(Some(h), h)?,
@@ -100,14 +100,13 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
         } else {
             " (repository matches the definition's repository as owner/name or name)"
         };
-        return Ok(
-            Output::text(format!("No workflow runs match ({filters}){hint}.")).with_structured(
-                &RunList {
-                    total: 0,
-                    runs: Vec::new(),
-                },
-            ),
-        );
+        return Ok(Answer::new(
+            format!("No workflow runs match ({filters}){hint}."),
+            RunList {
+                total: 0,
+                runs: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
@@ -186,7 +185,7 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
             error_message: r.error_message.clone(),
         })
         .collect();
-    Ok(Output::text(out.join("\n")).with_structured(&RunList { total, runs }))
+    Ok(Answer::new(out.join("\n"), RunList { total, runs }))
 }
 
 /// Arguments of `get_run_details`.
@@ -209,7 +208,7 @@ pub struct RunDetails {
     pub steps: Vec<StepSummary>,
 }
 
-pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
+pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> {
     let id = args::id("run_id", a.run_id)?;
     let run = queries::run(id)?.ok_or_else(|| not_found(id))?;
     let steps = queries::steps(id, id)?;
@@ -291,7 +290,7 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
         outputs: run.outputs.clone(),
         steps: steps.iter().map(StepSummary::of).collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&details))
+    Ok(Answer::new(out.join("\n"), details))
 }
 
 /// The error for a run id that does not exist.

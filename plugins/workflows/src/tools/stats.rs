@@ -50,7 +50,7 @@ pub struct Stats {
     pub workflows: Vec<WorkflowStats>,
 }
 
-pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
+pub fn workflow_stats(a: StatsArgs) -> Result<Answer<Stats>, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
     let name = args::filter(&a.workflow_name)
         .map(fmt::like_pattern)
@@ -58,19 +58,21 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
     let repository = args::filter(&a.repository).unwrap_or_default().to_string();
     let fetched = queries::workflow_stats(hours, &name, &repository)?;
     let Some(first) = fetched.rows.first() else {
-        return Ok(Output::text(format!(
-            "No workflow runs were created in the last {}{}.",
-            fmt::hours_text(hours),
-            if name.is_empty() && repository.is_empty() {
-                ""
-            } else {
-                " matching the filters"
-            }
-        ))
-        .with_structured(&Stats {
-            hours,
-            workflows: Vec::new(),
-        }));
+        return Ok(Answer::new(
+            format!(
+                "No workflow runs were created in the last {}{}.",
+                fmt::hours_text(hours),
+                if name.is_empty() && repository.is_empty() {
+                    ""
+                } else {
+                    " matching the filters"
+                }
+            ),
+            Stats {
+                hours,
+                workflows: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let mut rows = vec![
@@ -140,5 +142,5 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
     if fetched.truncated {
         out.push("More workflows exist than shown (the database's row cap); filter by workflow_name or repository.".into());
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Stats { hours, workflows }))
+    Ok(Answer::new(out.join("\n"), Stats { hours, workflows }))
 }

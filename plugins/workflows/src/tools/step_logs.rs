@@ -63,7 +63,7 @@ pub struct StepLogs {
     pub lines: Vec<String>,
 }
 
-pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
+pub fn get_step_logs(a: StepLogsArgs) -> Result<Answer<StepLogs>, ToolError> {
     let id = args::id("step_id", a.step_id)?;
     let limit = args::limit("limit", a.limit, 500, 1000)?;
     let offset = a.offset.unwrap_or(0);
@@ -119,16 +119,18 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
         } else {
             String::new()
         };
-        return Ok(Output::text(format!("{title}: {what}{has}.")).with_structured(&result));
+        return Ok(Answer::new(format!("{title}: {what}{has}."), result));
     }
     if offset >= step.matching_rows {
-        return Ok(Output::text(format!(
-            "{title}: offset {offset} is past the end; it has {} {} row(s) (offsets 0–{}).",
-            step.matching_rows,
-            kind,
-            step.matching_rows - 1
-        ))
-        .with_structured(&result));
+        return Ok(Answer::new(
+            format!(
+                "{title}: offset {offset} is past the end; it has {} {} row(s) (offsets 0–{}).",
+                step.matching_rows,
+                kind,
+                step.matching_rows - 1
+            ),
+            result,
+        ));
     }
 
     let page = queries::step_logs(id, kind, offset, limit)?;
@@ -180,7 +182,7 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
             "For just the decisive lines: quick_debug(run_id={run})."
         ));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// `stdout 255, stderr 3` from `{"stdout": 255, "stderr": 3}`.
@@ -234,7 +236,7 @@ pub struct RunLogs {
     pub truncated: bool,
 }
 
-pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
+pub fn get_run_logs(a: RunLogsArgs) -> Result<Answer<RunLogs>, ToolError> {
     let id = args::id("run_id", a.run_id)?;
     let limit = args::limit("limit", a.limit, 1000, 5000)?;
     let run = queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?;
@@ -329,5 +331,5 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
             fetched.rows.len()
         ));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }

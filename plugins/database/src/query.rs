@@ -7,20 +7,15 @@ use plue_plugin_sdk::prelude::*;
 use crate::db;
 use crate::format::{self, Bounds};
 
-/// Arguments of `query`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueryArgs {
-    /// One read-only SQL statement for PostgreSQL: SELECT, WITH … SELECT, VALUES, TABLE,
-    /// SHOW, or EXPLAIN of those. It runs unchanged, alone, inside a read-only transaction
-    /// with a statement timeout; anything that would write is refused by the server.
+    /// Runs as is, read-only, with a statement timeout.
     pub sql: String,
-    /// How many rows to show (default 100, at most 1000). The statement is not rewritten:
-    /// add your own LIMIT to make the database do less work.
+    /// Rows to show. Add your own LIMIT to make the database do less work.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Cells longer than this many characters are cut in the text table (default 60);
-    /// structuredContent always has the full values.
+    /// Characters per cell in the text table; structuredContent is uncut.
     #[serde(default = "default_width")]
     #[schemars(range(min = 8, max = 2000))]
     pub max_width: u32,

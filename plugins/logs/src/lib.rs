@@ -42,8 +42,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "search_logs",
-            "Search log lines by service, level (recognised in JSON, logfmt, Zig, Python and plain-text lines) and \
-             literal text, or run your own LogQL with `query`. Newest first, bounded by `limit`, with a note when more matched.",
+            "Log lines by service, level and literal text, or your own LogQL; newest first.",
             tools::search::run,
         ),
         "Search logs",
@@ -51,8 +50,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "tail_logs",
-            "The newest log lines (default: the last 50 of the last 5 minutes), newest last; with `follow_seconds` \
-             (up to 10) keeps polling and appends lines as they arrive.",
+            "The newest lines (last 5 minutes), newest last; `follow_seconds` keeps polling.",
             tools::tail::run,
         ),
         "Tail logs",
@@ -60,9 +58,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_errors",
-            "Error lines of every shape (JSON level/severity, logfmt, Zig error(scope):, Python ERROR, stack traces), \
-             grouped by normalised message (numbers, ids, hex and quoted values replaced), most frequent first, with \
-             counts per service and the latest example of each.",
+            "Error lines of every format and stack traces, grouped by message, most frequent first, per service, with the latest example.",
             tools::errors::run,
         ),
         "Find errors",
@@ -70,8 +66,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "trace_request",
-            "Follow one request id through every service: all lines holding it (as a whole token), merged across \
-             streams in time order, with the services it touched listed first.",
+            "Follow one request id across services: every line holding it, in time order.",
             tools::trace::run,
         ),
         "Trace a request",
@@ -79,8 +74,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_slow_requests",
-            "Requests whose duration field (default `duration_ms`, in JSON or logfmt lines) is at least `threshold_ms` \
-             (inclusive), slowest first, with method, path, status and request id.",
+            "Requests taking at least `threshold_ms`, slowest first, with method, path, status and request id.",
             tools::slow::run,
         ),
         "Find slow requests",
@@ -88,8 +82,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "log_stats",
-            "Log volume per service over a window, with error and warning counts (the same level rules as \
-             find_errors), counted by Loki.",
+            "Log volume per service with error and warning counts.",
             tools::stats::run,
         ),
         "Log statistics",
@@ -97,8 +90,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "search_exceptions",
-            "Stack traces and panics (Python, Rust, Zig, TypeScript/JavaScript), whole, grouped by language and \
-             exception type, most frequent first, with the latest trace of each type.",
+            "Stack traces and panics grouped by language and type, most frequent first, with the latest trace.",
             tools::exceptions::run,
         ),
         "Search exceptions",
@@ -106,8 +98,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "workflow_logs",
-            "Workflow run logs: one run's lines by `run_id` (exact: run 42 never matches 420), the runs of a workflow \
-             by `workflow_name`, or a summary of every run in the window (status, errors, duration).",
+            "Workflow run logs: one run by `run_id`, a workflow's runs, or every run in the window summarised.",
             tools::workflows::run,
         ),
         "Workflow logs",
@@ -115,8 +106,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "agent_logs",
-            "AI agent activity: one session's lines by `session_id` with its model, tools and errors, or every \
-             session in the window with the latest agent, LLM and tool-call lines.",
+            "AI agent activity: one session by `session_id` (model, tools, errors), or every session.",
             tools::agents::run,
         ),
         "Agent logs",

@@ -114,7 +114,7 @@ impl Window {
     }
 }
 
-/// A window in structured content.
+// A window in structured content.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WindowJson {
     /// Start (inclusive), RFC 3339 UTC.

@@ -45,9 +45,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_summary",
-            "Summarise the latest Playwright run: PASSED/FAILED, counts of passed, flaky, failed, \
-             timed-out and skipped tests overall and per project (browser), pass rate, wall-clock \
-             and test time, and which tests failed or were flaky. Start here.",
+            "Start here for Playwright: the latest run's verdict, counts per status and project, pass rate, failed and flaky tests.",
             summary::run,
         )
         .title("Test run summary")
@@ -56,9 +54,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "list_failures",
-            "List the tests that failed or timed out, one entry per test with the projects it \
-             failed in, the first line of the error and where it was thrown, attempts, and the \
-             final attempt's and total durations.",
+            "Failed or timed-out tests with projects, first error line, location, attempts and durations.",
             failures::run,
         )
         .title("Failing tests")
@@ -67,9 +63,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_details",
-            "Everything about one test, found by part of its title or file: per project the \
-             verdict, every attempt with its full error (code frame included), stdout/stderr, \
-             annotations, and attachments with the path or inline: name to pass to view_attachment.",
+            "One test in full: per project each attempt's error, stdout/stderr, annotations and attachments.",
             details::run,
         )
         .title("Test details")
@@ -78,10 +72,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "view_attachment",
-            "Open a test attachment or any file in the test-results directory: screenshots come back \
-             as images (with their pixel size), JSON pretty-printed, text and markdown as text (capped), \
-             traces and videos described. Takes a path relative to the directory or an inline: name \
-             from test_details/test_artifacts; paths leaving the directory are refused.",
+            "Open a test attachment or test-results file: screenshots as images, JSON and text as text, traces described.",
             view::run,
         )
         .title("View attachment")
@@ -90,9 +81,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "failure_patterns",
-            "Group failing tests by the shape of their error (numbers and quoted values ignored), \
-             most frequent first, with the tests and projects each cause hits: find the one bug \
-             behind many failures.",
+            "Failing tests grouped by error shape, most frequent first: the one bug behind many failures.",
             patterns::run,
         )
         .title("Failure patterns")
@@ -101,9 +90,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "flaky_tests",
-            "Find flaky tests: those that passed only on a retry, and, comparing every JSON report \
-             kept in the directory (one per run), those that passed in some runs and failed in others, \
-             with each project's outcome run by run.",
+            "Tests that passed only on retry, or passed and failed across the kept runs.",
             flaky::run,
         )
         .title("Flaky tests")
@@ -112,9 +99,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "slow_tests",
-            "List the slowest tests above a threshold (ms, all attempts together; the final attempt \
-             is named too), slowest first, with their duration in each earlier run kept in the \
-             directory to show the trend.",
+            "Tests slower than a threshold, slowest first, with their trend over earlier runs.",
             slow::run,
         )
         .title("Slow tests")
@@ -123,9 +108,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_artifacts",
-            "List the screenshots, traces, videos, JSON and text attachments of each test attempt \
-             (failing tests first) with kind, size and the path to pass to view_attachment, then the \
-             other files in the output folder. Filter by test title.",
+            "Screenshots, traces, videos and attachments per attempt, failing first, with paths for view_attachment.",
             artifacts::run,
         )
         .title("Test artifacts")
@@ -134,9 +117,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "list_test_files",
-            "List the spec files of the run (from the report, relative to the config's rootDir) with \
-             per-file counts of passed, flaky, failed, timed-out and skipped tests, failing files \
-             first, and the spec files present in the directory.",
+            "Spec files with test counts by status, failing first.",
             files::run,
         )
         .title("Test files")
@@ -184,7 +165,7 @@ mod tests {
             details["properties"]["project"]["description"]
                 .as_str()
                 .unwrap()
-                .starts_with("Only this Playwright project")
+                .starts_with("Playwright project")
         );
         let view: serde_json::Value =
             serde_json::from_str(&manifest.tools[3].input_schema).unwrap();

@@ -86,12 +86,12 @@ pub struct Annotation {
     pub description: Option<String>,
 }
 
-/// One attempt.
+// One attempt.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TestResult {
     pub retry: Option<u32>,
-    /// `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
+    // `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
     pub status: Option<String>,
     /// In ms.
     pub duration: f64,

@@ -17,21 +17,21 @@ pub const USUAL_PLACES: [&str; 3] = [
     "results.json",
 ];
 
-/// How a test ended in one project, from Playwright's own verdict.
+// How a test ended in one project, from Playwright's own verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// Passed on the first attempt (or failed as `test.fail()` expected).
+    // Passed on the first attempt (or failed as `test.fail()` expected).
     Passed,
-    /// Failed at first, then passed on a retry.
+    // Failed at first, then passed on a retry.
     Flaky,
-    /// Failed on every attempt.
+    // Failed on every attempt.
     Failed,
-    /// Hit its timeout on the final attempt.
+    // Hit its timeout on the final attempt.
     TimedOut,
-    /// The run was stopped while the test ran.
+    // The run was stopped while the test ran.
     Interrupted,
-    /// Skipped (`test.skip`, `test.fixme`) or not run.
+    // Skipped (`test.skip`, `test.fixme`) or not run.
     Skipped,
 }
 

@@ -120,7 +120,7 @@ impl RunStatus {
     }
 }
 
-/// Which log rows of a step to read.
+// Which log rows of a step to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogType {

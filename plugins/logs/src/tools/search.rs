@@ -37,28 +37,22 @@ impl LevelArg {
     }
 }
 
-/// Arguments of `search_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// A complete LogQL query, sent to Loki as it is; `service`, `level` and `contains`
-    /// are then ignored. A log query lists lines, a metric query lists series.
+    /// Full LogQL, sent as is; `service`, `level`, `contains` are ignored.
     pub query: Option<String>,
-    /// The service: a value of the service label (such as `api`, `web`, `runner`,
-    /// `agent`), `label=value` for another label (such as `container=plue-postgres-1`),
-    /// or `all` (default).
+    /// A service label value (`api`), `label=value`, or `all` (default).
     pub service: Option<String>,
-    /// Only lines of this level, recognised in JSON, logfmt, Zig, Python and plain-text lines.
+    /// Recognised in JSON, logfmt, Zig, Python and plain lines.
     #[serde(default)]
     pub level: LevelArg,
-    /// Only lines containing this text (case-sensitive, taken literally).
+    /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
+    /// Default now.
     pub end: Option<String>,
-    /// Most lines to return, newest first (1 to 5000, default 100).
     #[serde(default = "hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -68,7 +62,7 @@ fn hundred() -> u32 {
     100
 }
 
-/// One series of a metric query.
+// One series of a metric query.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SeriesOut {
     pub labels: BTreeMap<String, String>,
@@ -82,20 +76,20 @@ pub struct SeriesOut {
 /// What `search_logs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Found {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Lines Loki returned (at most `limit`).
+    // Lines Loki returned (at most `limit`).
     pub returned: usize,
-    /// Lines matching in the whole window, when Loki stopped at `limit`.
+    // Lines matching in the whole window, when Loki stopped at `limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matching: Option<usize>,
-    /// The lines, newest first.
+    // The lines, newest first.
     pub entries: Vec<LogLine>,
-    /// The series, for a metric query.
+    // The series, for a metric query.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesOut>,
-    /// What was left out and how to narrow, or why nothing was found.
+    // What was left out and how to narrow, or why nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

@@ -15,23 +15,19 @@ use crate::window::{WindowJson, rfc3339_ms};
 /// Lines read per query (JSON, logfmt) before sorting by duration.
 const READ: usize = 2000;
 
-/// Arguments of `find_slow_requests`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Minimum duration in milliseconds, inclusive: a request that took exactly this
-    /// long is listed (default 1000).
+    /// Inclusive.
     #[serde(default = "thousand")]
     #[schemars(range(min = 0.0))]
     pub threshold_ms: f64,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
+    /// Default now.
     pub end: Option<String>,
-    /// The service: a value of the service label, `label=value` for another label, or `all` (default).
+    /// A service label value (`api`), `label=value`, or `all` (default).
     pub service: Option<String>,
-    /// Most requests to list, slowest first (1 to 100, default 20).
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -45,7 +41,7 @@ fn twenty() -> u32 {
     20
 }
 
-/// One slow request.
+// One slow request.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SlowRequest {
     pub duration_ms: f64,
@@ -61,20 +57,20 @@ pub struct SlowRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     pub message: String,
-    /// The raw line (cut at 1000 characters).
+    // The raw line (cut at 1000 characters).
     pub line: String,
 }
 
 /// What `find_slow_requests` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Slow {
-    /// The LogQL sent: JSON lines, then logfmt lines.
+    // The LogQL sent: JSON lines, then logfmt lines.
     pub queries: Vec<String>,
     pub window: WindowJson,
     pub threshold_ms: f64,
-    /// Requests at or above the threshold.
+    // Requests at or above the threshold.
     pub matching: usize,
-    /// Slowest first.
+    // Slowest first.
     pub requests: Vec<SlowRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -10,17 +10,16 @@ use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
 use crate::tools::{note, plural};
 use crate::window::{WindowJson, rfc3339_ms};
 
-/// Arguments of `trace_request`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The request id (or any other id) to follow, matched as a whole token.
+    /// Any id, matched as a whole token.
     pub request_id: String,
-    /// Start of the window: a duration ago (default `24h`), `now-2h`, RFC 3339 or Unix seconds.
+    /// Default `24h` ago; `now-2h`, RFC 3339 or Unix seconds.
     #[serde(default = "day")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
+    /// Default now.
     pub end: Option<String>,
-    /// Most lines to read, oldest first (1 to 5000, default 500).
+    /// Lines to read.
     #[serde(default = "five_hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -34,7 +33,7 @@ fn five_hundred() -> u32 {
     500
 }
 
-/// One service a request touched.
+// One service a request touched.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Touched {
     pub service: String,
@@ -49,16 +48,16 @@ pub struct Touched {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Traced {
     pub request_id: String,
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Lines found.
+    // Lines found.
     pub lines: usize,
-    /// Services in the order the request reached them.
+    // Services in the order the request reached them.
     pub services: Vec<Touched>,
     /// Seconds from the first line to the last.
     pub span_seconds: f64,
-    /// All lines, oldest first, every stream merged.
+    // All lines, oldest first, every stream merged.
     pub entries: Vec<LogLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

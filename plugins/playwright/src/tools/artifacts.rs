@@ -14,14 +14,12 @@ use crate::report::{Case, DIR, Outcome};
 /// At most this many files are listed from the output folders.
 const MAX_FILES: usize = 5000;
 
-/// Arguments of `test_artifacts`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Only artifacts of tests whose title or file contains this text, or whose
-    /// path contains it (case-insensitive). Default: all.
+    /// Part of a title, file or path, case-insensitive.
     #[serde(default, rename = "testTitle")]
     pub test_title: Option<String>,
-    /// How many artifacts to list, 1 to 500. Default 50.
+    /// Default 50.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
@@ -33,14 +31,14 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Artifacts {
     pub report: String,
-    /// Artifacts in all (attachments and other files, before `limit`).
+    // Artifacts in all (attachments and other files, before `limit`).
     pub total: usize,
     pub attempts: Vec<AttemptArtifacts>,
-    /// Files in the output folders that no attachment of the report names.
+    // Files in the output folders that no attachment of the report names.
     pub other_files: Vec<OtherFile>,
 }
 
-/// The attachments of one attempt of one test.
+// The attachments of one attempt of one test.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AttemptArtifacts {
     pub title: String,
@@ -51,7 +49,7 @@ pub struct AttemptArtifacts {
     pub artifacts: Vec<AttachmentInfo>,
 }
 
-/// A file not attached in the report (such as `.last-run.json`).
+// A file not attached in the report (such as `.last-run.json`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OtherFile {
     pub path: String,

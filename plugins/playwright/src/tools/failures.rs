@@ -8,10 +8,9 @@ use super::{Counts, Scope, by_spec, headline, projects, whole_ms};
 use crate::fmt;
 use crate::report::{Case, ErrorInfo, Outcome};
 
-/// Arguments of `list_failures`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// How many failing tests (specs) to show, 1 to 200. Default 20.
+    /// Default 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
@@ -23,14 +22,14 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Failures {
     pub report: String,
-    /// Failing specs in all (before `limit`).
+    // Failing specs in all (before `limit`).
     pub total: usize,
-    /// Failing results (a spec in one project).
+    // Failing results (a spec in one project).
     pub failing_results: usize,
     pub failures: Vec<Failure>,
 }
 
-/// A spec that failed in at least one project.
+// A spec that failed in at least one project.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Failure {
     pub title: String,
@@ -39,7 +38,7 @@ pub struct Failure {
     pub projects: Vec<ProjectFailure>,
 }
 
-/// The spec in one project where it failed.
+// The spec in one project where it failed.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectFailure {
     pub project: String,
@@ -49,15 +48,15 @@ pub struct ProjectFailure {
     pub final_attempt_ms: u64,
     /// Duration of all attempts together, in ms.
     pub total_ms: u64,
-    /// The final attempt's errors: first line and where it was thrown.
+    // The final attempt's errors: first line and where it was thrown.
     pub errors: Vec<ErrorLine>,
 }
 
-/// An error's first line and location.
+// An error's first line and location.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ErrorLine {
     pub message: String,
-    /// `file:line:column`, relative to the specs' root.
+    // `file:line:column`, relative to the specs' root.
     pub location: Option<String>,
 }
 

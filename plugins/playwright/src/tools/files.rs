@@ -12,7 +12,6 @@ use crate::report::Case;
 /// At most this many files are looked at when searching the directory for specs.
 const MAX_FILES: usize = 20_000;
 
-/// Arguments of `list_test_files`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
     #[serde(flatten)]
@@ -24,18 +23,18 @@ pub struct Args {
 pub struct TestFiles {
     pub report: String,
     pub files: Vec<TestFile>,
-    /// Spec files found in the granted directory, and whether the report ran them.
+    // Spec files found in the granted directory, and whether the report ran them.
     pub directory_spec_files: Vec<DirectorySpec>,
 }
 
-/// One spec file of the report.
+// One spec file of the report.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TestFile {
-    /// Relative to the configuration's `rootDir`.
+    // Relative to the configuration's `rootDir`.
     pub file: String,
-    /// `fail`, `flaky`, `pass` or `skip`.
+    // `fail`, `flaky`, `pass` or `skip`.
     pub status: String,
-    /// `test(...)` declarations in the file.
+    // `test(...)` declarations in the file.
     pub specs: usize,
     #[serde(flatten)]
     pub counts: Counts,
@@ -43,7 +42,7 @@ pub struct TestFile {
     pub test_time_ms: u64,
 }
 
-/// A spec file present in the directory.
+// A spec file present in the directory.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DirectorySpec {
     pub path: String,

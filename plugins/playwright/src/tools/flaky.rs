@@ -9,10 +9,9 @@ use crate::fmt;
 use crate::history;
 use crate::report::{Case, Outcome, Report};
 
-/// Arguments of `flaky_tests`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// How many flaky tests (specs) to show, 1 to 200. Default 20.
+    /// Default 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
@@ -23,35 +22,35 @@ pub struct Args {
 /// What `flaky_tests` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Flaky {
-    /// The runs compared, oldest first: report path and start time.
+    // The runs compared, oldest first: report path and start time.
     pub runs: Vec<String>,
-    /// Flaky specs in all (before `limit`).
+    // Flaky specs in all (before `limit`).
     pub total: usize,
     pub tests: Vec<FlakyTest>,
 }
 
-/// A spec that is flaky in at least one project.
+// A spec that is flaky in at least one project.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FlakyTest {
     pub title: String,
     pub file: String,
     pub line: Option<u32>,
-    /// Passed only on a retry in the latest run, in some project.
+    // Passed only on a retry in the latest run, in some project.
     pub flaky_in_latest: bool,
     pub projects: Vec<ProjectHistory>,
 }
 
-/// One project's outcomes run by run.
+// One project's outcomes run by run.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectHistory {
     pub project: String,
-    /// Outcome in each compared run, oldest first; null when the test was not in that run.
+    // Outcome in each compared run, oldest first; null when the test was not in that run.
     pub history: Vec<Option<Outcome>>,
-    /// Runs where it passed only on a retry.
+    // Runs where it passed only on a retry.
     pub runs_flaky: usize,
-    /// Runs where it failed in the end.
+    // Runs where it failed in the end.
     pub runs_failed: usize,
-    /// Runs where it passed on the first attempt.
+    // Runs where it passed on the first attempt.
     pub runs_passed: usize,
 }
 

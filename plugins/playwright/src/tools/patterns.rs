@@ -8,14 +8,12 @@ use super::{Scope, by_spec, headline, projects};
 use crate::fmt;
 use crate::report::{Case, Outcome};
 
-/// Arguments of `failure_patterns`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Also group the errors of flaky tests' failed attempts. Default false: only
-    /// tests that failed in the end.
+    /// Also group failed attempts of flaky tests.
     #[serde(default)]
     pub include_flaky: bool,
-    /// How many patterns to show, 1 to 100. Default 10.
+    /// Default 10.
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
@@ -27,33 +25,33 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Patterns {
     pub report: String,
-    /// Failing results (a spec in one project) grouped.
+    // Failing results (a spec in one project) grouped.
     pub failing_results: usize,
-    /// Patterns in all (before `limit`).
+    // Patterns in all (before `limit`).
     pub total: usize,
     pub patterns: Vec<Pattern>,
 }
 
-/// One error shape and the tests that hit it.
+// One error shape and the tests that hit it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pattern {
-    /// The error's first line with numbers as `N` and quoted values as `"…"`.
+    // The error's first line with numbers as `N` and quoted values as `"…"`.
     pub pattern: String,
-    /// Failing results with this pattern.
+    // Failing results with this pattern.
     pub results: usize,
-    /// The distinct first lines behind the pattern (at most 5).
+    // The distinct first lines behind the pattern (at most 5).
     pub examples: Vec<String>,
     pub tests: Vec<AffectedTest>,
 }
 
-/// A spec hit by a pattern, and in which projects.
+// A spec hit by a pattern, and in which projects.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AffectedTest {
     pub title: String,
     pub file: String,
     pub line: Option<u32>,
     pub projects: Vec<String>,
-    /// Where the error was thrown, `file:line:column`.
+    // Where the error was thrown, `file:line:column`.
     pub location: Option<String>,
 }
 

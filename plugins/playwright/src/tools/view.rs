@@ -15,20 +15,16 @@ const MAX_READ_BYTES: u64 = 32 << 20;
 /// Default cap on returned images, in KiB (the `max_image_kib` setting).
 pub const DEFAULT_IMAGE_KIB: &str = "150";
 
-/// Arguments of `view_attachment`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The attachment: a path relative to the directory as `test_details` or
-    /// `test_artifacts` show it (`test-results/<test>/test-failed-1.png`), or the
-    /// `inline:…` name of an attachment stored in the report itself.
+    /// As test_details or test_artifacts show it, or an `inline:…` name.
     #[serde(rename = "attachmentPath")]
     pub attachment_path: String,
-    /// Most characters of text or JSON to show, 100 to 100000. Default 12000.
+    /// Default 12000.
     #[serde(default)]
     #[schemars(range(min = 100, max = 100000))]
     pub max_chars: Option<u32>,
-    /// For an `inline:` name: the report holding it. Default: the latest report,
-    /// then the other reports in the directory.
+    /// Report holding an `inline:` name; default: all.
     #[serde(default)]
     pub report: Option<String>,
 }
@@ -36,21 +32,21 @@ pub struct Args {
 /// What `view_attachment` returns as structured content.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Viewed {
-    /// The path or `inline:` name viewed.
+    // The path or `inline:` name viewed.
     pub path: String,
     pub content_type: String,
-    /// `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
+    // `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
     pub kind: String,
     pub size_bytes: u64,
-    /// Image width in pixels.
+    // Image width in pixels.
     pub width: Option<u32>,
-    /// Image height in pixels.
+    // Image height in pixels.
     pub height: Option<u32>,
-    /// The image is in the result's content.
+    // The image is in the result's content.
     pub image_returned: bool,
-    /// The text shown (pretty-printed for JSON), when the content is text.
+    // The text shown (pretty-printed for JSON), when the content is text.
     pub text: Option<String>,
-    /// Characters of text left out.
+    // Characters of text left out.
     pub truncated_chars: usize,
 }
 

@@ -14,18 +14,16 @@ use crate::format::{count, number, percent};
 use crate::promql::{time_arg, window};
 use crate::tools::{Metrics, matchers};
 
-/// Arguments of `error_analysis`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// The window rates are computed over: `5m`, `15m` (default), `1h`, `1d`, … (at least 1m
-    /// is sensible: a rate needs two samples).
+    /// `5m`, `15m` (default), `1h`, …
     #[serde(default)]
     pub duration: Option<String>,
-    /// Only this job (as in the `job` label); default all jobs, broken down by job.
+    /// Default: all, broken down by job.
     #[serde(default)]
     pub job: Option<String>,
-    /// When the window ends: `now` (default), a time ago such as `2h`, RFC 3339 or Unix seconds.
+    /// End of the window: `now` (default), `2h` ago, RFC 3339 or Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -46,7 +44,7 @@ pub struct JobErrors {
     pub client_error_ratio: Option<f64>,
 }
 
-/// An endpoint answering with 5xx.
+// An endpoint answering with 5xx.
 #[derive(Serialize, JsonSchema)]
 pub struct EndpointErrors {
     pub job: String,
@@ -54,7 +52,7 @@ pub struct EndpointErrors {
     pub path: String,
     /// 5xx responses per second.
     pub rate: f64,
-    /// 5xx responses over the window (rate × window).
+    // 5xx responses over the window (rate × window).
     pub count: f64,
 }
 
@@ -67,7 +65,7 @@ pub struct AuthFailures {
     pub failure_rate: f64,
     /// Failure share of attempts (0..1); null without attempts.
     pub failure_ratio: Option<f64>,
-    /// Failures over the window.
+    // Failures over the window.
     pub failures: f64,
     /// Failures per second by `result`, most first.
     pub by_result: BTreeMap<String, f64>,
@@ -76,20 +74,20 @@ pub struct AuthFailures {
 /// What `error_analysis` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct ErrorsOut {
-    /// The window, for example `15m`.
+    // The window, for example `15m`.
     pub window: String,
     pub window_seconds: f64,
     /// When the window ends, RFC 3339.
     pub time: String,
-    /// All jobs together (or the one asked for).
+    // All jobs together (or the one asked for).
     pub total: JobErrors,
-    /// By job, highest 5xx share first.
+    // By job, highest 5xx share first.
     pub jobs: Vec<JobErrors>,
-    /// Endpoints with the most 5xx (at most 10).
+    // Endpoints with the most 5xx (at most 10).
     pub top_endpoints: Vec<EndpointErrors>,
     /// Null when the auth metric has no data.
     pub auth: Option<AuthFailures>,
-    /// The metrics queried.
+    // The metrics queried.
     pub requests_metric: String,
     pub auth_metric: String,
 }
@@ -325,7 +323,7 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "error_analysis",
-        "Analyse HTTP errors over a window (default 15m): 5xx and 4xx rates and shares, in total and by job (highest 5xx share first), the endpoints (method, path) with most 5xx, and authentication failures by result. `job` narrows to one job; `time` looks at a past window. Uses the request and auth counters named in the plugin's settings.",
+        "HTTP 5xx and 4xx rates and shares over a window, per job and endpoint, and auth failures.",
         run,
     )
     .title("Error analysis")

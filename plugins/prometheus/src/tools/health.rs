@@ -16,20 +16,18 @@ use crate::tools::targets::{fetch, sort_targets};
 /// How far back the last successful scrape of a down target is looked for.
 const LAST_UP_LOOKBACK: &str = "1d";
 
-/// Arguments of `service_health`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Only this job (as in the `job` label).
     #[serde(default)]
     pub job: Option<String>,
 }
 
-/// One job.
+// One job.
 #[derive(Serialize, JsonSchema)]
 pub struct JobHealth {
     pub job: String,
-    /// `ok`, `partial` (some targets down), `down` (all down) or `unknown` (not scraped yet).
+    // `ok`, `partial` (some targets down), `down` (all down) or `unknown` (not scraped yet).
     pub status: String,
     pub up: usize,
     pub down: usize,
@@ -37,30 +35,30 @@ pub struct JobHealth {
     pub total: usize,
 }
 
-/// One target that is down.
+// One target that is down.
 #[derive(Serialize, JsonSchema)]
 pub struct DownTarget {
     pub job: String,
     pub instance: String,
-    /// The last scrape's error (empty when only the `up` metric was available).
+    // The last scrape's error (empty when only the `up` metric was available).
     pub error: String,
     /// When it was last scraped, RFC 3339.
     pub last_scrape: Option<String>,
-    /// When it was last up (within the last day), RFC 3339; null if not in that day.
+    // When it was last up (within the last day), RFC 3339; null if not in that day.
     pub last_up: Option<String>,
 }
 
 /// What `service_health` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct HealthOut {
-    /// Every target is up.
+    // Every target is up.
     pub healthy: bool,
     pub targets_up: usize,
     pub targets_total: usize,
-    /// Jobs, unhealthy first.
+    // Jobs, unhealthy first.
     pub jobs: Vec<JobHealth>,
     pub down: Vec<DownTarget>,
-    /// `targets` (Prometheus's targets API) or `up` (the `up` metric).
+    // `targets` (Prometheus's targets API) or `up` (the `up` metric).
     pub source: String,
 }
 
@@ -314,7 +312,7 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "service_health",
-        "Health of every scraped service, grouped by job: how many targets are up, unhealthy jobs first, and for each down target its last scrape error and how long ago it was last up. Start here when something looks broken.",
+        "Start here when something looks broken: targets up per job, unhealthy first, with errors.",
         run,
     )
     .title("Service health")

@@ -23,18 +23,17 @@ const STEPS_WITH_LOGS: usize = 3;
 /// Steps listed before the rest are summarised.
 const STEP_ROWS: usize = 12;
 
-/// Arguments of `quick_debug`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DebugArgs {
-    /// The run to debug. When given it always wins over `latest`.
+    /// Wins over `latest`.
     #[serde(default, deserialize_with = "args::opt_int")]
     pub run_id: Option<i64>,
-    /// Debug the newest failed run (also what happens when `run_id` is absent).
+    /// Newest failed run (also when `run_id` is absent).
     #[serde(default)]
     pub latest: Option<bool>,
 }
 
-/// A failed (or stuck) step with its decisive lines.
+// A failed (or stuck) step with its decisive lines.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StepFinding {
     pub step_id: i64,
@@ -42,16 +41,16 @@ pub struct StepFinding {
     pub step_type: String,
     pub status: String,
     pub exit_code: Option<i64>,
-    /// The first error line (from its logs or its error message).
+    // The first error line (from its logs or its error message).
     pub first_error: Option<String>,
-    /// Its error message's first line (for shell steps the message is the whole stderr).
+    // Its error message's first line (for shell steps the message is the whole stderr).
     pub error_message: Option<String>,
     pub log_rows: i64,
-    /// The lines that explain it, with `[… N lines …]` markers.
+    // The lines that explain it, with `[… N lines …]` markers.
     pub decisive_lines: Vec<String>,
 }
 
-/// Another failed run of the same workflow.
+// Another failed run of the same workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SimilarFailure {
     pub run_id: i64,
@@ -59,9 +58,9 @@ pub struct SimilarFailure {
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
     pub error: Option<String>,
-    /// The same step failed.
+    // The same step failed.
     pub same_step: bool,
-    /// The same error, numbers and ids aside.
+    // The same error, numbers and ids aside.
     pub same_error: bool,
 }
 
@@ -76,19 +75,19 @@ pub struct RunRefOut {
 /// What `quick_debug` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct QuickDebug {
-    /// False when there was no failed run to debug.
+    // False when there was no failed run to debug.
     pub found: bool,
-    /// How the run was chosen: `run_id` or `latest failed run`.
+    // How the run was chosen: `run_id` or `latest failed run`.
     pub selected_by: String,
     pub run: Option<RunSummary>,
-    /// The cause in one sentence.
+    // The cause in one sentence.
     pub cause: Option<String>,
     pub steps: Vec<StepSummary>,
     pub findings: Vec<StepFinding>,
     pub similar_failures: Vec<SimilarFailure>,
-    /// The newest successful run of the same workflow before this one.
+    // The newest successful run of the same workflow before this one.
     pub last_success: Option<RunRefOut>,
-    /// Tool calls worth making next.
+    // Tool calls worth making next.
     pub next: Vec<String>,
 }
 
@@ -447,7 +446,7 @@ pub(super) fn finding(step: &Step, rows: &[LogRow], max_lines: usize) -> StepFin
     }
 }
 
-/// The cause in one sentence.
+// The cause in one sentence.
 fn cause(
     run: &Run,
     steps: &[Step],

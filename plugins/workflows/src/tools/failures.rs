@@ -11,33 +11,32 @@ use crate::fmt::{self, Clock};
 use crate::logs;
 use crate::queries::{self, Counts, FailedRun};
 
-/// Arguments of `analyze_failures`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FailuresArgs {
-    /// Look-back window in hours (fractions allowed; default 24).
+    /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Only workflows whose name contains this text (case-insensitive).
+    /// Part of the name, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only workflows of this repository: `owner/name` or `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// How many patterns to show (1–100, default 20).
+    /// Default 20.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<i64>,
 }
 
-/// One failure pattern.
+// One failure pattern.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pattern {
     pub count: usize,
     pub workflow: Option<String>,
     pub failed_step: Option<String>,
-    /// The cause as shown (run error, step, first error line).
+    // The cause as shown (run error, step, first error line).
     pub cause: String,
-    /// Runs with this pattern, newest first.
+    // Runs with this pattern, newest first.
     pub run_ids: Vec<i64>,
     /// RFC 3339, UTC.
     pub last_at: Option<String>,
@@ -45,13 +44,13 @@ pub struct Pattern {
     pub first_at: Option<String>,
 }
 
-/// Failures of one workflow.
+// Failures of one workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WorkflowFailures {
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
     pub failed: i64,
-    /// completed + failed.
+    // completed + failed.
     pub finished: i64,
 }
 
@@ -59,11 +58,11 @@ pub struct WorkflowFailures {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FailureAnalysis {
     pub hours: f64,
-    /// Runs created in the window (after the filters).
+    // Runs created in the window (after the filters).
     pub runs: CountsOut,
     pub by_workflow: Vec<WorkflowFailures>,
     pub patterns: Vec<Pattern>,
-    /// Patterns found before `limit`.
+    // Patterns found before `limit`.
     pub total_patterns: usize,
 }
 

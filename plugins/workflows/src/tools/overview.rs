@@ -17,15 +17,14 @@ pub const WAITING_AFTER_S: f64 = 600.0;
 /// A heartbeat older than this is stale (the original's threshold).
 pub const STALE_AFTER_S: f64 = 30.0;
 
-/// Arguments of `system_overview`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OverviewArgs {
-    /// Look-back window in hours (fractions such as 0.5 allowed; default 1).
+    /// Default 1; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
 }
 
-/// A run that needs attention.
+// A run that needs attention.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Attention {
     pub run_id: i64,
@@ -36,7 +35,7 @@ pub struct Attention {
     pub reason: String,
 }
 
-/// A recent failure.
+// A recent failure.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RecentFailure {
     pub run_id: i64,
@@ -44,11 +43,11 @@ pub struct RecentFailure {
     /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
-    /// Its cause in one line.
+    // Its cause in one line.
     pub cause: String,
 }
 
-/// LLM usage of the window.
+// LLM usage of the window.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LlmActivity {
     pub calls: i64,
@@ -63,7 +62,7 @@ pub struct RunnerCounts {
     pub available: i64,
     pub claimed: i64,
     pub terminated: i64,
-    /// Available or claimed runners whose heartbeat is older than 30 s.
+    // Available or claimed runners whose heartbeat is older than 30 s.
     pub stale: i64,
 }
 
@@ -73,13 +72,13 @@ pub struct SystemOverview {
     pub hours: f64,
     /// RFC 3339, UTC.
     pub window_start: String,
-    /// Runs created in the window.
+    // Runs created in the window.
     pub runs: CountsOut,
-    /// Mean duration of the window's finished (completed or failed) runs.
+    // Mean duration of the window's finished (completed or failed) runs.
     pub avg_duration_seconds: Option<f64>,
-    /// Stuck running runs and long-waiting pending runs, whatever their age.
+    // Stuck running runs and long-waiting pending runs, whatever their age.
     pub attention: Vec<Attention>,
-    /// The newest failures of the window (at most 5).
+    // The newest failures of the window (at most 5).
     pub recent_failures: Vec<RecentFailure>,
     pub failures_in_window: usize,
     pub llm: LlmActivity,

@@ -11,25 +11,24 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, Runner};
 
-/// Arguments of `get_runner_pool`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunnerArgs {
-    /// A heartbeat older than this many seconds counts as stale (default 30).
+    /// Default 30.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 86400))]
     pub stale_after_seconds: Option<i64>,
 }
 
-/// One runner.
+// One runner.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunnerOut {
     pub id: i64,
     pub pod_name: String,
     pub pod_ip: Option<String>,
     pub node_name: Option<String>,
-    /// `available`, `claimed` or `terminated`.
+    // `available`, `claimed` or `terminated`.
     pub status: String,
-    /// `healthy`, `stale` or `terminated`.
+    // `healthy`, `stale` or `terminated`.
     pub health: String,
     pub heartbeat_age_seconds: Option<f64>,
     /// RFC 3339, UTC.
@@ -46,14 +45,14 @@ pub struct RunnerOut {
 /// What `get_runner_pool` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunnerPool {
-    /// False when the database has no runner_pool table (no warm pool).
+    // False when the database has no runner_pool table (no warm pool).
     pub table_exists: bool,
     pub stale_after_seconds: i64,
     pub available: usize,
     pub available_healthy: usize,
     pub claimed: usize,
     pub terminated: usize,
-    /// Problems found, one sentence each.
+    // Problems found, one sentence each.
     pub problems: Vec<String>,
     pub runners: Vec<RunnerOut>,
 }
@@ -211,41 +210,40 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
     Ok(Answer::new(out.join("\n"), result))
 }
 
-/// Arguments of `get_pending_tasks`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PendingArgs {
-    /// How many items to list (1–500, default 50).
+    /// Default 50.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
 }
 
-/// One waiting item: a task, or a pending or running run.
+// One waiting item: a task, or a pending or running run.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Waiting {
-    /// `task` (a workflow_tasks row) or `run`.
+    // `task` (a workflow_tasks row) or `run`.
     pub kind: String,
-    /// The task's or run's id.
+    // The task's or run's id.
     pub id: i64,
     pub status: String,
-    /// Tasks: `agent` or `workflow`. Runs: the workflow's name.
+    // Tasks: `agent` or `workflow`. Runs: the workflow's name.
     pub label: Option<String>,
-    /// Tasks only.
+    // Tasks only.
     pub priority: Option<i64>,
-    /// Seconds since created (tasks and pending runs) or since started (running runs).
+    // Seconds since created (tasks and pending runs) or since started (running runs).
     pub waiting_seconds: Option<f64>,
     /// Runs: seconds from creation to start (or to now when not started).
     pub queued_seconds: Option<f64>,
     pub run_id: Option<i64>,
     pub session_id: Option<String>,
-    /// Runs: their pending and running steps (id, name, status, runner).
+    // Runs: their pending and running steps (id, name, status, runner).
     pub open_steps: Option<Json>,
 }
 
 /// What `get_pending_tasks` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pending {
-    /// `workflow_tasks` when that table exists, else `workflow_runs`.
+    // `workflow_tasks` when that table exists, else `workflow_runs`.
     pub source: String,
     pub total: i64,
     pub items: Vec<Waiting>,

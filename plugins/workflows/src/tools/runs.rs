@@ -9,28 +9,26 @@ use crate::args::{self, RunStatus};
 use crate::fmt::{self, Clock};
 use crate::queries::{self, RunFilter};
 
-/// Arguments of `list_workflow_runs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
-    /// How many runs to show, newest first (1–200, default 20).
+    /// Default 20.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<i64>,
-    /// Only runs in this status.
     #[serde(default)]
     pub status: Option<RunStatus>,
-    /// Only runs of workflows whose name contains this text (case-insensitive; `%` and `_` are literal).
+    /// Part of the name, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only runs of workflows defined in this repository: `owner/name` (e.g. `alice/plue`) or just `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// Only runs created in the last N hours (fractions such as 0.5 allowed); default: any age.
+    /// Only runs created in this many hours; default any age.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
 }
 
-/// A run in the list.
+// A run in the list.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListedRunOut {
     pub id: i64,
@@ -42,7 +40,7 @@ pub struct ListedRunOut {
     pub created_at: Option<String>,
     /// Seconds; until now for a running run; null when not started.
     pub duration_seconds: Option<f64>,
-    /// Names of the steps that failed.
+    // Names of the steps that failed.
     pub failed_steps: Option<String>,
     pub error_message: Option<String>,
 }
@@ -50,9 +48,9 @@ pub struct ListedRunOut {
 /// What `list_workflow_runs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunList {
-    /// Runs matching the filters, in all.
+    // Runs matching the filters, in all.
     pub total: i64,
-    /// The runs shown, newest first.
+    // The runs shown, newest first.
     pub runs: Vec<ListedRunOut>,
 }
 
@@ -188,10 +186,8 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
     Ok(Answer::new(out.join("\n"), RunList { total, runs }))
 }
 
-/// Arguments of `get_run_details`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
-    /// The run's id (as listed by list_workflow_runs).
     #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
 }
@@ -201,7 +197,7 @@ pub struct DetailsArgs {
 pub struct RunDetails {
     pub run: RunSummary,
     pub file_path: Option<String>,
-    /// The trigger payload as stored.
+    // The trigger payload as stored.
     pub trigger_payload: Option<Json>,
     pub inputs: Option<Json>,
     pub outputs: Option<Json>,

@@ -8,28 +8,27 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
 
-/// Arguments of `workflow_stats`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StatsArgs {
-    /// Look-back window in hours (fractions allowed; default 24).
+    /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Only workflows whose name contains this text (case-insensitive).
+    /// Part of the name, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only workflows of this repository: `owner/name` or `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
 }
 
-/// Statistics of one workflow.
+// Statistics of one workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WorkflowStats {
     /// Null when its definition was deleted.
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
     pub repository: Option<String>,
-    /// Runs created in the window, by status; success rate over finished runs.
+    // Runs created in the window, by status; success rate over finished runs.
     pub runs: CountsOut,
     /// Durations of finished (completed or failed) runs, in seconds.
     pub avg_seconds: Option<f64>,
@@ -37,7 +36,7 @@ pub struct WorkflowStats {
     pub p95_seconds: Option<f64>,
     pub min_seconds: Option<f64>,
     pub max_seconds: Option<f64>,
-    /// Runs created per hour over the window.
+    // Runs created per hour over the window.
     pub runs_per_hour: f64,
     /// RFC 3339, UTC.
     pub last_run_at: Option<String>,

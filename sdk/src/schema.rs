@@ -61,9 +61,23 @@ pub(crate) fn input_of<T: JsonSchema>() -> Value {
 }
 
 /// The output schema of a tool whose structured content serialises from `T`: a
-/// field serde may skip (`skip_serializing_if`) is not required.
+/// field serde may skip (`skip_serializing_if`) is not required. Only the top
+/// level lists `required`: nested objects give each field's type and nullability,
+/// which is what a client checks, at a fraction of the bytes every agent pays for
+/// in `tools/list`.
 pub(crate) fn output_of<T: JsonSchema>() -> Value {
-    generate::<T>(Contract::Serialize)
+    let mut schema = generate::<T>(Contract::Serialize);
+    if let Some(obj) = schema.as_object_mut() {
+        for_each_subschema(obj, &mut |_, sub| drop_required(sub));
+    }
+    schema
+}
+
+fn drop_required(schema: &mut Value) {
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("required");
+        for_each_subschema(obj, &mut |_, sub| drop_required(sub));
+    }
 }
 
 fn generate<T: JsonSchema>(contract: Contract) -> Value {
@@ -237,7 +251,13 @@ mod tests {
     }
 
     #[derive(Serialize, JsonSchema)]
+    struct Inner {
+        id: u32,
+    }
+
+    #[derive(Serialize, JsonSchema)]
     struct Out {
+        inner: Inner,
         always: Vec<String>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         sometimes: Vec<String>,
@@ -281,6 +301,10 @@ mod tests {
             assert!(required.contains(&name), "{name} in {schema}");
         }
         assert_eq!(schema["properties"]["anything"], json!({}));
+        assert!(
+            schema["properties"]["inner"].get("required").is_none(),
+            "{schema}"
+        );
         assert_eq!(schema["properties"]["rows"]["items"]["items"], json!({}));
         assert!(
             schema["properties"]["ratio"].get("format").is_none(),

@@ -34,7 +34,6 @@ fn default_limit() -> u32 {
 // One event of the timeline.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct EventOut {
-    /// When (RFC 3339, UTC).
     pub at: Option<String>,
     // `user`, `repository`, `session` or `workflow run`.
     pub kind: String,
@@ -50,7 +49,6 @@ pub struct RecentActivityOutput {
     // The window in hours.
     #[serde(default)]
     pub hours: f64,
-    /// The start of the window (RFC 3339, UTC).
     pub since: Option<String>,
     // Users created in the window.
     pub new_users: i64,

@@ -55,7 +55,6 @@ pub struct ConnectionOut {
     pub waiting_on: Option<String>,
     // The start of its current or last query, cut to `query_chars`.
     pub query: Option<String>,
-    /// When it connected (RFC 3339, UTC).
     pub connected_at: Option<String>,
     // This is the connection that answered this tool.
     pub is_self: bool,

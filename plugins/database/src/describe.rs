@@ -12,7 +12,7 @@ use crate::tables::{ESTIMATED_ROWS, KIND};
 pub struct DescribeArgs {
     /// `name` or `schema.name`, e.g. `users`.
     pub table: String,
-    /// When `table` has none; default: search path, then `public`.
+    /// Default: search path, then `public`.
     #[serde(default)]
     pub schema: Option<String>,
 }
@@ -85,7 +85,7 @@ pub struct DescribeOutput {
     pub description: Option<String>,
     /// Rows according to the statistics; null when unknown.
     pub estimated_rows: Option<i64>,
-    /// Bytes on disk, indexes and TOAST included.
+    /// Bytes, with indexes and TOAST.
     pub total_bytes: i64,
     // The same, for people.
     pub size: String,

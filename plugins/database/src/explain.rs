@@ -13,9 +13,9 @@ use crate::plan::{Node, Plan};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ExplainArgs {
-    /// Without EXPLAIN: one SELECT, WITH, VALUES or TABLE statement.
+    /// One SELECT, WITH, VALUES or TABLE statement, without EXPLAIN.
     pub sql: String,
-    /// Also run it (EXPLAIN ANALYZE, read-only) for actual rows and times.
+    /// Also run it (EXPLAIN ANALYZE) for actual rows and times.
     #[serde(default)]
     pub analyze: bool,
     #[serde(default = "default_limit")]

@@ -49,7 +49,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "query",
-            "Run one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) on Plue's PostgreSQL. Errors mark the position; timestamps are UTC.",
+            "Run one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) on Plue's PostgreSQL; timestamps are UTC.",
             query::run,
         )
         .title("Run a read-only SQL query")
@@ -58,7 +58,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "describe_table",
-            "One table or view: columns, constraints, foreign keys in and out, indexes with size and scans, rows and size.",
+            "A table's columns, constraints, foreign keys, indexes, rows and size.",
             describe::run,
         )
         .title("Describe a table")
@@ -67,7 +67,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "list_tables",
-            "Tables and views with estimated rows, size and comment; use to find where data lives.",
+            "Tables and views with rows, size and comment: where data lives.",
             tables::run,
         )
         .title("List tables")
@@ -76,7 +76,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "find_user",
-            "A Plue user by id, username or email: status, sign-ins, repositories, sessions and API tokens (prefixes only).",
+            "A Plue user by id, username or email, with repositories, sessions and tokens.",
             users::run,
         )
         .title("Find a user")
@@ -85,7 +85,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "find_repository",
-            "A repository by id or owner/name: settings, workflows, runs by status, recent runs with errors.",
+            "A repository by id or owner/name, with workflows and recent runs.",
             repos::run,
         )
         .title("Find a repository")
@@ -94,7 +94,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "recent_activity",
-            "What happened in the last `hours`: new users, repositories, sessions, runs by status, latest events.",
+            "What happened in the last `hours`: new users, repositories, sessions and runs.",
             activity::run,
         )
         .title("Recent activity")
@@ -103,7 +103,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "db_stats",
-            "Database health: size, uptime, connections vs limit, cache hit ratio, deadlocks, largest tables with dead rows.",
+            "Database health: size, connections, cache hit ratio, deadlocks, largest tables.",
             stats::run,
         )
         .title("Database statistics")
@@ -112,7 +112,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "find_sessions",
-            "Cookie sessions, newest first, optionally of one user, with expiry; keys shown by prefix only.",
+            "Cookie sessions, newest first, optionally of one user.",
             sessions::run,
         )
         .title("Find sessions")
@@ -121,7 +121,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "check_connections",
-            "Connections (pg_stat_activity), busy and longest first, with state, wait event and query; long ones flagged.",
+            "Connections, busy and longest first, with state, waits and query.",
             connections::run,
         )
         .title("Check connections")
@@ -130,7 +130,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "explain_query",
-            "Why a read-only query is slow: the costliest plan nodes, estimated vs actual rows, misestimates, plan tree.",
+            "Why a read-only query is slow: costliest plan nodes and misestimates.",
             explain::run,
         )
         .title("Explain a query")

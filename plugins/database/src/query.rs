@@ -11,11 +11,11 @@ use crate::format::{self, Bounds};
 pub struct QueryArgs {
     /// Runs as is, read-only, with a statement timeout.
     pub sql: String,
-    /// Rows to show. Add your own LIMIT to make the database do less work.
+    /// Add your own LIMIT to make the database do less work.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Characters per cell in the text table; structuredContent is uncut.
+    /// Cell width in the text table; structuredContent is uncut.
     #[serde(default = "default_width")]
     #[schemars(range(min = 8, max = 2000))]
     pub max_width: u32,

@@ -23,7 +23,7 @@ pub struct FindRepositoryArgs {
     /// Wins over `owner` and `name`.
     #[serde(default)]
     pub id: Option<i64>,
-    /// Recent runs (or matching repositories) to list.
+    /// Recent runs (or matching repositories).
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -37,7 +37,6 @@ fn default_limit() -> u32 {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct RepoOut {
     pub id: i64,
-    /// The owner's username (null when the owner row is missing).
     pub owner: Option<String>,
     // The owner's user id (`repositories.user_id`).
     pub owner_id: Option<i64>,
@@ -52,9 +51,7 @@ pub struct RepoOut {
     // Topics.
     #[serde(default)]
     pub topics: Option<Vec<String>>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub updated_at: Option<String>,
 }
 
@@ -69,7 +66,6 @@ pub struct WorkflowOut {
     pub file_path: String,
     // How many runs it has.
     pub runs: i64,
-    /// When it last ran (RFC 3339, UTC).
     pub last_run_at: Option<String>,
 }
 
@@ -84,7 +80,6 @@ pub struct RunOut {
     pub status: String,
     // What triggered it (`push`, `pull_request`, `manual`, …).
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     /// Seconds from start to completion, when finished.
     pub duration_seconds: Option<f64>,

@@ -47,9 +47,7 @@ pub struct SessionOut {
     pub is_admin: Option<bool>,
     // Whether it has not expired yet.
     pub active: bool,
-    /// When it was created (RFC 3339, UTC).
     pub created_at: Option<String>,
-    /// When it expires or expired (RFC 3339, UTC).
     pub expires_at: Option<String>,
 }
 

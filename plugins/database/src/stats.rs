@@ -76,7 +76,6 @@ pub struct TableStats {
     pub seq_scans: Option<i64>,
     // Index scans.
     pub index_scans: Option<i64>,
-    /// Last (auto)analyze, RFC 3339 UTC.
     pub last_analyze: Option<String>,
 }
 

@@ -19,7 +19,7 @@ pub struct ListTablesArgs {
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// count(*) each listed table (at most 100) instead of estimates; slower.
+    /// count(*) each listed table instead of estimating; slower.
     #[serde(default)]
     pub exact_counts: bool,
 }
@@ -45,7 +45,7 @@ pub struct TableInfo {
     // Rows counted with count(*), when `exact_counts` was asked.
     #[serde(default)]
     pub exact_rows: Option<i64>,
-    /// Bytes on disk, indexes and TOAST included.
+    /// Bytes, with indexes and TOAST.
     pub total_bytes: i64,
     // The same, for people (`64 kB`).
     pub size: String,

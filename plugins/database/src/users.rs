@@ -22,7 +22,7 @@ pub struct FindUserArgs {
     /// Wins over `username` and `email`.
     #[serde(default)]
     pub id: Option<i64>,
-    /// Repositories, sessions, tokens or matches to list.
+    /// Repositories, sessions, tokens or matches.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -40,7 +40,7 @@ pub struct UserOut {
     pub username: String,
     // The display name.
     pub display_name: Option<String>,
-    /// The email address (null for wallet-only accounts).
+    /// Null for wallet-only accounts.
     pub email: Option<String>,
     // The Ethereum address used for sign-in.
     pub wallet_address: Option<String>,
@@ -52,11 +52,9 @@ pub struct UserOut {
     pub is_admin: bool,
     // Whether sign-in is forbidden.
     pub prohibit_login: bool,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub updated_at: Option<String>,
-    /// RFC 3339, UTC; null when the user never signed in.
+    /// Null if never.
     pub last_login_at: Option<String>,
 }
 
@@ -72,7 +70,6 @@ pub struct OwnedRepo {
     pub default_branch: Option<String>,
     // The description.
     pub description: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
 }
 
@@ -85,9 +82,8 @@ pub struct TokenOut {
     pub last_eight: String,
     // Comma-separated scopes.
     pub scopes: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC; null when never used.
+    /// Null if never.
     pub last_used_at: Option<String>,
 }
 

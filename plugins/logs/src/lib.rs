@@ -42,7 +42,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "search_logs",
-            "Log lines by service, level and literal text, or your own LogQL; newest first.",
+            "Log lines by service, level and text, or your own LogQL; newest first.",
             tools::search::run,
         ),
         "Search logs",
@@ -58,7 +58,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_errors",
-            "Error lines of every format and stack traces, grouped by message, most frequent first, per service, with the latest example.",
+            "Errors and stack traces grouped by message, most frequent first, per service.",
             tools::errors::run,
         ),
         "Find errors",
@@ -66,7 +66,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "trace_request",
-            "Follow one request id across services: every line holding it, in time order.",
+            "One request id across services, in time order.",
             tools::trace::run,
         ),
         "Trace a request",
@@ -74,7 +74,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_slow_requests",
-            "Requests taking at least `threshold_ms`, slowest first, with method, path, status and request id.",
+            "Requests of at least `threshold_ms`, slowest first.",
             tools::slow::run,
         ),
         "Find slow requests",
@@ -90,7 +90,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "search_exceptions",
-            "Stack traces and panics grouped by language and type, most frequent first, with the latest trace.",
+            "Stack traces and panics grouped by language and type.",
             tools::exceptions::run,
         ),
         "Search exceptions",
@@ -98,7 +98,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "workflow_logs",
-            "Workflow run logs: one run by `run_id`, a workflow's runs, or every run in the window summarised.",
+            "Workflow run logs: one run, a workflow's runs, or all runs summarised.",
             tools::workflows::run,
         ),
         "Workflow logs",
@@ -106,7 +106,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "agent_logs",
-            "AI agent activity: one session by `session_id` (model, tools, errors), or every session.",
+            "AI agent sessions: one by `session_id`, or all in the window.",
             tools::agents::run,
         ),
         "Agent logs",

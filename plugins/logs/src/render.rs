@@ -84,7 +84,6 @@ pub fn service_name(labels: &BTreeMap<String, String>, service_label: &str) -> S
 // One log entry in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LogLine {
-    /// RFC 3339, UTC, with milliseconds.
     pub time: String,
     // The service label's value, or `container=<name>` for a stream without one.
     pub service: String,

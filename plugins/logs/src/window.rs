@@ -117,9 +117,9 @@ impl Window {
 // A window in structured content.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WindowJson {
-    /// Start (inclusive), RFC 3339 UTC.
+    /// Inclusive.
     pub start: String,
-    /// End (exclusive), RFC 3339 UTC.
+    /// Exclusive.
     pub end: String,
 }
 

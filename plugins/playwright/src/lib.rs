@@ -45,7 +45,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_summary",
-            "Start here for Playwright: the latest run's verdict, counts per status and project, pass rate, failed and flaky tests.",
+            "Start here for Playwright: latest run's verdict, counts per project, failed and flaky tests.",
             summary::run,
         )
         .title("Test run summary")
@@ -54,7 +54,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "list_failures",
-            "Failed or timed-out tests with projects, first error line, location, attempts and durations.",
+            "Failed tests with projects, first error line, location and attempts.",
             failures::run,
         )
         .title("Failing tests")
@@ -63,7 +63,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_details",
-            "One test in full: per project each attempt's error, stdout/stderr, annotations and attachments.",
+            "One test in full: each attempt's error, output and attachments.",
             details::run,
         )
         .title("Test details")
@@ -72,7 +72,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "view_attachment",
-            "Open a test attachment or test-results file: screenshots as images, JSON and text as text, traces described.",
+            "Open a test attachment: screenshots as images, JSON and text as text.",
             view::run,
         )
         .title("View attachment")
@@ -81,7 +81,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "failure_patterns",
-            "Failing tests grouped by error shape, most frequent first: the one bug behind many failures.",
+            "Failing tests grouped by error: the one bug behind many failures.",
             patterns::run,
         )
         .title("Failure patterns")
@@ -90,7 +90,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "flaky_tests",
-            "Tests that passed only on retry, or passed and failed across the kept runs.",
+            "Tests that passed only on retry or flip between kept runs.",
             flaky::run,
         )
         .title("Flaky tests")
@@ -99,7 +99,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "slow_tests",
-            "Tests slower than a threshold, slowest first, with their trend over earlier runs.",
+            "Slowest tests above a threshold, with their trend over earlier runs.",
             slow::run,
         )
         .title("Slow tests")
@@ -108,7 +108,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_artifacts",
-            "Screenshots, traces, videos and attachments per attempt, failing first, with paths for view_attachment.",
+            "Attachments per attempt, failing first, with paths for view_attachment.",
             artifacts::run,
         )
         .title("Test artifacts")
@@ -165,7 +165,7 @@ mod tests {
             details["properties"]["project"]["description"]
                 .as_str()
                 .unwrap()
-                .starts_with("Playwright project")
+                .contains("chromium-desktop")
         );
         let view: serde_json::Value =
             serde_json::from_str(&manifest.tools[3].input_schema).unwrap();

@@ -40,7 +40,7 @@ pub struct Project {
 #[serde(rename_all = "camelCase", default)]
 pub struct Stats {
     pub start_time: Option<String>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub duration: Option<f64>,
 }
 

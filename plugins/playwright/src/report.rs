@@ -64,7 +64,7 @@ pub struct Report {
     pub path: String,
     /// When the run started (RFC 3339), if recorded.
     pub start_time: Option<String>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub wall_ms: Option<f64>,
     /// Project names, in the configuration's order.
     pub projects: Vec<String>,
@@ -124,12 +124,12 @@ impl Case {
         }
     }
 
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub fn final_ms(&self) -> f64 {
         self.attempts.last().map_or(0.0, |a| a.duration_ms)
     }
 
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub fn total_ms(&self) -> f64 {
         self.attempts.iter().map(|a| a.duration_ms).sum()
     }

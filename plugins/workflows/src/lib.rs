@@ -29,7 +29,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "system_overview",
-            "Start here for workflows: runs by status, success rate, stuck runs, newest failures, LLM usage, runner health.",
+            "Start here for workflows: runs by status, stuck runs, newest failures, LLM use, runners.",
             overview::system_overview,
         )
         .title("System overview")
@@ -38,7 +38,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "quick_debug",
-            "Why a run failed, in one call: cause, failing steps' decisive log lines, similar failures, last success. Default: newest failed run.",
+            "Why a run failed: cause, decisive log lines, similar failures, last success. Default: newest failure.",
             debug::quick_debug,
         )
         .title("Quick debug a run")
@@ -47,7 +47,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "compare_runs",
-            "Two runs step by step: what B broke or fixed, timings, and other changes (commit, inputs).",
+            "Two runs step by step: what B broke or fixed, and what else changed.",
             compare::compare_runs,
         )
         .title("Compare two runs")
@@ -56,7 +56,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "list_workflow_runs",
-            "Workflow runs, newest first, filtered by status, workflow, repository and age, with failed step or error.",
+            "Workflow runs, newest first, by status, workflow, repository and age.",
             runs::list_workflow_runs,
         )
         .title("List workflow runs")
@@ -65,7 +65,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_run_details",
-            "One run: trigger, timeline, error, inputs/outputs, and every step with status, duration, exit code and tokens.",
+            "One run: trigger, timeline, error, inputs, and every step's status and duration.",
             runs::get_run_details,
         )
         .title("Run details")
@@ -83,7 +83,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_run_logs",
-            "All logs of a run step by step, long steps cut, naming the get_step_logs call for the rest.",
+            "A run's logs step by step, long steps cut, with the get_step_logs call for the rest.",
             step_logs::get_run_logs,
         )
         .title("Run logs")
@@ -92,7 +92,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "analyze_failures",
-            "Failed runs grouped by workflow, step and error, most frequent first, with success rate per workflow.",
+            "Failed runs grouped by workflow, step and error, with success rates.",
             failures::analyze_failures,
         )
         .title("Analyze failures")
@@ -101,7 +101,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_runner_pool",
-            "Warm runner pods: status, heartbeat age, held step, and problems (dead or stale runners, stuck claims).",
+            "Warm runner pods: status, heartbeat, held step, and problems.",
             runners::get_runner_pool,
         )
         .title("Runner pool")
@@ -119,7 +119,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "workflow_stats",
-            "Per workflow: runs by status, success rate, duration mean/median/p95/max, last run.",
+            "Per workflow: runs by status, success rate, duration percentiles.",
             stats::workflow_stats,
         )
         .title("Workflow statistics")
@@ -128,7 +128,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_workflow_definition",
-            "A workflow's triggers, step DAG (commands, prompts, dependencies) and recent runs.",
+            "A workflow's triggers, step DAG and recent runs.",
             definition::get_workflow_definition,
         )
         .title("Workflow definition")
@@ -137,7 +137,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "recent_agent_activity",
-            "LLM and agent activity: tokens and latency per model, tool calls and failures, newest calls.",
+            "LLM and agent activity: tokens and latency per model, tool calls and failures.",
             agents::recent_agent_activity,
         )
         .title("Recent agent activity")

@@ -18,14 +18,13 @@ const LATEST_LINES: usize = 50;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Whole token; without it every session is summarised.
+    /// Whole token; else every session is summarised.
     pub session_id: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     /// Lines to read.
     #[serde(default = "two_hundred")]
@@ -48,7 +47,6 @@ pub struct Session {
     // Tools the session called, in the order first seen.
     pub tools: Vec<String>,
     pub services: Vec<String>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
     pub last_message: String,

@@ -15,12 +15,11 @@ use crate::window::{WindowJson, rfc3339_ms};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     /// Error lines to read.
     #[serde(default = "five_hundred")]
@@ -47,7 +46,6 @@ pub struct ErrorGroup {
     pub count: usize,
     // Occurrences per service.
     pub services: BTreeMap<String, usize>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
     // The latest occurrence.

@@ -45,15 +45,14 @@ impl LanguageArg {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Default `6h` ago; `now-2h`, RFC 3339 or Unix seconds.
+    /// Default `6h` ago.
     #[serde(default = "six_hours")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
     /// Only traces of this language.
     #[serde(default)]
     pub language: LanguageArg,
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     /// Entries to read.
     #[serde(default = "hundred")]
@@ -72,7 +71,6 @@ fn hundred() -> u32 {
 /// One occurrence of a trace.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Occurrence {
-    /// RFC 3339 UTC.
     pub time: String,
     pub service: String,
     // The whole trace (cut at 3000 characters).

@@ -39,19 +39,18 @@ impl LevelArg {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Full LogQL, sent as is; `service`, `level`, `contains` are ignored.
+    /// Full LogQL; `service`, `level`, `contains` are then ignored.
     pub query: Option<String>,
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     /// Recognised in JSON, logfmt, Zig, Python and plain lines.
     #[serde(default)]
     pub level: LevelArg,
     /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
     #[serde(default = "hundred")]
     #[schemars(range(min = 1, max = 5000))]
@@ -66,7 +65,6 @@ fn hundred() -> u32 {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SeriesOut {
     pub labels: BTreeMap<String, String>,
-    /// The last point's time (RFC 3339 UTC) and value.
     pub last_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_value: Option<f64>,

@@ -21,12 +21,11 @@ pub struct Args {
     #[serde(default = "thousand")]
     #[schemars(range(min = 0.0))]
     pub threshold_ms: f64,
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 100))]
@@ -45,7 +44,6 @@ fn twenty() -> u32 {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SlowRequest {
     pub duration_ms: f64,
-    /// RFC 3339 UTC.
     pub time: String,
     pub service: String,
     #[serde(skip_serializing_if = "Option::is_none")]

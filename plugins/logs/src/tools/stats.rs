@@ -16,10 +16,9 @@ const MAX_ROWS: usize = 50;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
 }
 

@@ -18,14 +18,14 @@ pub const MAX_FOLLOW_SECONDS: u32 = 10;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// A service label value (`api`), `label=value`, or `all` (default).
+    /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]
     pub lines: u32,
     /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// How far back: `5m` (default), `now-1h`, RFC 3339 or Unix seconds.
+    /// `5m` (default), `now-1h`, RFC 3339, Unix seconds.
     #[serde(default = "five_minutes")]
     pub start: String,
     #[serde(default)]

@@ -14,10 +14,9 @@ use crate::window::{WindowJson, rfc3339_ms};
 pub struct Args {
     /// Any id, matched as a whole token.
     pub request_id: String,
-    /// Default `24h` ago; `now-2h`, RFC 3339 or Unix seconds.
+    /// Default `24h` ago.
     #[serde(default = "day")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
     /// Lines to read.
     #[serde(default = "five_hundred")]
@@ -39,7 +38,6 @@ pub struct Touched {
     pub service: String,
     pub lines: usize,
     pub errors: usize,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
 }

@@ -22,10 +22,9 @@ pub struct Args {
     pub run_id: Option<i64>,
     /// Its `workflow` or `workflow_name` field.
     pub workflow_name: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339 or Unix seconds.
+    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// Default now.
     pub end: Option<String>,
     /// Lines to read.
     #[serde(default = "five_hundred")]
@@ -49,7 +48,6 @@ pub struct Run {
     pub lines: usize,
     pub errors: usize,
     pub services: Vec<String>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
     pub last_message: String,

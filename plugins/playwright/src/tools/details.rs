@@ -17,7 +17,7 @@ const MAX_OUTPUT_CHARS: usize = 1000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Part of the title or file, case-insensitive; an exact title wins.
+    /// Part of a title or file, case-insensitive; exact wins.
     #[serde(rename = "testTitle")]
     pub test_title: String,
     #[serde(flatten)]
@@ -43,9 +43,9 @@ pub struct ProjectDetails {
     pub project: String,
     pub outcome: Outcome,
     pub annotations: Vec<String>,
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
     pub attempts: Vec<AttemptDetails>,
 }

@@ -44,9 +44,9 @@ pub struct ProjectFailure {
     pub project: String,
     pub outcome: Outcome,
     pub attempts: usize,
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
     // The final attempt's errors: first line and where it was thrown.
     pub errors: Vec<ErrorLine>,

@@ -38,7 +38,7 @@ pub struct TestFile {
     pub specs: usize,
     #[serde(flatten)]
     pub counts: Counts,
-    /// All attempts of all its tests, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
 }
 

@@ -18,10 +18,10 @@ use crate::report::{self, Case, Outcome, Report};
 /// Which report and which project a tool reads.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct Scope {
-    /// Playwright project, e.g. `chromium-desktop`; default all.
+    /// e.g. `chromium-desktop`; default all.
     #[serde(default)]
     pub project: Option<String>,
-    /// An older JSON report, e.g. `runs/run-1.json`; default the latest.
+    /// e.g. `runs/run-1.json`; default the latest.
     #[serde(default)]
     pub report: Option<String>,
 }
@@ -75,7 +75,6 @@ impl Scope {
     }
 }
 
-/// How many tests ended in each way.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Counts {
     // Tests (a spec in one project).

@@ -15,7 +15,7 @@ pub struct Args {
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
-    /// Milliseconds, all attempts together; default 5000.
+    /// ms, all attempts; default 5000.
     #[serde(default)]
     #[schemars(range(min = 0))]
     pub threshold: Option<f64>,
@@ -44,9 +44,9 @@ pub struct SlowTest {
     pub project: String,
     pub outcome: Outcome,
     pub attempts: usize,
-    /// All attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
-    /// The final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
     // Total duration in each compared run, oldest first; null when absent from a run.
     pub history_ms: Vec<Option<u64>>,

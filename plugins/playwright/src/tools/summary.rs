@@ -18,7 +18,6 @@ pub struct Args {
 pub struct Summary {
     // The report read, relative to the directory.
     pub report: String,
-    /// When the run started (RFC 3339).
     pub start_time: Option<String>,
     // `passed` (flaky tests allowed), `failed`, or `empty` when no test ran.
     pub status: String,
@@ -26,9 +25,9 @@ pub struct Summary {
     pub counts: Counts,
     // Share of the tests that ran (not skipped) that passed, flaky included, in percent.
     pub pass_rate_percent: Option<f64>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub wall_duration_ms: Option<u64>,
-    /// Duration of every attempt of every test added up, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
     pub attempts: usize,
     // Attempts beyond the first.
@@ -50,7 +49,7 @@ pub struct ProjectSummary {
     pub project: String,
     #[serde(flatten)]
     pub counts: Counts,
-    /// Duration of every attempt added up, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
 }
 

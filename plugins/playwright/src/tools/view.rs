@@ -17,7 +17,7 @@ pub const DEFAULT_IMAGE_KIB: &str = "150";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// As test_details or test_artifacts show it, or an `inline:…` name.
+    /// As test_details or test_artifacts show it, or `inline:…`.
     #[serde(rename = "attachmentPath")]
     pub attachment_path: String,
     /// Default 12000.

@@ -46,7 +46,6 @@ pub struct AlertOut {
     pub labels: Labels,
     // The expression's value when the alert was last evaluated; null for NaN.
     pub value: Option<f64>,
-    /// Since when the condition holds, RFC 3339.
     pub active_since: Option<String>,
     // Pending alerts: when they fire if the condition keeps holding, RFC 3339.
     pub fires_at: Option<String>,
@@ -241,7 +240,7 @@ fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_alerts",
-        "Active alerts, firing first, most severe first, with value, since and summary.",
+        "Active alerts, firing and most severe first.",
         run,
     )
     .title("Active alerts")

@@ -20,25 +20,24 @@ pub struct Args {
     /// `5m`, `15m` (default), `1h`, …
     #[serde(default)]
     pub duration: Option<String>,
-    /// Default: all, broken down by job.
+    /// Default: all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// End of the window: `now` (default), `2h` ago, RFC 3339 or Unix seconds.
+    /// Window end: `now` (default), `2h` ago, RFC 3339, Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
 }
 
-/// Error rates of one job, or of all (`job` null).
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobErrors {
     pub job: Option<String>,
-    /// Requests per second.
+    /// Per second.
     pub request_rate: f64,
-    /// 5xx responses per second.
+    /// Per second.
     pub server_error_rate: f64,
     /// 5xx share of requests (0..1); null without requests.
     pub server_error_ratio: Option<f64>,
-    /// 4xx responses per second.
+    /// Per second.
     pub client_error_rate: f64,
     /// 4xx share of requests (0..1); null without requests.
     pub client_error_ratio: Option<f64>,
@@ -50,7 +49,7 @@ pub struct EndpointErrors {
     pub job: String,
     pub method: String,
     pub path: String,
-    /// 5xx responses per second.
+    /// Per second.
     pub rate: f64,
     // 5xx responses over the window (rate × window).
     pub count: f64,
@@ -59,7 +58,7 @@ pub struct EndpointErrors {
 /// Failed authentication attempts.
 #[derive(Serialize, JsonSchema)]
 pub struct AuthFailures {
-    /// Attempts per second.
+    /// Per second.
     pub attempt_rate: f64,
     /// Attempts whose `result` is not `success`, per second.
     pub failure_rate: f64,
@@ -77,7 +76,6 @@ pub struct ErrorsOut {
     // The window, for example `15m`.
     pub window: String,
     pub window_seconds: f64,
-    /// When the window ends, RFC 3339.
     pub time: String,
     // All jobs together (or the one asked for).
     pub total: JobErrors,
@@ -323,7 +321,7 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "error_analysis",
-        "HTTP 5xx and 4xx rates and shares over a window, per job and endpoint, and auth failures.",
+        "HTTP 5xx/4xx rates and shares per job and endpoint, and auth failures.",
         run,
     )
     .title("Error analysis")

@@ -42,7 +42,6 @@ pub struct DownTarget {
     pub instance: String,
     // The last scrape's error (empty when only the `up` metric was available).
     pub error: String,
-    /// When it was last scraped, RFC 3339.
     pub last_scrape: Option<String>,
     // When it was last up (within the last day), RFC 3339; null if not in that day.
     pub last_up: Option<String>,
@@ -312,7 +311,7 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "service_health",
-        "Start here when something looks broken: targets up per job, unhealthy first, with errors.",
+        "Start here when something looks broken: targets up per job, with errors.",
         run,
     )
     .title("Service health")

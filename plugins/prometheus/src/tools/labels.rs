@@ -13,7 +13,7 @@ use crate::tools::{blocks, cap, notes_text};
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// List its values (`__name__`: metric names); without it, label names.
+    /// List its values (`__name__`: metrics), else label names.
     #[serde(default)]
     pub label: Option<String>,
     /// Selectors, e.g. `["{job=\"plue-api\"}"]`.
@@ -24,13 +24,13 @@ pub struct Args {
     )]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339 or Unix seconds; default all data.
+    /// `2h` ago, RFC 3339, Unix seconds; default all data.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Names or values to list (default 200); all are counted.
+    /// Default 200; all are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,

@@ -22,10 +22,10 @@ pub struct Args {
     /// `5m`, `15m` (default), `1h`, …
     #[serde(default)]
     pub duration: Option<String>,
-    /// Default: all, broken down by job.
+    /// Default: all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// End of the window: `now` (default), `2h` ago, RFC 3339 or Unix seconds.
+    /// Window end: `now` (default), `2h` ago, RFC 3339, Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -34,7 +34,7 @@ pub struct Args {
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobLatency {
     pub job: Option<String>,
-    /// Requests per second (the histogram's `_count`).
+    /// Per second.
     pub request_rate: f64,
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
@@ -50,7 +50,7 @@ pub struct Slowest {
     // The instance or the path.
     pub name: String,
     pub p95_ms: f64,
-    /// Requests per second (instances only).
+    /// Per second.
     pub request_rate: Option<f64>,
 }
 
@@ -59,7 +59,6 @@ pub struct Slowest {
 pub struct LatencyOut {
     pub window: String,
     pub window_seconds: f64,
-    /// When the window ends, RFC 3339.
     pub time: String,
     // The histogram queried.
     pub metric: String,
@@ -308,7 +307,7 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "latency_analysis",
-        "Request latency p50/p95/p99/mean (ms) and rate over a window, per job, instance and path.",
+        "Request latency p50/p95/p99 (ms) and rate per job, instance and path.",
         run,
     )
     .title("Latency analysis")

@@ -16,10 +16,10 @@ use crate::tools::{blocks, cap, notes_text};
 pub struct Args {
     /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
     pub query: String,
-    /// `now` (default), `15m` ago, `now-1h`, RFC 3339 or Unix seconds.
+    /// `now` (default), `15m` ago, `now-1h`, RFC 3339, Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
-    /// Series to show (default 50); the rest are counted.
+    /// Default 50; the rest are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
@@ -40,7 +40,6 @@ pub struct SampleOut {
 #[derive(Serialize, JsonSchema)]
 pub struct QueryOut {
     pub query: String,
-    /// Evaluation time, RFC 3339.
     pub time: String,
     // `vector`, `matrix`, `scalar` or `string`.
     pub result_type: String,
@@ -203,7 +202,7 @@ fn run(args: Args) -> Result<Answer<QueryOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_query",
-        "Evaluate PromQL at one instant; series ranked by value unless the query sorts. NaN is shown as no data.",
+        "Evaluate PromQL at one instant; series ranked by value unless the query sorts.",
         run,
     )
     .title("PromQL instant query")

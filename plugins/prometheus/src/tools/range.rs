@@ -21,20 +21,20 @@ const TREND_BUDGET: usize = 1000;
 pub struct Args {
     /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
     pub query: String,
-    /// Default `1h` ago; same forms as `time` of prometheus_query.
+    /// Default `1h` ago; forms as prometheus_query `time`.
     #[serde(default)]
     pub start: Option<String>,
     /// Default `now`.
     #[serde(default)]
     pub end: Option<String>,
-    /// `15s`, `1m`, … or seconds; default about 250 points.
+    /// `15s`, `1m`, … or seconds; default ~250 points.
     #[serde(default)]
     pub step: Option<String>,
-    /// Series to show (default 20); the rest are counted.
+    /// Default 20; the rest are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Trend points per series (default 12).
+    /// Default 12.
     #[serde(default)]
     #[schemars(range(min = 2, max = 100))]
     pub points: Option<u32>,
@@ -43,7 +43,7 @@ pub struct Args {
 // One point of a down-sampled trend.
 #[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct TrendPoint {
-    /// Start of the span the point stands for, RFC 3339.
+    /// Start of the span the point stands for.
     pub time: String,
     // Mean of the span's values.
     pub value: f64,
@@ -61,7 +61,6 @@ pub struct SeriesSummary {
     pub max: Option<f64>,
     pub mean: Option<f64>,
     pub last: Option<f64>,
-    /// Time of the last point, RFC 3339.
     pub last_time: Option<String>,
     // The points down-sampled: each the mean of an equal span of the range.
     pub trend: Vec<TrendPoint>,
@@ -353,7 +352,7 @@ fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_query_range",
-        "How a PromQL value changed: each series' mean, min, max, last and trend over a range.",
+        "How a PromQL value changed over a range: mean, min, max, last, trend.",
         run,
     )
     .title("PromQL range query")

@@ -56,7 +56,6 @@ pub struct RuleOut {
     // Alerting rules: how many alerts it has active.
     pub active_alerts: usize,
     pub query: String,
-    /// Last evaluation, RFC 3339.
     pub last_evaluation: Option<String>,
     pub evaluation_seconds: f64,
 }
@@ -230,7 +229,7 @@ fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_rules",
-        "Recording and alerting rules, broken first, with health, last error, state and expression.",
+        "Recording and alerting rules, broken first, with state and expression.",
         run,
     )
     .title("Rules")

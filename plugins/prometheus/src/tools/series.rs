@@ -19,13 +19,13 @@ pub struct Args {
     #[serde(rename = "match", deserialize_with = "crate::tools::selectors")]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339 or Unix seconds; default all data.
+    /// `2h` ago, RFC 3339, Unix seconds; default all data.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Series to list (default 50); all are counted.
+    /// Default 50; all are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
@@ -154,7 +154,7 @@ fn run(args: Args) -> Result<Answer<SeriesOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_series",
-        "Series matching selectors, counted per metric: learn a metric's labels before querying.",
+        "Series matching selectors: a metric's labels before querying.",
         run,
     )
     .title("Find series")

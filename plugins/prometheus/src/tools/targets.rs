@@ -46,7 +46,7 @@ pub struct TargetOut {
     pub scrape_url: String,
     // The last scrape's error; empty when it succeeded.
     pub last_error: String,
-    /// When it was last scraped, RFC 3339; null if never.
+    /// Null if never.
     pub last_scrape: Option<String>,
     /// How long the last scrape took, in seconds.
     pub last_scrape_duration_seconds: f64,
@@ -278,7 +278,7 @@ fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_targets",
-        "Scrape targets, down first with last error and scrape age.",
+        "Scrape targets, down first, with last error.",
         run,
     )
     .title("Scrape targets")

@@ -18,7 +18,7 @@ pub struct AgentArgs {
     /// Default 1; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Calls to list (default 50); totals cover the window.
+    /// Default 50; totals cover the window.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
@@ -33,7 +33,6 @@ pub struct Call {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub latency_ms: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub step_id: Option<i64>,
     pub step_name: Option<String>,

@@ -28,7 +28,7 @@ pub struct DebugArgs {
     /// Wins over `latest`.
     #[serde(default, deserialize_with = "args::opt_int")]
     pub run_id: Option<i64>,
-    /// Newest failed run (also when `run_id` is absent).
+    /// Newest failed run (also without `run_id`).
     #[serde(default)]
     pub latest: Option<bool>,
 }
@@ -54,7 +54,6 @@ pub struct StepFinding {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SimilarFailure {
     pub run_id: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
     pub error: Option<String>,
@@ -68,7 +67,6 @@ pub struct SimilarFailure {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunRefOut {
     pub run_id: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
 }
 

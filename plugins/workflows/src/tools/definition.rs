@@ -55,7 +55,6 @@ pub struct WorkflowDefinition {
     pub image: Option<String>,
     pub dockerfile: Option<String>,
     pub content_hash: Option<String>,
-    /// RFC 3339, UTC.
     pub parsed_at: Option<String>,
     pub triggers: Option<Json>,
     pub steps: Vec<PlanStep>,

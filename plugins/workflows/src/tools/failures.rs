@@ -38,9 +38,7 @@ pub struct Pattern {
     pub cause: String,
     // Runs with this pattern, newest first.
     pub run_ids: Vec<i64>,
-    /// RFC 3339, UTC.
     pub last_at: Option<String>,
-    /// RFC 3339, UTC.
     pub first_at: Option<String>,
 }
 

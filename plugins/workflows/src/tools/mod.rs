@@ -23,20 +23,17 @@ use crate::queries::{Counts, FailedRun, Run, Step};
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RunSummary {
     pub id: i64,
-    /// The workflow's name; null when its definition was deleted.
+    /// Null when its definition was deleted.
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
-    /// `owner/name` of the definition's repository; null when it has none.
+    /// `owner/name`.
     pub repository: Option<String>,
     pub status: String,
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub started_at: Option<String>,
-    /// RFC 3339, UTC.
     pub completed_at: Option<String>,
-    /// Run time in seconds (until now for a running run).
+    /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub error_message: Option<String>,
 }
@@ -69,7 +66,7 @@ pub struct StepSummary {
     pub name: String,
     pub step_type: String,
     pub status: String,
-    /// Seconds (until now while running).
+    /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
     // The first error line of its error message, when it has one.
@@ -230,7 +227,6 @@ pub fn run_title(run: &Run) -> String {
     }
 }
 
-/// Run counts per status in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CountsOut {
     pub total: i64,

@@ -40,7 +40,6 @@ pub struct Attention {
 pub struct RecentFailure {
     pub run_id: i64,
     pub workflow: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
     // Its cause in one line.
@@ -70,7 +69,6 @@ pub struct RunnerCounts {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SystemOverview {
     pub hours: f64,
-    /// RFC 3339, UTC.
     pub window_start: String,
     // Runs created in the window.
     pub runs: CountsOut,

@@ -31,9 +31,7 @@ pub struct RunnerOut {
     // `healthy`, `stale` or `terminated`.
     pub health: String,
     pub heartbeat_age_seconds: Option<f64>,
-    /// RFC 3339, UTC.
     pub last_heartbeat: Option<String>,
-    /// RFC 3339, UTC.
     pub claimed_at: Option<String>,
     pub claimed_by_step_id: Option<i64>,
     pub step_name: Option<String>,

@@ -23,7 +23,7 @@ pub struct ListArgs {
     /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// Only runs created in this many hours; default any age.
+    /// Created within; default any age.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
 }
@@ -36,7 +36,6 @@ pub struct ListedRunOut {
     pub repository: Option<String>,
     pub status: String,
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     /// Seconds; until now for a running run; null when not started.
     pub duration_seconds: Option<f64>,

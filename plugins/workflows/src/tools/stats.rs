@@ -38,7 +38,6 @@ pub struct WorkflowStats {
     pub max_seconds: Option<f64>,
     // Runs created per hour over the window.
     pub runs_per_hour: f64,
-    /// RFC 3339, UTC.
     pub last_run_at: Option<String>,
 }
 

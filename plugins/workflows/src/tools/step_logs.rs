@@ -29,7 +29,7 @@ pub struct StepLogsArgs {
     /// `token` rows are joined into text.
     #[serde(default)]
     pub log_type: LogType,
-    /// Rows from `offset` (default 500).
+    /// Default 500.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
@@ -203,7 +203,7 @@ fn type_counts(by_type: Option<&Json>) -> String {
 pub struct RunLogsArgs {
     #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
-    /// Rows for the whole run (default 1000).
+    /// Default 1000, whole run.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: Option<i64>,

@@ -236,7 +236,7 @@ mod tests {
             s["properties"]["step_id"]["description"]
                 .as_str()
                 .unwrap()
-                .contains("step")
+                .contains("get_run_details")
         );
         assert_eq!(
             s["properties"]["log_type"]["enum"],

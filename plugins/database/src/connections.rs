@@ -14,7 +14,7 @@ pub const ACTIVITY: &str = "pg_stat_activity a WHERE a.datname = current_databas
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CheckConnectionsArgs {
-    /// `active`, `idle`, `idle in transaction`, …; default all.
+    /// `active`, `idle`, `idle in transaction`, …
     #[serde(default)]
     pub state: Option<String>,
     #[serde(default = "twenty")]

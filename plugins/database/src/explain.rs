@@ -13,9 +13,9 @@ use crate::plan::{Node, Plan};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ExplainArgs {
-    /// One SELECT, WITH, VALUES or TABLE statement, without EXPLAIN.
+    /// SELECT, WITH, VALUES or TABLE, without EXPLAIN.
     pub sql: String,
-    /// Also run it (EXPLAIN ANALYZE) for actual rows and times.
+    /// Also run it (EXPLAIN ANALYZE): actual rows and times.
     #[serde(default)]
     pub analyze: bool,
     #[serde(default = "default_limit")]

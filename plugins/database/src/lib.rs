@@ -49,7 +49,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "query",
-            "Run one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) on Plue's PostgreSQL; timestamps are UTC.",
+            "Run one read-only SQL statement (SELECT, WITH, SHOW, EXPLAIN …) on Plue's PostgreSQL; times are UTC.",
             query::run,
         )
         .title("Run a read-only SQL query")
@@ -94,7 +94,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "recent_activity",
-            "What happened in the last `hours`: new users, repositories, sessions and runs.",
+            "New users, repositories, sessions and runs in the last `hours`.",
             activity::run,
         )
         .title("Recent activity")
@@ -103,7 +103,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "db_stats",
-            "Database health: size, connections, cache hit ratio, deadlocks, largest tables.",
+            "Database health: size, connections, cache hits, largest tables.",
             stats::run,
         )
         .title("Database statistics")

@@ -9,13 +9,13 @@ use crate::format::{self, Bounds};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueryArgs {
-    /// Runs as is, read-only, with a statement timeout.
+    /// Runs as is, read-only, with a timeout.
     pub sql: String,
-    /// Add your own LIMIT to make the database do less work.
+    /// Add LIMIT to make the database do less work.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Cell width in the text table; structuredContent is uncut.
+    /// Text table cell width; structuredContent is uncut.
     #[serde(default = "default_width")]
     #[schemars(range(min = 8, max = 2000))]
     pub max_width: u32,

@@ -72,7 +72,6 @@ pub struct WorkflowOut {
 // A workflow run of the repository.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct RunOut {
-    /// The run's id.
     pub id: i64,
     // The workflow's name.
     pub workflow: String,

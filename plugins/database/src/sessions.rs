@@ -10,7 +10,7 @@ use crate::format::{self, SECRET_PREFIX};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindSessionsArgs {
-    /// Combined with `username` when both are given.
+    /// ANDed with `username`.
     #[serde(default)]
     pub user_id: Option<i64>,
     /// Exact, case-insensitive.

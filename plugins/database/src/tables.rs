@@ -13,13 +13,13 @@ pub struct ListTablesArgs {
     /// Default: all but PostgreSQL's own.
     #[serde(default)]
     pub schema: Option<String>,
-    /// Part of the name (case-insensitive, `%` and `_` literal).
+    /// Substring, case-insensitive, `%` and `_` literal.
     #[serde(default)]
     pub pattern: Option<String>,
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// count(*) each listed table instead of estimating; slower.
+    /// count(*) instead of estimates; slower.
     #[serde(default)]
     pub exact_counts: bool,
 }

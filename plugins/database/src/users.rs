@@ -13,10 +13,10 @@ use crate::sessions::{self, SessionOut};
 /// Arguments of `find_user`. Give one of `id`, `username`, `email` (checked in that order).
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindUserArgs {
-    /// Exact (case-insensitive), else containing.
+    /// Exact, else substring; case-insensitive.
     #[serde(default)]
     pub username: Option<String>,
-    /// Exact (case-insensitive), else containing.
+    /// Exact, else substring; case-insensitive.
     #[serde(default)]
     pub email: Option<String>,
     /// Wins over `username` and `email`.

@@ -50,7 +50,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "tail_logs",
-            "The newest lines (last 5 minutes), newest last; `follow_seconds` keeps polling.",
+            "The newest log lines; `follow_seconds` keeps polling.",
             tools::tail::run,
         ),
         "Tail logs",
@@ -58,7 +58,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_errors",
-            "Errors and stack traces grouped by message, most frequent first, per service.",
+            "Error lines grouped by message, most frequent first, per service.",
             tools::errors::run,
         ),
         "Find errors",

@@ -45,7 +45,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_summary",
-            "Start here for Playwright: latest run's verdict, counts per project, failed and flaky tests.",
+            "Start here for Playwright: latest run's verdict, failed and flaky tests.",
             summary::run,
         )
         .title("Test run summary")
@@ -108,7 +108,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_artifacts",
-            "Attachments per attempt, failing first, with paths for view_attachment.",
+            "Attachments per attempt with paths for view_attachment.",
             artifacts::run,
         )
         .title("Test artifacts")
@@ -165,7 +165,7 @@ mod tests {
             details["properties"]["project"]["description"]
                 .as_str()
                 .unwrap()
-                .contains("chromium-desktop")
+                .contains("Default all")
         );
         let view: serde_json::Value =
             serde_json::from_str(&manifest.tools[3].input_schema).unwrap();

@@ -18,7 +18,7 @@ const LATEST_LINES: usize = 50;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Whole token; else every session is summarised.
+    /// Else every session is summarised.
     pub session_id: Option<String>,
     /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
     #[serde(default = "one_hour")]

@@ -68,7 +68,6 @@ fn hundred() -> u32 {
     100
 }
 
-/// One occurrence of a trace.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Occurrence {
     pub time: String,

@@ -39,11 +39,11 @@ impl LevelArg {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Full LogQL; `service`, `level`, `contains` are then ignored.
+    /// Full LogQL; overrides `service`, `level`, `contains`.
     pub query: Option<String>,
     /// `api`, `label=value`, or `all` (default).
     pub service: Option<String>,
-    /// Recognised in JSON, logfmt, Zig, Python and plain lines.
+    /// Recognised in JSON, logfmt and plain lines.
     #[serde(default)]
     pub level: LevelArg,
     /// Literal, case-sensitive.

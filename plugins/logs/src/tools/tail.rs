@@ -25,7 +25,7 @@ pub struct Args {
     pub lines: u32,
     /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// `5m` (default), `now-1h`, RFC 3339, Unix seconds.
+    /// `5m` (default), RFC 3339, Unix seconds.
     #[serde(default = "five_minutes")]
     pub start: String,
     #[serde(default)]

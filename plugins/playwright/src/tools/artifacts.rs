@@ -16,7 +16,7 @@ const MAX_FILES: usize = 5000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Part of a title, file or path, case-insensitive.
+    /// Part of a title, file or path.
     #[serde(default, rename = "testTitle")]
     pub test_title: Option<String>,
     /// Default 50.

@@ -17,7 +17,7 @@ const MAX_OUTPUT_CHARS: usize = 1000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Part of a title or file, case-insensitive; exact wins.
+    /// Part of a title or file; exact wins.
     #[serde(rename = "testTitle")]
     pub test_title: String,
     #[serde(flatten)]

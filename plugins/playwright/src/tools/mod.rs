@@ -18,10 +18,10 @@ use crate::report::{self, Case, Outcome, Report};
 /// Which report and which project a tool reads.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct Scope {
-    /// e.g. `chromium-desktop`; default all.
+    /// Default all.
     #[serde(default)]
     pub project: Option<String>,
-    /// e.g. `runs/run-1.json`; default the latest.
+    /// Default the latest; e.g. `runs/run-1.json`.
     #[serde(default)]
     pub report: Option<String>,
 }

@@ -17,14 +17,14 @@ pub const DEFAULT_IMAGE_KIB: &str = "150";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// As test_details or test_artifacts show it, or `inline:…`.
+    /// As test_details or test_artifacts show it.
     #[serde(rename = "attachmentPath")]
     pub attachment_path: String,
     /// Default 12000.
     #[serde(default)]
     #[schemars(range(min = 100, max = 100000))]
     pub max_chars: Option<u32>,
-    /// Report holding an `inline:` name; default: all.
+    /// Report of an `inline:` name.
     #[serde(default)]
     pub report: Option<String>,
 }

@@ -19,6 +19,7 @@ const LAST_UP_LOOKBACK: &str = "1d";
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
+    /// Default all.
     #[serde(default)]
     pub job: Option<String>,
 }

@@ -13,7 +13,7 @@ use crate::tools::{blocks, cap, notes_text};
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// List its values (`__name__`: metrics), else label names.
+    /// List its values (`__name__`: metrics).
     #[serde(default)]
     pub label: Option<String>,
     /// Selectors, e.g. `["{job=\"plue-api\"}"]`.
@@ -24,7 +24,7 @@ pub struct Args {
     )]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339, Unix seconds; default all data.
+    /// `2h` ago, RFC 3339, Unix seconds; default all.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.

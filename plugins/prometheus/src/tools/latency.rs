@@ -22,10 +22,10 @@ pub struct Args {
     /// `5m`, `15m` (default), `1h`, …
     #[serde(default)]
     pub duration: Option<String>,
-    /// Default: all, per job.
+    /// Default all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// Window end: `now` (default), `2h` ago, RFC 3339, Unix seconds.
+    /// Window end: `now` (default), `2h` ago, RFC 3339.
     #[serde(default)]
     pub time: Option<String>,
 }

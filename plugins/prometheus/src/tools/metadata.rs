@@ -11,7 +11,7 @@ use crate::tools::{blocks, cap};
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// e.g. `plue_http_requests_total`; `_bucket`, `_sum`, `_count` map to the family.
+    /// e.g. `plue_http_requests_total`.
     #[serde(default)]
     pub metric: Option<String>,
     /// Text in name or help.

@@ -16,7 +16,7 @@ use crate::tools::{blocks, cap, notes_text};
 pub struct Args {
     /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
     pub query: String,
-    /// `now` (default), `15m` ago, `now-1h`, RFC 3339, Unix seconds.
+    /// `now` (default), `15m` ago, RFC 3339, Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
     /// Default 50; the rest are counted.

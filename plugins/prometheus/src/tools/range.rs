@@ -21,13 +21,13 @@ const TREND_BUDGET: usize = 1000;
 pub struct Args {
     /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
     pub query: String,
-    /// Default `1h` ago; forms as prometheus_query `time`.
+    /// Default `1h` ago.
     #[serde(default)]
     pub start: Option<String>,
     /// Default `now`.
     #[serde(default)]
     pub end: Option<String>,
-    /// `15s`, `1m`, … or seconds; default ~250 points.
+    /// `15s`, `1m` or seconds; default ~250 points.
     #[serde(default)]
     pub step: Option<String>,
     /// Default 20; the rest are counted.

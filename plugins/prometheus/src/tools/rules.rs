@@ -26,9 +26,10 @@ pub struct Args {
     /// Default both.
     #[serde(default, rename = "type")]
     pub kind: Option<Kind>,
+    /// Default all.
     #[serde(default)]
     pub group: Option<String>,
-    /// Part of the name, case-insensitive.
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub name: Option<String>,
     /// Default 50.

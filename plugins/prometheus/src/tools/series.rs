@@ -15,11 +15,11 @@ use crate::tools::{blocks, cap, notes_text};
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Selectors, e.g. `["up", "{job=\"plue-api\"}"]`.
+    /// e.g. `["up", "{job=\"plue-api\"}"]`.
     #[serde(rename = "match", deserialize_with = "crate::tools::selectors")]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339, Unix seconds; default all data.
+    /// `2h` ago, RFC 3339, Unix seconds; default all.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.

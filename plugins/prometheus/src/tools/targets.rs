@@ -25,9 +25,10 @@ pub enum State {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `active` (default), `dropped` by relabelling, or `any`.
+    /// `active` (default), `dropped` or `any`.
     #[serde(default)]
     pub state: State,
+    /// Default all.
     #[serde(default)]
     pub job: Option<String>,
     /// Per state (default 50).

@@ -63,7 +63,6 @@ pub struct SimilarFailure {
     pub same_error: bool,
 }
 
-/// A run referred to by id.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunRefOut {
     pub run_id: i64,

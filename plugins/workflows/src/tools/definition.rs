@@ -14,10 +14,10 @@ pub struct DefinitionArgs {
     /// `definition_id` in runs.
     #[serde(default, deserialize_with = "args::opt_int")]
     pub workflow_id: Option<i64>,
-    /// Part of the name, case-insensitive; exact wins.
+    /// Part of the name; exact wins.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// When several have that name: `owner/name` or `name`.
+    /// `owner/name` or `name`, when ambiguous.
     #[serde(default)]
     pub repository: Option<String>,
 }

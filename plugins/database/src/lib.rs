@@ -49,7 +49,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "query",
-            "Run one read-only SQL statement (SELECT, WITH, SHOW, EXPLAIN …) on Plue's PostgreSQL; times are UTC.",
+            "Run one read-only SQL statement on Plue's PostgreSQL; times are UTC.",
             query::run,
         )
         .title("Run a read-only SQL query")

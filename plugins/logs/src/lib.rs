@@ -58,7 +58,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_errors",
-            "Error lines grouped by message, most frequent first, per service.",
+            "Error lines grouped by message, most frequent first.",
             tools::errors::run,
         ),
         "Find errors",

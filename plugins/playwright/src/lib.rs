@@ -108,7 +108,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_artifacts",
-            "Attachments per attempt with paths for view_attachment.",
+            "Attachments per attempt, with paths for view_attachment.",
             artifacts::run,
         )
         .title("Test artifacts")

@@ -29,7 +29,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "system_overview",
-            "Start here for workflows: run status, stuck runs, failures, LLM use, runners.",
+            "Start here for workflows: run status, stuck runs, failures, runners.",
             overview::system_overview,
         )
         .title("System overview")
@@ -38,7 +38,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "quick_debug",
-            "Why a run failed: cause, decisive log lines, similar failures, last success.",
+            "Why a run failed: cause, key log lines, similar failures, last success.",
             debug::quick_debug,
         )
         .title("Quick debug a run")
@@ -65,7 +65,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_run_details",
-            "One run: trigger, timeline, error, and every step's status.",
+            "One run: trigger, timeline, error, steps.",
             runs::get_run_details,
         )
         .title("Run details")
@@ -74,7 +74,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_step_logs",
-            "One step's logs in order, paged by `offset`.",
+            "One step's logs, paged by `offset`.",
             step_logs::get_step_logs,
         )
         .title("Step logs")
@@ -83,7 +83,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "get_run_logs",
-            "A run's logs step by step; long steps cut.",
+            "A run's logs step by step, long steps cut.",
             step_logs::get_run_logs,
         )
         .title("Run logs")
@@ -137,7 +137,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "recent_agent_activity",
-            "LLM and agent activity: tokens, latency, tool calls, failures.",
+            "LLM and agent activity: tokens, latency, tool calls.",
             agents::recent_agent_activity,
         )
         .title("Recent agent activity")

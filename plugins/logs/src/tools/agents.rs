@@ -20,11 +20,11 @@ const LATEST_LINES: usize = 50;
 pub struct Args {
     /// Else every session is summarised.
     pub session_id: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     /// Lines to read.
     #[serde(default = "two_hundred")]

@@ -15,11 +15,11 @@ use crate::window::{WindowJson, rfc3339_ms};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     /// Error lines to read.
     #[serde(default = "five_hundred")]

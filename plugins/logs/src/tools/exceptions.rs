@@ -49,10 +49,9 @@ pub struct Args {
     #[serde(default = "six_hours")]
     pub start: String,
     pub end: Option<String>,
-    /// Only traces of this language.
     #[serde(default)]
     pub language: LanguageArg,
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     /// Entries to read.
     #[serde(default = "hundred")]

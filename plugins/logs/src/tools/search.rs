@@ -41,14 +41,14 @@ impl LevelArg {
 pub struct Args {
     /// Full LogQL; overrides `service`, `level`, `contains`.
     pub query: Option<String>,
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     /// Recognised in JSON, logfmt and plain lines.
     #[serde(default)]
     pub level: LevelArg,
     /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,

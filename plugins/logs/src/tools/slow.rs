@@ -21,11 +21,11 @@ pub struct Args {
     #[serde(default = "thousand")]
     #[schemars(range(min = 0.0))]
     pub threshold_ms: f64,
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 100))]

@@ -16,7 +16,7 @@ const MAX_ROWS: usize = 50;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,

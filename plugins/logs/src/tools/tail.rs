@@ -18,7 +18,7 @@ pub const MAX_FOLLOW_SECONDS: u32 = 10;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// `api`, `label=value`, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]

@@ -22,7 +22,7 @@ pub struct Args {
     pub run_id: Option<i64>,
     /// Its `workflow` or `workflow_name` field.
     pub workflow_name: Option<String>,
-    /// `30m` ago, `now-2h`, RFC 3339, Unix seconds.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,

@@ -19,9 +19,9 @@ pub struct Args {
     /// Part of a title, file or path.
     #[serde(default, rename = "testTitle")]
     pub test_title: Option<String>,
-    /// Default 50.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
+    #[schemars(extend("default" = 50))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,

@@ -10,9 +10,9 @@ use crate::report::{Case, ErrorInfo, Outcome};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Default 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,

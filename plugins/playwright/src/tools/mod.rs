@@ -21,7 +21,7 @@ pub struct Scope {
     /// Default all.
     #[serde(default)]
     pub project: Option<String>,
-    /// Default the latest; e.g. `runs/run-1.json`.
+    /// Default the latest.
     #[serde(default)]
     pub report: Option<String>,
 }

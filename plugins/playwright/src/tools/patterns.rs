@@ -13,9 +13,9 @@ pub struct Args {
     /// Also group failed attempts of flaky tests.
     #[serde(default)]
     pub include_flaky: bool,
-    /// Default 10.
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
+    #[schemars(extend("default" = 10))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,

@@ -11,9 +11,9 @@ use crate::{fmt, history};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Default 10.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 10))]
     pub limit: Option<u32>,
     /// ms, all attempts; default 5000.
     #[serde(default)]

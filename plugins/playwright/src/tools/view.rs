@@ -20,9 +20,9 @@ pub struct Args {
     /// As test_details or test_artifacts show it.
     #[serde(rename = "attachmentPath")]
     pub attachment_path: String,
-    /// Default 12000.
     #[serde(default)]
     #[schemars(range(min = 100, max = 100000))]
+    #[schemars(extend("default" = 12000))]
     pub max_chars: Option<u32>,
     /// Report of an `inline:` name.
     #[serde(default)]

@@ -17,13 +17,13 @@ use crate::tools::{Metrics, matchers};
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `5m`, `15m` (default), `1h`, …
+    /// Default `15m`.
     #[serde(default)]
     pub duration: Option<String>,
     /// Default all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// Window end: `now` (default), `2h` ago, RFC 3339.
+    /// Window end; default now.
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -321,7 +321,7 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "error_analysis",
-        "HTTP 5xx/4xx rates and shares per job and endpoint, and auth failures.",
+        "HTTP 5xx/4xx rates per job and endpoint, and auth failures.",
         run,
     )
     .title("Error analysis")

@@ -24,7 +24,7 @@ pub struct Args {
     )]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339, Unix seconds; default all.
+    /// Default: all data.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.

@@ -19,13 +19,13 @@ const QUANTILES: [(&str, f64); 3] = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)]
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `5m`, `15m` (default), `1h`, …
+    /// Default `15m`.
     #[serde(default)]
     pub duration: Option<String>,
     /// Default all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// Window end: `now` (default), `2h` ago, RFC 3339.
+    /// Window end; default now.
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -307,7 +307,7 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "latency_analysis",
-        "Request latency p50/p95/p99 (ms) and rate per job, instance and path.",
+        "Latency p50/p95/p99 (ms) and rate per job, instance, path.",
         run,
     )
     .title("Latency analysis")

@@ -14,7 +14,7 @@ use crate::tools::{blocks, cap, notes_text};
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
+    /// e.g. `rate(plue_http_requests_total[5m])`.
     pub query: String,
     /// `now` (default), `15m` ago, RFC 3339, Unix seconds.
     #[serde(default)]

@@ -19,7 +19,7 @@ const TREND_BUDGET: usize = 1000;
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// e.g. `sum by (job) (rate(plue_http_requests_total[5m]))`.
+    /// e.g. `rate(plue_http_requests_total[5m])`.
     pub query: String,
     /// Default `1h` ago.
     #[serde(default)]

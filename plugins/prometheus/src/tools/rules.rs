@@ -230,7 +230,7 @@ fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
 pub fn def() -> ToolDef {
     tool(
         "prometheus_rules",
-        "Recording and alerting rules, broken first, with state and expression.",
+        "Recording and alerting rules, broken first.",
         run,
     )
     .title("Rules")

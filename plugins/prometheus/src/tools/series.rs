@@ -19,7 +19,7 @@ pub struct Args {
     #[serde(rename = "match", deserialize_with = "crate::tools::selectors")]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// `2h` ago, RFC 3339, Unix seconds; default all.
+    /// Default: all data.
     #[serde(default)]
     pub start: Option<String>,
     /// Default now.

@@ -16,15 +16,15 @@ pub struct FailuresArgs {
     /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Part of the name, case-insensitive.
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
     /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// Default 20.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 100))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
 }
 

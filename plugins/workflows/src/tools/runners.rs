@@ -13,9 +13,9 @@ use crate::queries::{self, Runner};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunnerArgs {
-    /// Default 30.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 86400))]
+    #[schemars(extend("default" = 30))]
     pub stale_after_seconds: Option<i64>,
 }
 
@@ -210,9 +210,9 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PendingArgs {
-    /// Default 50.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 500))]
+    #[schemars(extend("default" = 50))]
     pub limit: Option<i64>,
 }
 

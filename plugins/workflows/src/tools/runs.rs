@@ -11,13 +11,13 @@ use crate::queries::{self, RunFilter};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
-    /// Default 20.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
     #[serde(default)]
     pub status: Option<RunStatus>,
-    /// Part of the name, case-insensitive.
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
     /// `owner/name` or `name`.

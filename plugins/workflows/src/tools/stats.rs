@@ -13,7 +13,7 @@ pub struct StatsArgs {
     /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Part of the name, case-insensitive.
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
     /// `owner/name` or `name`.

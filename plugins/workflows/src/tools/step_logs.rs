@@ -29,9 +29,9 @@ pub struct StepLogsArgs {
     /// `token` rows are joined into text.
     #[serde(default)]
     pub log_type: LogType,
-    /// Default 500.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 1000))]
+    #[schemars(extend("default" = 500))]
     pub limit: Option<i64>,
     /// Rows to skip (default 0).
     #[serde(default, deserialize_with = "args::opt_int")]

@@ -8,7 +8,6 @@
 
 use schemars::JsonSchema;
 use schemars::generate::{Contract, SchemaSettings};
-use schemars::transform::{ReplaceBoolSchemas, RestrictFormats};
 use serde_json::{Map, Value};
 
 /// The `format` values JSON Schema 2020-12 defines; anything else (schemars'
@@ -81,17 +80,10 @@ fn drop_required(schema: &mut Value) {
 }
 
 fn generate<T: JsonSchema>(contract: Contract) -> Value {
-    let mut settings = SchemaSettings::draft2020_12().with(|s| {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
         s.inline_subschemas = true;
         s.contract = contract;
     });
-    // Runs while `$schema` is present, so the formats of 2020-12 are kept.
-    settings
-        .transforms
-        .push(Box::new(RestrictFormats::default()));
-    let mut no_bools = ReplaceBoolSchemas::default();
-    no_bools.skip_additional_properties = true;
-    settings.transforms.push(Box::new(no_bools));
     let mut schema = settings
         .into_generator()
         .into_root_schema_for::<T>()
@@ -113,13 +105,27 @@ fn generate<T: JsonSchema>(contract: Contract) -> Value {
     schema
 }
 
-/// What tells a client nothing: `"default": null` (an omitted `Option`),
-/// `"additionalProperties": true` (a map of anything) and `"minimum": 0` next to
-/// an integer (every count).
+/// What some client rejects: a boolean schema (`true` for a `serde_json::Value`
+/// becomes `{}`, `false` becomes `{"not": {}}`, except `additionalProperties:
+/// false`) and a `format` outside [`STANDARD_FORMATS`]. And what tells a client
+/// nothing: `"default": null` (an omitted `Option`), `"additionalProperties":
+/// true` (a map of anything) and `"minimum": 0` next to an integer (every count).
 fn tidy(schema: &mut Value) {
+    match schema {
+        Value::Bool(true) => *schema = Value::Object(Map::new()),
+        Value::Bool(false) => *schema = serde_json::json!({"not": {}}),
+        _ => {}
+    }
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
+    if obj
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| !STANDARD_FORMATS.contains(&f))
+    {
+        obj.remove("format");
+    }
     if obj.get("default").is_some_and(Value::is_null) {
         obj.remove("default");
     }
@@ -129,7 +135,11 @@ fn tidy(schema: &mut Value) {
     if obj.get("minimum") == Some(&Value::from(0)) && is_integer(obj.get("type")) {
         obj.remove("minimum");
     }
-    for_each_subschema(obj, &mut |_, sub| tidy(sub));
+    for_each_subschema(obj, &mut |path, sub| {
+        if !(path == "/additionalProperties" && *sub == Value::Bool(false)) {
+            tidy(sub);
+        }
+    });
 }
 
 fn is_integer(ty: Option<&Value>) -> bool {

@@ -9,21 +9,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (plugin name, package) of the plugins carried inside the binary.
-const BUNDLED: &[(&str, &str)] = &[
-    ("prometheus", "plue-plugin-prometheus"),
-    ("workflows", "plue-plugin-workflows"),
-    ("logs", "plue-plugin-logs"),
-    ("database", "plue-plugin-database"),
-    ("playwright", "plue-plugin-playwright"),
-    ("example", "plue-plugin-example"),
-];
-
-/// Plugins only the end-to-end tests load (from a path).
-const TEST_ONLY: &[(&str, &str)] = &[
-    ("misbehave", "plue-test-misbehave"),
-    ("sockets", "plue-test-sockets"),
-];
+/// Every crate under `folder` is a plugin: (folder name, package name).
+/// `plugins/` holds the bundled ones, `tests/plugins/` the test-only ones, so
+/// adding a folder is all it takes and the list is stated nowhere else.
+fn plugins_in(folder: &Path) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("read {}: {e}", folder.display()))
+        .filter_map(|entry| {
+            let dir = entry.ok()?.path();
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+            let package = manifest.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
+                Some(value.trim().trim_matches('"').to_string())
+            })?;
+            Some((dir.file_name()?.to_str()?.to_string(), package))
+        })
+        .collect();
+    found.sort();
+    found
+}
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -41,6 +45,8 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = root.join("target").join("plugins");
 
+    let bundled = plugins_in(&root.join("plugins"));
+    let test_only = plugins_in(&root.join("tests").join("plugins"));
     check_target();
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
@@ -60,7 +66,7 @@ fn main() {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("RUSTC_WRAPPER");
-    for (_, package) in BUNDLED.iter().chain(TEST_ONLY) {
+    for (_, package) in bundled.iter().chain(&test_only) {
         command.args(["-p", package]);
     }
     let status = command.status().expect("run cargo to build the plugins");
@@ -70,22 +76,22 @@ fn main() {
     );
 
     let built = target_dir.join("wasm32-wasip2").join("plugin");
-    let mut bundled = String::from(
+    let mut table = String::from(
         "/// (name, component bytes) of every bundled plugin.\nconst BUNDLED: &[(&str, &[u8])] = &[\n",
     );
-    for (name, package) in BUNDLED {
+    for (name, package) in &bundled {
         let file = copy(&built, package, &out_dir);
-        bundled.push_str(&format!(
+        table.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",
             file.display().to_string()
         ));
     }
-    bundled.push_str("];\n");
-    std::fs::write(out_dir.join("bundled.rs"), bundled).unwrap();
+    table.push_str("];\n");
+    std::fs::write(out_dir.join("bundled.rs"), table).unwrap();
 
     let test_dir = out_dir.join("test-plugins");
     std::fs::create_dir_all(&test_dir).unwrap();
-    for (_, package) in TEST_ONLY {
+    for (_, package) in &test_only {
         copy(&built, package, &test_dir);
     }
     println!(
@@ -101,17 +107,40 @@ fn copy(built: &Path, package: &str, to: &Path) -> PathBuf {
     dest
 }
 
-fn check_target() {
+/// Whether the active toolchain has the wasm32-wasip2 standard library.
+fn target_installed() -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc)
+    Command::new(rustc)
         .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
-        .output();
-    let present = out
+        .output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
-        .is_some_and(|dir| Path::new(dir.trim()).exists());
+        .is_some_and(|dir| Path::new(dir.trim()).exists())
+}
+
+/// Make sure the wasm32-wasip2 target is there: rustup does not add the
+/// targets of `rust-toolchain.toml` when auto-install is off, so add it
+/// through the rustup of the toolchain in use, saying so. Without rustup,
+/// stop with the command to run.
+fn check_target() {
+    if target_installed() {
+        return;
+    }
+    let rustup = std::env::var_os("CARGO_HOME")
+        .map(|home| PathBuf::from(home).join("bin").join("rustup"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("rustup"));
+    let mut command = Command::new(&rustup);
+    command.args(["target", "add", "wasm32-wasip2"]);
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        command.args(["--toolchain", &toolchain]);
+    }
+    println!(
+        "cargo:warning=the wasm32-wasip2 target is missing: installing it with `rustup target add wasm32-wasip2`"
+    );
+    let added = command.status().is_ok_and(|s| s.success());
     assert!(
-        present,
-        "the wasm32-wasip2 target is not installed; run: rustup target add wasm32-wasip2"
+        added && target_installed(),
+        "the wasm32-wasip2 target is not installed and rustup could not add it; run: rustup target add wasm32-wasip2"
     );
 }

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use rmcp::model::{CallToolResult, ContentBlock};
 
+use crate::bindings::{Content, ToolResult};
 use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
+use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{LoadedPlugin, Loader};
 use crate::registry::Registry;
+use crate::schema::contract::{OutputViolation, ToolContract};
 
 pub struct App {
     pub config: Config,
@@ -60,26 +62,31 @@ impl App {
     }
 
     /// Call `tool` with `arguments` (a JSON object). Literals sent as strings are
-    /// first coerced to the declared type (`"20"` → 20). Validation failures and
-    /// everything that goes wrong inside the plugin become `isError` results.
+    /// first coerced to the declared type (`"20"` → 20); undeclared or ill-typed
+    /// arguments, everything that goes wrong inside the plugin, and structured
+    /// content off the tool's output schema become `isError` results.
     pub async fn call(
         &self,
         tool: &str,
         mut arguments: serde_json::Value,
         log: LogSink,
-    ) -> Result<CallToolResult, UnknownTool> {
+    ) -> Result<Outcome, UnknownTool> {
         let entry = self
             .registry
             .get(tool)
             .ok_or_else(|| UnknownTool(tool.into()))?;
-        entry.coerce(&mut arguments);
-        if let Err(message) = entry.validate(&arguments) {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
+        let contract = entry.contract();
+        contract.coerce(&mut arguments);
+        if let Err(message) = contract.check_arguments(tool, &arguments) {
+            let outcome = Outcome::error(OutcomeKind::InvalidArguments, message);
+            audit(tool, &entry.plugin, &outcome, 0.0, &arguments);
+            return Ok(outcome);
         }
         let Ok(_permit) = self.permits.acquire().await else {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(
-                "the server is shutting down",
-            )]));
+            return Ok(Outcome::error(
+                OutcomeKind::Refused,
+                "the server is shutting down".into(),
+            ));
         };
         let log = LogSink {
             plugin: entry.plugin.name.clone(),
@@ -95,20 +102,93 @@ impl App {
         )
         .await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = crate::result::to_mcp(outcome);
-        if result.is_error == Some(true) && !entry.plugin.unavailable.is_empty() {
+        let mut result = match outcome {
+            Err(e) => Outcome::error(OutcomeKind::Failed, e.to_string()),
+            Ok(answer) => checked_answer(tool, &entry.plugin.name, contract, answer),
+        };
+        if result.is_error && !entry.plugin.unavailable.is_empty() {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
-            result.content.push(rmcp::model::ContentBlock::text(note));
+            result.content.push(Content::Text(note));
         }
-        // The audit line: who was called, how it ended, how long it took. Never arguments.
-        tracing::info!(
-            target: "plue_mcp::audit",
-            tool,
-            plugin = %entry.plugin.name,
-            is_error = result.is_error.unwrap_or(false),
-            elapsed_ms = format!("{elapsed_ms:.2}"),
-            "call"
-        );
+        audit(tool, &entry.plugin, &result, elapsed_ms, &arguments);
         Ok(result)
     }
+}
+
+/// The plugin's answer, once its structured content has been checked
+/// against the tool's output schema: a mismatch never reaches a client.
+fn checked_answer(
+    tool: &str,
+    plugin: &str,
+    contract: &ToolContract,
+    answer: ToolResult,
+) -> Outcome {
+    let parsed = answer
+        .structured
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>);
+    let (structured, violation) = match parsed {
+        None => (None, contract.check_output(None, answer.is_error).err()),
+        Some(Err(e)) => (
+            None,
+            Some(OutputViolation {
+                problems: vec![format!("structured content is not JSON: {e}")],
+            }),
+        ),
+        Some(Ok(value)) => {
+            let violation = contract.check_output(Some(&value), answer.is_error).err();
+            (Some(value), violation)
+        }
+    };
+    let kind = if answer.is_error {
+        OutcomeKind::ToolError
+    } else {
+        OutcomeKind::Ok
+    };
+    let Some(violation) = violation else {
+        return Outcome {
+            content: answer.content,
+            structured,
+            is_error: answer.is_error,
+            kind,
+        };
+    };
+    tracing::warn!(tool, plugin, %violation, "structured content breaks the output schema");
+    let mut content = answer.content;
+    if !answer.is_error {
+        // A successful answer off its schema is withheld; an error answer
+        // needs no structured content, so only that is dropped.
+        content.insert(0, Content::Text(format!(
+            "`{tool}` answered with structured content that breaks its output schema, so the answer was withheld as unreliable: {violation}. This is a defect of plugin `{plugin}`; report it to its author. Its text answer follows."
+        )));
+    }
+    Outcome {
+        content,
+        structured: None,
+        is_error: true,
+        kind: if answer.is_error {
+            kind
+        } else {
+            OutcomeKind::PluginDefect
+        },
+    }
+}
+
+/// The audit record of one call, written before the answer is returned.
+fn audit(
+    tool: &str,
+    plugin: &LoadedPlugin,
+    outcome: &Outcome,
+    elapsed_ms: f64,
+    arguments: &serde_json::Value,
+) {
+    crate::audit::record(
+        tool,
+        &plugin.name,
+        &plugin.digest,
+        outcome.kind,
+        elapsed_ms,
+        crate::audit::returned_bytes(outcome),
+        arguments,
+    );
 }

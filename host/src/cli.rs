@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::App;
 use crate::capability::log::LogSink;
 use crate::config::Config;
+use crate::text::printable;
 
 #[derive(Parser)]
 #[command(
@@ -97,7 +98,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(run(cli.command))
+    let code = runtime.block_on(run(cli.command));
+    // Never wait for work still in flight (a plugin call past its deadline, a
+    // client that went away): the command is over, and so is the process.
+    runtime.shutdown_background();
+    code
 }
 
 async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
@@ -106,7 +111,8 @@ async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
         ExitCode::from(2)
     })?;
     App::load(config).await.map(Arc::new).map_err(|e| {
-        eprintln!("error: {e:#}");
+        // Load errors quote manifests: no terminal sequences from plugins.
+        eprintln!("error: {}", printable(&format!("{e:#}"), true));
         ExitCode::from(2)
     })
 }
@@ -161,22 +167,27 @@ async fn run(command: Command) -> ExitCode {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
                 }
-                Ok(result) => {
+                Ok(outcome) => {
+                    let is_error = outcome.is_error;
                     if json {
+                        let result = crate::mcp::result::result_json(outcome);
                         println!(
                             "{}",
                             serde_json::to_string_pretty(&result).unwrap_or_default()
                         );
                     } else {
-                        for block in &result.content {
-                            if let Some(t) = block.as_text() {
-                                println!("{}", t.text);
-                            } else {
-                                println!("[non-text content]");
+                        for block in &outcome.content {
+                            match block {
+                                crate::bindings::Content::Text(t) => {
+                                    println!("{}", printable(t, true))
+                                }
+                                crate::bindings::Content::Image(i) => {
+                                    println!("[image, {}, {} bytes]", i.mime_type, i.data.len())
+                                }
                             }
                         }
                     }
-                    if result.is_error.unwrap_or(false) {
+                    if is_error {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS
@@ -195,7 +206,7 @@ fn print_tools(app: &App, json: bool) {
             .registry
             .entries()
             .iter()
-            .map(|e| serde_json::json!({ "plugin": e.plugin.name, "tool": e.tool }))
+            .map(|e| serde_json::json!({ "plugin": e.plugin.name, "tool": crate::mcp::result::tool_json(e) }))
             .collect();
         println!(
             "{}",
@@ -207,21 +218,17 @@ fn print_tools(app: &App, json: bool) {
         .registry
         .entries()
         .iter()
-        .map(|e| e.tool.name.len())
+        .map(|e| e.name.len())
         .max()
         .unwrap_or(4);
     for e in app.registry.entries() {
-        let first_line = e
-            .tool
-            .description
-            .as_deref()
-            .unwrap_or("")
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        let (desc, _) = crate::text::truncate(&first_line, 90);
-        println!("{:width$}  {:10}  {desc}", e.tool.name, e.plugin.name);
+        let first_line = e.description.lines().next().unwrap_or("").to_string();
+        let (desc, _) = crate::text::truncate(&printable(&first_line, false), 90);
+        println!(
+            "{:width$}  {:10}  {desc}",
+            printable(&e.name, false),
+            e.plugin.name
+        );
     }
     println!(
         "\n{} tools from {} plugins",

@@ -9,6 +9,7 @@ use crate::capability::log::LogSink;
 use crate::capability::state::{CallState, Grants};
 use crate::config::{Config, Limits};
 use crate::engine::{CompileSource, Runtime, sha256_hex};
+use crate::text::printable;
 
 /// Report on configuration, plugins, grants and backends.
 pub async fn check(config: Option<&Path>) -> ExitCode {
@@ -20,11 +21,14 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
         }
     };
     println!("configuration: ok ({})", config.origin);
-    println!("compile cache: {}", config.server.cache_dir.display());
+    match crate::engine::cache_status(&config.server.cache_dir) {
+        Ok(()) => println!("compile cache: {}", config.server.cache_dir.display()),
+        Err(why) => println!("compile cache: REFUSED: {why}"),
+    }
     let app = match crate::app::App::load(config.clone()).await {
         Ok(app) => app,
         Err(e) => {
-            println!("plugins: FAILED\n{e:#}");
+            println!("plugins: FAILED\n{}", printable(&format!("{e:#}"), true));
             return ExitCode::from(2);
         }
     };
@@ -46,8 +50,8 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
         };
         println!(
             "\nplugin {} {} ({source}; sha256 {} {pinned}; {compiled}): {} tools",
-            p.manifest.name,
-            p.manifest.version,
+            printable(&p.manifest.name, false),
+            printable(&p.manifest.version, false),
             &p.digest[..16],
             p.manifest.tools.len()
         );
@@ -162,7 +166,7 @@ pub async fn inspect(path: &Path, json: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable(&format!("{e:#}"), true));
             ExitCode::from(2)
         }
     }
@@ -217,13 +221,14 @@ async fn inspect_inner(path: &Path) -> anyhow::Result<serde_json::Value> {
 }
 
 fn print_inspect(r: &serde_json::Value) {
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    // Everything here comes from the plugin: printed without terminal sequences.
+    let s = |v: &serde_json::Value| printable(v.as_str().unwrap_or(""), false);
     let list = |v: &serde_json::Value| {
         let items: Vec<String> = v
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|x| x.as_str().map(String::from))
+            .filter_map(|x| x.as_str().map(|x| printable(x, false)))
             .collect();
         if items.is_empty() {
             "none".to_string()
@@ -251,7 +256,7 @@ fn print_inspect(r: &serde_json::Value) {
             println!(
                 "  {} (default {:?}): {}",
                 s(&st["key"]),
-                st["default"].as_str().unwrap_or(""),
+                printable(st["default"].as_str().unwrap_or(""), false),
                 s(&st["description"])
             );
         }
@@ -272,7 +277,15 @@ fn print_inspect(r: &serde_json::Value) {
             "  {} [{}]: {}",
             s(&t["name"]),
             flags.join(", "),
-            s(&t["description"]).lines().next().unwrap_or("")
+            printable(
+                t["description"]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or(""),
+                false
+            )
         );
     }
     println!("\nimports:");

@@ -1,6 +1,6 @@
 //! The one wasmtime engine of the process, and the on-disk cache of compiled
 //! plugins (keyed by the component's sha256 and the engine's compatibility
-//! hash), so a warm start compiles nothing.
+//! hash, and sealed by [`crate::cache`]), so a warm start compiles nothing.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
+
+use crate::cache::CacheKey;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -105,48 +107,65 @@ impl Compiler<'_> {
 
     /// The compiled form of `bytes` (whose sha256 is `digest`).
     pub fn compile(&self, bytes: &[u8], digest: &str) -> Result<(Component, CompileSource)> {
-        let path = self.cache_path(digest);
-        if path.exists() {
-            // SAFETY: the file was written by `Component::serialize` of an
-            // engine with the same compatibility hash, into a cache directory
-            // created with mode 0700 (see `store`); its name binds it to the
-            // component's sha256 and this engine.
-            match unsafe { Component::deserialize_file(self.engine, &path) } {
-                Ok(c) => return Ok((c, CompileSource::Cache)),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e}")
+        let key = match CacheKey::open(self.cache_dir) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                static WARNED: AtomicBool = AtomicBool::new(false);
+                if !WARNED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("{e}");
                 }
+                None
+            }
+        };
+        let engine_key = self.engine_key();
+        let context: [&[u8]; 2] = [digest.as_bytes(), engine_key.as_bytes()];
+        let path = self.cache_path(digest);
+        if let Some(key) = &key
+            && let Ok(sealed) = std::fs::read(&path)
+        {
+            match key.unseal(&context, &sealed) {
+                // SAFETY: this host sealed the artifact with its private key for
+                // this component's sha256 and this engine's compatibility hash,
+                // after `Component::serialize` wrote it (see `store`).
+                Some(artifact) => match unsafe { Component::deserialize(self.engine, artifact) } {
+                    Ok(c) => return Ok((c, CompileSource::Cache)),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e}")
+                    }
+                },
+                None => tracing::warn!(
+                    path = %path.display(),
+                    "ignoring a cache entry this host did not seal for this plugin; compiling it again"
+                ),
             }
         }
         let component = Component::new(self.engine, bytes)
             .map_err(anyhow::Error::from)
             .context("compile the component")?;
-        if let Err(e) = self.store(&component, &path) {
+        if let Some(key) = &key
+            && let Err(e) = self.store(key, &context, &component, &path)
+        {
             tracing::debug!(dir = %self.cache_dir.display(), "compile cache not written: {e:#}");
         }
         Ok((component, CompileSource::Compiled))
     }
 
-    fn store(&self, component: &Component, path: &Path) -> Result<()> {
-        create_private_dir(self.cache_dir)?;
-        let bytes = component.serialize()?;
+    fn store(
+        &self,
+        key: &CacheKey,
+        context: &[&[u8]],
+        component: &Component,
+        path: &Path,
+    ) -> Result<()> {
+        let sealed = key.seal(context, &component.serialize()?);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
+        std::fs::write(&tmp, sealed)?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir)?;
-    Ok(())
+/// Whether the compile cache at `dir` is used, and if not, why and how to fix it.
+pub fn cache_status(dir: &Path) -> Result<(), String> {
+    CacheKey::open(dir).map(|_| ()).map_err(|e| e.to_string())
 }

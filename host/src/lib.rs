@@ -7,16 +7,20 @@
 //! registry) → a front end: [`mcp`] over stdio, or [`cli`]'s one-shot commands.
 
 pub mod app;
+pub mod audit;
 pub mod bindings;
+pub mod budget;
+pub mod cache;
 pub mod capability;
 pub mod cli;
 mod cli_check;
 pub mod config;
 pub mod engine;
 pub mod mcp;
+pub mod outcome;
 pub mod plugin;
 pub mod policy;
 pub mod registry;
-pub mod result;
+pub mod schema;
 pub mod secret;
 pub mod text;

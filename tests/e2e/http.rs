@@ -200,3 +200,130 @@ async fn only_allowed_host_headers_are_served() {
     let status = initialize_with_host(&server.url, "localhost").await;
     assert!((400..500).contains(&status), "status {status}");
 }
+
+#[tokio::test]
+async fn an_empty_host_list_allows_no_host_and_a_star_allows_any() {
+    let server = start("[server]\nallowed_hosts = []").await;
+    assert_eq!(initialize_with_host(&server.url, "localhost").await, 403);
+    assert_eq!(initialize_with_host(&server.url, "127.0.0.1").await, 403);
+    let server = start("[server]\nallowed_hosts = [\"*\"]").await;
+    assert_eq!(
+        initialize_with_host(&server.url, "anything.example").await,
+        200
+    );
+}
+
+/// POST `body` as it is (not necessarily JSON) with extra headers: (status, content type, body).
+async fn post_raw(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String, String) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.body(body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, kind, response.text().await.unwrap())
+}
+
+fn initialize(version: &str) -> Vec<u8> {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn origins_outside_the_allowed_list_get_403() {
+    let server = start("").await;
+    for (origin, want) in [
+        ("http://evil.example", 403),
+        ("https://localhost.evil.example", 403),
+        ("http://localhost:5173", 200),
+        ("http://127.0.0.1:8080", 200),
+    ] {
+        let (status, _, body) =
+            post_raw(&server.url, &[("origin", origin)], initialize("2025-11-25")).await;
+        assert_eq!(status, want, "{origin}: {body}");
+    }
+    let server = start("[server]\nallowed_origins = [\"https://app.example.com:443\"]").await;
+    let (status, _, _) = post_raw(
+        &server.url,
+        &[("origin", "https://app.example.com")],
+        initialize("2025-11-25"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = post_raw(
+        &server.url,
+        &[("origin", "http://localhost:3000")],
+        initialize("2025-11-25"),
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "the configured list replaces the loopback default"
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_messages_get_json_rpc_errors() {
+    let server = start("[server]\nmax_message_bytes = 100000").await;
+    let deep = format!("{}{}", "[".repeat(500), "]".repeat(500)).into_bytes();
+    for (body, status_want, code_want) in [
+        (b"{\"jsonrpc\":\"2.0\",\"id\":1,".to_vec(), 400, -32700),
+        (b"not json at all".to_vec(), 400, -32700),
+        (deep, 400, -32700),
+        (vec![b' '; 200_000], 413, -32600),
+    ] {
+        let (status, kind, text) = post_raw(&server.url, &[], body).await;
+        assert_eq!(status, status_want, "{text}");
+        assert!(kind.starts_with("application/json"), "{kind}");
+        let reply: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(reply["error"]["code"], json!(code_want), "{reply}");
+        assert_eq!(reply["id"], Value::Null);
+    }
+    // The server keeps serving.
+    let session = handshake(&reqwest::Client::new(), &server.url).await;
+    assert!(!session.is_empty());
+}
+
+#[tokio::test]
+async fn sse_priming_only_for_sessions_that_negotiated_2025_11_25() {
+    let server = start("").await;
+    let primed = |text: &str| text.lines().any(|l| l.starts_with("retry:"));
+    let (status, _, text) = post_raw(&server.url, &[], initialize("2025-11-25")).await;
+    assert_eq!(status, 200);
+    assert!(primed(&text), "2025-11-25 gets a priming event: {text}");
+    let (status, _, text) = post_raw(&server.url, &[], initialize("2025-06-18")).await;
+    assert_eq!(status, 200);
+    assert!(!primed(&text), "2025-06-18 must not: {text}");
+    // Every data line an old client gets is JSON (no empty `data:`).
+    for line in text.lines().filter_map(|l| l.strip_prefix("data:")) {
+        serde_json::from_str::<Value>(line.trim()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_second_delete_of_a_session_answers_404() {
+    let server = start("").await;
+    let client = reqwest::Client::new();
+    let session = handshake(&client, &server.url).await;
+    let delete = || {
+        client
+            .delete(&server.url)
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+    };
+    let first = delete().await.unwrap().status().as_u16();
+    assert_eq!(first, 204, "clients accept 200 or 204");
+    assert_eq!(delete().await.unwrap().status().as_u16(), 404);
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use plue_tests::mcp::{self, Host};
 use serde_json::json;
 
-fn misbehave_config() -> String {
+pub fn misbehave_config() -> String {
     let wasm = Path::new(env!("PLUE_TEST_PLUGINS_DIR")).join("plue_test_misbehave.wasm");
     format!(
         r#"

@@ -1,12 +1,18 @@
 //! End-to-end tests: `plue-mcp serve` driven over stdio by a real MCP client,
 //! against real services started on free loopback ports.
 
+mod clients;
+mod contract;
 mod database;
 mod example;
+mod faults;
+mod hostile;
 mod http;
 mod limits;
 mod loading;
 mod logs;
 mod playwright;
 mod prometheus;
+mod sql_roundtrips;
+mod stdio;
 mod workflows;

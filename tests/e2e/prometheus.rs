@@ -274,8 +274,12 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         };
         ensure!(j["up"] == up, "{job}: {j}");
     }
+    let batch = find(&health["jobs"], "job", expected::JOB_BATCH)?;
+    ensure!(batch["status"] == "ok" && batch["total"] == 1, "{batch}");
+    ensure!(health["source"] == "up+targets", "{health}");
     let down = &health["down"];
     ensure!(down.as_array().map(Vec::len) == Some(1), "{down}");
+    ensure!(down[0]["source"] == "targets", "{down}");
     ensure!(down[0]["instance"] == prom.down_instance(), "{down}");
     ensure!(
         down[0]["error"]
@@ -288,7 +292,8 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         "service_health",
         &text,
         &[
-            "Unhealthy: 1 of 4 jobs not fully up; 4 of 5 targets up.",
+            // The four scraped jobs and plue-batch, known only from its `up` series.
+            "Unhealthy: 1 of 5 jobs not fully up; 5 of 6 targets up.",
             expected::DOWN_ERROR,
             "not up at any time",
         ],
@@ -398,11 +403,12 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
 
     // Series and labels, `match` honoured.
     let (text, series) = ok(&host, "prometheus_series", json!({"match": ["up"]})).await?;
-    ensure!(series["total"] == 5, "{series}");
+    // Five scraped targets and the backfilled plue-batch one.
+    ensure!(series["total"] == 6, "{series}");
     check_text(
         "prometheus_series",
         &text,
-        &["5 series of 1 metric(s): up (5)"],
+        &["6 series of 1 metric(s): up (6)"],
     )?;
     let (_, labels) = ok(
         &host,
@@ -659,7 +665,7 @@ async fn a_path_prefix_and_auth_headers_from_the_environment_work() -> Result<()
         expected::ALL.request_rate,
     )?;
     let (_, health) = ok(&host, "service_health", json!({})).await?;
-    ensure!(health["targets_total"] == 5, "{health}");
+    ensure!(health["targets_total"] == 6, "{health}");
 
     // A wrong token: the agent is told to check the credentials, and the token never shows.
     let wrong = Host::start_with_env(binary, &config, &[("PLUE_TEST_PROM_TOKEN", "wrong")]).await?;
@@ -677,5 +683,77 @@ async fn a_path_prefix_and_auth_headers_from_the_environment_work() -> Result<()
         .call_err("prometheus_query", json!({"query": "up"}))
         .await?;
     check_text("missing prefix", &err, &["HTTP 404", "path prefix"])?;
+    Ok(())
+}
+
+/// Tools against the same Prometheus behind a proxy that answers 404 for the targets,
+/// rules and metadata APIs, as Thanos, Mimir or VictoriaMetrics may: each one works, or
+/// names the API the backend lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_targets_rules_or_metadata_apis() -> Result<()> {
+    const MISSING: &[&str] = &["/api/v1/targets", "/api/v1/rules", "/api/v1/metadata"];
+    let prom = prometheus().await?;
+    let proxy = plue_tests::proxy::start(prom.port(), MISSING).await?;
+    let host = host(&format!("http://127.0.0.1:{proxy}")).await?;
+
+    // service_health still names the down job, from the `up` series alone.
+    let (text, health) = ok(&host, "service_health", json!({})).await?;
+    ensure!(
+        health["jobs"][0]["job"] == expected::JOB_RUNNER && health["jobs"][0]["status"] == "down",
+        "{health}"
+    );
+    ensure!(health["source"] == "up", "{health}");
+    ensure!(
+        health["down"][0]["instance"] == prom.down_instance(),
+        "{health}"
+    );
+    ensure!(health["down"][0]["source"] == "up", "{health}");
+    find(&health["jobs"], "job", expected::JOB_BATCH)?;
+    check_text(
+        "service_health without targets",
+        &text,
+        &[
+            "Unhealthy: 1 of 5 jobs not fully up; 5 of 6 targets up.",
+            "no targets API",
+        ],
+    )?;
+
+    // Every other tool: an answer, or an error naming the API that is missing.
+    let cases: &[(&str, Value, Option<&str>)] = &[
+        ("prometheus_targets", json!({}), Some("/api/v1/targets")),
+        ("prometheus_rules", json!({}), Some("/api/v1/rules")),
+        (
+            "prometheus_metadata",
+            json!({"metric": "plue_http_request_duration_ms"}),
+            Some("/api/v1/metadata"),
+        ),
+        ("prometheus_alerts", json!({}), None),
+        ("prometheus_query", json!({"query": "up"}), None),
+        (
+            "prometheus_query_range",
+            json!({"query": "up", "start": "5m"}),
+            None,
+        ),
+        ("prometheus_series", json!({"match": ["up"]}), None),
+        ("prometheus_labels", json!({"label": "job"}), None),
+        ("error_analysis", json!({"duration": "5m"}), None),
+        ("latency_analysis", json!({"duration": "5m"}), None),
+    ];
+    let mut failures = Vec::new();
+    for (tool, args, missing) in cases {
+        let result = host.call(tool, args.clone()).await?;
+        let text = plue_tests::mcp::text(&result);
+        let is_error = plue_tests::mcp::is_error(&result);
+        let fine = match missing {
+            Some(path) => is_error && text.contains(path) && text.contains("HTTP 404"),
+            None => !is_error,
+        };
+        if !fine {
+            failures.push(format!(
+                "{tool} (missing {missing:?}): error={is_error}\n{text}"
+            ));
+        }
+    }
+    ensure!(failures.is_empty(), "{}", failures.join("\n\n"));
     Ok(())
 }

@@ -161,7 +161,7 @@ pub fn structured(result: &CallToolResult) -> serde_json::Value {
 
 /// One compile cache per build of the host, shared by all tests, so only the
 /// first test pays for compiling the bundled plugins.
-fn cache_dir(binary: &Path) -> PathBuf {
+pub fn cache_dir(binary: &Path) -> PathBuf {
     binary
         .parent()
         .map(|p| p.join("plue-mcp-test-cache"))

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use tempfile::TempDir;
 
 /// The database the fixtures are loaded into.
@@ -316,35 +316,71 @@ impl PgServer {
         let mut last_error = String::new();
         for _attempt in 0..5 {
             self.port = crate::ports::free_port();
-            let out = self
-                .server_command(&self.bins.pg_ctl)
-                .arg("start")
-                .arg("-w")
-                .args(["-t", &START_TIMEOUT.as_secs().to_string()])
-                .arg("-D")
-                .arg(&self.data_dir)
-                .arg("-l")
-                .arg(&self.log_file)
-                .args(["-o", &format!("-p {}", self.port)])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .output()
-                .context("run pg_ctl start")?;
-            if out.status.success() {
-                return self.wait_until_ready();
+            match self.pg_ctl_start() {
+                Ok(()) => return Ok(()),
+                Err(e) => last_error = format!("{e:#}"),
             }
-            let log = self.log();
-            last_error = format!(
-                "pg_ctl start failed ({}):\n{}\nserver log:\n{log}",
-                out.status,
-                output_text(&out)
-            );
             // Someone took the port between free_port() and the bind: try another one.
-            if !(log.contains("could not bind") || log.contains("Address already in use")) {
+            if !(last_error.contains("could not bind")
+                || last_error.contains("Address already in use"))
+            {
                 break;
             }
         }
         bail!("{last_error}")
+    }
+
+    /// `pg_ctl start` on the current port, then wait until it is ours and ready.
+    fn pg_ctl_start(&self) -> Result<()> {
+        let out = self
+            .server_command(&self.bins.pg_ctl)
+            .arg("start")
+            .arg("-w")
+            .args(["-t", &START_TIMEOUT.as_secs().to_string()])
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(&self.log_file)
+            .args(["-o", &format!("-p {}", self.port)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .context("run pg_ctl start")?;
+        if out.status.success() {
+            return self.wait_until_ready();
+        }
+        bail!(
+            "pg_ctl start failed ({}):\n{}\nserver log:\n{}",
+            out.status,
+            output_text(&out),
+            self.log()
+        )
+    }
+
+    /// Stop the server (fast: open sessions are cut), keeping its data and port,
+    /// to test what clients do while a database is down.
+    pub fn stop(&self) -> Result<()> {
+        let out = self
+            .server_command(&self.bins.pg_ctl)
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w", "-t", "30"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .context("run pg_ctl stop")?;
+        ensure!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            output_text(&out)
+        );
+        Ok(())
+    }
+
+    /// Start the server again after [`PgServer::stop`], on the same port.
+    pub fn restart(&self) -> Result<()> {
+        self.pg_ctl_start()
     }
 
     /// Checks that the server answering on our socket and port is ours (same data

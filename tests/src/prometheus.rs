@@ -6,7 +6,8 @@
 //!
 //! * backfills three hours of Plue metrics ([`expected::HISTORY_SECONDS`]) with
 //!   `promtool tsdb create-blocks-from openmetrics`, one sample every
-//!   [`expected::STEP_SECONDS`], ending at the last step boundary before the start;
+//!   [`expected::STEP_SECONDS`], ending at the last step boundary before the start, with
+//!   the `up` series of a job it does not scrape ([`expected::JOB_BATCH`]);
 //! * serves the same series from then on through a tiny in-process exporter (axum), one
 //!   listener per instance, which Prometheus scrapes every second: two `plue-api` instances
 //!   and one `plue-web` instance;
@@ -95,6 +96,11 @@ pub mod expected {
     ];
     /// Dropped by relabelling (`/api/v1/targets?state=dropped`): its `__address__`.
     pub const DROPPED_TARGET: &str = "plue-web-canary:5173";
+    /// A job Prometheus does not scrape: its `up` series (1, one instance) is backfilled,
+    /// as remote write or federation would bring it; instant queries see it for the
+    /// first 5 minutes (the lookback) after the start.
+    pub const JOB_BATCH: &str = "plue-batch";
+    pub const BATCH_INSTANCE: &str = "batch-1:9102";
     /// Part of the down target's `lastError`.
     pub const DOWN_ERROR: &str = "connection refused";
 
@@ -541,6 +547,16 @@ fn render_backfill(
             }
         }
     }
+    // `up` of a job Prometheus does not scrape, as remote write or federation brings it.
+    let _ = writeln!(out, "# TYPE up gauge");
+    for t in (from..=to).step_by(STEP_SECONDS as usize) {
+        let _ = writeln!(
+            out,
+            "up{{job=\"{}\",instance=\"{}\"}} 1 {t}",
+            expected::JOB_BATCH,
+            expected::BATCH_INSTANCE
+        );
+    }
     out.push_str("# EOF\n");
     out
 }
@@ -650,6 +666,7 @@ impl Drop for Exporter {
 /// A running Prometheus with the fixture data. Killed (and its directory removed) on drop.
 pub struct PromServer {
     child: Option<Child>,
+    binary: PathBuf,
     port: u16,
     dir: TempDir,
     log_file: PathBuf,
@@ -768,20 +785,11 @@ impl PromServer {
         }
 
         let log_file = dir.path().join("prometheus.log");
-        let log = fs::File::create(&log_file)?;
-        let child = Command::new(&prometheus)
-            .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!("--storage.tsdb.path={}", data_dir.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("start {}", prometheus.display()))?;
+        let child = spawn_prometheus(&prometheus, dir.path(), port, &log_file)?;
 
         let mut server = PromServer {
             child: Some(child),
+            binary: prometheus,
             port,
             dir,
             log_file,
@@ -820,6 +828,24 @@ impl PromServer {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Starts Prometheus again after [`PromServer::stop`], on the same port and
+    /// data, and waits (at most 30 s) until it answers ready.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        let child = spawn_prometheus(&self.binary, self.dir.path(), self.port, &self.log_file)?;
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if answers_ready(self.port) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("Prometheus did not get ready again:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -883,6 +909,45 @@ impl PromServer {
             }
         }
     }
+}
+
+/// Whether `GET /-/ready` on `port` answers 200.
+fn answers_ready(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = [0u8; 12];
+    stream
+        .write_all(b"GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .and_then(|()| stream.read_exact(&mut head))
+        .is_ok_and(|()| head.ends_with(b" 200"))
+}
+
+/// Prometheus on `port` with the configuration and data of `dir`, logging to `log_file`
+/// (appended, so a restart keeps the earlier log).
+fn spawn_prometheus(binary: &Path, dir: &Path, port: u16, log_file: &Path) -> Result<Child> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)?;
+    Command::new(binary)
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--log.level=info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("start {}", binary.display()))
 }
 
 impl Drop for PromServer {

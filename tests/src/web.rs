@@ -1,6 +1,7 @@
 //! A small HTTP server on a free loopback port for the `http` capability tests:
 //! it checks the credential the host injects (without echoing it), redirects to
-//! another host, answers slowly, and sends bodies larger than a cap.
+//! another host, answers slowly or never, sends bodies larger than a cap, and
+//! echoes the headers it received (all but the credential).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,14 @@ impl WebServer {
                     "late"
                 }),
             )
+            .route(
+                "/hang",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    "never"
+                }),
+            )
+            .route("/headers", get(echo_headers))
             .route(
                 "/big/{kib}",
                 get(|Path(kib): Path<usize>| async move { "y".repeat(kib * 1024) }),
@@ -112,4 +121,15 @@ async fn auth(headers: HeaderMap) -> impl IntoResponse {
         Some(_) => (StatusCode::UNAUTHORIZED, "wrong credential".to_string()),
         None => (StatusCode::UNAUTHORIZED, "no credential".to_string()),
     }
+}
+
+/// `name: value` of every header received except `authorization`, one per line, sorted.
+async fn echo_headers(headers: HeaderMap) -> String {
+    let mut lines: Vec<String> = headers
+        .iter()
+        .filter(|(k, _)| *k != header::AUTHORIZATION)
+        .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+        .collect();
+    lines.sort();
+    lines.join("\n")
 }

@@ -1,11 +1,21 @@
 //! The files capability: granted directories preopened read-only (directory
 //! and file permissions) at `/<name>` through WASI. cap-std refuses paths and
 //! symlinks that lead out of a preopen; nothing else of the host's file system
-//! is visible.
+//! is visible. Only regular files and directories open: a FIFO, socket or
+//! device in a granted directory would block the host thread that opens it
+//! (or stream forever), so `open-at` checks the type first and refuses them.
 
 use std::path::PathBuf;
 
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
+use wasmtime_wasi::p2::bindings::filesystem::types::{
+    self, DescriptorFlags, DescriptorType, ErrorCode, HostDescriptor, OpenFlags, PathFlags,
+};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiView};
+
+/// The WASI filesystem interface whose `open-at` [`guard_open`] replaces.
+const TYPES_INTERFACE: &str = "wasi:filesystem/types@0.2.12";
 
 /// The directories one plugin may read, by the names its manifest declares.
 #[derive(Debug, Clone, Default)]
@@ -24,4 +34,54 @@ impl DirectoryGrants {
         }
         Ok(())
     }
+}
+
+/// Whether a file of this type may be opened: one that cannot block its opener.
+fn openable(kind: DescriptorType) -> bool {
+    matches!(
+        kind,
+        DescriptorType::RegularFile | DescriptorType::Directory | DescriptorType::SymbolicLink
+    )
+}
+
+/// Replace WASI's `descriptor.open-at` in `linker` (after
+/// `wasmtime_wasi::p2::add_to_linker_async`) with one that opens only what
+/// [`openable`] allows; everything else is `access` denied.
+pub fn guard_open<T: WasiView + 'static>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    type Params = (
+        Resource<Descriptor>,
+        PathFlags,
+        String,
+        OpenFlags,
+        DescriptorFlags,
+    );
+    linker.allow_shadowing(true);
+    let result = linker.instance(TYPES_INTERFACE).and_then(|mut instance| {
+        instance.func_wrap_async(
+            "[method]descriptor.open-at",
+            |mut store, (fd, path_flags, path, oflags, flags): Params| {
+                Box::new(async move {
+                    let mut view = store.data_mut().filesystem();
+                    let dir = Resource::<Descriptor>::new_borrow(fd.rep());
+                    let stat = HostDescriptor::stat_at(&mut view, dir, path_flags, path.clone());
+                    // A missing file falls through: open-at reports it (or creates
+                    // nothing: the mounts are read-only).
+                    if let Ok(stat) = stat.await
+                        && !openable(stat.type_)
+                    {
+                        return Ok((Err(ErrorCode::Access),));
+                    }
+                    let opened =
+                        HostDescriptor::open_at(&mut view, fd, path_flags, path, oflags, flags)
+                            .await;
+                    match opened {
+                        Ok(descriptor) => Ok((Ok(descriptor),)),
+                        Err(e) => Ok((Err(types::Host::convert_error_code(&mut view, e)?),)),
+                    }
+                })
+            },
+        )
+    });
+    linker.allow_shadowing(false);
+    Ok(result?)
 }

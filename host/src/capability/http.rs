@@ -1,11 +1,13 @@
 //! The `http` capability: requests to endpoints granted by name. One shared
-//! client; the endpoint's base URL, credentials, method allow-list, timeout and
-//! response cap come from the operator; redirects are never followed.
+//! client; the endpoint's base URL, credentials, method and header allow-lists,
+//! timeout and response cap come from the operator; redirects are never
+//! followed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::bindings::http::{HttpError, Method, Request, Response};
 use crate::config::EndpointConfig;
@@ -61,9 +63,20 @@ impl HttpGrants {
         let url = policy::http::resolve_url(base, &request.path_and_query)
             .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
         let configured: Vec<&str> = endpoint.headers.iter().map(|(k, _)| k.as_str()).collect();
+        let mut headers = HeaderMap::new();
         for (name, value) in &request.headers {
-            policy::http::check_header(name, value, &configured)
-                .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
+            let name =
+                policy::http::check_header(name, value, &endpoint.headers_allowed, &configured)
+                    .map_err(|r| HttpError::InvalidRequest(r.to_string()))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                HttpError::InvalidRequest(format!(
+                    "header `{name}` has a value that is not visible ASCII"
+                ))
+            })?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                HttpError::InvalidRequest(format!("`{name}` is not a valid header name"))
+            })?;
+            headers.append(name, value);
         }
         if request
             .body
@@ -81,20 +94,20 @@ impl HttpGrants {
                 url,
             )
             .timeout(endpoint.timeout);
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
+        // The operator's headers always win: each replaces any of that name.
         for (name, secret) in &endpoint.headers {
-            let mut value =
-                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
-                    HttpError::InvalidRequest(format!(
-                        "configured header `{name}` of endpoint `{}` has an invalid value",
-                        endpoint.name
-                    ))
-                })?;
+            let invalid = || {
+                HttpError::InvalidRequest(format!(
+                    "configured header `{name}` of endpoint `{}` is invalid",
+                    endpoint.name
+                ))
+            };
+            let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| invalid())?;
             value.set_sensitive(true);
-            builder = builder.header(name.as_str(), value);
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            headers.insert(name, value);
         }
+        builder = builder.headers(headers);
         if let Some(body) = request.body {
             builder = builder.body(body);
         }
@@ -120,12 +133,21 @@ impl HttpGrants {
             return Err(too_large(&endpoint.name, cap));
         }
         let mut body = Vec::new();
+        // Held until the body has been handed over: concurrency cannot
+        // multiply the host's memory past the operator's budget.
+        let mut held = endpoint.response_memory.reserve();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
             if body.len() as u64 + chunk.len() as u64 > cap {
                 return Err(too_large(&endpoint.name, cap));
+            }
+            if !held.grow(chunk.len() as u64) {
+                return Err(over_budget(
+                    &endpoint.name,
+                    endpoint.response_memory.total(),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -141,6 +163,13 @@ fn too_large(endpoint: &str, cap: u64) -> HttpError {
     HttpError::ResponseTooLarge(format!(
         "the response of endpoint `{endpoint}` exceeded its cap of {} KiB; narrow the request (fewer series, a shorter range, a limit)",
         cap / 1024
+    ))
+}
+
+fn over_budget(endpoint: &str, total: u64) -> HttpError {
+    HttpError::ResponseTooLarge(format!(
+        "the response of endpoint `{endpoint}` did not fit in the host's memory for response bodies ({} MiB across all calls, max_response_memory_mib in [server]); retry when fewer calls run, or narrow the request",
+        total >> 20
     ))
 }
 
@@ -194,9 +223,11 @@ mod tests {
                 .map(|b| url::Url::parse(b).unwrap())
                 .map_err(String::from),
             headers: vec![("authorization".into(), Secret::new("Bearer t"))],
+            headers_allowed: Vec::new(),
             methods: vec!["GET".into()],
             timeout: std::time::Duration::from_secs(1),
             max_response_bytes: 1024,
+            response_memory: crate::budget::MemoryBudget::new(1 << 20),
         };
         HttpGrants {
             plugin: "p".into(),

@@ -1,9 +1,12 @@
 //! The `sql` capability: read-only statements on PostgreSQL databases granted by
-//! name. Each statement is checked by [`crate::policy::sql`], then runs alone as
-//! an unnamed prepared statement inside a `READ ONLY` transaction with a local
-//! statement timeout; the transaction is always rolled back, rows are capped
-//! and values typed. Pools connect lazily, so a database that is down never
-//! stops the host.
+//! name. Each statement is checked by [`crate::policy::sql`], then runs alone
+//! on a session whose every transaction is read-only and under the statement
+//! timeout (both set once per connection, in its startup parameters); rows are
+//! capped and values typed. A read costs one round trip once its statement is
+//! prepared on the connection (two the first time): no ping on acquire, no
+//! transaction wrapper; a connection found dead is replaced and the read
+//! retried once. Pools connect lazily, so a database that is down never stops
+//! the host.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,9 +27,17 @@ use crate::policy;
 pub struct Database {
     pub config: Arc<DatabaseConfig>,
     pool: Result<PgPool, String>,
+    /// One permit per pool connection: calls queue here (fairly, within their
+    /// own deadline) so the pool's wait only covers connecting and a
+    /// connection's return.
+    slots: tokio::sync::Semaphore,
     /// `Some(Ok)` once the role was checked; errors are not cached.
     role_checked: Mutex<Option<Result<(), String>>>,
 }
+
+/// How long a call waits for the pool to open (or give back) a connection once
+/// it holds a slot; past it, the database is reported unreachable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Database {
     /// Prepare (without connecting) the pool of `config`.
@@ -35,16 +46,26 @@ impl Database {
             let options: PgConnectOptions = url.expose().parse().map_err(|_| {
                 format!("database `{}` has a malformed connection url", config.name)
             })?;
-            let options = options
-                .application_name("plue-mcp")
-                .options([("default_transaction_read_only", "on")]);
+            // Every transaction of the session is read-only and bounded: the
+            // policy refuses any statement that could change either (SET,
+            // set_config, transaction control), so they hold for the
+            // connection's life, across reconnects (they are startup values).
+            let timeout_ms = config.statement_timeout.as_millis().max(1).to_string();
+            let options = options.application_name("plue-mcp").options([
+                ("default_transaction_read_only", "on"),
+                ("statement_timeout", timeout_ms.as_str()),
+            ]);
             Ok(PgPoolOptions::new()
                 .max_connections(config.max_connections)
-                .acquire_timeout(Duration::from_secs(5))
+                // A dead connection is found by the read itself and replaced
+                // (see `query`), not by a ping before every read.
+                .test_before_acquire(false)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .idle_timeout(Duration::from_secs(300))
                 .connect_lazy_with(options))
         });
         Database {
+            slots: tokio::sync::Semaphore::new(config.max_connections as usize),
             config,
             pool,
             role_checked: Mutex::new(None),
@@ -53,10 +74,25 @@ impl Database {
 
     fn unavailable(&self, e: &sqlx::Error) -> SqlError {
         let name = &self.config.name;
+        let max = self.config.max_connections;
+        // A full pool of open, busy connections is load, not an outage.
+        if matches!(e, sqlx::Error::PoolTimedOut)
+            && let Ok(pool) = &self.pool
+            && pool.size() >= max
+            && pool.num_idle() == 0
+        {
+            return SqlError::Unavailable(format!(
+                "all {max} connections to database `{name}` stayed busy for {} s; retry, or raise max_connections in [databases.{name}]",
+                ACQUIRE_TIMEOUT.as_secs()
+            ));
+        }
         let cause = match e {
             sqlx::Error::Database(db) => db.message().to_string(),
             sqlx::Error::PoolTimedOut => {
-                "no connection within 5 s (is PostgreSQL running and reachable?)".into()
+                format!(
+                    "no connection within {} s (is PostgreSQL running and reachable?)",
+                    ACQUIRE_TIMEOUT.as_secs()
+                )
             }
             sqlx::Error::Io(io) => io.to_string(),
             other => {
@@ -84,66 +120,65 @@ impl Database {
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| self.unavailable(&e))?;
-        let result = if is_super && !self.config.allow_superuser {
-            Err(format!(
-                "database `{0}` connects as a superuser, which a read-only transaction cannot contain (COPY … TO PROGRAM, server files); connect as a role with only pg_read_all_data (see README), or set allow_superuser = true in [databases.{0}]",
-                self.config.name
-            ))
-        } else {
-            Ok(())
-        };
+        let result = crate::policy::grants::superuser(
+            &self.config.name,
+            is_super,
+            self.config.allow_superuser,
+        );
         *checked = Some(result.clone());
         result.map_err(SqlError::AccessDenied)
     }
 
-    /// Run one read-only statement.
+    /// Run one read-only statement. A connection that turns out to be dead
+    /// (the server restarted since it was pooled) is dropped and the read
+    /// retried once on a fresh one: a read is safe to repeat.
     pub async fn query(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         policy::sql::check_statement(statement).map_err(|r| SqlError::Refused(r.0))?;
         let pool = self
             .pool
             .as_ref()
             .map_err(|why| SqlError::Unavailable(why.clone()))?;
-        let mut conn = pool.acquire().await.map_err(|e| self.unavailable(&e))?;
-        self.check_role(&mut conn).await?;
-        let timeout_ms = self.config.statement_timeout.as_millis().max(1);
-        let mut tx = sqlx::Connection::begin(&mut *conn)
+        let _slot = self
+            .slots
+            .acquire()
             .await
-            .map_err(|e| self.unavailable(&e))?;
-        sqlx::query("SET TRANSACTION READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.unavailable(&e))?;
-        // The number is ours, not the plugin's: formatting it is safe.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SET LOCAL statement_timeout = {timeout_ms}"
-        )))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.unavailable(&e))?;
-        let result = self.run(&mut tx, statement, params).await;
-        // Always roll back: nothing a statement does is kept.
-        let _ = tx.rollback().await;
-        result
+            .map_err(|_| SqlError::Unavailable("the host is shutting down".into()))?;
+        let mut retried = false;
+        loop {
+            let mut conn = pool.acquire().await.map_err(|e| self.unavailable(&e))?;
+            self.check_role(&mut conn).await?;
+            match self.run(&mut conn, statement, params.clone()).await {
+                Err(Failure::Connection(e)) if !retried => {
+                    tracing::debug!(database = %self.config.name, "reconnecting after: {e}");
+                    conn.detach();
+                    retried = true;
+                }
+                Err(Failure::Connection(e)) => return Err(self.unavailable(&e)),
+                Err(Failure::Sql(e)) => return Err(e),
+                Ok(rows) => return Ok(rows),
+            }
+        }
     }
 
     async fn run(
         &self,
-        tx: &mut sqlx::PgConnection,
+        conn: &mut sqlx::PgConnection,
         statement: &str,
         params: Vec<Value>,
-    ) -> Result<Rows, SqlError> {
+    ) -> Result<Rows, Failure> {
         // The one place a plugin's SQL text reaches the database: it was checked
         // by the policy above and runs read-only; values travel as parameters.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).persistent(false);
+        // Prepared once per connection and cached there.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()));
         for param in params {
-            query = bind(query, param)?;
+            query = bind(query, param).map_err(Failure::Sql)?;
         }
         let max_rows = self.config.max_rows as usize;
-        let mut stream = query.fetch(&mut *tx);
+        let mut stream = query.fetch(&mut *conn);
         let mut rows = Vec::new();
         let mut columns = None;
         let mut truncated = false;
-        while let Some(row) = stream.try_next().await.map_err(|e| self.error(&e))? {
+        while let Some(row) = stream.try_next().await.map_err(|e| self.failure(e))? {
             if columns.is_none() {
                 columns = Some(describe(&row));
             }
@@ -159,10 +194,10 @@ impl Database {
             None => {
                 // No rows: still name the columns.
                 use sqlx::{Executor as _, SqlSafeStr as _, Statement as _};
-                let prepared = (&mut *tx)
+                let prepared = (&mut *conn)
                     .prepare(sqlx::AssertSqlSafe(statement.to_string()).into_sql_str())
                     .await
-                    .map_err(|e| self.error(&e))?;
+                    .map_err(|e| self.failure(e))?;
                 prepared
                     .columns()
                     .iter()
@@ -178,6 +213,24 @@ impl Database {
             rows,
             truncated,
         })
+    }
+
+    /// A failed read: the connection's fault (retry on another), or the
+    /// statement's (report it).
+    fn failure(&self, e: sqlx::Error) -> Failure {
+        let connection_lost = match &e {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+            // Class 08 (connection exception), 57P01–57P03 (server shut down).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        };
+        if connection_lost {
+            Failure::Connection(e)
+        } else {
+            Failure::Sql(self.error(&e))
+        }
     }
 
     fn error(&self, e: &sqlx::Error) -> SqlError {
@@ -213,6 +266,14 @@ impl Database {
             }),
         })
     }
+}
+
+/// Why a read failed.
+enum Failure {
+    /// The connection broke: another connection may succeed.
+    Connection(sqlx::Error),
+    /// The statement failed, as the plugin should hear it.
+    Sql(SqlError),
 }
 
 /// The databases one plugin may query, by the names its manifest declares.

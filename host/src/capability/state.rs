@@ -12,7 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::files::DirectoryGrants;
 use super::http::HttpGrants;
-use super::log::LogSink;
+use super::log::{CallBudget, LogSink, PluginRate};
 use super::settings::Settings;
 use super::sql::SqlGrants;
 use crate::bindings::{http, log, settings, sql};
@@ -24,6 +24,8 @@ pub struct Grants {
     pub sql: SqlGrants,
     pub directories: DirectoryGrants,
     pub settings: Settings,
+    /// The plugin's log rate, shared by all its calls.
+    pub log_rate: PluginRate,
 }
 
 /// Bytes of stderr kept per call (a panic message fits; more is a trap).
@@ -35,6 +37,7 @@ pub struct CallState {
     pub limits: StoreLimits,
     pub grants: Arc<Grants>,
     pub log: LogSink,
+    pub log_budget: CallBudget,
     pub stderr: MemoryOutputPipe,
 }
 
@@ -60,6 +63,7 @@ impl CallState {
             limits,
             grants,
             log,
+            log_budget: CallBudget::default(),
             stderr,
         })
     }
@@ -102,7 +106,9 @@ impl sql::Host for CallState {
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) {
-        self.log.log(level, message).await
+        if self.log_budget.admit(message.len(), &self.grants.log_rate) {
+            self.log.log(level, message).await
+        }
     }
 }
 

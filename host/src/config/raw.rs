@@ -34,8 +34,16 @@ pub struct RawServer {
     pub cache_dir: Option<String>,
     /// How many tool calls may run at once (default 64).
     pub max_concurrent_calls: Option<u32>,
-    /// `Host` header values accepted by `serve --http` (default: loopback names).
+    /// MiB of HTTP response bodies the host holds at once, across all calls (default 256).
+    pub max_response_memory_mib: Option<u64>,
+    /// `Host` header values accepted by `serve --http` (default: loopback names;
+    /// `"*"` accepts any).
     pub allowed_hosts: Option<Vec<String>>,
+    /// `Origin` header values accepted by `serve --http` (default: loopback
+    /// origins on any port); requests without an `Origin` always pass.
+    pub allowed_origins: Option<Vec<String>>,
+    /// The largest MCP message accepted, in bytes (default 4 MiB).
+    pub max_message_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -52,6 +60,9 @@ pub struct RawEndpoint {
     pub url: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Headers a plugin may set beyond the safe default (`Accept`, …).
+    #[serde(default)]
+    pub headers_allowed: Vec<String>,
     pub methods: Option<Vec<String>>,
     pub timeout_ms: Option<u64>,
     pub max_response_bytes: Option<u64>,

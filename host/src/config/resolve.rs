@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::raw::{RawConfig, RawLimits, RawPlugin};
+use crate::budget::MemoryBudget;
 use crate::secret::Secret;
 
 /// Where a resource stands after resolution: usable, or unavailable with the
@@ -32,8 +33,15 @@ pub struct ServerConfig {
     pub require_digests: bool,
     pub cache_dir: PathBuf,
     pub max_concurrent_calls: u32,
-    /// `Host` header values `serve --http` accepts (a DNS-rebinding guard).
+    /// Bytes of HTTP response bodies the host holds at once, across all calls.
+    pub max_response_memory: u64,
+    /// `Host` header values `serve --http` accepts (a DNS-rebinding guard);
+    /// empty accepts none, `"*"` any.
     pub allowed_hosts: Vec<String>,
+    /// Browser `Origin`s `serve --http` accepts (`http://localhost:*` form).
+    pub allowed_origins: Vec<String>,
+    /// The largest MCP message accepted, over stdio or HTTP.
+    pub max_message_bytes: usize,
 }
 
 /// Per-call limits of a plugin.
@@ -61,10 +69,15 @@ pub struct EndpointConfig {
     pub base: Availability<url::Url>,
     /// Headers the host adds to every request (credentials). Values are secret.
     pub headers: Vec<(String, Secret)>,
+    /// Headers a plugin may set beyond the safe default, normalised
+    /// (lowercase, `_` as `-`).
+    pub headers_allowed: Vec<String>,
     /// Allowed methods, uppercase.
     pub methods: Vec<String>,
     pub timeout: Duration,
     pub max_response_bytes: u64,
+    /// The host's memory for response bodies, shared by every endpoint and call.
+    pub response_memory: MemoryBudget,
 }
 
 #[derive(Debug, Clone)]
@@ -138,16 +151,6 @@ impl Env for BTreeMap<String, String> {
     }
 }
 
-/// Names the bundled plugins answer to.
-pub const BUNDLED: &[&str] = &[
-    "prometheus",
-    "workflows",
-    "logs",
-    "database",
-    "playwright",
-    "example",
-];
-
 impl Config {
     /// Parse and resolve `text`. `base_dir` anchors relative paths; `origin`
     /// names the file in messages.
@@ -215,12 +218,28 @@ impl Resolver<'_> {
             require_digests: raw.server.require_digests,
             cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
             max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+            max_response_memory: raw.server.max_response_memory_mib.unwrap_or(256).max(1) << 20,
             allowed_hosts: raw
                 .server
                 .allowed_hosts
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            allowed_origins: raw.server.allowed_origins.unwrap_or_else(|| {
+                ["http", "https"]
+                    .iter()
+                    .flat_map(|scheme| {
+                        ["localhost", "127.0.0.1", "[::1]"]
+                            .map(|host| format!("{scheme}://{host}:*"))
+                    })
+                    .collect()
+            }),
+            max_message_bytes: raw
+                .server
+                .max_message_bytes
+                .unwrap_or(4 << 20)
+                .clamp(64 << 10, 64 << 20),
         };
 
+        let response_memory = MemoryBudget::new(server.max_response_memory);
         let endpoints = raw
             .endpoints
             .into_iter()
@@ -242,6 +261,15 @@ impl Resolver<'_> {
                         Err(why) => self.problems.push(format!("{ctx} header `{k}`: {why}")),
                     }
                 }
+                let mut headers_allowed = Vec::new();
+                for h in e.headers_allowed {
+                    match crate::policy::http::check_allowable_header(&h) {
+                        Ok(()) => headers_allowed.push(crate::policy::http::normalise_header(&h)),
+                        Err(why) => self
+                            .problems
+                            .push(format!("{ctx} headers_allowed: `{h}`: {why}")),
+                    }
+                }
                 let methods: Vec<String> = e
                     .methods
                     .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()])
@@ -258,9 +286,11 @@ impl Resolver<'_> {
                     name: name.clone(),
                     base,
                     headers,
+                    headers_allowed,
                     methods,
                     timeout: Duration::from_millis(e.timeout_ms.unwrap_or(15_000)),
                     max_response_bytes: e.max_response_bytes.unwrap_or(16 << 20),
+                    response_memory: response_memory.clone(),
                 };
                 (name, Arc::new(cfg))
             })
@@ -350,11 +380,13 @@ impl Resolver<'_> {
         }
         let source = match &p.path {
             Some(path) => PluginSource::Path(self.base_dir.join(path)),
-            None if BUNDLED.contains(&name) => PluginSource::Bundled,
+            None if crate::plugin::bundled::bytes(name).is_some() => PluginSource::Bundled,
             None => {
                 self.problems.push(format!(
                     "{ctx}: no `path` and no bundled plugin of that name (bundled: {})",
-                    BUNDLED.join(", ")
+                    crate::plugin::bundled::names()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 return None;
             }

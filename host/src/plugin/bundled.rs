@@ -12,3 +12,26 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_configuration_names_only_bundled_plugins() {
+        let config = crate::config::Config::from_toml(
+            crate::config::BUILT_IN_DEFAULT,
+            std::path::Path::new("."),
+            "default",
+            &crate::config::resolve::ProcessEnv,
+        )
+        .unwrap();
+        let bundled: Vec<&str> = super::names().collect();
+        assert!(bundled.len() >= 6, "{bundled:?}");
+        for plugin in &config.plugins {
+            assert!(
+                bundled.contains(&plugin.name.as_str()),
+                "{} is not bundled",
+                plugin.name
+            );
+        }
+    }
+}

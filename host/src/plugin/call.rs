@@ -8,6 +8,7 @@ use std::sync::Arc;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::LoadedPlugin;
+use crate::bindings::log::Level;
 use crate::bindings::{Content, ToolError, ToolResult};
 use crate::capability::log::LogSink;
 use crate::capability::state::CallState;
@@ -91,6 +92,10 @@ pub async fn call(
             .map_err(|e| (false, e))
     };
     let outcome = tokio::time::timeout(limits.call_timeout, run).await;
+    if let Some(note) = store.data().log_budget.dropped_note() {
+        let sink = store.data().log.clone();
+        sink.log(Level::Warn, note).await;
+    }
     let result = match outcome {
         Err(_) => {
             return Err(CallError::Timeout {
@@ -126,16 +131,44 @@ pub async fn call(
             }
             Ok(answer)
         }
-        Err(ToolError::InvalidArguments(message)) => Err(CallError::InvalidArguments {
-            plugin: name,
-            message,
-        }),
-        Err(ToolError::UnknownTool(tool)) => Err(CallError::UnknownTool { plugin: name, tool }),
-        Err(ToolError::Failed(message)) => Err(CallError::Failed {
-            plugin: name,
-            message,
-        }),
+        Err(e) => Err(tool_error(name, e, limits.max_output_bytes)),
     }
+}
+
+/// A plugin's own error, its text held to the output cap like any answer.
+fn tool_error(plugin: String, e: ToolError, limit: u64) -> CallError {
+    match e {
+        ToolError::InvalidArguments(message) => CallError::InvalidArguments {
+            plugin,
+            message: cap_message(message, limit),
+        },
+        ToolError::UnknownTool(tool) => CallError::UnknownTool {
+            plugin,
+            tool: cap_message(tool, limit),
+        },
+        ToolError::Failed(message) => CallError::Failed {
+            plugin,
+            message: cap_message(message, limit),
+        },
+    }
+}
+
+/// `message` cut to at most `limit` bytes (note included) when it is longer,
+/// with a note that says so and names the limit.
+pub fn cap_message(message: String, limit: u64) -> String {
+    let size = message.len() as u64;
+    if size <= limit {
+        return message;
+    }
+    let note = format!(
+        "… [error text cut: {size} bytes, over the output limit of {limit} bytes (max_output_bytes)]"
+    );
+    let keep = usize::try_from(limit.saturating_sub(note.len() as u64)).unwrap_or(usize::MAX);
+    let mut end = keep.min(message.len());
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{note}", &message[..end])
 }
 
 fn classify_trap(plugin: &str, e: &wasmtime::Error, stderr: &str, memory_bytes: u64) -> CallError {
@@ -175,4 +208,24 @@ pub fn output_size(result: &ToolResult) -> u64 {
         })
         .sum();
     (content + result.structured.as_ref().map_or(0, String::len)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cap_message;
+
+    #[test]
+    fn error_text_is_held_to_the_output_cap() {
+        assert_eq!(cap_message("short".into(), 100), "short");
+        let long = "é".repeat(5000); // 10 000 bytes, two per char
+        let cut = cap_message(long.clone(), 1000);
+        assert!(cut.len() <= 1000, "{} bytes", cut.len());
+        assert!(cut.starts_with("éé"));
+        assert!(
+            cut.ends_with("[error text cut: 10000 bytes, over the output limit of 1000 bytes (max_output_bytes)]"),
+            "{cut}"
+        );
+        // A cap smaller than the note still says why.
+        assert!(cap_message(long, 10).contains("max_output_bytes"));
+    }
 }

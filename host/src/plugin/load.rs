@@ -18,13 +18,18 @@ use crate::capability::state::{CallState, Grants};
 use crate::config::{Config, Limits, PluginConfig, PluginSource};
 use crate::engine::{CompileSource, Compiler, Runtime, sha256_hex};
 use crate::policy;
+use crate::policy::grants::GrantPlan;
+use crate::schema::contract::ToolContract;
 
 /// A plugin ready to serve calls.
 pub struct LoadedPlugin {
     /// The name the operator gave it (`[plugins.<name>]`).
     pub name: String,
     pub config: PluginConfig,
+    /// The manifest, its schemas normalised (see [`crate::schema`]).
     pub manifest: PluginManifest,
+    /// Each tool's compiled schema contract, by tool name.
+    pub contracts: BTreeMap<String, Arc<ToolContract>>,
     pub digest: String,
     pub compiled: CompileSource,
     pub pre: PluginPre<CallState>,
@@ -162,17 +167,26 @@ impl<'a> Loader<'a> {
             .instantiate_pre(&component)
             .and_then(PluginPre::new)
             .map_err(|e| vec![format!("plugin `{name}` cannot be linked: {e:#}")])?;
-        let manifest = read_manifest(self.runtime, &pre, config.limits)
+        let mut manifest = read_manifest(self.runtime, &pre, config.limits)
             .await
             .map_err(|e| {
                 vec![format!(
                     "plugin `{name}`: reading its manifest failed: {e:#}"
                 )]
             })?;
-        let (grants, problems) = self.grants(config, &manifest);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let contracts = crate::schema::manifest::check(&mut manifest).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|p| format!("plugin `{name}`: {p}"))
+                .collect::<Vec<_>>()
+        })?;
+        let contracts = manifest
+            .tools
+            .iter()
+            .map(|t| t.name.clone())
+            .zip(contracts.into_iter().map(Arc::new))
+            .collect();
+        let grants = self.connect(name, policy::grants::plan(config, &manifest)?);
         let unavailable = unavailable_resources(self.config, config);
         for why in &unavailable {
             tracing::warn!(plugin = %name, "{why}");
@@ -182,6 +196,7 @@ impl<'a> Loader<'a> {
             name: name.clone(),
             config: config.clone(),
             manifest,
+            contracts,
             digest,
             compiled,
             pre,
@@ -190,76 +205,38 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// The plugin's grants, after checking them against its manifest.
-    fn grants(&self, config: &PluginConfig, manifest: &PluginManifest) -> (Grants, Vec<String>) {
-        let name = &config.name;
-        let mut problems = Vec::new();
-        let caps = &manifest.capabilities;
-        type Kind<'k> = (&'k str, &'k str, &'k Vec<String>, &'k Vec<(String, String)>);
-        let kinds: [Kind; 3] = [
-            ("http", "endpoints", &caps.http, &config.http),
-            ("sql", "databases", &caps.sql, &config.sql),
-            (
-                "directories",
-                "directories",
-                &caps.directories,
-                &config.directories,
-            ),
-        ];
-        for (kind, section, asked, granted) in kinds {
-            for want in asked {
-                if !granted.iter().any(|(n, _)| n == want) {
-                    problems.push(format!(
-                        "plugin `{name}` needs {kind} `{want}`, which is not granted: add {kind} = [\"{want}\"] to [plugins.{name}] and define [{section}.{want}]"
-                    ));
-                }
-            }
-            for (n, _) in granted {
-                if !asked.contains(n) {
-                    problems.push(format!(
-                        "[plugins.{name}] {kind} grants `{n}`, which the plugin does not ask for (it asks for: {})",
-                        if asked.is_empty() { "nothing".to_string() } else { asked.join(", ") }
-                    ));
-                }
-            }
-        }
-        let (settings, mut setting_problems) = Settings::resolve(manifest, &config.settings);
-        problems.append(&mut setting_problems);
-        let grants = Grants {
+    /// Connect a grant plan to the shared pools, client and directories.
+    fn connect(&self, name: &str, plan: GrantPlan) -> Grants {
+        Grants {
             http: HttpGrants {
-                plugin: name.clone(),
-                endpoints: config
+                plugin: name.to_string(),
+                endpoints: plan
                     .http
-                    .iter()
-                    .filter_map(|(n, r)| {
-                        self.config.endpoints.get(r).map(|e| (n.clone(), e.clone()))
-                    })
+                    .into_iter()
+                    .filter_map(|(n, r)| self.config.endpoints.get(&r).map(|e| (n, e.clone())))
                     .collect(),
                 client: Some(self.client.clone()),
             },
             sql: SqlGrants {
-                plugin: name.clone(),
-                databases: config
+                plugin: name.to_string(),
+                databases: plan
                     .sql
-                    .iter()
-                    .filter_map(|(n, r)| self.databases.get(r).map(|d| (n.clone(), d.clone())))
+                    .into_iter()
+                    .filter_map(|(n, r)| self.databases.get(&r).map(|d| (n, d.clone())))
                     .collect(),
             },
             directories: DirectoryGrants {
-                dirs: config
+                dirs: plan
                     .directories
-                    .iter()
+                    .into_iter()
                     .filter_map(|(n, r)| {
-                        self.config
-                            .directories
-                            .get(r)
-                            .map(|d| (n.clone(), d.path.clone()))
+                        self.config.directories.get(&r).map(|d| (n, d.path.clone()))
                     })
                     .collect(),
             },
-            settings,
-        };
-        (grants, problems)
+            settings: Settings::from(plan.settings),
+            log_rate: Default::default(),
+        }
     }
 }
 
@@ -285,6 +262,7 @@ fn unavailable_resources(config: &Config, plugin: &PluginConfig) -> Vec<String> 
 pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    crate::capability::files::guard_open(&mut linker)?;
     crate::bindings::Plugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
         &mut linker,
         |s| s,
@@ -320,43 +298,5 @@ async fn read_manifest(
                 limits.call_timeout.as_millis()
             )
         })??;
-    validate_manifest(&manifest)?;
     Ok(manifest)
-}
-
-fn validate_manifest(m: &PluginManifest) -> anyhow::Result<()> {
-    let mut problems = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for tool in &m.tools {
-        if !crate::config::resolve::valid_name(&tool.name) || tool.name.contains('-') {
-            problems.push(format!(
-                "tool name `{}` must use lowercase letters, digits and `_`",
-                tool.name
-            ));
-        }
-        if !seen.insert(tool.name.as_str()) {
-            problems.push(format!("tool `{}` is declared twice", tool.name));
-        }
-        match serde_json::from_str::<serde_json::Value>(&tool.input_schema) {
-            Ok(serde_json::Value::Object(o))
-                if o.get("type").and_then(|t| t.as_str()) == Some("object") => {}
-            _ => problems.push(format!(
-                "tool `{}`: input schema must be a JSON object schema with \"type\": \"object\"",
-                tool.name
-            )),
-        }
-        if let Some(out) = &tool.output_schema
-            && !matches!(
-                serde_json::from_str::<serde_json::Value>(out),
-                Ok(serde_json::Value::Object(_))
-            )
-        {
-            problems.push(format!(
-                "tool `{}`: output schema is not a JSON object",
-                tool.name
-            ));
-        }
-    }
-    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
-    Ok(())
 }

@@ -4,8 +4,9 @@
 //! a refusal of server functions that reach outside the database (files,
 //! programs, other sessions, settings, locks that outlive the statement).
 //!
-//! This is one of two layers: every statement also runs inside a `READ ONLY`
-//! transaction that is always rolled back, under a statement timeout.
+//! This is one of two layers: every statement also runs on a session whose
+//! transactions are all read-only and under a statement timeout; because no
+//! accepted statement can change session settings, that layer holds too.
 
 use std::ops::ControlFlow;
 
@@ -301,6 +302,98 @@ mod tests {
             ),
         ] {
             check(sql, Err(why));
+        }
+    }
+}
+
+/// Generated hostile statements: writes stacked behind reads, hidden behind
+/// comments and odd case, and refused functions wrapped in expressions, with
+/// or without a schema or quotes. None may pass.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const READS: &[&str] = &[
+        "SELECT 1",
+        "TABLE users",
+        "VALUES (1)",
+        "WITH a AS (SELECT 1) SELECT * FROM a",
+        "SHOW work_mem",
+    ];
+    const WRITES: &[&str] = &[
+        "INSERT INTO t VALUES (1)",
+        "DELETE FROM t",
+        "UPDATE t SET a = 1",
+        "DROP TABLE t",
+        "TRUNCATE t",
+        "COPY t TO PROGRAM 'id'",
+        "SET ROLE postgres",
+        "CREATE TABLE x (a int)",
+        "GRANT ALL ON t TO public",
+        "ALTER ROLE me SUPERUSER",
+        "COMMIT",
+    ];
+    const SEPARATORS: &[&str] = &[";", ";\n", "; -- note\n", ";/* c */", " ; "];
+    const WRAPPERS: &[&str] = &[
+        "SELECT {}",
+        "SELECT 1 WHERE {} IS NOT NULL",
+        "SELECT * FROM (SELECT {}) s",
+        "WITH a AS (SELECT {} AS x) SELECT x FROM a",
+        "SELECT coalesce(NULL, {})",
+        "VALUES ({})",
+        "EXPLAIN SELECT {}",
+    ];
+
+    /// `sql` with each ASCII letter's case chosen by `case`.
+    fn recase(sql: &str, case: &[bool]) -> String {
+        sql.chars()
+            .zip(case.iter().cycle())
+            .map(|(c, upper)| {
+                if *upper {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn stacked_writes_are_refused(
+            read in prop::sample::select(READS),
+            sep in prop::sample::select(SEPARATORS),
+            write in prop::sample::select(WRITES),
+            lead in prop::sample::select(&["", "/* x */ ", "-- y\n", "\n\t"][..]),
+            case in prop::collection::vec(any::<bool>(), 16),
+        ) {
+            let stacked = format!("{lead}{read}{sep}{}", recase(write, &case));
+            prop_assert!(check_statement(&stacked).is_err(), "{}", stacked);
+            let alone = format!("{lead}{}", recase(write, &case));
+            prop_assert!(check_statement(&alone).is_err(), "{}", alone);
+        }
+
+        #[test]
+        fn refused_functions_are_refused_wherever_they_hide(
+            function in prop::sample::select(REFUSED_FUNCTIONS),
+            schema in prop::sample::select(&["", "pg_catalog.", "\"pg_catalog\"."][..]),
+            quoted in any::<bool>(),
+            wrapper in prop::sample::select(WRAPPERS),
+            case in prop::collection::vec(any::<bool>(), 16),
+        ) {
+            // Unquoted names fold to lowercase in PostgreSQL: any case is the
+            // same function. Quoted ones are exact.
+            let name = if quoted {
+                format!("\"{function}\"")
+            } else {
+                recase(function, &case)
+            };
+            let call = format!("{schema}{name}('x')");
+            let sql = wrapper.replace("{}", &call);
+            prop_assert!(check_statement(&sql).is_err(), "{}", sql);
         }
     }
 }

@@ -7,6 +7,7 @@ use plue_plugin_sdk::{ToolError, settings};
 
 use crate::logql;
 use crate::loki::{Direction, Entry, Loki};
+use crate::rejoin;
 use crate::render::{self, Item};
 use crate::window::{self, Window};
 
@@ -65,6 +66,28 @@ impl Ctx {
         ))
     }
 
+    /// Like [`Ctx::items`], with stack traces split one line per entry put back
+    /// together ([`rejoin`]): the items, how many entries Loki returned, and a note
+    /// when some parts were not looked up.
+    pub fn joined_items(
+        &self,
+        query: &str,
+        window: &Window,
+        limit: usize,
+        direction: Direction,
+    ) -> Result<(Vec<Item>, usize, Option<String>), ToolError> {
+        let entries = self.loki.logs(query, window, limit, direction)?;
+        let returned = entries.len();
+        let (entries, unjoined) = rejoin::rejoin(&self.loki, entries)?;
+        let note = (unjoined > 0).then(|| {
+            format!(
+                "{unjoined} lines that may be parts of stack traces split one line per entry were not rejoined (at most {} look-ups per call); narrow the window or pick a `service`.",
+                rejoin::MAX_LOOKUPS
+            )
+        });
+        Ok((render::items(entries, &self.service_label), returned, note))
+    }
+
     /// How many lines `log_query` matches in `window`, counted by Loki (`None` if
     /// Loki could not say).
     pub fn count(&self, log_query: &str, window: &Window) -> Option<usize> {
@@ -78,19 +101,14 @@ impl Ctx {
     /// Why a query for `service` found nothing: which services do have logs in the
     /// window, or that the service label does not exist at all.
     pub fn empty_hint(&self, service: Option<&str>, window: &Window) -> String {
-        let Ok(services) = self.loki.label_values(
-            &self.service_label,
-            window,
-            Some(self.base_selector.as_str())
-                .filter(|s| !s.trim_matches(['{', '}', ' ']).is_empty()),
-        ) else {
+        let Some((services, any)) = self.services_with_lines(window) else {
             return String::new();
         };
         if services.is_empty() {
-            let labels = self.loki.labels(window).unwrap_or_default();
-            if labels.is_empty() {
+            if !any {
                 return "Loki has no logs at all in this window; widen `start`.".into();
             }
+            let labels = self.loki.labels(window).unwrap_or_default();
             return format!(
                 "No stream selected by {} has a `{}` label in this window (labels seen: {}); if services are named by another label, set `service_label` under [plugins.logs.settings].",
                 self.base_selector,
@@ -130,6 +148,30 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// The services with at least one line in `window`, and whether any stream the base
+    /// selector picks has one; `None` if Loki could not say. Counted with
+    /// `count_over_time`, which is exact: Loki's label-values API also names streams
+    /// whose lines all lie outside the window (an ingester answers for whole chunks).
+    fn services_with_lines(&self, window: &Window) -> Option<(Vec<String>, bool)> {
+        let selector = self.selector(None).ok()?;
+        let query = format!(
+            "sum by ({}) (count_over_time({selector} [{}]))",
+            self.service_label,
+            window.range()
+        );
+        let samples = self.loki.instant(&query, window.end_ns).ok()?;
+        let any = samples.iter().any(|s| s.value > 0.0);
+        let mut services: Vec<String> = samples
+            .into_iter()
+            .filter(|s| s.value > 0.0)
+            .filter_map(|s| s.labels.get(&self.service_label).cloned())
+            .filter(|v| !v.is_empty())
+            .collect();
+        services.sort();
+        services.dedup();
+        Some((services, any))
+    }
+
     /// `label=value` of streams that lack the service label but have a label value
     /// containing `name` (such as `container=plue-postgres-1` for `postgres`).
     fn unlabelled_streams_mentioning(&self, name: &str, window: &Window) -> Vec<String> {

@@ -3,7 +3,8 @@
 //!
 //! Every query is LogQL built in [`logql`] (quoted and escaped by LogQL's rules,
 //! syntax that Loki 2.x and 3.x both accept); [`loki`] talks to the API; [`line`],
-//! [`traces`] and [`normalize`] read what the lines say whatever their shape;
+//! [`traces`] and [`normalize`] read what the lines say whatever their shape
+//! ([`rejoin`] puts traces split one line per entry back together);
 //! [`render`] bounds what the agent reads; [`tools`] holds one module per tool.
 //! The operator's settings name the label that identifies a service and the base
 //! stream selector, so the tools fit any Promtail or Alloy set-up.
@@ -13,6 +14,7 @@ pub mod line;
 pub mod logql;
 pub mod loki;
 pub mod normalize;
+pub mod rejoin;
 pub mod render;
 pub mod tools;
 pub mod traces;
@@ -74,7 +76,7 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "find_slow_requests",
-            "Requests of at least `threshold_ms`, slowest first.",
+            "Requests slower than `threshold_ms` (a duration field, or `812ms` / `took 2.4s` in plain text), slowest first.",
             tools::slow::run,
         ),
         "Find slow requests",

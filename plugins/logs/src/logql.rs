@@ -289,20 +289,26 @@ pub fn token(selector: &str, token: &str) -> String {
     )
 }
 
-/// The two `find_slow_requests` queries, JSON then logfmt: lines whose numeric
-/// `field` is at least `threshold` (lines where it is missing or not a number are
-/// dropped by `__error__=""`).
-pub fn slow(selector: &str, field: &str, threshold: f64) -> [String; 2] {
+/// A duration written in a plain-text line: `(812ms)`, `(1.5 s)`, `took 2.4s`,
+/// `took 120 ms`. Group 1 is the number, group 2 the unit (`ms` or `s`).
+pub const TEXT_DURATION_RE: &str = r"(?:\(|\btook )(\d+(?:\.\d+)?) ?(ms|s)\b";
+
+/// The three `find_slow_requests` queries: JSON and logfmt lines whose numeric
+/// `field` exceeds `threshold` (lines where it is missing or not a number are dropped
+/// by `__error__=""`), then lines with a plain-text duration ([`TEXT_DURATION_RE`],
+/// compared with the threshold by the tool, as LogQL cannot).
+pub fn slow(selector: &str, field: &str, threshold: f64) -> [String; 3] {
     let t = number(threshold);
     [
         format!(
-            "{selector} |= {} | json | {field} >= {t} | __error__=\"\"",
+            "{selector} |= {} | json | {field} > {t} | __error__=\"\"",
             string(&format!("\"{field}\""))
         ),
         format!(
-            "{selector} |= {} | logfmt | {field} >= {t} | __error__=\"\"",
+            "{selector} |= {} | logfmt | {field} > {t} | __error__=\"\"",
             string(&format!("{field}="))
         ),
+        format!("{selector} |~ {}", regex(TEXT_DURATION_RE)),
     ]
 }
 
@@ -497,8 +503,9 @@ mod tests {
         assert_eq!(
             slow(SEL, "duration_ms", 500.0),
             [
-                r#"{job="containerlogs"} |= "\"duration_ms\"" | json | duration_ms >= 500 | __error__="""#.to_string(),
-                r#"{job="containerlogs"} |= "duration_ms=" | logfmt | duration_ms >= 500 | __error__="""#.to_string(),
+                r#"{job="containerlogs"} |= "\"duration_ms\"" | json | duration_ms > 500 | __error__="""#.to_string(),
+                r#"{job="containerlogs"} |= "duration_ms=" | logfmt | duration_ms > 500 | __error__="""#.to_string(),
+                format!("{SEL} |~ `{TEXT_DURATION_RE}`"),
             ]
         );
         let [all, errs, warns] = stats(SEL, "service", "1h");

@@ -182,28 +182,6 @@ impl Loki {
             .collect())
     }
 
-    /// `GET /loki/api/v1/label/<name>/values` over `window`, optionally for streams
-    /// matching `selector`.
-    pub fn label_values(
-        &self,
-        name: &str,
-        window: &Window,
-        selector: Option<&str>,
-    ) -> Result<Vec<String>, ToolError> {
-        let (start, end) = (window.start_ns.to_string(), window.end_ns.to_string());
-        let mut params = vec![("start", start.as_str()), ("end", end.as_str())];
-        if let Some(s) = selector {
-            params.push(("query", s));
-        }
-        let path = format!(
-            "/loki/api/v1/label/{}/values",
-            plue_plugin_sdk::http::encode(name)
-        );
-        Ok(self
-            .get::<Vec<String>>(&path, &params, None)?
-            .unwrap_or_default())
-    }
-
     /// `GET /loki/api/v1/labels` over `window`.
     pub fn labels(&self, window: &Window) -> Result<Vec<String>, ToolError> {
         let (start, end) = (window.start_ns.to_string(), window.end_ns.to_string());

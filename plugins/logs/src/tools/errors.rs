@@ -82,9 +82,10 @@ pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let query = logql::errors(&ctx.selector(args.service.as_deref())?);
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
-    let mut items = ctx.items(&query, &window, limit, Direction::Backward)?;
+    let (mut items, returned, unjoined) =
+        ctx.joined_items(&query, &window, limit, Direction::Backward)?;
     newest_first(&mut items);
-    let matching = if items.len() >= limit {
+    let matching = if returned >= limit {
         ctx.count(&query, &window)
     } else {
         None
@@ -168,12 +169,12 @@ pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
     ) {
         notes.push(n);
     }
-    if let Some(total) = matching.filter(|t| *t > items.len()) {
+    if let Some(total) = matching.filter(|t| *t > returned) {
         notes.push(format!(
-            "Grouped the newest {} of {total} error lines; raise `limit` (at most {MAX_LIMIT}) or narrow the window to group them all.",
-            items.len()
+            "Grouped the newest {returned} of {total} error lines; raise `limit` (at most {MAX_LIMIT}) or narrow the window to group them all."
         ));
     }
+    notes.extend(unjoined);
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
     let mut header = format!(
         "{} in {}, {}.",

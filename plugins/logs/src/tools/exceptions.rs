@@ -121,9 +121,9 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
     let wanted = args.language.language();
     let query = logql::exceptions(&ctx.selector(args.service.as_deref())?, wanted);
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
-    let mut items = ctx.items(&query, &window, limit, Direction::Backward)?;
+    let (mut items, returned, unjoined) =
+        ctx.joined_items(&query, &window, limit, Direction::Backward)?;
     newest_first(&mut items);
-    let returned = items.len();
     items.retain(|i| {
         i.parsed
             .trace
@@ -180,53 +180,8 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
         ));
     }
     header.push('.');
-    let mut summary = String::new();
-    let mut listed = 0;
-    for l in &languages {
-        summary.push_str(&format!("{} ({})\n", l.language, l.count));
-        for e in l
-            .exceptions
-            .iter()
-            .take(SUMMARY_TYPES.saturating_sub(listed))
-        {
-            summary.push_str(&format!(
-                "  {}× {} · {} · last {}\n",
-                e.count,
-                e.exception,
-                counts(&e.services),
-                e.last_seen
-            ));
-            listed += 1;
-        }
-    }
-    let mut traces = String::new();
-    let mut budget = Budget::new(TEXT_BUDGET.saturating_sub(summary.len()));
-    for l in &languages {
-        for e in &l.exceptions {
-            let lines: Vec<&str> = e.latest.trace.lines().collect();
-            let mut block = format!(
-                "── {} {} · {} · {} (latest of {})\n{}",
-                l.language,
-                e.exception,
-                e.latest.service,
-                e.latest.time,
-                e.count,
-                lines
-                    .iter()
-                    .take(TRACE_LINES)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            if lines.len() > TRACE_LINES {
-                block.push_str(&format!(
-                    "\n… {}",
-                    plural(lines.len() - TRACE_LINES, "more line")
-                ));
-            }
-            budget.push(&mut traces, &format!("{block}\n"));
-        }
-    }
+    let (summary, listed) = summary_text(&languages);
+    let (traces, budget) = latest_traces(&languages, TEXT_BUDGET.saturating_sub(summary.len()));
     let mut notes = Vec::new();
     if items.is_empty() {
         notes.push(
@@ -259,6 +214,7 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
             "Loki stopped at `limit` = {limit}: older traces in the window were not read; raise `limit` (at most {MAX_LIMIT}) or narrow the window."
         ));
     }
+    notes.extend(unjoined);
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
     let body = [
         Some(header),
@@ -284,6 +240,64 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
         note: note_text,
     };
     Ok(Answer::new(body, out))
+}
+
+/// Per language, its exception types with counts, services and last time (at most
+/// [`SUMMARY_TYPES`] types in all), and how many types were listed.
+fn summary_text(languages: &[LanguageGroup]) -> (String, usize) {
+    let mut summary = String::new();
+    let mut listed = 0;
+    for l in languages {
+        summary.push_str(&format!("{} ({})\n", l.language, l.count));
+        for e in l
+            .exceptions
+            .iter()
+            .take(SUMMARY_TYPES.saturating_sub(listed))
+        {
+            summary.push_str(&format!(
+                "  {}× {} · {} · last {}\n",
+                e.count,
+                e.exception,
+                counts(&e.services),
+                e.last_seen
+            ));
+            listed += 1;
+        }
+    }
+    (summary, listed)
+}
+
+/// The latest trace of each type, as many as fit in `chars`.
+fn latest_traces(languages: &[LanguageGroup], chars: usize) -> (String, Budget) {
+    let mut traces = String::new();
+    let mut budget = Budget::new(chars);
+    for l in languages {
+        for e in &l.exceptions {
+            let lines: Vec<&str> = e.latest.trace.lines().collect();
+            let mut block = format!(
+                "── {} {} · {} · {} (latest of {})\n{}",
+                l.language,
+                e.exception,
+                e.latest.service,
+                e.latest.time,
+                e.count,
+                lines
+                    .iter()
+                    .take(TRACE_LINES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            if lines.len() > TRACE_LINES {
+                block.push_str(&format!(
+                    "\n… {}",
+                    plural(lines.len() - TRACE_LINES, "more line")
+                ));
+            }
+            budget.push(&mut traces, &format!("{block}\n"));
+        }
+    }
+    (traces, budget)
 }
 
 fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {

@@ -1,9 +1,10 @@
-//! `find_slow_requests`: JSON and logfmt lines whose duration field is at least a
-//! threshold (inclusive), slowest first.
+//! `find_slow_requests`: requests that took longer than a threshold (the boundary
+//! excluded, as agents ask "over 1000 ms"), from a JSON or logfmt duration field or a
+//! plain-text duration such as `(812ms)` or `took 2.4s`, slowest first, each shown in
+//! milliseconds exactly as logged.
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text::table;
-use plue_plugin_sdk::time::human_duration;
 
 use crate::context::Ctx;
 use crate::logql;
@@ -17,7 +18,7 @@ const READ: usize = 2000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Inclusive.
+    /// Exclusive: a request of exactly this long is not listed.
     #[serde(default = "thousand")]
     #[schemars(range(min = 0.0))]
     pub threshold_ms: f64,
@@ -62,11 +63,11 @@ pub struct SlowRequest {
 /// What `find_slow_requests` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Slow {
-    // The LogQL sent: JSON lines, then logfmt lines.
+    // The LogQL sent: JSON lines, logfmt lines, then lines with a plain-text duration.
     pub queries: Vec<String>,
     pub window: WindowJson,
     pub threshold_ms: f64,
-    // Requests at or above the threshold.
+    // Requests above the threshold.
     pub matching: usize,
     // Slowest first.
     pub requests: Vec<SlowRequest>,
@@ -92,17 +93,25 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
         args.threshold_ms,
     );
     let mut found: Vec<(f64, Item)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut capped = false;
     for q in &queries {
         let items = ctx.items(q, &window, READ, Direction::Backward)?;
         capped |= items.len() >= READ;
-        found.extend(
-            items
-                .into_iter()
-                .filter_map(|i| Some((duration(&i, &field)?, i))),
-        );
+        for item in items {
+            let key = (
+                item.entry.ts,
+                item.entry.line.clone(),
+                item.entry.labels.clone(),
+            );
+            if let Some(d) = duration(&item, &field)
+                && seen.insert(key)
+            {
+                found.push((d, item));
+            }
+        }
     }
-    found.retain(|(d, _)| *d >= args.threshold_ms);
+    found.retain(|(d, _)| *d > args.threshold_ms);
     found.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
             .then_with(|| b.1.entry.ts.cmp(&a.1.entry.ts))
@@ -116,7 +125,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
 
     let threshold = plue_plugin_sdk::time::trim_float(args.threshold_ms, 3);
     let mut text = format!(
-        "{} took {threshold} ms or longer in {}, slowest first.",
+        "{} took over {threshold} ms in {}, slowest first.",
         plural(found.len(), "request"),
         window.describe()
     );
@@ -126,7 +135,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
             .zip(&found)
             .map(|(r, (_, item))| {
                 vec![
-                    human_duration(r.duration_ms / 1000.0),
+                    format!("{} ms", plue_plugin_sdk::time::trim_float(r.duration_ms, 3)),
                     r.time.clone(),
                     r.service.clone(),
                     r.status.clone().unwrap_or_default(),
@@ -152,7 +161,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let mut notes = Vec::new();
     if found.is_empty() {
         notes.push(format!(
-            "No JSON or logfmt line has a numeric `{field}` of at least {threshold}. {}",
+            "No JSON or logfmt line has a numeric `{field}` over {threshold}, and no plain-text duration (`(812ms)`, `took 2.4s`) is over {threshold} ms. {}",
             ctx.empty_hint(args.service.as_deref(), &window)
         ));
     }
@@ -201,13 +210,26 @@ fn what(r: &SlowRequest, item: &Item, field: &str) -> String {
     parts.join(" ")
 }
 
-/// The line's duration field (as parsed, else the label Loki extracted).
+/// The request's duration in ms: the line's duration field (as parsed, else the label
+/// Loki extracted), else a plain-text duration in the line.
 fn duration(item: &Item, field: &str) -> Option<f64> {
     let v = item
         .parsed
         .field(field)
-        .or_else(|| item.entry.labels.get(field).map(String::as_str))?;
-    v.trim().parse::<f64>().ok().filter(|d| d.is_finite())
+        .or_else(|| item.entry.labels.get(field).map(String::as_str));
+    match v {
+        Some(v) => v.trim().parse::<f64>().ok().filter(|d| d.is_finite()),
+        None => text_duration(&item.entry.line),
+    }
+}
+
+/// The first plain-text duration of `line` ([`logql::TEXT_DURATION_RE`]), in ms.
+pub fn text_duration(line: &str) -> Option<f64> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(logql::TEXT_DURATION_RE).expect("static pattern"));
+    let c = re.captures(line)?;
+    let n: f64 = c[1].parse().ok()?;
+    Some(if &c[2] == "s" { n * 1000.0 } else { n })
 }
 
 fn slow_request(duration_ms: f64, item: &Item) -> SlowRequest {
@@ -227,5 +249,24 @@ fn slow_request(duration_ms: f64, item: &Item) -> SlowRequest {
         request_id: field(&["request_id", "requestId", "trace_id"]),
         message: item.parsed.message.clone(),
         line: render::cut(&item.entry.line, 1000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_duration;
+
+    #[test]
+    fn plain_text_durations_in_ms() {
+        for (line, ms) in [
+            ("info(http): GET /api/user 200 (812ms)", Some(812.0)),
+            ("step 'test' took 2.4s", Some(2400.0)),
+            ("render (1.5 s)", Some(1500.0)),
+            ("took 120 ms in all", Some(120.0)),
+            ("wrote 42 buffers (0.3%)", None),
+            ("timeout=30s", None),
+        ] {
+            assert_eq!(text_duration(line), ms, "{line}");
+        }
     }
 }

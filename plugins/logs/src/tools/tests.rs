@@ -135,11 +135,11 @@ fn trace_request_merges_streams_in_time_order() {
 }
 
 #[test]
-fn find_slow_requests_reads_json_and_logfmt_and_keeps_the_threshold() {
+fn find_slow_requests_reads_json_logfmt_and_text_over_the_threshold() {
     fake_loki(|_, q| {
         let values = if q.contains("| json |") {
             assert!(
-                q.ends_with(r#"| json | duration_ms >= 500 | __error__="""#),
+                q.ends_with(r#"| json | duration_ms > 500 | __error__="""#),
                 "{q}"
             );
             json!([
@@ -152,15 +152,21 @@ fn find_slow_requests_reads_json_and_logfmt_and_keeps_the_threshold() {
                     r#"{"message":"done","method":"GET","path":"/b","status":200,"duration_ms":2500}"#
                 ]
             ])
-        } else {
+        } else if q.contains("| logfmt |") {
             assert!(
-                q.ends_with(r#"| logfmt | duration_ms >= 500 | __error__="""#),
+                q.ends_with(r#"| logfmt | duration_ms > 500 | __error__="""#),
                 "{q}"
             );
             json!([[
                 ts(3),
                 r#"level=warn msg="step finished" run_id=45 duration_ms=3200"#
             ]])
+        } else {
+            assert!(q.contains("|~ `"), "{q}");
+            json!([
+                [ts(4), "info(http): GET /c 200 (812ms)"],
+                [ts(5), "info(http): GET /d 200 (400ms)"]
+            ])
         };
         streams(json!([{"stream": {"service": "x"}, "values": values}]))
     });
@@ -177,9 +183,14 @@ fn find_slow_requests_reads_json_and_logfmt_and_keeps_the_threshold() {
         .iter()
         .map(|r| r["duration_ms"].as_f64().unwrap())
         .collect();
-    assert_eq!(d, [3200.0, 2500.0, 500.0]);
+    // 500 is not over the threshold, nor is the plain-text 400 ms.
+    assert_eq!(d, [3200.0, 2500.0, 812.0]);
     let text = out.text_content();
-    assert!(text.contains("3.2 s     2025-"), "{text}");
+    assert!(
+        text.starts_with("3 requests took over 500 ms in "),
+        "{text}"
+    );
+    assert!(text.contains("3200 ms   2025-"), "{text}");
     assert!(text.contains("step finished run_id=45"), "{text}");
     assert!(text.contains("GET /b"), "{text}");
 }

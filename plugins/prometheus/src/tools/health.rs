@@ -1,6 +1,11 @@
 //! `service_health`: every job's targets, up or down, unhealthy jobs first; each down
-//! target with its last scrape error and how long ago it was last up. Falls back to
-//! the `up` metric on Prometheus-compatible servers without a targets API.
+//! target with its last scrape error and how long ago it was last up.
+//!
+//! Health comes from the `up` series, which every Prometheus-compatible query API has
+//! (Thanos, Mimir, VictoriaMetrics, a Prometheus fed by remote write or federation)
+//! and which holds every job and instance however its samples arrived. When
+//! `/api/v1/targets` answers, its scrape errors, last-scrape times and not-yet-scraped
+//! targets are added; each down target says which of the two its facts came from.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +48,8 @@ pub struct DownTarget {
     pub instance: String,
     // The last scrape's error (empty when only the `up` metric was available).
     pub error: String,
+    /// `targets` (targets API) or `up` (only the `up` series knows it).
+    pub source: String,
     pub last_scrape: Option<String>,
     // When it was last up (within the last day), RFC 3339; null if not in that day.
     pub last_up: Option<String>,
@@ -58,7 +65,7 @@ pub struct HealthOut {
     // Jobs, unhealthy first.
     pub jobs: Vec<JobHealth>,
     pub down: Vec<DownTarget>,
-    // `targets` (Prometheus's targets API) or `up` (the `up` metric).
+    /// `up` or `up+targets` (enriched from the targets API).
     pub source: String,
 }
 
@@ -69,6 +76,8 @@ struct Target {
     health: String,
     error: String,
     last_scrape: Option<f64>,
+    /// `up` or `targets`.
+    source: &'static str,
 }
 
 impl From<&ActiveTarget> for Target {
@@ -79,11 +88,12 @@ impl From<&ActiveTarget> for Target {
             health: t.health.clone(),
             error: t.last_error.clone(),
             last_scrape: format::timestamp(&t.last_scrape),
+            source: "targets",
         }
     }
 }
 
-/// Targets from the `up` metric, for servers without `/api/v1/targets`.
+/// Targets from the `up` series.
 fn from_up(api: &Api, job: Option<&str>, now: f64) -> Result<Vec<Target>, ToolError> {
     let selector = match job {
         Some(j) => format!("up{{job={}}}", quote(j)),
@@ -103,8 +113,44 @@ fn from_up(api: &Api, job: Option<&str>, now: f64) -> Result<Vec<Target>, ToolEr
             .into(),
             error: String::new(),
             last_scrape: s.value.as_ref().map(|p| p.0),
+            source: "up",
         })
         .collect())
+}
+
+/// The `up` series' targets, each replaced by what `/api/v1/targets` says of it when
+/// that answers (with the scraped targets `up` has no sample of yet); and why the
+/// targets API added nothing, when it did not answer.
+fn gather(
+    api: &Api,
+    job: Option<&str>,
+    now: f64,
+) -> Result<(Vec<Target>, Option<String>), ToolError> {
+    let mut targets = from_up(api, job, now)?;
+    let scraped = match fetch("active") {
+        Ok(mut data) => {
+            sort_targets(&mut data.active_targets);
+            data.active_targets
+        }
+        Err(e) => {
+            let why = if e.is_missing_api() {
+                "this server has no targets API (`/api/v1/targets` answered 404)".to_string()
+            } else {
+                format!("`/api/v1/targets` failed: {}", e.message())
+            };
+            return Ok((targets, Some(why)));
+        }
+    };
+    for t in scraped.iter().map(Target::from) {
+        match targets
+            .iter_mut()
+            .find(|u| u.job == t.job && u.instance == t.instance)
+        {
+            Some(u) => *u = t,
+            None => targets.push(t),
+        }
+    }
+    Ok((targets, None))
 }
 
 /// When each down target (by job and instance) was last up within the lookback.
@@ -157,19 +203,11 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let job = args.job.as_deref().filter(|j| !j.is_empty());
-    let (mut targets, source) = match fetch("active") {
-        Ok(mut data) => {
-            sort_targets(&mut data.active_targets);
-            (
-                data.active_targets
-                    .iter()
-                    .map(Target::from)
-                    .collect::<Vec<_>>(),
-                "targets",
-            )
-        }
-        Err(e) if e.is_missing_api() => (from_up(&api, job, now)?, "up"),
-        Err(e) => return Err(e.into()),
+    let (mut targets, no_targets_api) = gather(&api, job, now)?;
+    let source = if no_targets_api.is_some() {
+        "up"
+    } else {
+        "up+targets"
     };
     if let Some(job) = job {
         targets.retain(|t| t.job == job);
@@ -179,7 +217,7 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
             Some(j) => format!(
                 "No targets of job {j}. The jobs are listed by prometheus_labels with label `job`, or service_health without `job`."
             ),
-            None => "No targets: Prometheus scrapes nothing. Check `scrape_configs` in its configuration.".into(),
+            None => "No targets: no `up` series and nothing scraped. Check `scrape_configs` in Prometheus's configuration (or what writes to this server).".into(),
         };
         let out = HealthOut {
             healthy: false,
@@ -235,6 +273,7 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
             job: t.job.clone(),
             instance: t.instance.clone(),
             error: t.error.clone(),
+            source: t.source.into(),
             last_scrape: t.last_scrape.map(rfc3339),
             last_up: last
                 .get(&(t.job.clone(), t.instance.clone()))
@@ -274,28 +313,15 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     if !down.is_empty() {
         text.push_str("\n\nDown targets:");
         for d in &down {
-            let error = if d.error.is_empty() {
-                "down".to_string()
-            } else {
-                format::one_line(&d.error, 300)
-            };
-            let scraped = d
-                .last_scrape
-                .as_deref()
-                .map(|s| format!("last scrape {}", format::ago_text(s, now)))
-                .unwrap_or_else(|| "never scraped".into());
-            let up = match last.get(&(d.job.clone(), d.instance.clone())) {
-                Some(t) => format!("last up {} ({})", ago(*t, now), rfc3339(*t)),
-                None => format!("not up at any time in the last {LAST_UP_LOOKBACK}"),
-            };
-            text.push_str(&format!(
-                "\n- {} {}: {error}\n  {scraped}; {up}",
-                d.job, d.instance
-            ));
+            text.push_str(&down_line(d, &last, now));
         }
     }
-    if source == "up" {
-        text.push_str("\n\n(From the `up` metric: this server has no targets API, so scrape errors are not known.)");
+    if let Some(why) = &no_targets_api {
+        text.push_str(&format!(
+            "\n\n(From the `up` series alone: {why}, so scrape errors are not known; last scrape is the newest `up` sample.)"
+        ));
+    } else if down.iter().any(|d| d.source == "up") {
+        text.push_str("\n\n(A down target without an error is known only from the `up` series: this server does not scrape it.)");
     }
     let out = HealthOut {
         healthy: unhealthy == 0,
@@ -308,11 +334,30 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     Ok(Answer::new(text, out))
 }
 
+/// `- job instance: error` and, below, the last scrape and when it was last up.
+fn down_line(d: &DownTarget, last: &BTreeMap<(String, String), f64>, now: f64) -> String {
+    let error = if d.error.is_empty() {
+        "down".to_string()
+    } else {
+        format::one_line(&d.error, 300)
+    };
+    let scraped = d
+        .last_scrape
+        .as_deref()
+        .map(|s| format!("last scrape {}", format::ago_text(s, now)))
+        .unwrap_or_else(|| "never scraped".into());
+    let up = match last.get(&(d.job.clone(), d.instance.clone())) {
+        Some(t) => format!("last up {} ({})", ago(*t, now), rfc3339(*t)),
+        None => format!("not up at any time in the last {LAST_UP_LOOKBACK}"),
+    };
+    format!("\n- {} {}: {error}\n  {scraped}; {up}", d.job, d.instance)
+}
+
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "service_health",
-        "Start here when something looks broken: targets up per job, with errors.",
+        "Start here when something looks broken: targets up per job from the `up` series (Thanos, Mimir too), with errors.",
         run,
     )
     .title("Service health")
@@ -335,6 +380,15 @@ mod tests {
             if q.starts_with("/api/v1/targets") {
                 return Ok(testing::response(200, TARGETS));
             }
+            // `up` knows api (scraped) and batch (remote-written); runner has no sample yet.
+            if q.starts_with("/api/v1/query?query=up&") {
+                return Ok(testing::response(
+                    200,
+                    r#"{"status":"success","data":{"resultType":"vector","result":[
+                    {"metric":{"__name__":"up","job":"api","instance":"a:1"},"value":[1700000000,"1"]},
+                    {"metric":{"__name__":"up","job":"batch","instance":"b:3"},"value":[1700000000,"1"]}]}}"#,
+                ));
+            }
             assert!(
                 q.starts_with("/api/v1/query?query=max%20by%20%28job%2C%20instance%29"),
                 "{q}"
@@ -348,13 +402,17 @@ mod tests {
         });
         let out = testing::call(&plugin(), "service_health", json!({})).unwrap();
         let text = out.text_content();
-        assert!(text.starts_with("Unhealthy: 1 of 2 jobs not fully up; 1 of 2 targets up.\n\nstatus  job     targets\n------  ------  -------\nDOWN    runner  0/1 up\nOK      api     1/1 up"), "{text}");
+        assert!(text.starts_with("Unhealthy: 1 of 3 jobs not fully up; 2 of 3 targets up.\n\nstatus  job     targets\n------  ------  -------\nDOWN    runner  0/1 up\nOK      api     1/1 up\nOK      batch   1/1 up"), "{text}");
         assert!(text.contains("- runner r:2: Get \"http://r:2/metrics\": dial tcp r:2: connect: connection refused"), "{text}");
         assert!(text.contains("; last up "), "{text}");
         let s = out.structured().unwrap();
         assert_eq!(s["healthy"], false);
         assert_eq!(s["down"][0]["last_up"], "2023-11-14T22:08:20Z");
         assert_eq!(s["jobs"][0]["status"], "down");
+        assert_eq!(
+            (&s["down"][0]["source"], &s["source"]),
+            (&json!("targets"), &json!("up+targets"))
+        );
     }
 
     #[test]
@@ -381,7 +439,15 @@ mod tests {
         assert!(text.contains("PARTIAL  a    1/2 up"), "{text}");
         assert!(text.contains("- a y: down\n  last scrape"), "{text}");
         assert!(text.contains("not up at any time in the last 1d"), "{text}");
-        assert!(text.contains("From the `up` metric"), "{text}");
+        assert!(
+            text.contains("From the `up` series alone: this server has no targets API"),
+            "{text}"
+        );
+        let s = out.structured().unwrap();
+        assert_eq!(
+            (&s["down"][0]["source"], &s["source"]),
+            (&json!("up"), &json!("up"))
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A test-only plugin that breaks every limit on purpose: it loops forever,
-//! allocates without bound, floods its output and panics. The end-to-end tests
-//! check that each ends in an `isError` naming the limit and that the next
-//! call still works.
+//! allocates without bound, floods its output (answers, error text, log
+//! messages), forges host log lines, hides terminal escapes in its manifest and
+//! panics. The end-to-end tests check that each ends bounded or in an
+//! `isError` naming the limit, and that the next call still works.
 
 use plue_plugin_sdk::prelude::*;
 
@@ -12,6 +13,14 @@ struct NoArgs {}
 struct FloodArgs {
     /// Bytes of text to return.
     bytes: usize,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct ChatterArgs {
+    /// Messages to log.
+    count: u64,
+    /// The text of each message.
+    message: String,
 }
 
 fn spin(_: NoArgs) -> Result<Output, ToolError> {
@@ -33,6 +42,17 @@ fn flood(args: FloodArgs) -> Result<Output, ToolError> {
     Ok(Output::text("x".repeat(args.bytes)))
 }
 
+fn fail_big(args: FloodArgs) -> Result<Output, ToolError> {
+    Err(ToolError::failed("e".repeat(args.bytes)))
+}
+
+fn chatter(args: ChatterArgs) -> Result<Output, ToolError> {
+    for _ in 0..args.count {
+        plue_plugin_sdk::log::warn(&args.message);
+    }
+    Ok(Output::text(format!("logged {} messages", args.count)))
+}
+
 fn crash(_: NoArgs) -> Result<Output, ToolError> {
     panic!("deliberate panic for the tests")
 }
@@ -51,8 +71,18 @@ pub fn plugin() -> Plugin {
     .tool(tool("spin", "Loop forever.", spin))
     .tool(tool("hog", "Allocate memory without bound.", hog))
     .tool(tool("flood", "Return `bytes` bytes of text.", flood))
+    .tool(tool(
+        "fail_big",
+        "Fail with `bytes` bytes of error text.",
+        fail_big,
+    ))
+    .tool(tool("chatter", "Log `message` `count` times.", chatter))
     .tool(tool("crash", "Panic.", crash))
-    .tool(tool("ok", "Answer normally.", ok))
+    .tool(tool(
+        "ok",
+        "Answer normally.\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8m hidden",
+        ok,
+    ))
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

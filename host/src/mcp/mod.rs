@@ -1,8 +1,15 @@
 //! The MCP front end (rmcp): `tools/list` is the registry, `tools/call` goes
 //! through [`App::call`], plugin log messages become `notifications/message`.
-//! Only this module knows the protocol's request types.
+//! Only this module knows the protocol's request types; `stdio` and `http`
+//! put a gate in front of rmcp's transports for what the specification asks
+//! and rmcp does not do.
 
 #![allow(deprecated)] // logging/setLevel: see capability::log
+
+pub mod http;
+mod jsonrpc;
+pub mod result;
+pub mod stdio;
 
 use std::sync::Arc;
 
@@ -13,7 +20,7 @@ use rmcp::model::{
     SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServiceExt};
+use rmcp::{ErrorData, RoleServer};
 
 use crate::app::App;
 use crate::capability::log::{ClientLevel, LogSink};
@@ -22,52 +29,38 @@ use crate::capability::log::{ClientLevel, LogSink};
 #[derive(Clone)]
 pub struct McpServer {
     app: Arc<App>,
+    /// `tools/list`, converted once for every session.
+    tools: Arc<Vec<Tool>>,
     client_level: ClientLevel,
 }
 
 impl McpServer {
     pub fn new(app: Arc<App>) -> Self {
         McpServer {
+            tools: result::tools(&app),
             app,
             client_level: ClientLevel::default(),
         }
     }
 
-    /// Serve MCP over stdin/stdout until the client disconnects.
+    /// Another session over the same app and tool list, with its own state.
+    pub fn new_session(&self) -> Self {
+        McpServer {
+            app: self.app.clone(),
+            tools: self.tools.clone(),
+            client_level: ClientLevel::default(),
+        }
+    }
+
+    /// Serve MCP over stdin/stdout until the client closes stdin.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let running = self.serve(rmcp::transport::stdio()).await?;
-        running.waiting().await?;
-        Ok(())
+        let max = self.app.config.server.max_message_bytes;
+        stdio::serve(self, max).await
     }
 
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
-    /// Each session gets its own handler over the shared [`App`]; only the
-    /// `Host` headers in `[server] allowed_hosts` are accepted (loopback names
-    /// by default: a DNS-rebinding guard).
     pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-        use rmcp::transport::streamable_http_server::{
-            StreamableHttpServerConfig, StreamableHttpService,
-        };
-        let config = StreamableHttpServerConfig::default()
-            .with_allowed_hosts(app.config.server.allowed_hosts.clone());
-        let service = StreamableHttpService::new(
-            move || Ok(McpServer::new(app.clone())),
-            Arc::new(LocalSessionManager::default()),
-            config,
-        );
-        let router = axum::Router::new().nest_service("/mcp", service);
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        tracing::info!(
-            "serving MCP over streamable HTTP at http://{}/mcp",
-            listener.local_addr()?
-        );
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        Ok(())
+        http::serve(app, addr).await
     }
 
     fn instructions(&self) -> String {
@@ -111,11 +104,11 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.app.registry.tools()))
+        Ok(ListToolsResult::with_all_items((*self.tools).clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.app.registry.get(name).map(|e| e.tool.clone())
+        self.tools.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -131,7 +124,7 @@ impl ServerHandler for McpServer {
         };
         let call = self.app.call(&request.name, arguments, log);
         let result = tokio::select! {
-            result = call => result.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?,
+            outcome = call => result::call_tool_result(outcome.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?),
             _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),
         };
         Ok(result.into())

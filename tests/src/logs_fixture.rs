@@ -1,6 +1,7 @@
-//! A realistic multi-service log fixture for the Plue stack (see [`plue_fixture`]).
+//! The standard logs fixture: a realistic multi-service Plue stack (see [`streams`]),
+//! with the facts a test can assert, each derived by hand from the lines below.
 
-use super::Stream;
+use crate::loki::Stream;
 use std::collections::BTreeMap;
 
 /// The four labelled services, each with a `stdout` and a `stderr` stream.
@@ -28,16 +29,24 @@ pub const OTHER_SESSION_ID: &str = "sess-d4e5f6";
 pub const OTHER_SESSION_ID_LINES: usize = 6;
 /// Every `duration_ms` of the routine (background) request lines is at most this.
 pub const MAX_ROUTINE_DURATION_MS: i64 = 310;
-/// JSON lines of the last hour whose numeric `duration_ms` is at least 499, slowest last.
-pub const SLOW_JSON_LAST_HOUR: [(&str, i64); 5] = [
+/// Every request of the last hour that took longer than `MAX_ROUTINE_DURATION_MS`, in ms
+/// as logged, fastest first: JSON `duration_ms` (api 499, 500, 501, 1000, 2500, 12950;
+/// web 1500), logfmt `duration_ms` (runner 750, 3200) and plain text (api `(812ms)`,
+/// web `(812ms)` in a JSON `msg`, runner `took 2.4s`).
+pub const SLOW_LAST_HOUR: [(&str, i64); 12] = [
     ("api", 499),
     ("api", 500),
     ("api", 501),
+    ("runner", 750),
+    ("api", 812),
+    ("web", 812),
+    ("api", 1000),
     ("web", 1500),
+    ("runner", 2400),
     ("api", 2500),
+    ("runner", 3200),
+    ("api", 12950),
 ];
-/// logfmt lines (runner) of the last hour with `duration_ms` above `MAX_ROUTINE_DURATION_MS`.
-pub const SLOW_LOGFMT_LAST_HOUR: [(&str, i64); 2] = [("runner", 750), ("runner", 3200)];
 /// One api JSON line 75 min ago: outside a 1 h window, inside a 2 h one.
 pub const OLD_SLOW_JSON: (&str, i64) = ("api", 9000);
 
@@ -47,7 +56,9 @@ pub struct ServiceCounts {
     pub service: &'static str,
     pub lines_last_hour: usize,
     /// error-level lines: JSON `level`/`severity` "error", logfmt `level=error`, Zig
-    /// `error(scope):`, Python `- ERROR -`, and every stack trace / panic entry.
+    /// `error(scope):`, Python `- ERROR -`, every whole stack trace / panic entry, and
+    /// of a split trace its `Traceback` head and `Type: message` lines (runner 2), its
+    /// first line otherwise (web 1, api 1, agent 1).
     pub errors_last_hour: usize,
     /// warn-level lines (JSON/logfmt `warn`, Zig `warn(scope):`, Python `- WARNING -`).
     pub warnings_last_hour: usize,
@@ -57,31 +68,31 @@ pub struct ServiceCounts {
 pub const SERVICE_COUNTS: [ServiceCounts; 4] = [
     ServiceCounts {
         service: "api",
-        lines_last_hour: 58,
-        errors_last_hour: 9,
+        lines_last_hour: 67,
+        errors_last_hour: 10,
         warnings_last_hour: 4,
-        lines_total: 103,
+        lines_total: 112,
     },
     ServiceCounts {
         service: "web",
-        lines_last_hour: 31,
-        errors_last_hour: 4,
+        lines_last_hour: 35,
+        errors_last_hour: 5,
         warnings_last_hour: 1,
-        lines_total: 56,
+        lines_total: 60,
     },
     ServiceCounts {
         service: "runner",
-        lines_last_hour: 30,
-        errors_last_hour: 6,
+        lines_last_hour: 37,
+        errors_last_hour: 8,
         warnings_last_hour: 2,
-        lines_total: 49,
+        lines_total: 56,
     },
     ServiceCounts {
         service: "agent",
-        lines_last_hour: 20,
-        errors_last_hour: 4,
+        lines_last_hour: 28,
+        errors_last_hour: 5,
         warnings_last_hour: 0,
-        lines_total: 28,
+        lines_total: 36,
     },
 ];
 /// Lines in the last 5 minutes, all services together (for `tail_logs`).
@@ -113,7 +124,12 @@ pub const ERROR_GROUPS: [(&str, &str, usize, usize); 6] = [
     ("agent", "tool call <Q> failed: file <Q> not found", 2, 2),
 ];
 
-/// A multi-line stack trace stored as one entry.
+/// Error entries `find_errors` reads per service in the last hour: error lines, less one
+/// per split Python trace (its head and its exception line are one error).
+pub const ERROR_ENTRIES_LAST_HOUR: [(&str, usize); 4] =
+    [("api", 10), ("web", 5), ("runner", 7), ("agent", 5)];
+
+/// A multi-line stack trace, stored as one entry or split one line per entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FixtureTrace {
     pub language: &'static str,
@@ -124,8 +140,10 @@ pub struct FixtureTrace {
     pub lines: usize,
 }
 
-/// All stack traces, oldest first. Each is one entry on the service's `stderr` stream.
-pub const TRACES: [FixtureTrace; 8] = [
+/// All stack traces, oldest first, on the service's `stderr` stream: one entry each, but
+/// for the `RangeError`, the `TimeoutError`, the `error.NoSpaceLeft` and the
+/// `tokio-runtime-worker` panic, split one line per entry.
+pub const TRACES: [FixtureTrace; 12] = [
     FixtureTrace {
         language: "python",
         exception: "ConnectionResetError",
@@ -159,12 +177,44 @@ pub const TRACES: [FixtureTrace; 8] = [
         lines: 10,
     },
     FixtureTrace {
+        language: "typescript",
+        exception: "RangeError",
+        service: "web",
+        seconds_ago: 1450.0,
+        first_line: "RangeError: Invalid time value",
+        lines: 4,
+    },
+    FixtureTrace {
         language: "zig",
         exception: "error.FileNotFound",
         service: "api",
         seconds_ago: 1400.0,
         first_line: "error(git): failed to open repository /data/repos/alice/plue.git: error.FileNotFound",
         lines: 7,
+    },
+    FixtureTrace {
+        language: "python",
+        exception: "TimeoutError",
+        service: "runner",
+        seconds_ago: 1350.0,
+        first_line: "Traceback (most recent call last):",
+        lines: 6,
+    },
+    FixtureTrace {
+        language: "zig",
+        exception: "error.NoSpaceLeft",
+        service: "api",
+        seconds_ago: 1150.0,
+        first_line: "error(storage): failed to write pack /data/repos/bob/zig-http.git/objects/pack/tmp_pack: error.NoSpaceLeft",
+        lines: 7,
+    },
+    FixtureTrace {
+        language: "rust",
+        exception: "panicked: index out of bounds: the len is <N> but the index is <N>",
+        service: "agent",
+        seconds_ago: 1050.0,
+        first_line: "thread 'tokio-runtime-worker' panicked at src/tools/bash.rs:57:22:",
+        lines: 8,
     },
     FixtureTrace {
         language: "typescript",
@@ -365,6 +415,21 @@ impl Fx {
         };
         let line = format!("ts={} level={lvl} {logfmt}", self.iso(off));
         self.add("runner", "stdout", off, level, line);
+    }
+
+    /// A multi-line trace as a shipper without a multiline stage sends it: one entry
+    /// per line, each 1 µs after the one before.
+    fn split(&mut self, svc: &'static str, off: f64, trace: &str) {
+        for (i, line) in trace.lines().enumerate() {
+            let level = if i == 0 { Lvl::Error } else { Lvl::Info };
+            self.add(
+                svc,
+                "stderr",
+                off - 1e-6 * i as f64,
+                level,
+                line.to_string(),
+            );
+        }
     }
 
     fn python(&mut self, off: f64, level: Lvl, logger: &str, msg: &str) {
@@ -1045,6 +1110,75 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
             .to_string(),
     );
 
+    // ---- added for the real Loki: boundaries, plain-text durations, split traces -----------
+    fx.api(
+        1750.0,
+        Info,
+        "request completed",
+        "req-0e1a10",
+        "GET",
+        "/api/repos/alice/plue/commits",
+        200,
+        Some(J::N(1000)),
+    );
+    fx.api(
+        1650.0,
+        Info,
+        "request completed",
+        "req-0e1a11",
+        "GET",
+        "/api/search",
+        200,
+        Some(J::N(12950)),
+    );
+    fx.python(
+        1720.0,
+        Info,
+        "runner.executor",
+        "step 'test' of run 44 took 2.4s",
+    );
+    fx.split(
+        "web",
+        1450.0,
+        "RangeError: Invalid time value\n\
+         \x20   at Date.toISOString (<anonymous>)\n\
+         \x20   at formatDate (/app/ui/lib/time.ts:12:25)\n\
+         \x20   at IssueRow (/app/ui/components/IssueRow.tsx:31:14)",
+    );
+    fx.split(
+        "runner",
+        1350.0,
+        "Traceback (most recent call last):\n\
+         \x20 File \"/app/runner/artifacts.py\", line 57, in upload\n\
+         \x20   blob = storage.put(path, data)\n\
+         \x20 File \"/app/runner/storage.py\", line 112, in put\n\
+         \x20   raise TimeoutError(f\"upload of {path} timed out after {timeout}s\")\n\
+         TimeoutError: upload of /tmp/out/build.tar.gz timed out after 30s",
+    );
+    fx.split(
+        "api",
+        1150.0,
+        "error(storage): failed to write pack /data/repos/bob/zig-http.git/objects/pack/tmp_pack: error.NoSpaceLeft\n\
+         /app/server/src/git/pack.zig:311:17: 0x10e2f10 in writePack (server)\n\
+         \x20           return error.NoSpaceLeft;\n\
+         \x20           ^\n\
+         /app/server/src/routes/push.zig:96:9: 0x10e7a33 in handlePush (server)\n\
+         \x20       try pack.writePack(alloc, body);\n\
+         \x20       ^",
+    );
+    fx.split(
+        "agent",
+        1050.0,
+        "thread 'tokio-runtime-worker' panicked at src/tools/bash.rs:57:22:\n\
+         index out of bounds: the len is 0 but the index is 0\n\
+         stack backtrace:\n\
+         \x20  0: rust_begin_unwind\n\
+         \x20  1: core::panicking::panic_bounds_check\n\
+         \x20  2: plue_agent::tools::bash::run\n\
+         \x20            at ./src/tools/bash.rs:57:22\n\
+         note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+    );
+
     // ---- postgres: no `service` label ------------------------------------------------------
     fx.postgres(3400.0, Info, "[1] LOG:  checkpoint starting: time");
     fx.postgres(
@@ -1066,7 +1200,7 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
     fx.lines
 }
 
-/// The Plue fixture: about 250 entries over the last ~2 hours before `now_ns` (plus two api
+/// The Plue fixture: about 280 entries over the last ~2 hours before `now_ns` (plus two api
 /// startup lines 3 h ago), in nine streams:
 ///
 /// * `{job="containerlogs", service="<svc>", container="plue-<svc>-1", stream="stdout"|"stderr"}`
@@ -1093,15 +1227,14 @@ pub(crate) fn annotated(now_ns: i64) -> Vec<(&'static str, &'static str, Annotat
 /// [`REQUEST_ID_SERVICES`] (api 37m00s ago, runner 36m58.5s/36m55s/36m52s, agent
 /// 36m50s/36m45s), with [`DECOY_REQUEST_ID`] once in web; run [`RUN_ID`] in [`RUN_ID_LINES`]
 /// lines and the decoy run [`DECOY_RUN_ID`]; sessions [`SESSION_ID`] and [`OTHER_SESSION_ID`];
-/// [`ERROR_GROUPS`]; the eight [`TRACES`]; durations: routine requests never exceed
+/// [`ERROR_GROUPS`]; the twelve [`TRACES`]; durations: routine requests never exceed
 /// [`MAX_ROUTINE_DURATION_MS`], the last hour's slow JSON requests are exactly
-/// [`SLOW_JSON_LAST_HOUR`] (499, 500, 501, 1500, 2500 ms), slow logfmt steps
-/// [`SLOW_LOGFMT_LAST_HOUR`] (750, 3200 ms), [`OLD_SLOW_JSON`] 75 min ago; one api JSON line
+/// [`SLOW_LAST_HOUR`], [`OLD_SLOW_JSON`] 75 min ago; one api JSON line
 /// (40 min ago, `warn`, "request aborted by client") has `"duration_ms":"n/a"`, so
 /// `| json | duration_ms > 500` without `| __error__=""` lets it through with
 /// `__error__="LabelFilterErr"`, and every non-JSON line through with `JSONParserErr`. One
 /// info line has the path `/api/error-reports` (a naive `|~ "(?i)error"` counts it).
-pub fn plue_fixture(now_ns: i64) -> Vec<Stream> {
+pub fn streams(now_ns: i64) -> Vec<Stream> {
     let mut map: BTreeMap<(&str, &str), Vec<(i64, String)>> = BTreeMap::new();
     for (svc, stream, a) in annotated(now_ns) {
         let ts = now_ns - (a.seconds_ago * 1e9).round() as i64;
@@ -1110,12 +1243,13 @@ pub fn plue_fixture(now_ns: i64) -> Vec<Stream> {
     map.into_iter()
         .map(|((svc, stream), mut entries)| {
             entries.sort_by_key(|e| e.0);
-            let mut labels = BTreeMap::new();
-            labels.insert("job".to_string(), "containerlogs".to_string());
-            labels.insert("container".to_string(), format!("plue-{svc}-1"));
-            labels.insert("stream".to_string(), stream.to_string());
+            let mut labels = vec![
+                ("job".to_string(), "containerlogs".to_string()),
+                ("container".to_string(), format!("plue-{svc}-1")),
+                ("stream".to_string(), stream.to_string()),
+            ];
             if svc != "postgres" {
-                labels.insert("service".to_string(), svc.to_string());
+                labels.push(("service".to_string(), svc.to_string()));
             }
             Stream { labels, entries }
         })

@@ -1,0 +1,82 @@
+//! The audit trail: one JSON line per tool call on stderr, written by the host
+//! alone. Everything else on stderr is a `tracing` line (timestamp first) whose
+//! plugin-supplied text is escaped, so no plugin can write a line that parses
+//! as an audit record. Arguments are never recorded, only their sha256.
+
+use std::io::Write;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::outcome::{Outcome, OutcomeKind};
+
+/// One call, as the trail records it.
+#[derive(Debug, Serialize)]
+pub struct Record<'a> {
+    /// Always `"call"`: what this line is.
+    pub audit: &'static str,
+    /// RFC 3339, UTC, milliseconds.
+    pub time: String,
+    pub tool: &'a str,
+    pub plugin: &'a str,
+    /// The sha256 of the plugin's component.
+    pub plugin_sha256: &'a str,
+    pub outcome: &'static str,
+    pub duration_ms: f64,
+    /// Bytes of text and structured content returned to the caller.
+    pub bytes: usize,
+    /// The sha256 of the arguments as the plugin received them (JSON text).
+    pub arguments_sha256: String,
+}
+
+/// The bytes an outcome returns: text, plus structured content as JSON.
+pub fn returned_bytes(outcome: &Outcome) -> usize {
+    outcome.texts().map(str::len).sum::<usize>()
+        + outcome
+            .structured
+            .as_ref()
+            .map_or(0, |s| s.to_string().len())
+}
+
+/// Write the record of one call (one line, one write).
+pub fn record(
+    tool: &str,
+    plugin: &str,
+    plugin_sha256: &str,
+    kind: OutcomeKind,
+    duration_ms: f64,
+    bytes: usize,
+    arguments: &serde_json::Value,
+) {
+    let record = Record {
+        audit: "call",
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        tool,
+        plugin,
+        plugin_sha256,
+        outcome: kind.as_str(),
+        duration_ms: (duration_ms * 100.0).round() / 100.0,
+        bytes,
+        arguments_sha256: hex::encode(Sha256::digest(arguments.to_string().as_bytes())),
+    };
+    if let Ok(mut line) = serde_json::to_vec(&record) {
+        line.push(b'\n');
+        let _ = std::io::stderr().lock().write_all(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returned_bytes_count_text_and_structured_content() {
+        let outcome = Outcome {
+            content: vec![crate::bindings::Content::Text("abc".into())],
+            structured: Some(serde_json::json!({"n": 1})),
+            is_error: false,
+            kind: OutcomeKind::Ok,
+        };
+        assert_eq!(returned_bytes(&outcome), 3 + r#"{"n":1}"#.len());
+    }
+}

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
     let app = App::load(config).await.expect("the bundled plugins load");
 
     // Serialised exactly as the server answers `tools/list`.
-    let result = ListToolsResult::with_all_items(app.registry.tools());
+    let result = ListToolsResult::with_all_items((*plue_mcp::mcp::result::tools(&app)).clone());
     let whole = serde_json::to_string(&result).expect("tools/list serialises");
     let tools = serde_json::to_value(&result).expect("tools/list serialises")["tools"].clone();
     let tools = tools.as_array().cloned().unwrap_or_default();

@@ -10,15 +10,20 @@
 //! ```
 //! use plue_plugin_sdk::prelude::*;
 //!
-//! /// Arguments of `greet`.
 //! #[derive(Deserialize, JsonSchema)]
 //! struct GreetArgs {
 //!     /// Who to greet.
 //!     name: String,
 //! }
 //!
-//! fn greet(args: GreetArgs) -> Result<Output, ToolError> {
-//!     Ok(Output::text(format!("hello, {}", args.name)))
+//! #[derive(Serialize, JsonSchema)]
+//! struct Greeting {
+//!     greeting: String,
+//! }
+//!
+//! fn greet(args: GreetArgs) -> Result<Answer<Greeting>, ToolError> {
+//!     let greeting = format!("hello, {}", args.name);
+//!     Ok(Answer::new(greeting.clone(), Greeting { greeting }))
 //! }
 //!
 //! pub fn plugin() -> Plugin {
@@ -30,6 +35,7 @@
 //! # fn main() {
 //! # let out = plue_plugin_sdk::testing::call(&plugin(), "greet", serde_json::json!({"name": "Ada"})).unwrap();
 //! # assert_eq!(out.text_content(), "hello, Ada");
+//! # assert_eq!(out.structured().unwrap()["greeting"], "hello, Ada");
 //! # }
 //! ```
 //!
@@ -43,13 +49,14 @@ pub mod http;
 pub mod log;
 mod output;
 mod plugin;
+pub mod schema;
 pub mod settings;
 pub mod sql;
 pub mod testing;
 pub mod text;
 pub mod time;
 
-pub use output::{Output, ToolError};
+pub use output::{Answer, Output, Reply, ToolError};
 pub use plugin::{Plugin, ToolDef, tool};
 
 /// Bindings generated from the `wit/` directory: the one source of truth of the contract.
@@ -67,7 +74,7 @@ pub mod bindings {
 
 /// What a plugin usually needs, in one `use`.
 pub mod prelude {
-    pub use crate::{Output, Plugin, ToolDef, ToolError, tool};
+    pub use crate::{Answer, Output, Plugin, ToolDef, ToolError, tool};
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value as Json, json};

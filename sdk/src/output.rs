@@ -1,17 +1,106 @@
-//! What a tool handler returns: an [`Output`] for an answer, a [`ToolError`] when
-//! it could not run. Both become MCP tool results; errors are flagged `isError`.
+//! What a tool handler returns: an [`Answer<T>`] (text plus a typed value that is
+//! the structured content, whose JSON Schema is the tool's output schema) or an
+//! [`Output`] (text only), and a [`ToolError`] when it could not run. Both become
+//! MCP tool results; errors are flagged `isError`. Structured content can only come
+//! from an `Answer<T>`, so a tool's output schema and its values cannot drift.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::bindings::plue::plugin::types as wit;
 
-/// A tool's answer: text for the agent (most useful first), optional structured
-/// JSON matching the tool's output schema, optional images.
+/// A tool's answer with structured content: text for the agent (most useful first)
+/// and `value`, sent as `structuredContent`. The tool's output schema is `T`'s
+/// (see [`tool`](crate::tool)).
+///
+/// ```
+/// use plue_plugin_sdk::prelude::*;
+/// #[derive(Serialize, JsonSchema)]
+/// struct Down { down: u32 }
+/// let answer = Answer::new("3 targets down", Down { down: 3 });
+/// assert_eq!(answer.value().down, 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    output: Output,
+    value: T,
+}
+
+impl<T> Answer<T> {
+    /// An answer made of one text block and its structured value.
+    pub fn new(text: impl Into<String>, value: T) -> Self {
+        Answer {
+            output: Output::text(text),
+            value,
+        }
+    }
+
+    /// Append another text block.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.output = self.output.with_text(text);
+        self
+    }
+
+    /// Append an image (raw bytes; the host base64-encodes them for MCP).
+    pub fn with_image(mut self, data: Vec<u8>, mime_type: impl Into<String>) -> Self {
+        self.output = self.output.with_image(data, mime_type);
+        self
+    }
+
+    /// The structured value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+}
+
+/// What a handler may return: [`Output`] (no output schema, no structured
+/// content) or [`Answer<T>`] (output schema `T`'s, structured content a `T`).
+/// Sealed: no other type can declare one schema and send another value.
+pub trait Reply: sealed::Sealed {
+    #[doc(hidden)]
+    fn output_schema() -> Option<fn() -> serde_json::Value>;
+    #[doc(hidden)]
+    fn into_output(self) -> Result<Output, ToolError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Output {}
+    impl<T> Sealed for super::Answer<T> {}
+}
+
+impl Reply for Output {
+    fn output_schema() -> Option<fn() -> serde_json::Value> {
+        None
+    }
+
+    fn into_output(self) -> Result<Output, ToolError> {
+        Ok(self)
+    }
+}
+
+impl<T: Serialize + JsonSchema> Reply for Answer<T> {
+    fn output_schema() -> Option<fn() -> serde_json::Value> {
+        Some(crate::schema::output_of::<T>)
+    }
+
+    fn into_output(self) -> Result<Output, ToolError> {
+        let value = serde_json::to_value(&self.value).map_err(|e| {
+            ToolError::failed(format!("the answer could not be written as JSON: {e}"))
+        })?;
+        let mut output = self.output;
+        output.structured = Some(value);
+        Ok(output)
+    }
+}
+
+/// A tool's answer without structured content: text for the agent (most useful
+/// first) and optional images. For structured content, return an [`Answer<T>`].
 ///
 /// ```
 /// use plue_plugin_sdk::Output;
-/// let out = Output::text("3 targets down").with_structured(&serde_json::json!({"down": 3}));
-/// assert_eq!(out.text_content(), "3 targets down");
+/// let out = Output::text("3 targets down").with_text("2 of them since 1h");
+/// assert_eq!(out.text_content(), "3 targets down\n\n2 of them since 1h");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Output {
@@ -28,13 +117,6 @@ impl Output {
             text: vec![text.into()],
             ..Default::default()
         }
-    }
-
-    /// Attach structured content (serialised to JSON). Values that fail to
-    /// serialise are dropped, never panicking.
-    pub fn with_structured<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        self.structured = serde_json::to_value(value).ok();
-        self
     }
 
     /// Append another text block.
@@ -61,7 +143,7 @@ impl Output {
         self.text.join("\n\n")
     }
 
-    /// The structured content, if any.
+    /// The structured content (present when the tool returned an [`Answer<T>`]).
     pub fn structured(&self) -> Option<&serde_json::Value> {
         self.structured.as_ref()
     }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use crate::bindings::plue::plugin::types as wit;
-use crate::{Output, ToolError};
+use crate::{Output, Reply, ToolError};
 
 type Handler = Box<dyn Fn(serde_json::Value) -> Result<Output, ToolError>>;
 type SchemaFn = fn() -> serde_json::Value;
@@ -118,33 +118,45 @@ pub struct ToolDef {
 /// A tool named `name` that deserialises its arguments into `A` (whose JSON
 /// Schema, from `schemars`, becomes the tool's input schema) and runs `handler`.
 ///
-/// Doc comments on `A`'s fields become the parameter descriptions the agent reads.
-/// Keep doc comments off the variants of a unit enum used as a parameter: schemars
-/// then describes it as `oneOf` instead of a plain `enum` of names. Structured
-/// content is JSON, where a non-finite float (NaN, infinity) becomes `null`: use
-/// `Option<f64>` in output types for values that can be missing.
+/// The handler returns an [`Answer<T>`](crate::Answer) (text plus a `T` sent as
+/// structured content; `T`'s schema becomes the output schema) or an [`Output`]
+/// (text only, no output schema). Doc comments on `A`'s fields become the
+/// parameter descriptions the agent reads: say units, formats and defaults, never
+/// the type or the name. A doc comment on `A` itself is left out of the schema.
+/// Doc comments on `T`'s fields become output-schema descriptions: write one only
+/// where the field name does not explain itself. Keep doc comments off the
+/// variants of a unit enum used as a parameter: schemars then describes it as
+/// `oneOf` instead of a plain `enum` of names. Structured content is JSON, where
+/// a non-finite float (NaN, infinity) becomes `null`: use `Option<f64>` in
+/// output types for values that can be missing.
 ///
 /// ```
 /// use plue_plugin_sdk::prelude::*;
 /// #[derive(Deserialize, JsonSchema)]
 /// struct Args { /// Seconds to look back.
 ///     seconds: u32 }
-/// let t = tool("lookback", "Echo a look-back window.", |a: Args| Ok(Output::text(format!("{}s", a.seconds))))
-///     .title("Look back")
-///     .read_only();
+/// #[derive(Serialize, JsonSchema)]
+/// struct Window { seconds: u32 }
+/// let t = tool("lookback", "Echo a look-back window.", |a: Args| {
+///     Ok(Answer::new(format!("{}s", a.seconds), Window { seconds: a.seconds }))
+/// })
+/// .title("Look back")
+/// .read_only();
 /// assert_eq!(t.name(), "lookback");
+/// assert_eq!(t.output_schema().unwrap()["required"], json!(["seconds"]));
 /// ```
-pub fn tool<A, F>(name: &str, description: &str, handler: F) -> ToolDef
+pub fn tool<A, R, F>(name: &str, description: &str, handler: F) -> ToolDef
 where
     A: DeserializeOwned + JsonSchema,
-    F: Fn(A) -> Result<Output, ToolError> + 'static,
+    R: Reply,
+    F: Fn(A) -> Result<R, ToolError> + 'static,
 {
     ToolDef {
         name: name.into(),
         title: None,
         description: description.into(),
-        input_schema: schema_of::<A>,
-        output_schema: None,
+        input_schema: crate::schema::input_of::<A>,
+        output_schema: R::output_schema(),
         annotations: wit::ToolAnnotations {
             read_only: false,
             destructive: false,
@@ -154,7 +166,7 @@ where
         handler: Box::new(move |value| {
             let args: A =
                 serde_json::from_value(value).map_err(|e| ToolError::invalid(e.to_string()))?;
-            handler(args)
+            handler(args)?.into_output()
         }),
     }
 }
@@ -180,12 +192,6 @@ impl ToolDef {
         self
     }
 
-    /// The tool's structured content follows `T`'s JSON Schema.
-    pub fn output<T: JsonSchema>(mut self) -> Self {
-        self.output_schema = Some(schema_of::<T>);
-        self
-    }
-
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -204,36 +210,6 @@ impl ToolDef {
     pub(crate) fn run(&self, arguments: serde_json::Value) -> Result<Output, ToolError> {
         (self.handler)(arguments)
     }
-}
-
-/// A self-contained (no `$ref`) JSON Schema object for `T`.
-fn schema_of<T: JsonSchema>() -> serde_json::Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
-        .with(|s| s.inline_subschemas = true)
-        .into_generator();
-    let mut schema = generator.into_root_schema_for::<T>().to_value();
-    if let Some(obj) = schema.as_object_mut() {
-        obj.remove("$schema");
-        obj.remove("title");
-        // MCP wants an object schema even for tools without parameters.
-        obj.entry("type").or_insert_with(|| "object".into());
-        if obj.get("type").and_then(|t| t.as_str()) == Some("object") {
-            obj.entry("properties")
-                .or_insert_with(|| serde_json::json!({}));
-        }
-        // `Option` fields with `#[serde(default)]` get `"default": null`, which
-        // tells an agent nothing: drop it.
-        if let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) {
-            for prop in props.values_mut() {
-                if let Some(p) = prop.as_object_mut()
-                    && p.get("default").is_some_and(serde_json::Value::is_null)
-                {
-                    p.remove("default");
-                }
-            }
-        }
-    }
-    schema
 }
 
 /// The manifest export.
@@ -294,32 +270,4 @@ pub(crate) fn dispatch(plugin: &Plugin, name: &str, arguments: &str) -> Result<O
         })?,
     };
     tool.run(value).map_err(Dispatch::Tool)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
-    #[allow(dead_code)]
-    struct Args {
-        /// Required.
-        name: String,
-        /// Optional.
-        #[serde(default)]
-        limit: Option<u32>,
-    }
-
-    #[test]
-    fn input_schemas_are_self_contained_objects_without_null_defaults() {
-        let schema = schema_of::<Args>();
-        assert_eq!(schema["type"], "object");
-        assert_eq!(schema["required"], serde_json::json!(["name"]));
-        assert_eq!(schema["properties"]["name"]["description"], "Required.");
-        assert!(
-            schema["properties"]["limit"].get("default").is_none(),
-            "{schema}"
-        );
-        assert!(schema.get("$schema").is_none() && schema.get("$defs").is_none());
-    }
 }

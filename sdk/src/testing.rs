@@ -1,6 +1,8 @@
 //! Native stand-ins for the host, so plugin logic is unit-tested with plain
-//! `cargo test`. On `wasm32` the real host serves every capability and nothing
-//! here is used.
+//! `cargo test`, and the checks an MCP client makes: [`call`] validates every
+//! structured answer against the tool's output schema, and [`schema_problems`]
+//! lists what a client would reject in the declared schemas. On `wasm32` the real
+//! host serves every capability and nothing here is used.
 //!
 //! ```
 //! use plue_plugin_sdk::{http, testing};
@@ -18,7 +20,7 @@ use std::path::PathBuf;
 
 use crate::http::{HttpError, Request, Response};
 use crate::log::Level;
-use crate::plugin::{Dispatch, Plugin, dispatch};
+use crate::plugin::{Dispatch, Plugin, ToolDef, dispatch};
 use crate::sql::{Rows, SqlError, Value};
 use crate::{Output, ToolError};
 
@@ -74,15 +76,154 @@ pub fn response(status: u16, body: &str) -> Response {
 }
 
 /// Call tool `name` of `plugin` with `arguments`, as the host would (without the
-/// host's schema validation).
+/// host's validation of the arguments), and check the answer as an MCP client
+/// does.
+///
+/// # Panics
+///
+/// When a tool with an output schema answers without structured content, or with
+/// structured content that does not match the schema (naming the tool, the JSON
+/// path and the rule broken): both are plugin bugs a client would reject.
 pub fn call(
     plugin: &Plugin,
     name: &str,
     arguments: serde_json::Value,
 ) -> Result<Output, ToolError> {
     crate::settings::set_defaults(plugin);
-    dispatch(plugin, name, &arguments.to_string()).map_err(|e| match e {
+    let out = dispatch(plugin, name, &arguments.to_string()).map_err(|e| match e {
         Dispatch::Unknown => ToolError::invalid(format!("unknown tool `{name}`")),
         Dispatch::Tool(e) => e,
-    })
+    })?;
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(tool) = plugin.find(name) {
+        check_output(tool, &out);
+    }
+    Ok(out)
+}
+
+/// What a client checks in a tool's answer: structured content present when an
+/// output schema is declared, and valid against it.
+#[cfg(not(target_arch = "wasm32"))]
+fn check_output(tool: &ToolDef, out: &Output) {
+    let name = tool.name();
+    let Some(schema) = tool.output_schema() else {
+        return;
+    };
+    if out.is_error() {
+        return;
+    }
+    let Some(value) = out.structured() else {
+        panic!("tool `{name}` has an output schema but answered without structured content");
+    };
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("tool `{name}`: its output schema does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(10)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            let path = if path.is_empty() {
+                "(root)".into()
+            } else {
+                path
+            };
+            format!("{path}: {e} (schema {})", e.schema_path())
+        })
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "tool `{name}`: structured content does not match its output schema:\n  {}\nstructured content: {value}",
+        errors.join("\n  ")
+    );
+}
+
+/// Everything an MCP client would reject or warn about in the schemas `plugin`
+/// declares (see [`crate::schema::problems`]), each as
+/// `tool (input|output) JSON-pointer: problem`. A plugin's tests assert it is empty:
+///
+/// ```
+/// use plue_plugin_sdk::{prelude::*, testing};
+/// let p = Plugin::new("p", "0.1.0", "Says hi.")
+///     .tool(tool("hi", "Say hi.", |_: Json| Ok(Output::text("hi"))));
+/// assert_eq!(testing::schema_problems(&p), Vec::<String>::new());
+/// ```
+pub fn schema_problems(plugin: &Plugin) -> Vec<String> {
+    let mut found = Vec::new();
+    for tool in plugin.tools() {
+        let schemas = [
+            ("input", Some(tool.input_schema())),
+            ("output", tool.output_schema()),
+        ];
+        for (which, schema) in schemas {
+            if let Some(schema) = schema {
+                found.extend(
+                    crate::schema::problems(&schema)
+                        .into_iter()
+                        .map(|p| format!("{} {which} {p}", tool.name())),
+                );
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    /// Serialises as a number while its schema says string: the drift a
+    /// hand-written `JsonSchema` can still introduce.
+    struct Drifted;
+
+    impl Serialize for Drifted {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_u32(7)
+        }
+    }
+
+    impl JsonSchema for Drifted {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Drifted".into()
+        }
+        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({"type": "object", "properties": {"n": {"type": "string"}}})
+        }
+    }
+
+    fn drifting() -> Plugin {
+        Plugin::new("d", "0.1.0", "Drifts.").tool(tool("drift", "Drift.", |_: Json| {
+            Ok(Answer::new("7", Drifted))
+        }))
+    }
+
+    #[test]
+    #[should_panic(expected = "tool `drift`: structured content does not match its output schema")]
+    fn answers_off_their_schema_fail_the_test() {
+        let _ = call(&drifting(), "drift", json!({}));
+    }
+
+    #[test]
+    fn hand_written_schemas_are_checked() {
+        #[derive(Serialize)]
+        struct Loose;
+        impl JsonSchema for Loose {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Loose".into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "object", "properties": {"n": {"$ref": "#/x"}}, "required": ["m"]})
+            }
+        }
+        let p = Plugin::new("l", "0.1.0", "Loose.").tool(tool("loose", "Loose.", |_: Json| {
+            Ok(Answer::new("", Loose))
+        }));
+        assert_eq!(
+            schema_problems(&p),
+            vec![
+                "loose output (root): `m` is required but not a property, so a value may omit it",
+                "loose output /properties/n: `$ref` (inline the subschema)",
+            ]
+        );
+    }
 }

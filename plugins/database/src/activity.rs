@@ -11,14 +11,13 @@ use crate::db::{self, NOW_UTC, Params};
 use crate::format;
 use crate::repos::StatusCount;
 
-/// Arguments of `recent_activity`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecentActivityArgs {
-    /// The window in hours, back from now (default 24; fractions allowed, e.g. 0.5; at most 8760).
+    /// Window back from now; fractions allowed.
     #[serde(default = "default_hours")]
     #[schemars(range(min = 0.01, max = 8760.0))]
     pub hours: f64,
-    /// How many of the latest events to list (default 20, at most 200; 0 lists none).
+    /// Latest events to list; 0 for none.
     #[serde(default = "default_limit")]
     #[schemars(range(max = 200))]
     pub limit: u32,
@@ -32,47 +31,45 @@ fn default_limit() -> u32 {
     20
 }
 
-/// One event of the timeline.
+// One event of the timeline.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct EventOut {
-    /// When (RFC 3339, UTC).
     pub at: Option<String>,
-    /// `user`, `repository`, `session` or `workflow run`.
+    // `user`, `repository`, `session` or `workflow run`.
     pub kind: String,
-    /// What: a username, `owner/name`, `#id workflow`.
+    // What: a username, `owner/name`, `#id workflow`.
     pub what: String,
-    /// A word of state: active/inactive, public/private, the run's status.
+    // A word of state: active/inactive, public/private, the run's status.
     pub detail: Option<String>,
 }
 
 /// What `recent_activity` returns as structured content.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct RecentActivityOutput {
-    /// The window in hours.
+    // The window in hours.
     #[serde(default)]
     pub hours: f64,
-    /// The start of the window (RFC 3339, UTC).
     pub since: Option<String>,
-    /// Users created in the window.
+    // Users created in the window.
     pub new_users: i64,
-    /// Repositories created in the window.
+    // Repositories created in the window.
     pub new_repositories: i64,
-    /// Sessions (sign-ins) created in the window.
+    // Sessions (sign-ins) created in the window.
     pub new_sessions: i64,
-    /// Workflow runs created in the window.
+    // Workflow runs created in the window.
     pub workflow_runs: i64,
-    /// Those runs by status.
+    // Those runs by status.
     #[serde(default)]
     pub runs_by_status: Vec<StatusCount>,
-    /// The latest events, newest first.
+    // The latest events, newest first.
     #[serde(default)]
     pub events: Vec<EventOut>,
-    /// How many events the window holds.
+    // How many events the window holds.
     pub event_count: i64,
 }
 
 /// Report recent activity.
-pub fn run(args: RecentActivityArgs) -> Result<Output, ToolError> {
+pub fn run(args: RecentActivityArgs) -> Result<Answer<RecentActivityOutput>, ToolError> {
     if !args.hours.is_finite() || args.hours <= 0.0 || args.hours > 8760.0 {
         return Err(ToolError::invalid(
             "`hours` must be more than 0 and at most 8760 (one year)",
@@ -150,7 +147,7 @@ pub fn run(args: RecentActivityArgs) -> Result<Output, ToolError> {
         )?
         .to_structs()?;
     }
-    Ok(Output::text(describe(&out)).with_structured(&out))
+    Ok(Answer::new(describe(&out), out))
 }
 
 fn describe(a: &RecentActivityOutput) -> String {

@@ -12,17 +12,15 @@ use crate::format;
 /// The connections to the current database, as a FROM clause (alias `a`).
 pub const ACTIVITY: &str = "pg_stat_activity a WHERE a.datname = current_database()";
 
-/// Arguments of `check_connections`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CheckConnectionsArgs {
-    /// Only connections in this state: `active`, `idle`, `idle in transaction`, … (default: all).
+    /// `active`, `idle`, `idle in transaction`, …
     #[serde(default)]
     pub state: Option<String>,
-    /// How many connections to list (default 20, at most 200).
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 200))]
     pub limit: u32,
-    /// How many characters of each connection's current or last query to show (default 200, at most 2000).
+    /// Characters of each query to show.
     #[serde(default = "two_hundred")]
     #[schemars(range(min = 10, max = 2000))]
     pub query_chars: u32,
@@ -36,50 +34,49 @@ fn two_hundred() -> u32 {
     200
 }
 
-/// One connection (server backend) in structured content.
+// One connection (server backend) in structured content.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ConnectionOut {
-    /// The backend's process id.
+    // The backend's process id.
     pub pid: i64,
-    /// The role it is logged in as.
+    // The role it is logged in as.
     pub username: Option<String>,
-    /// The client's application_name.
+    // The client's application_name.
     pub application: Option<String>,
     /// The client's address (null for Unix sockets and background workers).
     pub client: Option<String>,
-    /// `active`, `idle`, `idle in transaction`, …; null for background workers.
+    // `active`, `idle`, `idle in transaction`, …; null for background workers.
     pub state: Option<String>,
     /// Seconds in that state.
     pub state_seconds: Option<f64>,
     /// Seconds since its current (or last) query started.
     pub query_seconds: Option<f64>,
-    /// What it waits for (`Lock: transactionid`, `Client: ClientRead`, …).
+    // What it waits for (`Lock: transactionid`, `Client: ClientRead`, …).
     pub waiting_on: Option<String>,
-    /// The start of its current or last query, cut to `query_chars`.
+    // The start of its current or last query, cut to `query_chars`.
     pub query: Option<String>,
-    /// When it connected (RFC 3339, UTC).
     pub connected_at: Option<String>,
-    /// This is the connection that answered this tool.
+    // This is the connection that answered this tool.
     pub is_self: bool,
 }
 
 /// What `check_connections` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CheckConnectionsOutput {
-    /// Connections, problems first: active and idle-in-transaction ones, longest first.
+    // Connections, problems first: active and idle-in-transaction ones, longest first.
     pub connections: Vec<ConnectionOut>,
-    /// How many connections matched.
+    // How many connections matched.
     pub total: i64,
-    /// Connections to this database by state (all states, before the `state` filter).
+    // Connections to this database by state (all states, before the `state` filter).
     pub by_state: Vec<StateCount>,
 }
 
-/// How many connections are in a state.
+// How many connections are in a state.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct StateCount {
-    /// The state (or the backend type for background workers).
+    // The state (or the backend type for background workers).
     pub state: String,
-    /// How many connections.
+    // How many connections.
     pub count: i64,
 }
 
@@ -87,7 +84,7 @@ pub struct StateCount {
 const LONG_SECONDS: f64 = 60.0;
 
 /// List the connections to the database.
-pub fn run(args: CheckConnectionsArgs) -> Result<Output, ToolError> {
+pub fn run(args: CheckConnectionsArgs) -> Result<Answer<CheckConnectionsOutput>, ToolError> {
     let mut p = Params::default();
     let chars = p.bind(i64::from(args.query_chars.clamp(10, 2000)));
     let state_filter = match args
@@ -135,7 +132,7 @@ pub fn run(args: CheckConnectionsArgs) -> Result<Output, ToolError> {
         total,
         by_state,
     };
-    Ok(Output::text(connections_text(&out, &args)).with_structured(&out))
+    Ok(Answer::new(connections_text(&out, &args), out))
 }
 
 fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -> String {
@@ -251,7 +248,10 @@ mod tests {
             ("state_seconds", "float8"),
             ("query_seconds", "float8"),
             ("waiting_on", "text"),
-            ("query", "text"),
+            (
+                "query",
+                "Run one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) on Plue's PostgreSQL. Errors mark the position; timestamps are UTC.",
+            ),
             ("connected_at", "timestamptz"),
             ("is_self", "bool"),
             ("total", "int8"),

@@ -8,98 +8,96 @@ use plue_plugin_sdk::text;
 use crate::db::{self, Params};
 use crate::tables::{ESTIMATED_ROWS, KIND};
 
-/// Arguments of `describe_table`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DescribeArgs {
-    /// The table or view, as `name` or `schema.name` (for example `users` or `public.users`).
+    /// `name` or `schema.name`, e.g. `users`.
     pub table: String,
-    /// The schema, when not given in `table` (default: the first match on the search path,
-    /// then `public`, then any schema).
+    /// Default: search path, then `public`.
     #[serde(default)]
     pub schema: Option<String>,
 }
 
-/// A column in structured content.
+// A column in structured content.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ColumnOut {
-    /// The column's name.
+    // The column's name.
     pub name: String,
-    /// Its type as SQL writes it, e.g. `character varying(255)`.
+    // Its type as SQL writes it, e.g. `character varying(255)`.
     #[serde(rename = "type")]
     pub type_name: String,
     /// Whether NULL is refused.
     pub not_null: bool,
-    /// The default expression, or how the value is generated.
+    // The default expression, or how the value is generated.
     pub default: Option<String>,
-    /// The column's comment.
+    // The column's comment.
     pub comment: Option<String>,
 }
 
-/// A constraint in structured content.
+// A constraint in structured content.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ConstraintOut {
-    /// The constraint's name.
+    // The constraint's name.
     pub name: String,
-    /// `primary key`, `unique`, `foreign key`, `check` or `exclusion`.
+    // `primary key`, `unique`, `foreign key`, `check` or `exclusion`.
     pub kind: String,
-    /// Its definition, e.g. `FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`.
+    // Its definition, e.g. `FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`.
     pub definition: String,
 }
 
-/// An index in structured content.
+// An index in structured content.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct IndexOut {
-    /// The index's name.
+    // The index's name.
     pub name: String,
-    /// `CREATE INDEX …` as PostgreSQL prints it.
+    // `CREATE INDEX …` as PostgreSQL prints it.
     pub definition: String,
-    /// Whether it backs the primary key.
+    // Whether it backs the primary key.
     pub primary: bool,
-    /// Whether it is unique.
+    // Whether it is unique.
     pub unique: bool,
-    /// Its size, for people.
+    // Its size, for people.
     pub size: String,
-    /// Index scans since statistics were last reset.
+    // Index scans since statistics were last reset.
     pub scans: Option<i64>,
 }
 
-/// A foreign key of another table that references this one.
+// A foreign key of another table that references this one.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ReferenceOut {
-    /// The referencing table.
+    // The referencing table.
     pub table: String,
-    /// The constraint's name.
+    // The constraint's name.
     pub name: String,
-    /// Its definition.
+    // Its definition.
     pub definition: String,
 }
 
 /// What `describe_table` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DescribeOutput {
-    /// The schema.
+    // The schema.
     pub schema: String,
-    /// The table's name.
+    // The table's name.
     pub name: String,
-    /// `table`, `view`, `materialized view`, `partitioned table` or `foreign table`.
+    // `table`, `view`, `materialized view`, `partitioned table` or `foreign table`.
     pub kind: String,
-    /// The table's comment.
+    // The table's comment.
     pub description: Option<String>,
     /// Rows according to the statistics; null when unknown.
     pub estimated_rows: Option<i64>,
-    /// Bytes on disk, indexes and TOAST included.
+    /// Bytes, with indexes and TOAST.
     pub total_bytes: i64,
-    /// The same, for people.
+    // The same, for people.
     pub size: String,
-    /// The columns in order.
+    // The columns in order.
     pub columns: Vec<ColumnOut>,
-    /// Primary key, unique, foreign key, check and exclusion constraints.
+    // Primary key, unique, foreign key, check and exclusion constraints.
     pub constraints: Vec<ConstraintOut>,
-    /// The indexes.
+    // The indexes.
     pub indexes: Vec<IndexOut>,
-    /// Foreign keys of other tables pointing here.
+    // Foreign keys of other tables pointing here.
     pub referenced_by: Vec<ReferenceOut>,
-    /// The query of a view.
+    // The query of a view.
     pub view_definition: Option<String>,
 }
 
@@ -117,7 +115,7 @@ struct Relation {
 }
 
 /// Describe one table.
-pub fn run(args: DescribeArgs) -> Result<Output, ToolError> {
+pub fn run(args: DescribeArgs) -> Result<Answer<DescribeOutput>, ToolError> {
     let (schema, name) = split_name(&args.table, args.schema.as_deref());
     if name.is_empty() {
         return Err(ToolError::invalid(
@@ -194,7 +192,7 @@ pub fn run(args: DescribeArgs) -> Result<Output, ToolError> {
         referenced_by,
         view_definition: relation.view_definition,
     };
-    Ok(Output::text(describe(&out)).with_structured(&out))
+    Ok(Answer::new(describe(&out), out))
 }
 
 /// `schema.name` or `name`, with double quotes removed; an explicit `schema` wins.

@@ -11,17 +11,13 @@ use plue_plugin_sdk::time::trim_float;
 use crate::db;
 use crate::plan::{Node, Plan};
 
-/// Arguments of `explain_query`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ExplainArgs {
-    /// The statement to explain (without EXPLAIN): one read-only SELECT, WITH … SELECT,
-    /// VALUES or TABLE statement.
+    /// SELECT, WITH, VALUES or TABLE, without EXPLAIN.
     pub sql: String,
-    /// Also run the statement (EXPLAIN ANALYZE) to get actual rows and times. It still runs
-    /// inside a read-only transaction under the statement timeout. Default false: plan only.
+    /// Also run it (EXPLAIN ANALYZE): actual rows and times.
     #[serde(default)]
     pub analyze: bool,
-    /// How many of the costliest nodes to list (default 10, at most 100).
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -38,64 +34,64 @@ const RAW_PLAN_BYTES: usize = 60_000;
 /// Estimates off by this factor or more are pointed out.
 const MISESTIMATE: f64 = 10.0;
 
-/// One plan node in structured content.
+// One plan node in structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NodeOut {
-    /// Position in the plan tree, depth first from 1 (the `[n]` of the text).
+    // Position in the plan tree, depth first from 1 (the `[n]` of the text).
     pub id: usize,
-    /// Nesting depth; the root is 0.
+    // Nesting depth; the root is 0.
     pub depth: usize,
-    /// The node type and what it works on, e.g. `Index Scan using users_pkey on users u`.
+    // The node type and what it works on, e.g. `Index Scan using users_pkey on users u`.
     pub node: String,
-    /// The node type alone, e.g. `Index Scan`.
+    // The node type alone, e.g. `Index Scan`.
     pub node_type: String,
-    /// The planner's cost of this node without its children.
+    // The planner's cost of this node without its children.
     pub self_cost: f64,
-    /// The planner's cost of this node with its children.
+    // The planner's cost of this node with its children.
     pub total_cost: f64,
-    /// The planner's cost before the first row.
+    // The planner's cost before the first row.
     pub startup_cost: f64,
-    /// Rows the planner expected, per loop.
+    // Rows the planner expected, per loop.
     pub estimated_rows: f64,
-    /// Rows returned, per loop (analyze only).
+    // Rows returned, per loop (analyze only).
     pub actual_rows: Option<f64>,
-    /// Times the node ran (analyze only).
+    // Times the node ran (analyze only).
     pub loops: Option<f64>,
-    /// Milliseconds in this node without its children, all loops (analyze only).
+    // Milliseconds in this node without its children, all loops (analyze only).
     pub self_ms: Option<f64>,
     /// Milliseconds in this node with its children, all loops (analyze only).
     pub total_ms: Option<f64>,
-    /// Filter, index condition, join condition, sort or group key.
+    // Filter, index condition, join condition, sort or group key.
     pub detail: Option<String>,
-    /// Rows its filter removed, per loop (analyze only).
+    // Rows its filter removed, per loop (analyze only).
     pub rows_removed_by_filter: Option<f64>,
 }
 
 /// What `explain_query` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ExplainOutput {
-    /// Whether the statement ran (EXPLAIN ANALYZE).
+    // Whether the statement ran (EXPLAIN ANALYZE).
     pub analyzed: bool,
-    /// The root's total estimated cost.
+    // The root's total estimated cost.
     pub total_cost: f64,
-    /// Rows the planner expected the statement to return.
+    // Rows the planner expected the statement to return.
     pub estimated_rows: f64,
-    /// Rows the statement returned (analyze only).
+    // Rows the statement returned (analyze only).
     pub actual_rows: Option<f64>,
     /// Planning time in milliseconds.
     pub planning_ms: Option<f64>,
     /// Execution time in milliseconds (analyze only).
     pub execution_ms: Option<f64>,
-    /// How many nodes the plan has.
+    // How many nodes the plan has.
     pub node_count: usize,
-    /// The costliest nodes first (by self time when analyzed, else by self cost), at most `limit`.
+    // The costliest nodes first (by self time when analyzed, else by self cost), at most `limit`.
     pub costliest: Vec<NodeOut>,
     /// PostgreSQL's JSON plan as returned; null when larger than 60 kB.
     pub plan: Option<Json>,
 }
 
 /// Explain the agent's statement.
-pub fn run(args: ExplainArgs) -> Result<Output, ToolError> {
+pub fn run(args: ExplainArgs) -> Result<Answer<ExplainOutput>, ToolError> {
     if args.sql.trim().is_empty() {
         return Err(ToolError::invalid(
             "`sql` is empty: give the SELECT statement to explain",
@@ -119,14 +115,10 @@ pub fn run(args: ExplainArgs) -> Result<Output, ToolError> {
         .map_err(|e| ToolError::failed(format!("EXPLAIN returned invalid JSON: {e}")))?;
     let plan = Plan::parse(&json).map_err(ToolError::failed)?;
     let limit = args.limit.clamp(1, 100) as usize;
-    Ok(
-        Output::text(describe(&plan, limit)).with_structured(&structured(
-            &plan,
-            limit,
-            json,
-            raw.len(),
-        )),
-    )
+    Ok(Answer::new(
+        describe(&plan, limit),
+        structured(&plan, limit, json, raw.len()),
+    ))
 }
 
 fn describe(plan: &Plan, limit: usize) -> String {

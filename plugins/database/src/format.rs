@@ -109,12 +109,12 @@ pub fn or_dash(text: Option<&str>) -> String {
     }
 }
 
-/// One column of a result set.
+// One column of a result set.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 pub struct ColumnInfo {
-    /// The column's name as the statement labels it.
+    // The column's name as the statement labels it.
     pub name: String,
-    /// PostgreSQL's type name, for example `int4`, `text`, `timestamptz`, `_text`.
+    // PostgreSQL's type name, for example `int4`, `text`, `timestamptz`, `_text`.
     #[serde(rename = "type")]
     pub type_name: String,
 }
@@ -123,18 +123,18 @@ pub struct ColumnInfo {
 /// shown, each an array of typed values in column order.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResultSet {
-    /// The columns, in order.
+    // The columns, in order.
     pub columns: Vec<ColumnInfo>,
-    /// The rows shown, each an array in column order: numbers as numbers, `numeric`
-    /// as exact decimal strings, `json`/`jsonb` as JSON, `timestamptz` as RFC 3339 in
-    /// UTC, `timestamp` (no zone) as stored, `bytea` as hex, `interval` in seconds,
-    /// arrays as arrays, NULL as null.
+    // The rows shown, each an array in column order: numbers as numbers, `numeric`
+    // as exact decimal strings, `json`/`jsonb` as JSON, `timestamptz` as RFC 3339 in
+    // UTC, `timestamp` (no zone) as stored, `bytea` as hex, `interval` in seconds,
+    // arrays as arrays, NULL as null.
     pub rows: Vec<Vec<Json>>,
-    /// How many rows the database returned (at most its row cap).
+    // How many rows the database returned (at most its row cap).
     pub row_count: usize,
-    /// How many of them are in `rows` (and in the text table).
+    // How many of them are in `rows` (and in the text table).
     pub rows_shown: usize,
-    /// The database's row cap stopped the result: more rows exist than `row_count`.
+    // The database's row cap stopped the result: more rows exist than `row_count`.
     pub truncated: bool,
 }
 

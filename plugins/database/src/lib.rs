@@ -49,128 +49,92 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "query",
-            "Run one read-only SQL statement (SELECT, WITH … SELECT, VALUES, TABLE, SHOW, or EXPLAIN of those) \
-             on Plue's PostgreSQL database and get the rows as an aligned table, with the column names, types and \
-             typed rows in structuredContent. The statement runs unchanged, alone, inside a read-only transaction \
-             with a statement timeout; anything that writes is refused. Window functions, CTEs, ordered-set \
-             aggregates and JSON operators all work. PostgreSQL errors come back with the position marked. \
-             Plue's timestamps are `timestamp` without zone holding UTC. Use list_tables and describe_table to \
-             find tables and columns first.",
+            "Run one read-only SQL statement on Plue's PostgreSQL; times are UTC.",
             query::run,
         )
         .title("Run a read-only SQL query")
-        .read_only()
-        .output::<format::ResultSet>(),
+        .read_only(),
     )
     .tool(
         tool(
             "describe_table",
-            "Describe one table or view: columns with types, NULL/NOT NULL, defaults and comments; primary, \
-             unique, foreign-key and check constraints; the foreign keys of other tables that point at it; \
-             indexes with their size and scan counts; estimated rows and size.",
+            "A table's columns, constraints, foreign keys, indexes, rows and size.",
             describe::run,
         )
         .title("Describe a table")
-        .read_only()
-        .output::<describe::DescribeOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "list_tables",
-            "List the tables (and views) of the database with estimated rows (exact with exact_counts), size \
-             including indexes, column count and description; public schema first. Filter by schema or by a \
-             part of the name.",
+            "Tables and views with rows, size and comment: where data lives.",
             tables::run,
         )
         .title("List tables")
-        .read_only()
-        .output::<tables::ListTablesOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "find_user",
-            "Look up a Plue user by id, username or email (exact case-insensitive match first, else names \
-             containing the text, matched literally): account status, email, wallet, sign-in times (UTC), the \
-             repositories they own (public/private), their recent sessions (key prefix only) and API tokens \
-             (name and last eight characters only). Several matches are listed for you to pick an id.",
+            "A Plue user by id, username or email, with repositories, sessions and tokens.",
             users::run,
         )
         .title("Find a user")
-        .read_only()
-        .output::<users::FindUserOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "find_repository",
-            "Look up a repository by id, or by owner and name (or name as owner/name): visibility, default \
-             branch, topics, times (UTC), its workflow definitions with run counts, its runs by status and the \
-             most recent runs with duration and error. `owner` alone lists that user's repositories; `name` \
-             alone lists repositories of that name.",
+            "A repository by id or owner/name, with workflows and recent runs.",
             repos::run,
         )
         .title("Find a repository")
-        .read_only()
-        .output::<repos::FindRepositoryOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "recent_activity",
-            "What happened in the last `hours` (default 24): users, repositories and sessions created, workflow \
-             runs by status, and a timeline of the latest events (times UTC).",
+            "New users, repositories, sessions and runs in the last `hours`.",
             activity::run,
         )
         .title("Recent activity")
-        .read_only()
-        .output::<activity::RecentActivityOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "db_stats",
-            "Database health at a glance: size on disk, server version and uptime, connections by state against \
-             the server limit, commits and rollbacks, cache hit ratio, deadlocks, and the largest tables with estimated \
-             and dead rows, scan counts and last analyze.",
+            "Database health: size, connections, cache hits, largest tables.",
             stats::run,
         )
         .title("Database statistics")
-        .read_only()
-        .output::<stats::DbStatsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "find_sessions",
-            "List Plue's cookie sessions (auth_sessions), newest first: active only by default, optionally for \
-             one user id or username; with user, admin flag, created and expiry times (UTC). Session keys are \
-             secrets: only their first 8 characters are shown.",
+            "Cookie sessions, newest first, optionally of one user.",
             sessions::run,
         )
         .title("Find sessions")
-        .read_only()
-        .output::<sessions::FindSessionsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "check_connections",
-            "List the connections to the database (pg_stat_activity): busy ones first (active, then idle in \
-             transaction, longest first), with user, application, client, state and for how long, what it waits \
-             on, and the start of its current or last query; long-running ones are pointed out.",
+            "Connections, busy and longest first, with state, waits and query.",
             connections::run,
         )
         .title("Check connections")
-        .read_only()
-        .output::<connections::CheckConnectionsOutput>(),
+        .read_only(),
     )
     .tool(
         tool(
             "explain_query",
-            "Show how PostgreSQL runs a read-only statement: EXPLAIN (FORMAT JSON) of it, read into the costliest \
-             plan nodes first (self cost, or self time with analyze) with estimated against actual rows, \
-             misestimates pointed out, and the plan tree. analyze: true also runs the statement (EXPLAIN ANALYZE, \
-             still read-only and under the statement timeout). The raw JSON plan is in structuredContent.",
+            "Why a read-only query is slow: costliest plan nodes and misestimates.",
             explain::run,
         )
         .title("Explain a query")
-        .read_only()
-        .output::<explain::ExplainOutput>(),
+        .read_only(),
     )
 }
 
@@ -237,5 +201,15 @@ mod tests {
                 .iter()
                 .all(|t| t.annotations.read_only && !t.annotations.destructive)
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

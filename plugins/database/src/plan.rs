@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 pub struct Node {
     /// 1-based position in the walk (the number shown in the plan tree).
     pub id: usize,
-    /// Nesting depth; the root is 0.
+    // Nesting depth; the root is 0.
     pub depth: usize,
     /// `Seq Scan`, `Hash Join`, …
     pub node_type: String,
@@ -21,7 +21,7 @@ pub struct Node {
     pub total_cost: f64,
     /// `total_cost` minus the children's total costs.
     pub self_cost: f64,
-    /// Rows the planner expected, per loop.
+    // Rows the planner expected, per loop.
     pub plan_rows: f64,
     /// Rows actually returned, per loop (analyzed plans only).
     pub actual_rows: Option<f64>,
@@ -59,7 +59,7 @@ impl Node {
 pub struct Plan {
     /// Every node, depth first.
     pub nodes: Vec<Node>,
-    /// Whether the statement ran (EXPLAIN ANALYZE).
+    // Whether the statement ran (EXPLAIN ANALYZE).
     pub analyzed: bool,
     /// Planning time in milliseconds, when reported.
     pub planning_ms: Option<f64>,

@@ -5,22 +5,17 @@
 use plue_plugin_sdk::prelude::*;
 
 use crate::db;
-use crate::format::{self, Bounds, ResultSet};
+use crate::format::{self, Bounds};
 
-/// Arguments of `query`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueryArgs {
-    /// One read-only SQL statement for PostgreSQL: SELECT, WITH … SELECT, VALUES, TABLE,
-    /// SHOW, or EXPLAIN of those. It runs unchanged, alone, inside a read-only transaction
-    /// with a statement timeout; anything that would write is refused by the server.
+    /// Runs as is, read-only, with a timeout.
     pub sql: String,
-    /// How many rows to show (default 100, at most 1000). The statement is not rewritten:
-    /// add your own LIMIT to make the database do less work.
+    /// Add LIMIT to make the database do less work.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Cells longer than this many characters are cut in the text table (default 60);
-    /// structuredContent always has the full values.
+    /// Text table cell width; structuredContent is uncut.
     #[serde(default = "default_width")]
     #[schemars(range(min = 8, max = 2000))]
     pub max_width: u32,
@@ -35,7 +30,7 @@ fn default_width() -> u32 {
 }
 
 /// Run the agent's statement.
-pub fn run(args: QueryArgs) -> Result<Output, ToolError> {
+pub fn run(args: QueryArgs) -> Result<Answer<crate::format::ResultSet>, ToolError> {
     if args.sql.trim().is_empty() {
         return Err(ToolError::invalid(
             "`sql` is empty: give one SELECT (or WITH, VALUES, TABLE, SHOW, EXPLAIN) statement",
@@ -67,7 +62,7 @@ pub fn run(args: QueryArgs) -> Result<Output, ToolError> {
         text.push_str("\n\n");
         text.push_str(note);
     }
-    Ok(Output::text(text).with_structured::<ResultSet>(&rendered.structured))
+    Ok(Answer::new(text, rendered.structured))
 }
 
 #[cfg(test)]

@@ -14,16 +14,16 @@ use crate::format;
 /// user's repositories.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindRepositoryArgs {
-    /// The owner's username (case-insensitive).
+    /// Username, case-insensitive.
     #[serde(default)]
     pub owner: Option<String>,
-    /// The repository's name (case-insensitive), or `owner/name`.
+    /// Case-insensitive, or `owner/name`.
     #[serde(default)]
     pub name: Option<String>,
-    /// The repository's id.
+    /// Wins over `owner` and `name`.
     #[serde(default)]
     pub id: Option<i64>,
-    /// How many recent workflow runs (or matching repositories) to list (default 10, at most 100).
+    /// Recent runs (or matching repositories).
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -33,94 +33,87 @@ fn default_limit() -> u32 {
     10
 }
 
-/// A repository in structured content.
+// A repository in structured content.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct RepoOut {
-    /// The repository's id.
     pub id: i64,
-    /// The owner's username (null when the owner row is missing).
     pub owner: Option<String>,
-    /// The owner's user id (`repositories.user_id`).
+    // The owner's user id (`repositories.user_id`).
     pub owner_id: Option<i64>,
-    /// The repository's name.
+    // The repository's name.
     pub name: String,
-    /// The description.
+    // The description.
     pub description: Option<String>,
-    /// Public (true) or private (false).
+    // Public (true) or private (false).
     pub is_public: Option<bool>,
-    /// The default branch.
+    // The default branch.
     pub default_branch: Option<String>,
-    /// Topics.
+    // Topics.
     #[serde(default)]
     pub topics: Option<Vec<String>>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub updated_at: Option<String>,
 }
 
-/// A workflow definition of the repository.
+// A workflow definition of the repository.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct WorkflowOut {
-    /// The definition's id.
+    // The definition's id.
     pub id: i64,
-    /// The workflow's name.
+    // The workflow's name.
     pub name: String,
-    /// Its file, e.g. `.plue/workflows/ci.py`.
+    // Its file, e.g. `.plue/workflows/ci.py`.
     pub file_path: String,
-    /// How many runs it has.
+    // How many runs it has.
     pub runs: i64,
-    /// When it last ran (RFC 3339, UTC).
     pub last_run_at: Option<String>,
 }
 
-/// A workflow run of the repository.
+// A workflow run of the repository.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct RunOut {
-    /// The run's id.
     pub id: i64,
-    /// The workflow's name.
+    // The workflow's name.
     pub workflow: String,
-    /// `pending`, `running`, `completed`, `failed`, `cancelled`.
+    // `pending`, `running`, `completed`, `failed`, `cancelled`.
     pub status: String,
-    /// What triggered it (`push`, `pull_request`, `manual`, …).
+    // What triggered it (`push`, `pull_request`, `manual`, …).
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     /// Seconds from start to completion, when finished.
     pub duration_seconds: Option<f64>,
-    /// The first line of the error message, when there is one.
+    // The first line of the error message, when there is one.
     pub error: Option<String>,
 }
 
 /// What `find_repository` returns as structured content.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct FindRepositoryOutput {
-    /// The repository, when exactly one matched.
+    // The repository, when exactly one matched.
     pub repository: Option<RepoOut>,
-    /// Its workflow definitions.
+    // Its workflow definitions.
     pub workflows: Vec<WorkflowOut>,
-    /// Its most recent runs, newest first.
+    // Its most recent runs, newest first.
     pub recent_runs: Vec<RunOut>,
-    /// Runs of the repository by status, over all time.
+    // Runs of the repository by status, over all time.
     pub runs_by_status: Vec<StatusCount>,
-    /// When several repositories matched: the matches.
+    // When several repositories matched: the matches.
     pub matches: Vec<RepoOut>,
-    /// How many repositories matched.
+    // How many repositories matched.
     pub match_count: i64,
 }
 
-/// How many runs have a status.
+// How many runs have a status.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct StatusCount {
-    /// The status.
+    // The status.
     pub status: String,
-    /// How many runs.
+    // How many runs.
     pub count: i64,
 }
 
 /// Find a repository.
-pub fn run(args: FindRepositoryArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindRepositoryArgs) -> Result<Answer<FindRepositoryOutput>, ToolError> {
     let limit = args.limit.clamp(1, 100);
     let clean = |s: &Option<String>| {
         s.as_deref()
@@ -182,20 +175,25 @@ pub fn run(args: FindRepositoryArgs) -> Result<Output, ToolError> {
         } else {
             ""
         };
-        return Ok(Output::text(format!("No repository with {what}{hint}."))
-            .with_structured(&FindRepositoryOutput::default()));
+        return Ok(Answer::new(
+            format!("No repository with {what}{hint}."),
+            FindRepositoryOutput::default(),
+        ));
     }
     if total > 1 || (!single_lookup && owner.is_some()) {
         let text = matches_text(&repos, total, &what);
-        return Ok(Output::text(text).with_structured(&FindRepositoryOutput {
-            match_count: total,
-            matches: repos,
-            ..Default::default()
-        }));
+        return Ok(Answer::new(
+            text,
+            FindRepositoryOutput {
+                match_count: total,
+                matches: repos,
+                ..Default::default()
+            },
+        ));
     }
     let repo = repos.remove(0);
     let out = details(repo, limit)?;
-    Ok(Output::text(repo_text(&out)).with_structured(&out))
+    Ok(Answer::new(repo_text(&out), out))
 }
 
 fn details(repo: RepoOut, limit: u32) -> Result<FindRepositoryOutput, ToolError> {

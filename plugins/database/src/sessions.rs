@@ -8,19 +8,17 @@ use plue_plugin_sdk::text;
 use crate::db::{self, Counted, NOW_UTC, Params};
 use crate::format::{self, SECRET_PREFIX};
 
-/// Arguments of `find_sessions`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindSessionsArgs {
-    /// Only the sessions of this user id.
+    /// ANDed with `username`.
     #[serde(default)]
     pub user_id: Option<i64>,
-    /// Only the sessions of this username (exact, case-insensitive).
+    /// Exact, case-insensitive.
     #[serde(default)]
     pub username: Option<String>,
-    /// Only sessions that have not expired (default true; false shows expired ones too).
+    /// false includes expired sessions.
     #[serde(default = "yes")]
     pub active_only: bool,
-    /// How many sessions to show, newest first (default 50, at most 500).
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 500))]
     pub limit: u32,
@@ -34,34 +32,31 @@ fn default_limit() -> u32 {
     50
 }
 
-/// One session in structured content. The key is never given whole.
+// One session in structured content. The key is never given whole.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct SessionOut {
-    /// The first 8 characters of the session key (the rest is a secret and never shown).
+    // The first 8 characters of the session key (the rest is a secret and never shown).
     pub key_prefix: String,
-    /// The user's id.
     #[serde(default)]
     pub user_id: Option<i64>,
-    /// The username stored with the session.
+    // The username stored with the session.
     #[serde(default)]
     pub username: Option<String>,
-    /// Whether the session carries admin rights.
+    // Whether the session carries admin rights.
     #[serde(default)]
     pub is_admin: Option<bool>,
-    /// Whether it has not expired yet.
+    // Whether it has not expired yet.
     pub active: bool,
-    /// When it was created (RFC 3339, UTC).
     pub created_at: Option<String>,
-    /// When it expires or expired (RFC 3339, UTC).
     pub expires_at: Option<String>,
 }
 
 /// What `find_sessions` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FindSessionsOutput {
-    /// The sessions shown, newest first.
+    // The sessions shown, newest first.
     pub sessions: Vec<SessionOut>,
-    /// How many sessions matched in all.
+    // How many sessions matched in all.
     pub total: i64,
 }
 
@@ -77,7 +72,7 @@ pub fn session_columns() -> String {
 }
 
 /// Find sessions.
-pub fn run(args: FindSessionsArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindSessionsArgs) -> Result<Answer<FindSessionsOutput>, ToolError> {
     let mut p = Params::default();
     let mut filters = Vec::new();
     if let Some(id) = args.user_id {
@@ -110,8 +105,10 @@ pub fn run(args: FindSessionsArgs) -> Result<Output, ToolError> {
     let rows: Vec<Counted<SessionOut>> = db::run("the sessions", &statement, &p)?.to_structs()?;
     let total = rows.first().map_or(0, |r| r.total);
     let sessions: Vec<SessionOut> = rows.into_iter().map(|r| r.item).collect();
-    Ok(Output::text(describe(&sessions, total, &args))
-        .with_structured(&FindSessionsOutput { sessions, total }))
+    Ok(Answer::new(
+        describe(&sessions, total, &args),
+        FindSessionsOutput { sessions, total },
+    ))
 }
 
 fn describe(sessions: &[SessionOut], total: i64, args: &FindSessionsArgs) -> String {

@@ -11,10 +11,8 @@ use crate::db::{self, Counted, Params};
 use crate::format;
 use crate::tables::ESTIMATED_ROWS;
 
-/// Arguments of `db_stats`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DbStatsArgs {
-    /// How many of the largest tables to list (default 10, at most 100).
     #[serde(default = "ten")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -24,77 +22,76 @@ fn ten() -> u32 {
     10
 }
 
-/// The database as a whole.
+// The database as a whole.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct DatabaseOut {
-    /// The database's name.
+    // The database's name.
     pub database: String,
-    /// The server's version.
+    // The server's version.
     pub server_version: String,
     /// Bytes on disk.
     pub size_bytes: i64,
-    /// The same, for people.
+    // The same, for people.
     pub size: String,
     /// Seconds since the server started.
     pub uptime_seconds: Option<f64>,
-    /// The server's connection limit.
+    // The server's connection limit.
     pub max_connections: i64,
-    /// Connections to this database.
+    // Connections to this database.
     pub connections: i64,
-    /// Of which running a statement.
+    // Of which running a statement.
     pub active: i64,
-    /// Of which idle.
+    // Of which idle.
     pub idle: i64,
-    /// Of which idle inside a transaction.
+    // Of which idle inside a transaction.
     pub idle_in_transaction: i64,
-    /// Transactions committed since statistics were reset.
+    // Transactions committed since statistics were reset.
     pub commits: Option<i64>,
-    /// Transactions rolled back.
+    // Transactions rolled back.
     pub rollbacks: Option<i64>,
     /// Share of block reads served from shared buffers (0 to 1).
     pub cache_hit_ratio: Option<f64>,
-    /// Deadlocks detected.
+    // Deadlocks detected.
     pub deadlocks: Option<i64>,
     /// Bytes written to temporary files.
     pub temp_bytes: Option<i64>,
 }
 
-/// A table's size and activity.
+// A table's size and activity.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct TableStats {
-    /// The schema.
+    // The schema.
     pub schema: String,
-    /// The table.
+    // The table.
     pub name: String,
     /// Bytes with indexes and TOAST.
     pub total_bytes: i64,
-    /// The same, for people.
+    // The same, for people.
     pub size: String,
-    /// Estimated rows (from the last VACUUM or ANALYZE, else the statistics' live rows).
+    // Estimated rows (from the last VACUUM or ANALYZE, else the statistics' live rows).
     pub estimated_rows: Option<i64>,
-    /// Dead rows waiting for vacuum.
+    // Dead rows waiting for vacuum.
     pub dead_rows: Option<i64>,
-    /// Sequential scans.
+    // Sequential scans.
     pub seq_scans: Option<i64>,
-    /// Index scans.
+    // Index scans.
     pub index_scans: Option<i64>,
-    /// Last (auto)analyze, RFC 3339 UTC.
     pub last_analyze: Option<String>,
 }
 
 /// What `db_stats` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DbStatsOutput {
-    /// The database as a whole.
+    // The database as a whole.
     pub database: DatabaseOut,
-    /// The largest tables, biggest first.
+    // The largest tables, biggest first.
     pub largest_tables: Vec<TableStats>,
-    /// How many user tables there are.
+    // How many user tables there are.
     pub table_count: i64,
 }
 
 /// Report database statistics.
-pub fn run(args: DbStatsArgs) -> Result<Output, ToolError> {
+pub fn run(args: DbStatsArgs) -> Result<Answer<DbStatsOutput>, ToolError> {
     let database: DatabaseOut = db::run(
         "the database statistics",
         &format!(
@@ -143,7 +140,7 @@ pub fn run(args: DbStatsArgs) -> Result<Output, ToolError> {
         largest_tables: tables.into_iter().map(|t| t.item).collect(),
         table_count,
     };
-    Ok(Output::text(stats_text(&out)).with_structured(&out))
+    Ok(Answer::new(stats_text(&out), out))
 }
 
 fn stats_text(s: &DbStatsOutput) -> String {

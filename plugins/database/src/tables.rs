@@ -8,21 +8,18 @@ use plue_plugin_sdk::text;
 
 use crate::db::{self, Counted, Params};
 
-/// Arguments of `list_tables`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListTablesArgs {
-    /// Only this schema (default: every schema but PostgreSQL's own; `public` first).
+    /// Default: all but PostgreSQL's own.
     #[serde(default)]
     pub schema: Option<String>,
-    /// Only tables whose name contains this text (case-insensitive; `%` and `_` are literal).
+    /// Substring, case-insensitive, `%` and `_` literal.
     #[serde(default)]
     pub pattern: Option<String>,
-    /// How many tables to list (default 100, at most 1000).
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Count the rows of each listed table exactly with count(*) (one statement per table,
-    /// at most 100 tables) instead of the planner's estimate. Slower on big tables.
+    /// count(*) instead of estimates; slower.
     #[serde(default)]
     pub exact_counts: bool,
 }
@@ -34,41 +31,41 @@ fn default_limit() -> u32 {
 /// Tables counted exactly at most.
 const EXACT_MAX: usize = 100;
 
-/// One table in structured content.
+// One table in structured content.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct TableInfo {
-    /// The schema.
+    // The schema.
     pub schema: String,
-    /// The table's name.
+    // The table's name.
     pub name: String,
-    /// `table`, `partitioned table`, `view`, `materialized view` or `foreign table`.
+    // `table`, `partitioned table`, `view`, `materialized view` or `foreign table`.
     pub kind: String,
-    /// Rows according to the statistics (live tuples, else the planner's estimate); null when unknown.
+    // Rows according to the statistics (live tuples, else the planner's estimate); null when unknown.
     pub estimated_rows: Option<i64>,
-    /// Rows counted with count(*), when `exact_counts` was asked.
+    // Rows counted with count(*), when `exact_counts` was asked.
     #[serde(default)]
     pub exact_rows: Option<i64>,
-    /// Bytes on disk, indexes and TOAST included.
+    /// Bytes, with indexes and TOAST.
     pub total_bytes: i64,
-    /// The same, for people (`64 kB`).
+    // The same, for people (`64 kB`).
     pub size: String,
-    /// How many columns.
+    // How many columns.
     pub columns: i64,
-    /// The table's comment.
+    // The table's comment.
     pub description: Option<String>,
 }
 
 /// What `list_tables` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListTablesOutput {
-    /// The tables listed, `public` first, then by schema and name.
+    // The tables listed, `public` first, then by schema and name.
     pub tables: Vec<TableInfo>,
-    /// How many tables matched in all.
+    // How many tables matched in all.
     pub total: i64,
 }
 
 /// List the tables.
-pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
+pub fn run(args: ListTablesArgs) -> Result<Answer<ListTablesOutput>, ToolError> {
     let mut p = Params::default();
     let mut filters = String::new();
     if let Some(schema) = args
@@ -132,8 +129,10 @@ pub fn run(args: ListTablesArgs) -> Result<Output, ToolError> {
             }
         }
     }
-    Ok(Output::text(describe(&tables, total, &args, &count_errors))
-        .with_structured(&ListTablesOutput { tables, total }))
+    Ok(Answer::new(
+        describe(&tables, total, &args, &count_errors),
+        ListTablesOutput { tables, total },
+    ))
 }
 
 /// The SQL for a relation's estimated rows: the planner's count from the last

@@ -13,16 +13,16 @@ use crate::sessions::{self, SessionOut};
 /// Arguments of `find_user`. Give one of `id`, `username`, `email` (checked in that order).
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindUserArgs {
-    /// The username: an exact (case-insensitive) match, else usernames containing it.
+    /// Exact, else substring; case-insensitive.
     #[serde(default)]
     pub username: Option<String>,
-    /// The email address: an exact (case-insensitive) match, else addresses containing it.
+    /// Exact, else substring; case-insensitive.
     #[serde(default)]
     pub email: Option<String>,
-    /// The user's id.
+    /// Wins over `username` and `email`.
     #[serde(default)]
     pub id: Option<i64>,
-    /// How many repositories, sessions, tokens or matching users to list (default 10, at most 100).
+    /// Repositories, sessions, tokens or matches.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -32,87 +32,81 @@ fn default_limit() -> u32 {
     10
 }
 
-/// A user in structured content.
+// A user in structured content.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct UserOut {
-    /// The user's id.
     pub id: i64,
-    /// The username.
+    // The username.
     pub username: String,
-    /// The display name.
+    // The display name.
     pub display_name: Option<String>,
-    /// The email address (null for wallet-only accounts).
+    /// Null for wallet-only accounts.
     pub email: Option<String>,
-    /// The Ethereum address used for sign-in.
+    // The Ethereum address used for sign-in.
     pub wallet_address: Option<String>,
-    /// The profile text.
+    // The profile text.
     pub bio: Option<String>,
-    /// Whether the account is active.
+    // Whether the account is active.
     pub is_active: bool,
-    /// Whether the user is an administrator.
+    // Whether the user is an administrator.
     pub is_admin: bool,
-    /// Whether sign-in is forbidden.
+    // Whether sign-in is forbidden.
     pub prohibit_login: bool,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub updated_at: Option<String>,
-    /// RFC 3339, UTC; null when the user never signed in.
+    /// Null if never.
     pub last_login_at: Option<String>,
 }
 
-/// A repository the user owns.
+// A repository the user owns.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct OwnedRepo {
-    /// The repository's id.
     pub id: i64,
-    /// Its name.
+    // Its name.
     pub name: String,
-    /// Public (true) or private (false).
+    // Public (true) or private (false).
     pub is_public: Option<bool>,
-    /// The default branch.
+    // The default branch.
     pub default_branch: Option<String>,
-    /// The description.
+    // The description.
     pub description: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
 }
 
-/// An API token: never the token or its hash, only what Plue shows.
+// An API token: never the token or its hash, only what Plue shows.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct TokenOut {
-    /// The token's name.
+    // The token's name.
     pub name: String,
-    /// The last eight characters of the token, as Plue stores them for recognition.
+    // The last eight characters of the token, as Plue stores them for recognition.
     pub last_eight: String,
-    /// Comma-separated scopes.
+    // Comma-separated scopes.
     pub scopes: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC; null when never used.
+    /// Null if never.
     pub last_used_at: Option<String>,
 }
 
 /// What `find_user` returns as structured content.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct FindUserOutput {
-    /// The user, when exactly one matched.
+    // The user, when exactly one matched.
     pub user: Option<UserOut>,
-    /// Repositories the user owns, by name.
+    // Repositories the user owns, by name.
     pub repositories: Vec<OwnedRepo>,
-    /// How many repositories the user owns.
+    // How many repositories the user owns.
     pub repository_count: i64,
-    /// The user's most recent sessions (key prefixes only).
+    // The user's most recent sessions (key prefixes only).
     pub sessions: Vec<SessionOut>,
-    /// How many sessions the user has, active or expired.
+    // How many sessions the user has, active or expired.
     pub session_count: i64,
-    /// How many of them are active.
+    // How many of them are active.
     pub active_session_count: i64,
-    /// The user's API tokens.
+    // The user's API tokens.
     pub access_tokens: Vec<TokenOut>,
-    /// When several users matched: the matches, by username.
+    // When several users matched: the matches, by username.
     pub matches: Vec<UserOut>,
-    /// How many users matched.
+    // How many users matched.
     pub match_count: i64,
 }
 
@@ -165,7 +159,7 @@ fn by_text(column: &str, value: &str, limit: u32) -> Result<(Vec<UserOut>, i64, 
 }
 
 /// Find a user.
-pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
+pub fn run(args: FindUserArgs) -> Result<Answer<FindUserOutput>, ToolError> {
     let limit = args.limit.clamp(1, 100);
     let text_arg = |s: &Option<String>| {
         s.as_deref()
@@ -192,10 +186,10 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
 
     if found.is_empty() {
         let out = FindUserOutput::default();
-        return Ok(
-            Output::text(format!("No user with {what} (nor one containing it)."))
-                .with_structured(&out),
-        );
+        return Ok(Answer::new(
+            format!("No user with {what} (nor one containing it)."),
+            out,
+        ));
     }
     if total > 1 {
         let text = matches_text(&found, total, &what);
@@ -204,7 +198,7 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
             matches: found,
             ..Default::default()
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
     let user = found.into_iter().next().expect("one user");
     let out = details(user, limit)?;
@@ -212,7 +206,7 @@ pub fn run(args: FindUserArgs) -> Result<Output, ToolError> {
     if !exact {
         text = format!("No exact match for {what}; the only user containing it:\n\n{text}");
     }
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 fn details(user: UserOut, limit: u32) -> Result<FindUserOutput, ToolError> {

@@ -5,7 +5,6 @@
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::{files, http, sql, text};
 
-/// Arguments of `echo`.
 #[derive(Deserialize, JsonSchema)]
 struct EchoArgs {
     /// Text to send back.
@@ -20,27 +19,28 @@ fn one() -> u8 {
     1
 }
 
-/// What `echo` returns as structured content.
 #[derive(Serialize, JsonSchema)]
 struct Echoed {
     text: String,
     times: u8,
 }
 
-fn echo(args: EchoArgs) -> Result<Output, ToolError> {
+fn echo(args: EchoArgs) -> Result<Answer<Echoed>, ToolError> {
     plue_plugin_sdk::log::info(&format!(
         "echoing {} character(s) {} time(s)",
         args.text.chars().count(),
         args.times
     ));
     let repeated = vec![args.text.as_str(); args.times as usize].join(" ");
-    Ok(Output::text(repeated).with_structured(&Echoed {
-        text: args.text,
-        times: args.times,
-    }))
+    Ok(Answer::new(
+        repeated,
+        Echoed {
+            text: args.text,
+            times: args.times,
+        },
+    ))
 }
 
-/// Arguments of `http_get`.
 #[derive(Deserialize, JsonSchema)]
 struct HttpGetArgs {
     /// Path and query below the endpoint's base URL, such as `/status?verbose=1`.
@@ -54,7 +54,13 @@ fn web() -> String {
     "web".into()
 }
 
-fn http_get(args: HttpGetArgs) -> Result<Output, ToolError> {
+#[derive(Serialize, JsonSchema)]
+struct HttpAnswer {
+    status: u16,
+    body: String,
+}
+
+fn http_get(args: HttpGetArgs) -> Result<Answer<HttpAnswer>, ToolError> {
     let response = http::fetch(&http::Request {
         endpoint: args.endpoint.clone(),
         method: http::Method::Get,
@@ -70,11 +76,13 @@ fn http_get(args: HttpGetArgs) -> Result<Output, ToolError> {
     if cut > 0 {
         out.push_str(&format!("\n\n({cut} more characters left out)"));
     }
-    Ok(Output::text(out)
-        .with_structured(&json!({ "status": response.status, "body": response.text() })))
+    let answer = HttpAnswer {
+        status: response.status,
+        body: response.text(),
+    };
+    Ok(Answer::new(out, answer))
 }
 
-/// Arguments of `sql_query`.
 #[derive(Deserialize, JsonSchema)]
 struct SqlArgs {
     /// One read-only SQL statement.
@@ -88,7 +96,23 @@ fn main_db() -> String {
     "main".into()
 }
 
-fn sql_query(args: SqlArgs) -> Result<Output, ToolError> {
+#[derive(Serialize, JsonSchema)]
+struct Column {
+    name: String,
+    #[serde(rename = "type")]
+    type_name: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct RowsAnswer {
+    columns: Vec<Column>,
+    /// One object per row, keyed by column name.
+    rows: Vec<serde_json::Map<String, Json>>,
+    /// Whether the database's row cap cut the result.
+    truncated: bool,
+}
+
+fn sql_query(args: SqlArgs) -> Result<Answer<RowsAnswer>, ToolError> {
     let rows = sql::query(&args.database, &args.statement, &[])?;
     let headers: Vec<&str> = rows.columns.iter().map(|c| c.name.as_str()).collect();
     let cells: Vec<Vec<String>> = rows
@@ -104,14 +128,24 @@ fn sql_query(args: SqlArgs) -> Result<Output, ToolError> {
     if rows.truncated {
         out.push_str("\n(more rows exist: the database's row cap was reached; add a LIMIT or a WHERE clause)");
     }
-    Ok(Output::text(out).with_structured(&json!({
-        "columns": rows.columns.iter().map(|c| json!({"name": c.name, "type": c.type_name})).collect::<Vec<_>>(),
-        "rows": rows.to_json_objects(),
-        "truncated": rows.truncated,
-    })))
+    let columns = rows
+        .columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            type_name: c.type_name.clone(),
+        })
+        .collect();
+    Ok(Answer::new(
+        out,
+        RowsAnswer {
+            columns,
+            rows: rows.to_json_objects(),
+            truncated: rows.truncated,
+        },
+    ))
 }
 
-/// Arguments of `read_file`.
 #[derive(Deserialize, JsonSchema)]
 struct ReadFileArgs {
     /// Path relative to the granted directory.
@@ -135,7 +169,6 @@ fn read_file(args: ReadFileArgs) -> Result<Output, ToolError> {
     Ok(Output::text(out))
 }
 
-/// The plugin description.
 pub fn plugin() -> Plugin {
     Plugin::new(
         "example",
@@ -153,8 +186,7 @@ pub fn plugin() -> Plugin {
     .tool(
         tool("echo", "Send the text back, repeated `times` times.", echo)
             .title("Echo")
-            .read_only()
-            .output::<Echoed>(),
+            .read_only(),
     )
     .tool(
         tool(
@@ -214,5 +246,15 @@ mod tests {
         });
         let out = testing::call(&plugin(), "http_get", json!({"path": "/status"})).unwrap();
         assert!(out.text_content().starts_with("HTTP 503"));
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

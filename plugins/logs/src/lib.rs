@@ -44,94 +44,85 @@ pub fn plugin() -> Plugin {
     .tool(logs(
         tool(
             "search_logs",
-            "Search log lines by service, level (recognised in JSON, logfmt, Zig, Python and plain-text lines) and \
-             literal text, or run your own LogQL with `query`. Newest first, bounded by `limit`, with a note when more matched.",
+            "Log lines by service, level and text, or your own LogQL; newest first.",
             tools::search::run,
-        )
-        .output::<tools::search::Found>(),
+        ),
         "Search logs",
     ))
     .tool(logs(
         tool(
             "tail_logs",
-            "The newest log lines (default: the last 50 of the last 5 minutes), newest last; with `follow_seconds` \
-             (up to 10) keeps polling and appends lines as they arrive.",
+            "The newest log lines; `follow_seconds` keeps polling.",
             tools::tail::run,
-        )
-        .output::<tools::tail::Tail>(),
+        ),
         "Tail logs",
     ))
     .tool(logs(
         tool(
             "find_errors",
-            "Error lines of every shape (JSON level/severity, logfmt, Zig error(scope):, Python ERROR, stack traces), \
-             grouped by normalised message (numbers, ids, hex and quoted values replaced), most frequent first, with \
-             counts per service and the latest example of each.",
+            "Error lines grouped by message, most frequent first.",
             tools::errors::run,
-        )
-        .output::<tools::errors::Errors>(),
+        ),
         "Find errors",
     ))
     .tool(logs(
         tool(
             "trace_request",
-            "Follow one request id through every service: all lines holding it (as a whole token), merged across \
-             streams in time order, with the services it touched listed first.",
+            "One request id across services, in time order.",
             tools::trace::run,
-        )
-        .output::<tools::trace::Traced>(),
+        ),
         "Trace a request",
     ))
     .tool(logs(
         tool(
             "find_slow_requests",
-            "Requests that took longer than `threshold_ms` (a JSON or logfmt duration field, default `duration_ms`, or \
-             a plain-text `(812ms)` / `took 2.4s`), slowest first in ms as logged, with method, path, status and request id.",
+            "Requests slower than `threshold_ms` (a duration field, or `812ms` / `took 2.4s` in plain text), slowest first.",
             tools::slow::run,
-        )
-        .output::<tools::slow::Slow>(),
+        ),
         "Find slow requests",
     ))
     .tool(logs(
         tool(
             "log_stats",
-            "Log volume per service over a window, with error and warning counts (the same level rules as \
-             find_errors), counted by Loki.",
+            "Log volume per service with error and warning counts.",
             tools::stats::run,
-        )
-        .output::<tools::stats::Stats>(),
+        ),
         "Log statistics",
     ))
     .tool(logs(
         tool(
             "search_exceptions",
-            "Stack traces and panics (Python, Rust, Zig, TypeScript/JavaScript), whole, grouped by language and \
-             exception type, most frequent first, with the latest trace of each type.",
+            "Stack traces and panics grouped by language and type.",
             tools::exceptions::run,
-        )
-        .output::<tools::exceptions::Exceptions>(),
+        ),
         "Search exceptions",
     ))
     .tool(logs(
         tool(
             "workflow_logs",
-            "Workflow run logs: one run's lines by `run_id` (exact: run 42 never matches 420), the runs of a workflow \
-             by `workflow_name`, or a summary of every run in the window (status, errors, duration).",
+            "Workflow run logs: one run, a workflow's runs, or all runs summarised.",
             tools::workflows::run,
-        )
-        .output::<tools::workflows::Workflows>(),
+        ),
         "Workflow logs",
     ))
     .tool(logs(
         tool(
             "agent_logs",
-            "AI agent activity: one session's lines by `session_id` with its model, tools and errors, or every \
-             session in the window with the latest agent, LLM and tool-call lines.",
+            "AI agent sessions: one by `session_id`, or all in the window.",
             tools::agents::run,
-        )
-        .output::<tools::agents::Agents>(),
+        ),
         "Agent logs",
     ))
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}

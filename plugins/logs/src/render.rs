@@ -81,23 +81,22 @@ pub fn service_name(labels: &BTreeMap<String, String>, service_label: &str) -> S
     "unknown".into()
 }
 
-/// One log entry in structured content.
+// One log entry in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LogLine {
-    /// RFC 3339, UTC, with milliseconds.
     pub time: String,
-    /// The service label's value, or `container=<name>` for a stream without one.
+    // The service label's value, or `container=<name>` for a stream without one.
     pub service: String,
-    /// `error`, `warn`, `info` or `debug`; absent when the line shows none.
+    // `error`, `warn`, `info` or `debug`; absent when the line shows none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
-    /// What the line says: `message`/`msg` of JSON and logfmt lines, the text of plain
-    /// lines, the exception line of a stack trace (cut at 1000 characters).
+    // What the line says: `message`/`msg` of JSON and logfmt lines, the text of plain
+    // lines, the exception line of a stack trace (cut at 1000 characters).
     pub message: String,
-    /// The other fields of a JSON or logfmt line (values cut at 500 characters).
+    // The other fields of a JSON or logfmt line (values cut at 500 characters).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
-    /// The raw entry (cut at 4000 characters).
+    // The raw entry (cut at 4000 characters).
     pub line: String,
 }
 

@@ -114,12 +114,12 @@ impl Window {
     }
 }
 
-/// A window in structured content.
+// A window in structured content.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WindowJson {
-    /// Start (inclusive), RFC 3339 UTC.
+    /// Inclusive.
     pub start: String,
-    /// End (exclusive), RFC 3339 UTC.
+    /// Exclusive.
     pub end: String,
 }
 

@@ -45,111 +45,83 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "test_summary",
-            "Summarise the latest Playwright run: PASSED/FAILED, counts of passed, flaky, failed, \
-             timed-out and skipped tests overall and per project (browser), pass rate, wall-clock \
-             and test time, and which tests failed or were flaky. Start here.",
+            "Start here for Playwright: latest run's verdict, failed and flaky tests.",
             summary::run,
         )
         .title("Test run summary")
-        .read_only()
-        .output::<summary::Summary>(),
+        .read_only(),
     )
     .tool(
         tool(
             "list_failures",
-            "List the tests that failed or timed out, one entry per test with the projects it \
-             failed in, the first line of the error and where it was thrown, attempts, and the \
-             final attempt's and total durations.",
+            "Failed tests with projects, first error line, location and attempts.",
             failures::run,
         )
         .title("Failing tests")
-        .read_only()
-        .output::<failures::Failures>(),
+        .read_only(),
     )
     .tool(
         tool(
             "test_details",
-            "Everything about one test, found by part of its title or file: per project the \
-             verdict, every attempt with its full error (code frame included), stdout/stderr, \
-             annotations, and attachments with the path or inline: name to pass to view_attachment.",
+            "One test in full: each attempt's error, output and attachments.",
             details::run,
         )
         .title("Test details")
-        .read_only()
-        .output::<details::Details>(),
+        .read_only(),
     )
     .tool(
         tool(
             "view_attachment",
-            "Open a test attachment or any file in the test-results directory: screenshots come back \
-             as images (with their pixel size), JSON pretty-printed, text and markdown as text (capped), \
-             traces and videos described. Takes a path relative to the directory or an inline: name \
-             from test_details/test_artifacts; paths leaving the directory are refused.",
+            "Open a test attachment: screenshots as images, JSON and text as text.",
             view::run,
         )
         .title("View attachment")
-        .read_only()
-        .output::<view::Viewed>(),
+        .read_only(),
     )
     .tool(
         tool(
             "failure_patterns",
-            "Group failing tests by the shape of their error (numbers and quoted values ignored), \
-             most frequent first, with the tests and projects each cause hits: find the one bug \
-             behind many failures.",
+            "Failing tests grouped by error: the one bug behind many failures.",
             patterns::run,
         )
         .title("Failure patterns")
-        .read_only()
-        .output::<patterns::Patterns>(),
+        .read_only(),
     )
     .tool(
         tool(
             "flaky_tests",
-            "Find flaky tests: those that passed only on a retry, and, comparing every JSON report \
-             kept in the directory (one per run), those that passed in some runs and failed in others, \
-             with each project's outcome run by run.",
+            "Tests that passed only on retry or flip between kept runs.",
             flaky::run,
         )
         .title("Flaky tests")
-        .read_only()
-        .output::<flaky::Flaky>(),
+        .read_only(),
     )
     .tool(
         tool(
             "slow_tests",
-            "List the slowest tests above a threshold (ms, all attempts together; the final attempt \
-             is named too), slowest first, with their duration in each earlier run kept in the \
-             directory to show the trend.",
+            "Slowest tests above a threshold, with their trend over earlier runs.",
             slow::run,
         )
         .title("Slow tests")
-        .read_only()
-        .output::<slow::Slow>(),
+        .read_only(),
     )
     .tool(
         tool(
             "test_artifacts",
-            "List the screenshots, traces, videos, JSON and text attachments of each test attempt \
-             (failing tests first) with kind, size and the path to pass to view_attachment, then the \
-             other files in the output folder. Filter by test title.",
+            "Attachments per attempt, with paths for view_attachment.",
             artifacts::run,
         )
         .title("Test artifacts")
-        .read_only()
-        .output::<artifacts::Artifacts>(),
+        .read_only(),
     )
     .tool(
         tool(
             "list_test_files",
-            "List the spec files of the run (from the report, relative to the config's rootDir) with \
-             per-file counts of passed, flaky, failed, timed-out and skipped tests, failing files \
-             first, and the spec files present in the directory.",
+            "Spec files with test counts by status, failing first.",
             files::run,
         )
         .title("Test files")
-        .read_only()
-        .output::<files::TestFiles>(),
+        .read_only(),
     )
 }
 
@@ -193,10 +165,20 @@ mod tests {
             details["properties"]["project"]["description"]
                 .as_str()
                 .unwrap()
-                .starts_with("Only this Playwright project")
+                .contains("Default all")
         );
         let view: serde_json::Value =
             serde_json::from_str(&manifest.tools[3].input_schema).unwrap();
         assert_eq!(view["required"], serde_json::json!(["attachmentPath"]));
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

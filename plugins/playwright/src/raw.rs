@@ -40,7 +40,7 @@ pub struct Project {
 #[serde(rename_all = "camelCase", default)]
 pub struct Stats {
     pub start_time: Option<String>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub duration: Option<f64>,
 }
 
@@ -86,12 +86,12 @@ pub struct Annotation {
     pub description: Option<String>,
 }
 
-/// One attempt.
+// One attempt.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TestResult {
     pub retry: Option<u32>,
-    /// `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
+    // `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
     pub status: Option<String>,
     /// In ms.
     pub duration: f64,

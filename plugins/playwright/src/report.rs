@@ -17,21 +17,21 @@ pub const USUAL_PLACES: [&str; 3] = [
     "results.json",
 ];
 
-/// How a test ended in one project, from Playwright's own verdict.
+// How a test ended in one project, from Playwright's own verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// Passed on the first attempt (or failed as `test.fail()` expected).
+    // Passed on the first attempt (or failed as `test.fail()` expected).
     Passed,
-    /// Failed at first, then passed on a retry.
+    // Failed at first, then passed on a retry.
     Flaky,
-    /// Failed on every attempt.
+    // Failed on every attempt.
     Failed,
-    /// Hit its timeout on the final attempt.
+    // Hit its timeout on the final attempt.
     TimedOut,
-    /// The run was stopped while the test ran.
+    // The run was stopped while the test ran.
     Interrupted,
-    /// Skipped (`test.skip`, `test.fixme`) or not run.
+    // Skipped (`test.skip`, `test.fixme`) or not run.
     Skipped,
 }
 
@@ -64,7 +64,7 @@ pub struct Report {
     pub path: String,
     /// When the run started (RFC 3339), if recorded.
     pub start_time: Option<String>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub wall_ms: Option<f64>,
     /// Project names, in the configuration's order.
     pub projects: Vec<String>,
@@ -124,12 +124,12 @@ impl Case {
         }
     }
 
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub fn final_ms(&self) -> f64 {
         self.attempts.last().map_or(0.0, |a| a.duration_ms)
     }
 
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub fn total_ms(&self) -> f64 {
         self.attempts.iter().map(|a| a.duration_ms).sum()
     }

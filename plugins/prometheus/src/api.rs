@@ -327,7 +327,7 @@ pub struct NativeHistogram {
     pub sum: String,
 }
 
-/// One series of an instant vector.
+// One series of an instant vector.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct InstantSample {
     #[serde(default)]
@@ -496,14 +496,14 @@ pub struct Rule {
     pub name: String,
     #[serde(default)]
     pub query: String,
-    /// `alerting` or `recording`.
+    // `alerting` or `recording`.
     #[serde(default, rename = "type")]
     pub kind: String,
     #[serde(default)]
     pub health: String,
     #[serde(default)]
     pub last_error: String,
-    /// Alerting rules: `firing`, `pending` or `inactive`.
+    // Alerting rules: `firing`, `pending` or `inactive`.
     #[serde(default)]
     pub state: String,
     /// Alerting rules: the `for` duration in seconds.

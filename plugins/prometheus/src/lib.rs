@@ -105,3 +105,13 @@ mod tests {
         assert_eq!(series["required"], json!(["match"]));
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}

@@ -96,7 +96,6 @@ pub fn filter(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// A run status as Plue writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
@@ -120,7 +119,7 @@ impl RunStatus {
     }
 }
 
-/// Which log rows of a step to read.
+// Which log rows of a step to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogType {

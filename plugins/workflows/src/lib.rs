@@ -29,160 +29,119 @@ pub fn plugin() -> Plugin {
     .tool(
         tool(
             "system_overview",
-            "START HERE: a snapshot of the workflow system over the last `hours` (default 1): runs by status \
-             with the success rate of finished runs, runs stuck or waiting now (any age), the newest failures \
-             with their cause, LLM usage and runner health, and which tool to call next. Times are UTC.",
+            "Start here for workflows: run status, stuck runs, failures, runners.",
             overview::system_overview,
         )
         .title("System overview")
-        .read_only()
-        .output::<overview::SystemOverview>(),
+        .read_only(),
     )
     .tool(
         tool(
             "quick_debug",
-            "One call that answers \"why did this run fail\": the cause in one sentence, the steps, the decisive \
-             log lines of the failed steps (first error and stack trace, or an agent's failing tool calls), the \
-             run's error, similar failures of the same workflow in the last 7 days, the last successful run to \
-             compare with, and the next tools to call. Give `run_id`, or nothing (or latest=true) for the newest \
-             failed run; an explicit run_id always wins. On a running or pending run it says where it is stuck.",
+            "Why a run failed: cause, key log lines, similar failures, last success.",
             debug::quick_debug,
         )
         .title("Quick debug a run")
-        .read_only()
-        .output::<debug::QuickDebug>(),
+        .read_only(),
     )
     .tool(
         tool(
             "compare_runs",
-            "Compare two runs step by step (paired by the plan's step id and name): status, duration, exit code \
-             and first error line of each step; what newly fails in B, what B fixed, and what else changed \
-             (commit, trigger, inputs, timings). Use A = a good run, B = the bad one (quick_debug names the last \
-             success).",
+            "Two runs step by step: what B broke or fixed, and what else changed.",
             compare::compare_runs,
         )
         .title("Compare two runs")
-        .read_only()
-        .output::<compare::Comparison>(),
+        .read_only(),
     )
     .tool(
         tool(
             "list_workflow_runs",
-            "List workflow runs, newest first, filtered by status, workflow name, repository (`owner/name` or \
-             `name`, through the run's workflow definition) and age; each with its status, trigger, creation time \
-             (UTC), duration (\"running for …\" while running) and failed step or error.",
+            "Workflow runs, newest first, by status, workflow, repository and age.",
             runs::list_workflow_runs,
         )
         .title("List workflow runs")
-        .read_only()
-        .output::<runs::RunList>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_run_details",
-            "One run in detail: workflow, repository, file, trigger (ref, commit), timeline (UTC), error, inputs \
-             and outputs, and every step with its status, duration, exit code, first error line, agent turns and \
-             tokens, and the runner holding it. Step ids shown here go to get_step_logs.",
+            "One run: trigger, timeline, error, steps.",
             runs::get_run_details,
         )
         .title("Run details")
-        .read_only()
-        .output::<runs::RunDetails>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_step_logs",
-            "A step's logs, in order, paged: agent `token` rows joined into text, tool_call / tool_result JSON \
-             shown compactly, long lines cut. Filter by `log_type`; page with `offset` (rows to skip) and `limit`. \
-             The answer says how many rows are left and the offset to continue from.",
+            "One step's logs, paged by `offset`.",
             step_logs::get_step_logs,
         )
         .title("Step logs")
-        .read_only()
-        .output::<step_logs::StepLogs>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_run_logs",
-            "All logs of a run, grouped step by step (never interleaved): short steps whole, long steps cut to \
-             their first lines, error lines and last lines, with notes saying which get_step_logs call returns \
-             what was left out. Agent tokens joined, tool JSON compact.",
+            "A run's logs step by step, long steps cut.",
             step_logs::get_run_logs,
         )
         .title("Run logs")
-        .read_only()
-        .output::<step_logs::RunLogs>(),
+        .read_only(),
     )
     .tool(
         tool(
             "analyze_failures",
-            "Failure patterns over the last `hours` (default 24): failed runs grouped by workflow, failing step \
-             and error (numbers and ids set aside), most frequent first, with the runs of each; failed/finished \
-             per workflow; and the success rate of finished runs (completed ÷ (completed + failed)).",
+            "Failed runs grouped by workflow, step and error, with success rates.",
             failures::analyze_failures,
         )
         .title("Analyze failures")
-        .read_only()
-        .output::<failures::FailureAnalysis>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_runner_pool",
-            "The warm pool of runner pods: each runner's status, heartbeat age and health, and the step and run \
-             it holds; with the problems spelled out (claimed by a dead runner, claim not released, available but \
-             stale, no healthy runner).",
+            "Warm runner pods: status, heartbeat, held step, and problems.",
             runners::get_runner_pool,
         )
         .title("Runner pool")
-        .read_only()
-        .output::<runners::RunnerPool>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_pending_tasks",
-            "What waits for a runner, oldest first, with how long it has waited: rows of a `workflow_tasks` \
-             table when the database has one (highest priority first); otherwise (Plue's schema) the pending \
-             and running runs and their open steps and runners.",
+            "What waits for a runner, oldest first, with wait time.",
             runners::get_pending_tasks,
         )
         .title("Pending tasks")
-        .read_only()
-        .output::<runners::Pending>(),
+        .read_only(),
     )
     .tool(
         tool(
             "workflow_stats",
-            "Per workflow over the last `hours` (default 24): runs by status, success rate of finished runs, \
-             duration mean / median / p95 / max of finished runs, runs per hour and the last run.",
+            "Per workflow: runs by status, success rate, duration percentiles.",
             stats::workflow_stats,
         )
         .title("Workflow statistics")
-        .read_only()
-        .output::<stats::Stats>(),
+        .read_only(),
     )
     .tool(
         tool(
             "get_workflow_definition",
-            "A workflow's definition: file, image, triggers and its step DAG (each step's type, dependencies and \
-             command or prompt), plus its recent runs. Find it by `workflow_id` or by `workflow_name` (exact name \
-             first, else the closest match), optionally within a `repository`.",
+            "A workflow's triggers, step DAG and recent runs.",
             definition::get_workflow_definition,
         )
         .title("Workflow definition")
-        .read_only()
-        .output::<definition::WorkflowDefinition>(),
+        .read_only(),
     )
     .tool(
         tool(
             "recent_agent_activity",
-            "LLM and agent activity over the last `hours` (default 1): calls, tokens and latency totalled over the \
-             whole window, usage per model, the agents' tool calls and failing tool results, agent steps running \
-             now, and the newest calls with their run and step.",
+            "LLM and agent activity: tokens, latency, tool calls.",
             agents::recent_agent_activity,
         )
         .title("Recent agent activity")
-        .read_only()
-        .output::<agents::AgentActivity>(),
+        .read_only(),
     )
 }
 
@@ -277,7 +236,7 @@ mod tests {
             s["properties"]["step_id"]["description"]
                 .as_str()
                 .unwrap()
-                .contains("step")
+                .contains("get_run_details")
         );
         assert_eq!(
             s["properties"]["log_type"]["enum"],
@@ -291,5 +250,15 @@ mod tests {
             ]),
             "{s}"
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// What an MCP client would reject in any tool's input or output schema.
+    #[test]
+    fn every_schema_is_clean() {
+        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

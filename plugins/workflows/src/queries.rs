@@ -783,7 +783,7 @@ pub fn usage_rows(hours: f64, limit: i64) -> Result<Vec<Usage>, ToolError> {
     Ok(fetch("LLM usage", &statement, &[hours.into(), limit.into()])?.rows)
 }
 
-/// Tool calls of one tool by agent steps.
+// Tool calls of one tool by agent steps.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 pub struct ToolUse {
     pub tool: String,

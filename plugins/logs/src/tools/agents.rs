@@ -16,21 +16,17 @@ use crate::window::{WindowJson, rfc3339_ms};
 /// Lines of activity shown under the session summary when no session is asked for.
 const LATEST_LINES: usize = 50;
 
-/// Arguments of `agent_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The agent session to follow (matched as a whole token); without it, every
-    /// session in the window is summarised.
+    /// Else every session is summarised.
     pub session_id: Option<String>,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// The service: a value of the service label, `label=value` for another label, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// Most lines to read (1 to 5000, default 200).
+    /// Lines to read.
     #[serde(default = "two_hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -40,7 +36,7 @@ fn two_hundred() -> u32 {
     200
 }
 
-/// One agent session, as its lines tell it.
+// One agent session, as its lines tell it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Session {
     pub session_id: String,
@@ -48,10 +44,9 @@ pub struct Session {
     pub errors: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Tools the session called, in the order first seen.
+    // Tools the session called, in the order first seen.
     pub tools: Vec<String>,
     pub services: Vec<String>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
     pub last_message: String,
@@ -60,14 +55,14 @@ pub struct Session {
 /// What `agent_logs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Agents {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Lines read.
+    // Lines read.
     pub lines: usize,
-    /// Sessions seen, newest first (at most 100).
+    // Sessions seen, newest first (at most 100).
     pub sessions: Vec<Session>,
-    /// The lines shown, oldest first.
+    // The lines shown, oldest first.
     pub entries: Vec<LogLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -76,7 +71,7 @@ pub struct Agents {
 const SESSION_KEYS: [&str; 4] = ["session_id", "sessionId", "session", "session.id"];
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Agents>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(args.service.as_deref())?;
@@ -210,7 +205,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             .collect(),
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// Sessions in the order of their first line; lines without a session field count

@@ -13,23 +13,18 @@ use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
 use crate::tools::{counts, note, one_hour, plural};
 use crate::window::{WindowJson, rfc3339_ms};
 
-/// Arguments of `find_errors`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// The service: a value of the service label (such as `api`), `label=value` for
-    /// another label, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// Most error lines to read from Loki, newest first (1 to 5000, default 500).
+    /// Error lines to read.
     #[serde(default = "five_hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
-    /// Most groups to show (1 to 100, default 20).
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 100))]
     pub groups: u32,
@@ -43,35 +38,34 @@ fn twenty() -> u32 {
     20
 }
 
-/// Errors with the same normalised message.
+// Errors with the same normalised message.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorGroup {
-    /// The message with numbers, ids, hex and quoted values replaced (`<N>`, `<UUID>`, `<HEX>`, `<Q>`).
+    // The message with numbers, ids, hex and quoted values replaced (`<N>`, `<UUID>`, `<HEX>`, `<Q>`).
     pub message: String,
     pub count: usize,
-    /// Occurrences per service.
+    // Occurrences per service.
     pub services: BTreeMap<String, usize>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
-    /// The latest occurrence.
+    // The latest occurrence.
     pub example: LogLine,
 }
 
 /// What `find_errors` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Errors {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Error lines read (at most `limit`).
+    // Error lines read (at most `limit`).
     pub error_lines: usize,
-    /// Error lines in the whole window, when there were more than `limit`.
+    // Error lines in the whole window, when there were more than `limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matching: Option<usize>,
-    /// Error lines read, per service.
+    // Error lines read, per service.
     pub by_service: BTreeMap<String, usize>,
-    /// Most frequent first.
+    // Most frequent first.
     pub groups: Vec<ErrorGroup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -83,7 +77,7 @@ struct Group<'a> {
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let query = logql::errors(&ctx.selector(args.service.as_deref())?);
@@ -209,5 +203,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         groups: out_groups,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&errors))
+    Ok(Answer::new(body, errors))
 }

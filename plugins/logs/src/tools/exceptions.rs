@@ -43,20 +43,17 @@ impl LanguageArg {
     }
 }
 
-/// Arguments of `search_exceptions`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Start of the window: a duration ago (default `6h`), `now-2h`, RFC 3339 or Unix seconds.
+    /// Default `6h` ago.
     #[serde(default = "six_hours")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// Only traces of this language.
     #[serde(default)]
     pub language: LanguageArg,
-    /// The service: a value of the service label, `label=value` for another label, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// Most trace entries to read, newest first (1 to 5000, default 100).
+    /// Entries to read.
     #[serde(default = "hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -70,57 +67,55 @@ fn hundred() -> u32 {
     100
 }
 
-/// One occurrence of a trace.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Occurrence {
-    /// RFC 3339 UTC.
     pub time: String,
     pub service: String,
-    /// The whole trace (cut at 3000 characters).
+    // The whole trace (cut at 3000 characters).
     pub trace: String,
 }
 
-/// Traces of one exception type.
+// Traces of one exception type.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ExceptionGroup {
-    /// Such as `KeyError`, `TypeError`, `error.FileNotFound`, `panic: index out of bounds`.
+    // Such as `KeyError`, `TypeError`, `error.FileNotFound`, `panic: index out of bounds`.
     pub exception: String,
     pub count: usize,
     pub services: BTreeMap<String, usize>,
-    /// The line saying what went wrong, in the latest trace.
+    // The line saying what went wrong, in the latest trace.
     pub summary: String,
     pub first_seen: String,
     pub last_seen: String,
-    /// The latest occurrence, whole.
+    // The latest occurrence, whole.
     pub latest: Occurrence,
 }
 
-/// Traces of one language.
+// Traces of one language.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LanguageGroup {
-    /// `python`, `rust`, `typescript` or `zig`.
+    // `python`, `rust`, `typescript` or `zig`.
     pub language: String,
     pub count: usize,
-    /// Most frequent first.
+    // Most frequent first.
     pub exceptions: Vec<ExceptionGroup>,
 }
 
 /// What `search_exceptions` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Exceptions {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Traces found (at most `limit`).
+    // Traces found (at most `limit`).
     pub traces: usize,
-    /// Most traces first (at most 50 exception types in all).
+    // Most traces first (at most 50 exception types in all).
     pub languages: Vec<LanguageGroup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let wanted = args.language.language();
@@ -244,7 +239,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         languages,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&out))
+    Ok(Answer::new(body, out))
 }
 
 /// Per language, its exception types with counts, services and last time (at most

@@ -37,28 +37,21 @@ impl LevelArg {
     }
 }
 
-/// Arguments of `search_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// A complete LogQL query, sent to Loki as it is; `service`, `level` and `contains`
-    /// are then ignored. A log query lists lines, a metric query lists series.
+    /// Full LogQL; overrides `service`, `level`, `contains`.
     pub query: Option<String>,
-    /// The service: a value of the service label (such as `api`, `web`, `runner`,
-    /// `agent`), `label=value` for another label (such as `container=plue-postgres-1`),
-    /// or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// Only lines of this level, recognised in JSON, logfmt, Zig, Python and plain-text lines.
+    /// Recognised in JSON, logfmt and plain lines.
     #[serde(default)]
     pub level: LevelArg,
-    /// Only lines containing this text (case-sensitive, taken literally).
+    /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// Most lines to return, newest first (1 to 5000, default 100).
     #[serde(default = "hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -68,11 +61,10 @@ fn hundred() -> u32 {
     100
 }
 
-/// One series of a metric query.
+// One series of a metric query.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SeriesOut {
     pub labels: BTreeMap<String, String>,
-    /// The last point's time (RFC 3339 UTC) and value.
     pub last_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_value: Option<f64>,
@@ -82,26 +74,26 @@ pub struct SeriesOut {
 /// What `search_logs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Found {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Lines Loki returned (at most `limit`).
+    // Lines Loki returned (at most `limit`).
     pub returned: usize,
-    /// Lines matching in the whole window, when Loki stopped at `limit`.
+    // Lines matching in the whole window, when Loki stopped at `limit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matching: Option<usize>,
-    /// The lines, newest first.
+    // The lines, newest first.
     pub entries: Vec<LogLine>,
-    /// The series, for a metric query.
+    // The series, for a metric query.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesOut>,
-    /// What was left out and how to narrow, or why nothing was found.
+    // What was left out and how to narrow, or why nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Found>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let limit = (args.limit as usize).clamp(1, MAX_LIMIT);
@@ -185,7 +177,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         series: Vec::new(),
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&found))
+    Ok(Answer::new(body, found))
 }
 
 /// The answer to a metric query: each series with its last value, most recent first.
@@ -193,7 +185,7 @@ fn metric(
     query: String,
     window: &crate::window::Window,
     series: Vec<crate::loki::Series>,
-) -> Output {
+) -> Answer<Found> {
     let total = series.len();
     let shown: Vec<SeriesOut> = series
         .into_iter()
@@ -243,5 +235,5 @@ fn metric(
         series: shown,
         note,
     };
-    Output::text(text).with_structured(&found)
+    Answer::new(text, found)
 }

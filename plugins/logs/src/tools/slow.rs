@@ -16,23 +16,18 @@ use crate::window::{WindowJson, rfc3339_ms};
 /// Lines read per query (JSON, logfmt) before sorting by duration.
 const READ: usize = 2000;
 
-/// Arguments of `find_slow_requests`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Requests that took longer than this many milliseconds (default 1000); one that
-    /// took exactly this long is not listed.
+    /// Exclusive: a request of exactly this long is not listed.
     #[serde(default = "thousand")]
     #[schemars(range(min = 0.0))]
     pub threshold_ms: f64,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// The service: a value of the service label, `label=value` for another label, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// Most requests to list, slowest first (1 to 100, default 20).
     #[serde(default = "twenty")]
     #[schemars(range(min = 1, max = 100))]
     pub limit: u32,
@@ -46,11 +41,10 @@ fn twenty() -> u32 {
     20
 }
 
-/// One slow request.
+// One slow request.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SlowRequest {
     pub duration_ms: f64,
-    /// RFC 3339 UTC.
     pub time: String,
     pub service: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,27 +56,27 @@ pub struct SlowRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     pub message: String,
-    /// The raw line (cut at 1000 characters).
+    // The raw line (cut at 1000 characters).
     pub line: String,
 }
 
 /// What `find_slow_requests` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Slow {
-    /// The LogQL sent: JSON lines, logfmt lines, then lines with a plain-text duration.
+    // The LogQL sent: JSON lines, logfmt lines, then lines with a plain-text duration.
     pub queries: Vec<String>,
     pub window: WindowJson,
     pub threshold_ms: f64,
-    /// Requests above the threshold.
+    // Requests above the threshold.
     pub matching: usize,
-    /// Slowest first.
+    // Slowest first.
     pub requests: Vec<SlowRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     if !args.threshold_ms.is_finite() || args.threshold_ms < 0.0 {
@@ -194,7 +188,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         requests,
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&slow))
+    Ok(Answer::new(text, slow))
 }
 
 /// `GET /path`, or the message and the line's other fields.

@@ -14,47 +14,44 @@ use crate::window::WindowJson;
 /// Services listed in the text answer.
 const MAX_ROWS: usize = 50;
 
-/// Arguments of `log_stats`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
 }
 
-/// Counts for one service.
+// Counts for one service.
 #[derive(Debug, Serialize, JsonSchema, PartialEq)]
 pub struct ServiceStats {
-    /// The service label's value; empty for streams without one.
+    // The service label's value; empty for streams without one.
     pub service: String,
     pub lines: u64,
     pub errors: u64,
     pub warnings: u64,
-    /// Lines that are neither errors nor warnings (info, debug, or no level shown).
+    // Lines that are neither errors nor warnings (info, debug, or no level shown).
     pub other: u64,
 }
 
 /// What `log_stats` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Stats {
-    /// The LogQL sent: all lines, error lines, warning lines.
+    // The LogQL sent: all lines, error lines, warning lines.
     pub queries: Vec<String>,
     pub window: WindowJson,
     pub lines: u64,
     pub errors: u64,
     pub warnings: u64,
     pub other: u64,
-    /// Most lines first (at most 200).
+    // Most lines first (at most 200).
     pub services: Vec<ServiceStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Stats>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let label = ctx.service_label.clone();
@@ -173,5 +170,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         services,
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&stats))
+    Ok(Answer::new(text, stats))
 }

@@ -16,22 +16,18 @@ use crate::window::{Window, WindowJson};
 /// The longest follow.
 pub const MAX_FOLLOW_SECONDS: u32 = 10;
 
-/// Arguments of `tail_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The service: a value of the service label (such as `api`, `web`, `runner`,
-    /// `agent`), `label=value` for another label, or `all` (default).
+    /// `api`, `label=value` or `all` (default).
     pub service: Option<String>,
-    /// How many of the newest lines to show (1 to 1000, default 50).
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]
     pub lines: u32,
-    /// Only lines containing this text (case-sensitive, taken literally).
+    /// Literal, case-sensitive.
     pub contains: Option<String>,
-    /// How far back to look for them: a duration (default `5m`), `now-1h`, RFC 3339 or Unix seconds.
+    /// `5m` (default), RFC 3339, Unix seconds.
     #[serde(default = "five_minutes")]
     pub start: String,
-    /// Keep polling for new lines for this many seconds (0 to 10, default 0) and add them at the end.
     #[serde(default)]
     #[schemars(range(min = 0, max = 10))]
     pub follow_seconds: u32,
@@ -48,22 +44,22 @@ fn five_minutes() -> String {
 /// What `tail_logs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Tail {
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// The lines, oldest first (newest last), followed lines included.
+    // The lines, oldest first (newest last), followed lines included.
     pub entries: Vec<LogLine>,
     /// Seconds spent following (0 when not asked).
     pub followed_seconds: u32,
-    /// Lines that arrived while following.
+    // Lines that arrived while following.
     pub new_lines: usize,
-    /// What was left out, or why nothing was found.
+    // What was left out, or why nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Tail>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, None)?;
     let query = logql::search(
@@ -150,7 +146,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         new_lines,
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&tail))
+    Ok(Answer::new(body, tail))
 }
 
 /// Poll once a second for `how_long`, appending lines newer than the newest seen

@@ -10,17 +10,15 @@ use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
 use crate::tools::{note, plural};
 use crate::window::{WindowJson, rfc3339_ms};
 
-/// Arguments of `trace_request`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The request id (or any other id) to follow, matched as a whole token.
+    /// Any id, matched as a whole token.
     pub request_id: String,
-    /// Start of the window: a duration ago (default `24h`), `now-2h`, RFC 3339 or Unix seconds.
+    /// Default `24h` ago.
     #[serde(default = "day")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// Most lines to read, oldest first (1 to 5000, default 500).
+    /// Lines to read.
     #[serde(default = "five_hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -34,13 +32,12 @@ fn five_hundred() -> u32 {
     500
 }
 
-/// One service a request touched.
+// One service a request touched.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Touched {
     pub service: String,
     pub lines: usize,
     pub errors: usize,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
 }
@@ -49,23 +46,23 @@ pub struct Touched {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Traced {
     pub request_id: String,
-    /// The LogQL sent.
+    // The LogQL sent.
     pub query: String,
     pub window: WindowJson,
-    /// Lines found.
+    // Lines found.
     pub lines: usize,
-    /// Services in the order the request reached them.
+    // Services in the order the request reached them.
     pub services: Vec<Touched>,
     /// Seconds from the first line to the last.
     pub span_seconds: f64,
-    /// All lines, oldest first, every stream merged.
+    // All lines, oldest first, every stream merged.
     pub entries: Vec<LogLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Traced>, ToolError> {
     let id = args.request_id.trim();
     if id.is_empty() {
         return Err(ToolError::invalid("request_id is required"));
@@ -162,5 +159,5 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         entries: items.iter().take(budget.shown).map(Item::json).collect(),
         note: note_text,
     };
-    Ok(Output::text(body).with_structured(&traced))
+    Ok(Answer::new(body, traced))
 }

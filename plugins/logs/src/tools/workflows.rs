@@ -17,20 +17,16 @@ use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
 use crate::tools::{note, one_hour, plural};
 use crate::window::{Window, WindowJson, rfc3339_ms};
 
-/// Arguments of `workflow_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The workflow run to show.
     pub run_id: Option<i64>,
-    /// Show the runs of this workflow (its `workflow` or `workflow_name` field).
+    /// Its `workflow` or `workflow_name` field.
     pub workflow_name: Option<String>,
-    /// Start of the window: a duration ago (`1h`, `30m`, `7d`), `now-2h`, RFC 3339 or
-    /// Unix seconds. Default `1h`.
+    /// `30m` ago, RFC 3339 or Unix seconds.
     #[serde(default = "one_hour")]
     pub start: String,
-    /// End of the window, in the same forms; default now.
     pub end: Option<String>,
-    /// Most lines to read (1 to 5000, default 500).
+    /// Lines to read.
     #[serde(default = "five_hundred")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: u32,
@@ -40,19 +36,18 @@ fn five_hundred() -> u32 {
     500
 }
 
-/// One workflow run, as its lines tell it.
+// One workflow run, as its lines tell it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Run {
     pub run_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
-    /// The last non-numeric `status` a line of the run gave (`success`, `failure`, …).
+    // The last non-numeric `status` a line of the run gave (`success`, `failure`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     pub lines: usize,
     pub errors: usize,
     pub services: Vec<String>,
-    /// RFC 3339 UTC.
     pub first_seen: String,
     pub last_seen: String,
     pub last_message: String,
@@ -61,19 +56,19 @@ pub struct Run {
 /// What `workflow_logs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Workflows {
-    /// The LogQL sent, in order.
+    // The LogQL sent, in order.
     pub queries: Vec<String>,
     pub window: WindowJson,
-    /// Runs seen, newest first (at most 100).
+    // Runs seen, newest first (at most 100).
     pub runs: Vec<Run>,
-    /// The lines, oldest first (for one run or one workflow; empty for the summary of all runs).
+    // The lines, oldest first (for one run or one workflow; empty for the summary of all runs).
     pub entries: Vec<LogLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// The tool.
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let selector = ctx.selector(None)?;
@@ -222,7 +217,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         },
         note: note_text,
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 fn empty(ctx: &Ctx, window: &Window, run_id: Option<i64>, name: Option<&str>) -> String {

@@ -14,16 +14,14 @@ use crate::report::{Case, DIR, Outcome};
 /// At most this many files are listed from the output folders.
 const MAX_FILES: usize = 5000;
 
-/// Arguments of `test_artifacts`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Only artifacts of tests whose title or file contains this text, or whose
-    /// path contains it (case-insensitive). Default: all.
+    /// Part of a title, file or path.
     #[serde(default, rename = "testTitle")]
     pub test_title: Option<String>,
-    /// How many artifacts to list, 1 to 500. Default 50.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
+    #[schemars(extend("default" = 50))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,
@@ -33,14 +31,14 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Artifacts {
     pub report: String,
-    /// Artifacts in all (attachments and other files, before `limit`).
+    // Artifacts in all (attachments and other files, before `limit`).
     pub total: usize,
     pub attempts: Vec<AttemptArtifacts>,
-    /// Files in the output folders that no attachment of the report names.
+    // Files in the output folders that no attachment of the report names.
     pub other_files: Vec<OtherFile>,
 }
 
-/// The attachments of one attempt of one test.
+// The attachments of one attempt of one test.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AttemptArtifacts {
     pub title: String,
@@ -51,7 +49,7 @@ pub struct AttemptArtifacts {
     pub artifacts: Vec<AttachmentInfo>,
 }
 
-/// A file not attached in the report (such as `.last-run.json`).
+// A file not attached in the report (such as `.last-run.json`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OtherFile {
     pub path: String,
@@ -59,7 +57,7 @@ pub struct OtherFile {
     pub size_bytes: u64,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
     let report = args.scope.load()?;
     let needle = args
         .test_title
@@ -126,16 +124,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         .map(|n| format!(" matching `{n}`"))
         .unwrap_or_default();
     if total == 0 {
-        return Ok(
-            Output::text(format!("No artifacts{filter} in {}.", report.path)).with_structured(
-                &Artifacts {
-                    report: report.path.clone(),
-                    total: 0,
-                    attempts,
-                    other_files,
-                },
-            ),
-        );
+        return Ok(Answer::new(
+            format!("No artifacts{filter} in {}.", report.path),
+            Artifacts {
+                report: report.path.clone(),
+                total: 0,
+                attempts,
+                other_files,
+            },
+        ));
     }
     let mut out = vec![format!(
         "{}{filter} from {} in {} (failing tests first):",
@@ -200,12 +197,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         "Open one with view_attachment (attachmentPath = the path or inline: name shown).".into(),
     );
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Output::text(out.join("\n")).with_structured(&Artifacts {
-        report: report.path.clone(),
-        total,
-        attempts: shown_attempts,
-        other_files: shown_others,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Artifacts {
+            report: report.path.clone(),
+            total,
+            attempts: shown_attempts,
+            other_files: shown_others,
+        },
+    ))
 }
 
 /// Whether `path` contains `needle`, as typed or as Playwright turns a title

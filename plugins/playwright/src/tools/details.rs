@@ -15,11 +15,9 @@ const MAX_ERROR_CHARS: usize = 4000;
 /// Longest stdout or stderr shown, in characters.
 const MAX_OUTPUT_CHARS: usize = 1000;
 
-/// Arguments of `test_details`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Text in the test's title (`describe` titles › test title) or file, case-insensitive,
-    /// such as `counts open issues` or `login.spec.ts`. An exact title wins over partial matches.
+    /// Part of a title or file; exact wins.
     #[serde(rename = "testTitle")]
     pub test_title: String,
     #[serde(flatten)]
@@ -35,28 +33,28 @@ pub struct Details {
     pub line: Option<u32>,
     pub tags: Vec<String>,
     pub projects: Vec<ProjectDetails>,
-    /// Titles of other tests that also matched `testTitle`.
+    // Titles of other tests that also matched `testTitle`.
     pub other_matches: Vec<String>,
 }
 
-/// The test in one project.
+// The test in one project.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectDetails {
     pub project: String,
     pub outcome: Outcome,
     pub annotations: Vec<String>,
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
     pub attempts: Vec<AttemptDetails>,
 }
 
-/// One attempt.
+// One attempt.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AttemptDetails {
     pub retry: u32,
-    /// `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
+    // `passed`, `failed`, `timedOut`, `skipped` or `interrupted`.
     pub status: String,
     pub duration_ms: u64,
     pub errors: Vec<FullError>,
@@ -65,24 +63,24 @@ pub struct AttemptDetails {
     pub stderr: String,
 }
 
-/// A whole error message, without colours.
+// A whole error message, without colours.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FullError {
     pub message: String,
     pub location: Option<String>,
 }
 
-/// An attachment and where to view it.
+// An attachment and where to view it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AttachmentInfo {
     pub name: String,
     pub content_type: String,
-    /// `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
+    // `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
     pub kind: String,
-    /// What to pass to `view_attachment` as `attachmentPath`; absent when the file is missing.
+    // What to pass to `view_attachment` as `attachmentPath`; absent when the file is missing.
     pub path: Option<String>,
     pub size_bytes: Option<u64>,
-    /// Why the file cannot be viewed (missing from the directory, or replaced by a later run's).
+    // Why the file cannot be viewed (missing from the directory, or replaced by a later run's).
     pub missing: Option<String>,
 }
 
@@ -127,7 +125,7 @@ impl AttachmentInfo {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Details>, ToolError> {
     let needle = args.test_title.trim().to_lowercase();
     if needle.is_empty() {
         return Err(ToolError::invalid(
@@ -197,7 +195,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         projects,
         other_matches: others,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&details))
+    Ok(Answer::new(out.join("\n"), details))
 }
 
 fn last_title(case: &Case) -> &str {

@@ -8,12 +8,11 @@ use super::{Counts, Scope, by_spec, headline, projects, whole_ms};
 use crate::fmt;
 use crate::report::{Case, ErrorInfo, Outcome};
 
-/// Arguments of `list_failures`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// How many failing tests (specs) to show, 1 to 200. Default 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,
@@ -23,14 +22,14 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Failures {
     pub report: String,
-    /// Failing specs in all (before `limit`).
+    // Failing specs in all (before `limit`).
     pub total: usize,
-    /// Failing results (a spec in one project).
+    // Failing results (a spec in one project).
     pub failing_results: usize,
     pub failures: Vec<Failure>,
 }
 
-/// A spec that failed in at least one project.
+// A spec that failed in at least one project.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Failure {
     pub title: String,
@@ -39,25 +38,25 @@ pub struct Failure {
     pub projects: Vec<ProjectFailure>,
 }
 
-/// The spec in one project where it failed.
+// The spec in one project where it failed.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectFailure {
     pub project: String,
     pub outcome: Outcome,
     pub attempts: usize,
-    /// Duration of the final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
-    /// Duration of all attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
-    /// The final attempt's errors: first line and where it was thrown.
+    // The final attempt's errors: first line and where it was thrown.
     pub errors: Vec<ErrorLine>,
 }
 
-/// An error's first line and location.
+// An error's first line and location.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ErrorLine {
     pub message: String,
-    /// `file:line:column`, relative to the specs' root.
+    // `file:line:column`, relative to the specs' root.
     pub location: Option<String>,
 }
 
@@ -78,7 +77,7 @@ impl ErrorLine {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
     let report = args.scope.load()?;
     let failing: Vec<&Case> = report
         .cases
@@ -86,18 +85,20 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         .filter(|c| c.outcome.is_failure())
         .collect();
     if failing.is_empty() {
-        return Ok(Output::text(format!(
-            "No failing tests in {} ({}: {}).",
-            report.path,
-            fmt::count(report.cases.len(), "test"),
-            Counts::of(&report.cases).sentence()
-        ))
-        .with_structured(&Failures {
-            report: report.path.clone(),
-            total: 0,
-            failing_results: 0,
-            failures: Vec::new(),
-        }));
+        return Ok(Answer::new(
+            format!(
+                "No failing tests in {} ({}: {}).",
+                report.path,
+                fmt::count(report.cases.len(), "test"),
+                Counts::of(&report.cases).sentence()
+            ),
+            Failures {
+                report: report.path.clone(),
+                total: 0,
+                failing_results: 0,
+                failures: Vec::new(),
+            },
+        ));
     }
     let groups = by_spec(failing.iter().copied());
     let taken = text::take(groups, super::limit(args.limit, 20, 200));
@@ -162,12 +163,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     }
     tail.push("Full errors and attachments: test_details with testTitle; grouped causes: failure_patterns.".into());
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Output::text(out.join("\n")).with_structured(&Failures {
-        report: report.path.clone(),
-        total: taken.total,
-        failing_results: failing.len(),
-        failures,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Failures {
+            report: report.path.clone(),
+            total: taken.total,
+            failing_results: failing.len(),
+            failures,
+        },
+    ))
 }
 
 fn count_projects(cases: &[&Case]) -> usize {

@@ -12,7 +12,6 @@ use crate::report::Case;
 /// At most this many files are looked at when searching the directory for specs.
 const MAX_FILES: usize = 20_000;
 
-/// Arguments of `list_test_files`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
     #[serde(flatten)]
@@ -24,33 +23,33 @@ pub struct Args {
 pub struct TestFiles {
     pub report: String,
     pub files: Vec<TestFile>,
-    /// Spec files found in the granted directory, and whether the report ran them.
+    // Spec files found in the granted directory, and whether the report ran them.
     pub directory_spec_files: Vec<DirectorySpec>,
 }
 
-/// One spec file of the report.
+// One spec file of the report.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TestFile {
-    /// Relative to the configuration's `rootDir`.
+    // Relative to the configuration's `rootDir`.
     pub file: String,
-    /// `fail`, `flaky`, `pass` or `skip`.
+    // `fail`, `flaky`, `pass` or `skip`.
     pub status: String,
-    /// `test(...)` declarations in the file.
+    // `test(...)` declarations in the file.
     pub specs: usize,
     #[serde(flatten)]
     pub counts: Counts,
-    /// All attempts of all its tests, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
 }
 
-/// A spec file present in the directory.
+// A spec file present in the directory.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DirectorySpec {
     pub path: String,
     pub in_report: bool,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<TestFiles>, ToolError> {
     let report = args.scope.load()?;
     let mut names: Vec<&str> = Vec::new();
     for case in &report.cases {
@@ -156,11 +155,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             )
         }));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&TestFiles {
-        report: report.path.clone(),
-        files: list,
-        directory_spec_files: in_dir,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        TestFiles {
+            report: report.path.clone(),
+            files: list,
+            directory_spec_files: in_dir,
+        },
+    ))
 }
 
 /// Playwright's default test match: `*.spec.*` or `*.test.*` JavaScript or TypeScript.

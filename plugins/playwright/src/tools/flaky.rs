@@ -9,12 +9,11 @@ use crate::fmt;
 use crate::history;
 use crate::report::{Case, Outcome, Report};
 
-/// Arguments of `flaky_tests`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// How many flaky tests (specs) to show, 1 to 200. Default 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,
@@ -23,35 +22,35 @@ pub struct Args {
 /// What `flaky_tests` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Flaky {
-    /// The runs compared, oldest first: report path and start time.
+    // The runs compared, oldest first: report path and start time.
     pub runs: Vec<String>,
-    /// Flaky specs in all (before `limit`).
+    // Flaky specs in all (before `limit`).
     pub total: usize,
     pub tests: Vec<FlakyTest>,
 }
 
-/// A spec that is flaky in at least one project.
+// A spec that is flaky in at least one project.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FlakyTest {
     pub title: String,
     pub file: String,
     pub line: Option<u32>,
-    /// Passed only on a retry in the latest run, in some project.
+    // Passed only on a retry in the latest run, in some project.
     pub flaky_in_latest: bool,
     pub projects: Vec<ProjectHistory>,
 }
 
-/// One project's outcomes run by run.
+// One project's outcomes run by run.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectHistory {
     pub project: String,
-    /// Outcome in each compared run, oldest first; null when the test was not in that run.
+    // Outcome in each compared run, oldest first; null when the test was not in that run.
     pub history: Vec<Option<Outcome>>,
-    /// Runs where it passed only on a retry.
+    // Runs where it passed only on a retry.
     pub runs_flaky: usize,
-    /// Runs where it failed in the end.
+    // Runs where it failed in the end.
     pub runs_failed: usize,
-    /// Runs where it passed on the first attempt.
+    // Runs where it passed on the first attempt.
     pub runs_passed: usize,
 }
 
@@ -66,7 +65,7 @@ impl ProjectHistory {
     }
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Flaky>, ToolError> {
     let latest = args.scope.load()?;
     let mut runs = history::runs(latest.clone());
     args.scope.narrow(&mut runs);
@@ -129,13 +128,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         )
     };
     if taken.total == 0 {
-        return Ok(
-            Output::text(format!("No flaky tests {compared}.")).with_structured(&Flaky {
+        return Ok(Answer::new(
+            format!("No flaky tests {compared}."),
+            Flaky {
                 runs: labels,
                 total: 0,
                 tests: Vec::new(),
-            }),
-        );
+            },
+        ));
     }
     let mut out = vec![format!(
         "{} {compared}",
@@ -166,11 +166,14 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(note) = taken.note("flaky tests", "raise `limit`, or pass `project`") {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Flaky {
-        runs: labels,
-        total: taken.total,
-        tests: taken.items,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Flaky {
+            runs: labels,
+            total: taken.total,
+            tests: taken.items,
+        },
+    ))
 }
 
 fn same_test(a: &Case, b: &Case) -> bool {

@@ -18,13 +18,10 @@ use crate::report::{self, Case, Outcome, Report};
 /// Which report and which project a tool reads.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct Scope {
-    /// Only this Playwright project (a browser configuration such as `chromium-desktop`).
-    /// Default: every project, each reported by name.
+    /// Default all.
     #[serde(default)]
     pub project: Option<String>,
-    /// A JSON report in the directory other than the latest one, such as an older run's
-    /// `runs/run-1.json`. Default: the `report` setting, else `test-results/results.json`
-    /// or `playwright-report/results.json`.
+    /// Default the latest.
     #[serde(default)]
     pub report: Option<String>,
 }
@@ -78,14 +75,13 @@ impl Scope {
     }
 }
 
-/// How many tests ended in each way.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Counts {
-    /// Tests (a spec in one project).
+    // Tests (a spec in one project).
     pub tests: usize,
-    /// Passed on the first attempt.
+    // Passed on the first attempt.
     pub passed: usize,
-    /// Failed, then passed on a retry.
+    // Failed, then passed on a retry.
     pub flaky: usize,
     pub failed: usize,
     pub timed_out: usize,

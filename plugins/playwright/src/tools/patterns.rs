@@ -8,16 +8,14 @@ use super::{Scope, by_spec, headline, projects};
 use crate::fmt;
 use crate::report::{Case, Outcome};
 
-/// Arguments of `failure_patterns`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// Also group the errors of flaky tests' failed attempts. Default false: only
-    /// tests that failed in the end.
+    /// Also group failed attempts of flaky tests.
     #[serde(default)]
     pub include_flaky: bool,
-    /// How many patterns to show, 1 to 100. Default 10.
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
+    #[schemars(extend("default" = 10))]
     pub limit: Option<u32>,
     #[serde(flatten)]
     pub scope: Scope,
@@ -27,33 +25,33 @@ pub struct Args {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Patterns {
     pub report: String,
-    /// Failing results (a spec in one project) grouped.
+    // Failing results (a spec in one project) grouped.
     pub failing_results: usize,
-    /// Patterns in all (before `limit`).
+    // Patterns in all (before `limit`).
     pub total: usize,
     pub patterns: Vec<Pattern>,
 }
 
-/// One error shape and the tests that hit it.
+// One error shape and the tests that hit it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pattern {
-    /// The error's first line with numbers as `N` and quoted values as `"…"`.
+    // The error's first line with numbers as `N` and quoted values as `"…"`.
     pub pattern: String,
-    /// Failing results with this pattern.
+    // Failing results with this pattern.
     pub results: usize,
-    /// The distinct first lines behind the pattern (at most 5).
+    // The distinct first lines behind the pattern (at most 5).
     pub examples: Vec<String>,
     pub tests: Vec<AffectedTest>,
 }
 
-/// A spec hit by a pattern, and in which projects.
+// A spec hit by a pattern, and in which projects.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AffectedTest {
     pub title: String,
     pub file: String,
     pub line: Option<u32>,
     pub projects: Vec<String>,
-    /// Where the error was thrown, `file:line:column`.
+    // Where the error was thrown, `file:line:column`.
     pub location: Option<String>,
 }
 
@@ -64,7 +62,7 @@ struct Group<'a> {
     location: Vec<Option<String>>,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Patterns>, ToolError> {
     let report = args.scope.load()?;
     let mut groups: Vec<Group> = Vec::new();
     let mut results = 0;
@@ -107,14 +105,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         "failing results"
     };
     if groups.is_empty() {
-        return Ok(
-            Output::text(format!("No {what} in {}.", report.path)).with_structured(&Patterns {
+        return Ok(Answer::new(
+            format!("No {what} in {}.", report.path),
+            Patterns {
                 report: report.path.clone(),
                 failing_results: 0,
                 total: 0,
                 patterns: Vec::new(),
-            }),
-        );
+            },
+        ));
     }
     let taken = text::take(groups, super::limit(args.limit, 10, 100));
     let mut out = vec![format!(
@@ -170,12 +169,15 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     if let Some(note) = taken.note("patterns", "raise `limit`, or pass `project`") {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Patterns {
-        report: report.path.clone(),
-        failing_results: results,
-        total: taken.total,
-        patterns,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Patterns {
+            report: report.path.clone(),
+            failing_results: results,
+            total: taken.total,
+            patterns,
+        },
+    ))
 }
 
 #[cfg(test)]

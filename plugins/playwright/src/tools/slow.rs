@@ -9,15 +9,13 @@ use super::{Scope, whole_ms};
 use crate::report::{Case, Outcome};
 use crate::{fmt, history};
 
-/// Arguments of `slow_tests`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// How many tests to show, 1 to 200. Default 10.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 10))]
     pub limit: Option<u32>,
-    /// Only tests that took longer than this many milliseconds (all attempts
-    /// together). Default 5000.
+    /// ms, all attempts; default 5000.
     #[serde(default)]
     #[schemars(range(min = 0))]
     pub threshold: Option<f64>,
@@ -30,14 +28,14 @@ pub struct Args {
 pub struct Slow {
     pub report: String,
     pub threshold_ms: f64,
-    /// Tests over the threshold in all (before `limit`).
+    // Tests over the threshold in all (before `limit`).
     pub total: usize,
-    /// The runs compared for `history_ms`, oldest first.
+    // The runs compared for `history_ms`, oldest first.
     pub runs: Vec<String>,
     pub tests: Vec<SlowTest>,
 }
 
-/// A test (a spec in one project) over the threshold.
+// A test (a spec in one project) over the threshold.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SlowTest {
     pub title: String,
@@ -46,15 +44,15 @@ pub struct SlowTest {
     pub project: String,
     pub outcome: Outcome,
     pub attempts: usize,
-    /// All attempts together, in ms.
+    /// ms, all attempts.
     pub total_ms: u64,
-    /// The final attempt, in ms.
+    /// ms.
     pub final_attempt_ms: u64,
-    /// Total duration in each compared run, oldest first; null when absent from a run.
+    // Total duration in each compared run, oldest first; null when absent from a run.
     pub history_ms: Vec<Option<u64>>,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let threshold = args.threshold.unwrap_or(5000.0).max(0.0);
     let report = args.scope.load()?;
     let mut runs = history::runs(report.clone());
@@ -90,7 +88,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             ),
             None => format!("No tests in {}.", report.path),
         };
-        return Ok(Output::text(text).with_structured(&structured));
+        return Ok(Answer::new(text, structured));
     }
     let mut out = vec![format!(
         "{} took more than {} (all attempts together) in {}, slowest first:",
@@ -165,7 +163,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
     ) {
         out.push(format!("\n{note}"));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&structured))
+    Ok(Answer::new(out.join("\n"), structured))
 }
 
 #[cfg(test)]

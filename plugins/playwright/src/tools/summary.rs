@@ -7,7 +7,6 @@ use plue_plugin_sdk::text;
 use super::{Counts, Scope, by_spec, whole_ms};
 use crate::{fmt, history};
 
-/// Arguments of `test_summary`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
     #[serde(flatten)]
@@ -17,45 +16,44 @@ pub struct Args {
 /// What `test_summary` returns as structured content.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Summary {
-    /// The report read, relative to the directory.
+    // The report read, relative to the directory.
     pub report: String,
-    /// When the run started (RFC 3339).
     pub start_time: Option<String>,
-    /// `passed` (flaky tests allowed), `failed`, or `empty` when no test ran.
+    // `passed` (flaky tests allowed), `failed`, or `empty` when no test ran.
     pub status: String,
     #[serde(flatten)]
     pub counts: Counts,
-    /// Share of the tests that ran (not skipped) that passed, flaky included, in percent.
+    // Share of the tests that ran (not skipped) that passed, flaky included, in percent.
     pub pass_rate_percent: Option<f64>,
-    /// Wall-clock duration of the run, in ms.
+    /// ms, wall clock.
     pub wall_duration_ms: Option<u64>,
-    /// Duration of every attempt of every test added up, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
     pub attempts: usize,
-    /// Attempts beyond the first.
+    // Attempts beyond the first.
     pub retries: usize,
     pub projects: Vec<ProjectSummary>,
-    /// Titles of the specs that failed in at least one project.
+    // Titles of the specs that failed in at least one project.
     pub failing_tests: Vec<String>,
-    /// Titles of the specs that passed only on a retry in at least one project.
+    // Titles of the specs that passed only on a retry in at least one project.
     pub flaky_tests: Vec<String>,
-    /// Errors outside any test (global setup, configuration).
+    // Errors outside any test (global setup, configuration).
     pub report_errors: Vec<String>,
-    /// Other JSON reports in the directory (older runs), oldest first.
+    // Other JSON reports in the directory (older runs), oldest first.
     pub other_runs: Vec<String>,
 }
 
-/// One project's counts.
+// One project's counts.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProjectSummary {
     pub project: String,
     #[serde(flatten)]
     pub counts: Counts,
-    /// Duration of every attempt added up, in ms.
+    /// ms, all attempts.
     pub test_time_ms: u64,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     let report = args.scope.load()?;
     let counts = Counts::of(&report.cases);
     let ran = counts.tests - counts.skipped;
@@ -236,7 +234,7 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
         report_errors: report.errors.clone(),
         other_runs,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&summary))
+    Ok(Answer::new(out.join("\n"), summary))
 }
 
 /// At most five items joined by `; `, then how many more.

@@ -15,20 +15,16 @@ const MAX_READ_BYTES: u64 = 32 << 20;
 /// Default cap on returned images, in KiB (the `max_image_kib` setting).
 pub const DEFAULT_IMAGE_KIB: &str = "150";
 
-/// Arguments of `view_attachment`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
-    /// The attachment: a path relative to the directory as `test_details` or
-    /// `test_artifacts` show it (`test-results/<test>/test-failed-1.png`), or the
-    /// `inline:…` name of an attachment stored in the report itself.
+    /// As test_details or test_artifacts show it.
     #[serde(rename = "attachmentPath")]
     pub attachment_path: String,
-    /// Most characters of text or JSON to show, 100 to 100000. Default 12000.
     #[serde(default)]
     #[schemars(range(min = 100, max = 100000))]
+    #[schemars(extend("default" = 12000))]
     pub max_chars: Option<u32>,
-    /// For an `inline:` name: the report holding it. Default: the latest report,
-    /// then the other reports in the directory.
+    /// Report of an `inline:` name.
     #[serde(default)]
     pub report: Option<String>,
 }
@@ -36,25 +32,25 @@ pub struct Args {
 /// What `view_attachment` returns as structured content.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Viewed {
-    /// The path or `inline:` name viewed.
+    // The path or `inline:` name viewed.
     pub path: String,
     pub content_type: String,
-    /// `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
+    // `screenshot`, `image`, `video`, `trace`, `json`, `markdown`, `text` or `file`.
     pub kind: String,
     pub size_bytes: u64,
-    /// Image width in pixels.
+    // Image width in pixels.
     pub width: Option<u32>,
-    /// Image height in pixels.
+    // Image height in pixels.
     pub height: Option<u32>,
-    /// The image is in the result's content.
+    // The image is in the result's content.
     pub image_returned: bool,
-    /// The text shown (pretty-printed for JSON), when the content is text.
+    // The text shown (pretty-printed for JSON), when the content is text.
     pub text: Option<String>,
-    /// Characters of text left out.
+    // Characters of text left out.
     pub truncated_chars: usize,
 }
 
-pub fn run(args: Args) -> Result<Output, ToolError> {
+pub fn run(args: Args) -> Result<Answer<Viewed>, ToolError> {
     let wanted = args.attachment_path.trim();
     let max_chars = args
         .max_chars
@@ -73,13 +69,16 @@ pub fn run(args: Args) -> Result<Output, ToolError> {
             fmt::bytes(size),
             fmt::bytes(MAX_READ_BYTES)
         );
-        return Ok(Output::text(text).with_structured(&Viewed {
-            path: wanted.into(),
-            content_type,
-            kind: kind.into(),
-            size_bytes: size,
-            ..Viewed::default()
-        }));
+        return Ok(Answer::new(
+            text,
+            Viewed {
+                path: wanted.into(),
+                content_type,
+                kind: kind.into(),
+                size_bytes: size,
+                ..Viewed::default()
+            },
+        ));
     };
     Ok(render(wanted, &name, &content_type, bytes, max_chars))
 }
@@ -158,7 +157,13 @@ fn not_found(wanted: &str) -> impl Fn(ToolError) -> ToolError + '_ {
 }
 
 /// The answer for `bytes` of `content_type`, named `path` (and attachment `name`).
-fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars: usize) -> Output {
+fn render(
+    path: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    max_chars: usize,
+) -> Answer<Viewed> {
     let size = bytes.len() as u64;
     let dims = attachment::image_size(&bytes);
     let content_type = match (dims, bytes.starts_with(b"\x89PNG")) {
@@ -196,14 +201,12 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
         if size <= cap_kib * 1024 {
             text.push_str(" (the image follows).");
             viewed.image_returned = true;
-            return Output::text(text)
-                .with_structured(&viewed)
-                .with_image(bytes, content_type);
+            return Answer::new(text, viewed).with_image(bytes, content_type);
         }
         text.push_str(&format!(
             " — not returned: larger than the {cap_kib} KiB cap (setting `max_image_kib`); open it locally."
         ));
-        return Output::text(text).with_structured(&viewed);
+        return Answer::new(text, viewed);
     }
     let is_text = content_type.starts_with("text/")
         || content_type.contains("json")
@@ -222,7 +225,7 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
             capitalised(kind),
             fmt::bytes(size)
         );
-        return Output::text(text).with_structured(&viewed);
+        return Answer::new(text, viewed);
     }
     let raw = String::from_utf8_lossy(&bytes);
     let (body, note) = if content_type.contains("json") {
@@ -251,7 +254,7 @@ fn render(path: &str, name: &str, content_type: &str, bytes: Vec<u8>, max_chars:
     }
     viewed.text = Some(shown);
     viewed.truncated_chars = cut;
-    Output::text(text).with_structured(&viewed)
+    Answer::new(text, viewed)
 }
 
 fn looks_like_text(bytes: &[u8]) -> bool {

@@ -23,33 +23,31 @@ pub enum State {
     Any,
 }
 
-/// Arguments of `prometheus_alerts`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `firing`, `pending`, or `any` (default).
+    /// Default `any`.
     #[serde(default)]
     pub state: State,
-    /// Most alerts of each state to list (default 50, at most 200).
+    /// Per state (default 50).
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
 }
 
-/// One active alert.
+// One active alert.
 #[derive(Serialize, JsonSchema)]
 pub struct AlertOut {
     pub name: String,
-    /// `firing` or `pending`.
+    // `firing` or `pending`.
     pub state: String,
-    /// The `severity` label, if any.
+    // The `severity` label, if any.
     pub severity: Option<String>,
     pub labels: Labels,
-    /// The expression's value when the alert was last evaluated; null for NaN.
+    // The expression's value when the alert was last evaluated; null for NaN.
     pub value: Option<f64>,
-    /// Since when the condition holds, RFC 3339.
     pub active_since: Option<String>,
-    /// Pending alerts: when they fire if the condition keeps holding, RFC 3339.
+    // Pending alerts: when they fire if the condition keeps holding, RFC 3339.
     pub fires_at: Option<String>,
     pub summary: Option<String>,
     pub description: Option<String>,
@@ -60,7 +58,7 @@ pub struct AlertOut {
 pub struct AlertsOut {
     pub firing: usize,
     pub pending: usize,
-    /// Firing first, then pending; each most severe first; at most `limit` of each.
+    // Firing first, then pending; each most severe first; at most `limit` of each.
     pub alerts: Vec<AlertOut>,
     pub truncated: bool,
 }
@@ -151,7 +149,7 @@ fn hold_durations(api: &Api) -> BTreeMap<String, f64> {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let limit = cap(args.limit, 50, 200);
@@ -235,20 +233,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
             "No alerts are firing or pending. Alerting rules and their state are listed by prometheus_rules.".into(),
         )];
     }
-    Ok(Output::text(blocks(parts)).with_structured(&out))
+    Ok(Answer::new(blocks(parts), out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_alerts",
-        "List active alerts, firing apart from pending, most severe first: labels, value, since when, summary; pending ones with when they fire if the condition holds. `state` picks firing or pending only.",
+        "Active alerts, firing and most severe first.",
         run,
     )
     .title("Active alerts")
     .read_only()
     .open_world()
-    .output::<AlertsOut>()
 }
 
 #[cfg(test)]

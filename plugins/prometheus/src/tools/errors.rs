@@ -14,60 +14,57 @@ use crate::format::{count, number, percent};
 use crate::promql::{time_arg, window};
 use crate::tools::{Metrics, matchers};
 
-/// Arguments of `error_analysis`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// The window rates are computed over: `5m`, `15m` (default), `1h`, `1d`, … (at least 1m
-    /// is sensible: a rate needs two samples).
+    /// Default `15m`.
     #[serde(default)]
     pub duration: Option<String>,
-    /// Only this job (as in the `job` label); default all jobs, broken down by job.
+    /// Default all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// When the window ends: `now` (default), a time ago such as `2h`, RFC 3339 or Unix seconds.
+    /// Window end; default now.
     #[serde(default)]
     pub time: Option<String>,
 }
 
-/// Error rates of one job, or of all (`job` null).
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobErrors {
     pub job: Option<String>,
-    /// Requests per second.
+    /// Per second.
     pub request_rate: f64,
-    /// 5xx responses per second.
+    /// Per second.
     pub server_error_rate: f64,
     /// 5xx share of requests (0..1); null without requests.
     pub server_error_ratio: Option<f64>,
-    /// 4xx responses per second.
+    /// Per second.
     pub client_error_rate: f64,
     /// 4xx share of requests (0..1); null without requests.
     pub client_error_ratio: Option<f64>,
 }
 
-/// An endpoint answering with 5xx.
+// An endpoint answering with 5xx.
 #[derive(Serialize, JsonSchema)]
 pub struct EndpointErrors {
     pub job: String,
     pub method: String,
     pub path: String,
-    /// 5xx responses per second.
+    /// Per second.
     pub rate: f64,
-    /// 5xx responses over the window (rate × window).
+    // 5xx responses over the window (rate × window).
     pub count: f64,
 }
 
 /// Failed authentication attempts.
 #[derive(Serialize, JsonSchema)]
 pub struct AuthFailures {
-    /// Attempts per second.
+    /// Per second.
     pub attempt_rate: f64,
     /// Attempts whose `result` is not `success`, per second.
     pub failure_rate: f64,
     /// Failure share of attempts (0..1); null without attempts.
     pub failure_ratio: Option<f64>,
-    /// Failures over the window.
+    // Failures over the window.
     pub failures: f64,
     /// Failures per second by `result`, most first.
     pub by_result: BTreeMap<String, f64>,
@@ -76,20 +73,19 @@ pub struct AuthFailures {
 /// What `error_analysis` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct ErrorsOut {
-    /// The window, for example `15m`.
+    // The window, for example `15m`.
     pub window: String,
     pub window_seconds: f64,
-    /// When the window ends, RFC 3339.
     pub time: String,
-    /// All jobs together (or the one asked for).
+    // All jobs together (or the one asked for).
     pub total: JobErrors,
-    /// By job, highest 5xx share first.
+    // By job, highest 5xx share first.
     pub jobs: Vec<JobErrors>,
-    /// Endpoints with the most 5xx (at most 10).
+    // Endpoints with the most 5xx (at most 10).
     pub top_endpoints: Vec<EndpointErrors>,
     /// Null when the auth metric has no data.
     pub auth: Option<AuthFailures>,
-    /// The metrics queried.
+    // The metrics queried.
     pub requests_metric: String,
     pub auth_metric: String,
 }
@@ -109,7 +105,7 @@ fn pct(part: f64, whole: f64) -> String {
     percent(part, whole).unwrap_or_else(|| "no requests".into())
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let w = window(args.duration.as_deref().unwrap_or("15m"))?;
@@ -154,7 +150,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             requests_metric: m.requests.clone(),
             auth_metric: m.auth.clone(),
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
     let server = by_label(
         &api.vector(&format!("sum by (job) (rate({r}{e5}[{d}]))"), at)?,
@@ -318,20 +314,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         requests_metric: m.requests.clone(),
         auth_metric: m.auth.clone(),
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "error_analysis",
-        "Analyse HTTP errors over a window (default 15m): 5xx and 4xx rates and shares, in total and by job (highest 5xx share first), the endpoints (method, path) with most 5xx, and authentication failures by result. `job` narrows to one job; `time` looks at a past window. Uses the request and auth counters named in the plugin's settings.",
+        "HTTP 5xx/4xx rates per job and endpoint, and auth failures.",
         run,
     )
     .title("Error analysis")
     .read_only()
     .open_world()
-    .output::<ErrorsOut>()
 }
 
 #[cfg(test)]

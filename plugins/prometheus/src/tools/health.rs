@@ -21,20 +21,19 @@ use crate::tools::targets::{fetch, sort_targets};
 /// How far back the last successful scrape of a down target is looked for.
 const LAST_UP_LOOKBACK: &str = "1d";
 
-/// Arguments of `service_health`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Only this job (as in the `job` label).
+    /// Default all.
     #[serde(default)]
     pub job: Option<String>,
 }
 
-/// One job.
+// One job.
 #[derive(Serialize, JsonSchema)]
 pub struct JobHealth {
     pub job: String,
-    /// `ok`, `partial` (some targets down), `down` (all down) or `unknown` (not scraped yet).
+    // `ok`, `partial` (some targets down), `down` (all down) or `unknown` (not scraped yet).
     pub status: String,
     pub up: usize,
     pub down: usize,
@@ -42,33 +41,31 @@ pub struct JobHealth {
     pub total: usize,
 }
 
-/// One target that is down.
+// One target that is down.
 #[derive(Serialize, JsonSchema)]
 pub struct DownTarget {
     pub job: String,
     pub instance: String,
-    /// The last scrape's error (empty when only the `up` metric was available).
+    // The last scrape's error (empty when only the `up` metric was available).
     pub error: String,
-    /// `targets` when the error and last scrape come from `/api/v1/targets`, `up` when
-    /// only the `up` series knows the target.
+    /// `targets` (targets API) or `up` (only the `up` series knows it).
     pub source: String,
-    /// When it was last scraped, RFC 3339.
     pub last_scrape: Option<String>,
-    /// When it was last up (within the last day), RFC 3339; null if not in that day.
+    // When it was last up (within the last day), RFC 3339; null if not in that day.
     pub last_up: Option<String>,
 }
 
 /// What `service_health` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct HealthOut {
-    /// Every target is up.
+    // Every target is up.
     pub healthy: bool,
     pub targets_up: usize,
     pub targets_total: usize,
-    /// Jobs, unhealthy first.
+    // Jobs, unhealthy first.
     pub jobs: Vec<JobHealth>,
     pub down: Vec<DownTarget>,
-    /// `up` (the `up` series alone) or `up+targets` (enriched from the targets API).
+    /// `up` or `up+targets` (enriched from the targets API).
     pub source: String,
 }
 
@@ -202,7 +199,7 @@ fn status(up: usize, down: usize, total: usize) -> &'static str {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let job = args.job.as_deref().filter(|j| !j.is_empty());
@@ -230,7 +227,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             down: vec![],
             source: source.into(),
         };
-        return Ok(Output::text(text).with_structured(&out));
+        return Ok(Answer::new(text, out));
     }
 
     let mut by_job: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
@@ -334,7 +331,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
         down,
         source: source.into(),
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// `- job instance: error` and, below, the last scrape and when it was last up.
@@ -360,13 +357,12 @@ fn down_line(d: &DownTarget, last: &BTreeMap<(String, String), f64>, now: f64) -
 pub fn def() -> ToolDef {
     tool(
         "service_health",
-        "Health of every service, grouped by job, from the `up` series (works on Thanos, Mimir, VictoriaMetrics): how many targets are up, unhealthy jobs first, and for each down target its last scrape error (when the targets API answers) and how long ago it was last up. Start here when something looks broken.",
+        "Start here when something looks broken: targets up per job from the `up` series (Thanos, Mimir too), with errors.",
         run,
     )
     .title("Service health")
     .read_only()
     .open_world()
-    .output::<HealthOut>()
 }
 
 #[cfg(test)]

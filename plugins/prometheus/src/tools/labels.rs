@@ -10,16 +10,13 @@ use crate::format;
 use crate::promql::{label_path_segment, time_arg};
 use crate::tools::{blocks, cap, notes_text};
 
-/// Arguments of `prometheus_labels`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// A label name to list the values of (`job`, `instance`, `__name__` for metric
-    /// names). Without it, the label names are listed.
+    /// List its values (`__name__`: metrics).
     #[serde(default)]
     pub label: Option<String>,
-    /// Only labels (or values) of series matching any of these selectors, for example
-    /// `["plue_http_requests_total"]` or `["{job=\"plue-api\"}"]`.
+    /// Selectors, e.g. `["{job=\"plue-api\"}"]`.
     #[serde(
         default,
         rename = "match",
@@ -27,14 +24,13 @@ pub struct Args {
     )]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// Only series with samples after this time: `now`, a time ago such as `15m`, `2h`
-    /// or `7d`, RFC 3339 or Unix seconds. Default: all stored data.
+    /// Default: all data.
     #[serde(default)]
     pub start: Option<String>,
-    /// Only series with samples before this time (same forms). Default: now.
+    /// Default now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Most names or values to list (default 200, at most 1000); all are counted.
+    /// Default 200; all are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
@@ -45,15 +41,15 @@ pub struct Args {
 pub struct LabelsOut {
     /// The label whose values are listed; null when label names are listed.
     pub label: Option<String>,
-    /// How many names or values there are.
+    // How many names or values there are.
     pub total: usize,
-    /// The names or values listed, sorted, at most `limit`.
+    // The names or values listed, sorted, at most `limit`.
     pub values: Vec<String>,
     pub truncated: bool,
     pub warnings: Vec<String>,
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<LabelsOut>, ToolError> {
     let now = now();
     let mut params: Vec<(&str, String)> = args
         .selectors
@@ -124,23 +120,22 @@ fn run(args: Args) -> Result<Output, ToolError> {
         values,
         warnings: reply.notes,
     };
-    Ok(
-        Output::text(blocks(vec![Some(body), note, notes_text(&out.warnings)]))
-            .with_structured(&out),
-    )
+    Ok(Answer::new(
+        blocks(vec![Some(body), note, notes_text(&out.warnings)]),
+        out,
+    ))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_labels",
-        "List label names, or with `label` the values of one label (`__name__` lists metric names, `job` the jobs), optionally only for series matching `match` selectors and a time range; capped at `limit` with a count of the rest.",
+        "Label names, or one `label`'s values (`__name__`: metric names).",
         run,
     )
     .title("Label names and values")
     .read_only()
     .open_world()
-    .output::<LabelsOut>()
 }
 
 #[cfg(test)]

@@ -16,43 +16,41 @@ use crate::tools::{Metrics, matchers};
 
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
 
-/// Arguments of `latency_analysis`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// The window latencies are computed over: `5m`, `15m` (default), `1h`, `1d`, … (at
-    /// least 1m is sensible: a rate needs two samples).
+    /// Default `15m`.
     #[serde(default)]
     pub duration: Option<String>,
-    /// Only this job (as in the `job` label); default all jobs, broken down by job.
+    /// Default all, per job.
     #[serde(default)]
     pub job: Option<String>,
-    /// When the window ends: `now` (default), a time ago such as `2h`, RFC 3339 or Unix seconds.
+    /// Window end; default now.
     #[serde(default)]
     pub time: Option<String>,
 }
 
-/// Latency of one job, or of all (`job` null). Null values: no requests in the window.
+// Latency of one job, or of all (`job` null). Null values: no requests in the window.
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobLatency {
     pub job: Option<String>,
-    /// Requests per second (the histogram's `_count`).
+    /// Per second.
     pub request_rate: f64,
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
-    /// `_sum` / `_count`.
+    // `_sum` / `_count`.
     pub mean_ms: Option<f64>,
 }
 
-/// p95 of one instance or path.
+// p95 of one instance or path.
 #[derive(Serialize, JsonSchema)]
 pub struct Slowest {
     pub job: String,
-    /// The instance or the path.
+    // The instance or the path.
     pub name: String,
     pub p95_ms: f64,
-    /// Requests per second (instances only).
+    /// Per second.
     pub request_rate: Option<f64>,
 }
 
@@ -61,16 +59,15 @@ pub struct Slowest {
 pub struct LatencyOut {
     pub window: String,
     pub window_seconds: f64,
-    /// When the window ends, RFC 3339.
     pub time: String,
-    /// The histogram queried.
+    // The histogram queried.
     pub metric: String,
     pub overall: JobLatency,
-    /// By job, slowest p95 first.
+    // By job, slowest p95 first.
     pub jobs: Vec<JobLatency>,
-    /// Slowest instances by p95 (only when a job has several), at most 5.
+    // Slowest instances by p95 (only when a job has several), at most 5.
     pub slowest_instances: Vec<Slowest>,
-    /// Slowest paths by p95 (only when the histogram has a `path` label), at most 5.
+    // Slowest paths by p95 (only when the histogram has a `path` label), at most 5.
     pub slowest_paths: Vec<Slowest>,
 }
 
@@ -85,7 +82,7 @@ fn mean(r: Rates, to_ms: f64) -> Option<f64> {
     (r.count > 0.0).then(|| r.sum / r.count * to_ms)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let w = window(args.duration.as_deref().unwrap_or("15m"))?;
@@ -131,7 +128,7 @@ fn run(args: Args) -> Result<Output, ToolError> {
             w.human,
             crate::tools::DURATION_METRIC
         );
-        return Ok(Output::text(text).with_structured(&blank));
+        return Ok(Answer::new(text, blank));
     }
     for s in api.vector(
         &format!("sum by (job, instance) (rate({h}_sum{sel}[{d}]))"),
@@ -303,20 +300,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         slowest_paths,
         ..blank
     };
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "latency_analysis",
-        "Analyse request latency over a window (default 15m) from the duration histogram named in the plugin's settings: p50, p95, p99 and mean in ms and the request rate, in total and by job (slowest p95 first), plus the slowest instances, and paths when the histogram has a `path` label. `job` narrows to one job; `time` looks at a past window. No requests is said in words, never NaN.",
+        "Latency p50/p95/p99 (ms) and rate per job, instance, path.",
         run,
     )
     .title("Latency analysis")
     .read_only()
     .open_world()
-    .output::<LatencyOut>()
 }
 
 #[cfg(test)]

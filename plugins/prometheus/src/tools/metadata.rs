@@ -8,43 +8,41 @@ use crate::api::{Api, MetadataData};
 use crate::format;
 use crate::tools::{blocks, cap};
 
-/// Arguments of `prometheus_metadata`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// A metric name, for example `plue_http_requests_total`. A histogram's or summary's
-    /// `_bucket`, `_sum` and `_count` series are found under the family name.
+    /// e.g. `plue_http_requests_total`.
     #[serde(default)]
     pub metric: Option<String>,
-    /// Without `metric`: only metrics whose name or help contains this text (case-insensitive).
+    /// Text in name or help.
     #[serde(default)]
     pub search: Option<String>,
-    /// Most metrics to list (default 50, at most 500).
+    /// Default 50.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
-/// One metric's metadata.
+// One metric's metadata.
 #[derive(Serialize, JsonSchema)]
 pub struct MetricOut {
     pub metric: String,
-    /// `counter`, `gauge`, `histogram`, `summary`, `gaugehistogram`, `info`, `stateset` or `unknown`.
+    // `counter`, `gauge`, `histogram`, `summary`, `gaugehistogram`, `info`, `stateset` or `unknown`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The unit, empty when the exposition gives none.
+    // The unit, empty when the exposition gives none.
     pub unit: String,
     pub help: String,
-    /// Other help/type variants different targets expose for the same name.
+    // Other help/type variants different targets expose for the same name.
     pub variants: usize,
 }
 
 /// What `prometheus_metadata` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct MetadataOut {
-    /// How many metrics matched.
+    // How many metrics matched.
     pub total: usize,
-    /// Sorted by name, at most `limit`.
+    // Sorted by name, at most `limit`.
     pub metrics: Vec<MetricOut>,
     pub truncated: bool,
 }
@@ -94,7 +92,7 @@ fn line(m: &MetricOut) -> String {
     )
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<MetadataOut>, ToolError> {
     let api = Api::new();
     let limit = cap(args.limit, 50, 500);
     let metric = args
@@ -146,20 +144,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         truncated: metrics.len() < total,
         metrics,
     };
-    Ok(Output::text(blocks(vec![Some(body), note])).with_structured(&out))
+    Ok(Answer::new(blocks(vec![Some(body), note]), out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_metadata",
-        "Describe metrics: type (counter, gauge, histogram, …), unit and help text, for one `metric` or for all whose name or help contains `search`. Use it to learn what a metric measures and how to query it (rate() for counters, histogram_quantile() for histograms).",
+        "What a metric measures: type, unit and help.",
         run,
     )
     .title("Metric metadata")
     .read_only()
     .open_world()
-    .output::<MetadataOut>()
 }
 
 #[cfg(test)]

@@ -11,30 +11,28 @@ use crate::promql::time_arg;
 use crate::tools::range::{SeriesSummary, summarise_all};
 use crate::tools::{blocks, cap, notes_text};
 
-/// Arguments of `prometheus_query`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// The PromQL expression, for example `sum by (job) (rate(plue_http_requests_total[5m]))`.
+    /// e.g. `rate(plue_http_requests_total[5m])`.
     pub query: String,
-    /// When to evaluate it: `now` (default), a time ago such as `15m`, `2h` or `7d`,
-    /// `now-1h`, RFC 3339 (`2026-01-02T15:04:05Z`) or Unix seconds.
+    /// `now` (default), `15m` ago, RFC 3339, Unix seconds.
     #[serde(default)]
     pub time: Option<String>,
-    /// Most series to show (default 50, at most 200); the rest are counted.
+    /// Default 50; the rest are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
 }
 
-/// One series of an instant vector.
+// One series of an instant vector.
 #[derive(Serialize, JsonSchema)]
 pub struct SampleOut {
-    /// The series' labels, `__name__` included when present.
+    // The series' labels, `__name__` included when present.
     pub labels: Labels,
     /// The value; null when Prometheus gave NaN (no data) or ±Inf.
     pub value: Option<f64>,
-    /// The value exactly as Prometheus wrote it (`NaN`, `+Inf`, `0.05`).
+    // The value exactly as Prometheus wrote it (`NaN`, `+Inf`, `0.05`).
     pub raw: String,
 }
 
@@ -42,21 +40,20 @@ pub struct SampleOut {
 #[derive(Serialize, JsonSchema)]
 pub struct QueryOut {
     pub query: String,
-    /// Evaluation time, RFC 3339.
     pub time: String,
-    /// `vector`, `matrix`, `scalar` or `string`.
+    // `vector`, `matrix`, `scalar` or `string`.
     pub result_type: String,
-    /// How many series Prometheus returned.
+    // How many series Prometheus returned.
     pub series_total: usize,
-    /// The series shown (vector results), at most `limit`.
+    // The series shown (vector results), at most `limit`.
     pub series: Vec<SampleOut>,
-    /// Range-vector results (a query such as `up[5m]`), summarised.
+    // Range-vector results (a query such as `up[5m]`), summarised.
     pub range_series: Vec<SeriesSummary>,
-    /// The value of a scalar or string result.
+    // The value of a scalar or string result.
     pub scalar: Option<String>,
-    /// Whether series were left out.
+    // Whether series were left out.
     pub truncated: bool,
-    /// Warnings and infos from Prometheus.
+    // Warnings and infos from Prometheus.
     pub warnings: Vec<String>,
 }
 
@@ -109,7 +106,7 @@ fn sample_value_text(s: &InstantSample) -> String {
     }
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<QueryOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
     let limit = cap(args.limit, 50, 200);
@@ -198,20 +195,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         .then(|| counter_hint(&args.query))
         .flatten();
     let text = blocks(vec![Some(body), hint, notes_text(&out.warnings)]);
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_query",
-        "Evaluate a PromQL expression at one instant (default now). Returns each series with its value, highest first (unless the query sorts with sort, sort_desc or sort_by_label), capped at `limit` with a count of the rest; NaN is reported as no data. A PromQL error comes back as Prometheus's message with the position marked.",
+        "Evaluate PromQL at one instant; series ranked by value unless the query sorts.",
         run,
     )
     .title("PromQL instant query")
     .read_only()
     .open_world()
-    .output::<QueryOut>()
 }
 
 #[cfg(test)]

@@ -16,57 +16,53 @@ const MAX_POINTS: f64 = 11_000.0;
 /// Trend points in one answer, all series together.
 const TREND_BUDGET: usize = 1000;
 
-/// Arguments of `prometheus_query_range`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// The PromQL expression, for example `sum by (job) (rate(plue_http_requests_total[5m]))`.
+    /// e.g. `rate(plue_http_requests_total[5m])`.
     pub query: String,
-    /// Start of the range (default `1h`, i.e. one hour ago): `now`, a time ago such as
-    /// `15m`, `2h` or `7d`, `now-1h`, RFC 3339 or Unix seconds.
+    /// Default `1h` ago.
     #[serde(default)]
     pub start: Option<String>,
-    /// End of the range (default `now`), in the same forms as `start`.
+    /// Default `now`.
     #[serde(default)]
     pub end: Option<String>,
-    /// Resolution: `15s`, `1m`, `5m`, … or seconds. Default: about 250 points over the range.
+    /// `15s`, `1m` or seconds; default ~250 points.
     #[serde(default)]
     pub step: Option<String>,
-    /// Most series to show (default 20, at most 50); the rest are counted.
+    /// Default 20; the rest are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 50))]
     pub limit: Option<u32>,
-    /// Points of each series' down-sampled trend (default 12, at most 100; fewer when
-    /// many series are shown, so the answer stays under 1000 points).
+    /// Default 12.
     #[serde(default)]
     #[schemars(range(min = 2, max = 100))]
     pub points: Option<u32>,
 }
 
-/// One point of a down-sampled trend.
+// One point of a down-sampled trend.
 #[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct TrendPoint {
-    /// Start of the span the point stands for, RFC 3339.
+    /// Start of the span the point stands for.
     pub time: String,
-    /// Mean of the span's values.
+    // Mean of the span's values.
     pub value: f64,
 }
 
-/// One series, summarised.
+// One series, summarised.
 #[derive(Serialize, JsonSchema, Debug, Clone)]
 pub struct SeriesSummary {
     pub labels: Labels,
-    /// Points Prometheus returned.
+    // Points Prometheus returned.
     pub points: usize,
-    /// Points whose value was NaN or ±Inf (left out of the statistics).
+    // Points whose value was NaN or ±Inf (left out of the statistics).
     pub points_without_value: usize,
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub mean: Option<f64>,
     pub last: Option<f64>,
-    /// Time of the last point, RFC 3339.
     pub last_time: Option<String>,
-    /// The points down-sampled: each the mean of an equal span of the range.
+    // The points down-sampled: each the mean of an equal span of the range.
     pub trend: Vec<TrendPoint>,
 }
 
@@ -77,9 +73,9 @@ pub struct RangeOut {
     pub start: String,
     pub end: String,
     pub step_seconds: f64,
-    /// How many series Prometheus returned.
+    // How many series Prometheus returned.
     pub series_total: usize,
-    /// The series shown, highest mean first, at most `limit`.
+    // The series shown, highest mean first, at most `limit`.
     pub series: Vec<SeriesSummary>,
     pub truncated: bool,
     pub warnings: Vec<String>,
@@ -264,7 +260,7 @@ pub fn auto_step(range: f64) -> f64 {
         .unwrap_or((want / 86400.0).ceil() * 86400.0)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
     let now = now();
     let start = time_arg("start", Some(args.start.as_deref().unwrap_or("1h")), now)?;
     let end = time_arg("end", args.end.as_deref(), now)?;
@@ -349,20 +345,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         hint,
         notes_text(&out.warnings),
     ]);
-    Ok(Output::text(text).with_structured(&out))
+    Ok(Answer::new(text, out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_query_range",
-        "Evaluate a PromQL expression over a time range (default the last hour). Each series is summarised: mean, min, max, last value, and its points down-sampled to a short trend; series ranked by mean, capped at `limit` with a count of the rest. Use it to see how a value changed; use prometheus_query for the current value.",
+        "How a PromQL value changed over a range: mean, min, max, last, trend.",
         run,
     )
     .title("PromQL range query")
     .read_only()
     .open_world()
-    .output::<RangeOut>()
 }
 
 #[cfg(test)]

@@ -20,45 +20,43 @@ pub enum Kind {
     Record,
 }
 
-/// Arguments of `prometheus_rules`.
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `alert` or `record`; default both.
+    /// Default both.
     #[serde(default, rename = "type")]
     pub kind: Option<Kind>,
-    /// Only rules of this group.
+    /// Default all.
     #[serde(default)]
     pub group: Option<String>,
-    /// Only rules whose name contains this text (case-insensitive).
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub name: Option<String>,
-    /// Most rules to list (default 50, at most 500); rules with errors come first.
+    /// Default 50.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
-/// One rule.
+// One rule.
 #[derive(Serialize, JsonSchema)]
 pub struct RuleOut {
     pub group: String,
     pub file: String,
     pub name: String,
-    /// `alerting` or `recording`.
+    // `alerting` or `recording`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `ok`, `err` or `unknown` (not evaluated yet).
+    // `ok`, `err` or `unknown` (not evaluated yet).
     pub health: String,
     pub last_error: String,
-    /// Alerting rules: `firing`, `pending` or `inactive`.
+    // Alerting rules: `firing`, `pending` or `inactive`.
     pub state: Option<String>,
     /// Alerting rules: the `for` duration in seconds.
     pub for_seconds: Option<f64>,
-    /// Alerting rules: how many alerts it has active.
+    // Alerting rules: how many alerts it has active.
     pub active_alerts: usize,
     pub query: String,
-    /// Last evaluation, RFC 3339.
     pub last_evaluation: Option<String>,
     pub evaluation_seconds: f64,
 }
@@ -66,12 +64,12 @@ pub struct RuleOut {
 /// What `prometheus_rules` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct RulesOut {
-    /// Groups holding the rules that matched.
+    // Groups holding the rules that matched.
     pub groups: usize,
     pub rules_total: usize,
-    /// Rules whose last evaluation failed.
+    // Rules whose last evaluation failed.
     pub with_errors: usize,
-    /// Rules listed: errors first, then by group and name; at most `limit`.
+    // Rules listed: errors first, then by group and name; at most `limit`.
     pub rules: Vec<RuleOut>,
     pub truncated: bool,
 }
@@ -125,7 +123,7 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
     text
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
     let now = now();
     let limit = cap(args.limit, 50, 500);
     let kind = args.kind.map(|k| match k {
@@ -225,20 +223,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         truncated: rules.len() < total,
         rules,
     };
-    Ok(Output::text(blocks(vec![Some(summary), list, note])).with_structured(&out))
+    Ok(Answer::new(blocks(vec![Some(summary), list, note]), out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_rules",
-        "List recording and alerting rules with their health and last evaluation error (broken rules first), alert state (firing, pending, inactive) and expression. Use it to learn which recorded series and alerts exist, or why one is missing. Narrow with `type`, `group` or `name`.",
+        "Recording and alerting rules, broken first.",
         run,
     )
     .title("Rules")
     .read_only()
     .open_world()
-    .output::<RulesOut>()
 }
 
 #[cfg(test)]

@@ -12,29 +12,26 @@ use crate::format;
 use crate::promql::time_arg;
 use crate::tools::{blocks, cap, notes_text};
 
-/// Arguments of `prometheus_series`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Series selectors, for example `["plue_http_requests_total{job=\"plue-api\"}", "up"]`;
-    /// a series matching any of them is listed.
+    /// e.g. `["up", "{job=\"plue-api\"}"]`.
     #[serde(rename = "match", deserialize_with = "crate::tools::selectors")]
     #[schemars(with = "crate::tools::Selectors")]
     pub selectors: Vec<String>,
-    /// Only series with samples after this time: `now`, a time ago such as `15m`, `2h`
-    /// or `7d`, RFC 3339 or Unix seconds. Default: all stored data.
+    /// Default: all data.
     #[serde(default)]
     pub start: Option<String>,
-    /// Only series with samples before this time (same forms). Default: now.
+    /// Default now.
     #[serde(default)]
     pub end: Option<String>,
-    /// Most series to list (default 50, at most 500); all are counted.
+    /// Default 50; all are counted.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
-/// Series count of one metric.
+// Series count of one metric.
 #[derive(Serialize, JsonSchema)]
 pub struct MetricCount {
     pub metric: String,
@@ -44,17 +41,17 @@ pub struct MetricCount {
 /// What `prometheus_series` returns.
 #[derive(Serialize, JsonSchema)]
 pub struct SeriesOut {
-    /// How many series matched.
+    // How many series matched.
     pub total: usize,
-    /// Series per metric name, most first.
+    // Series per metric name, most first.
     pub by_metric: Vec<MetricCount>,
-    /// The series listed (label sets), sorted, at most `limit`.
+    // The series listed (label sets), sorted, at most `limit`.
     pub series: Vec<Labels>,
     pub truncated: bool,
     pub warnings: Vec<String>,
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<SeriesOut>, ToolError> {
     if args.selectors.is_empty() {
         return Err(ToolError::invalid(
             "`match` needs at least one series selector, such as `up` or `{job=\"plue-api\"}`",
@@ -147,20 +144,22 @@ fn run(args: Args) -> Result<Output, ToolError> {
         series,
         warnings: reply.notes,
     };
-    Ok(Output::text(blocks(vec![Some(body), notes_text(&out.warnings)])).with_structured(&out))
+    Ok(Answer::new(
+        blocks(vec![Some(body), notes_text(&out.warnings)]),
+        out,
+    ))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_series",
-        "List the time series matching series selectors (`match`, e.g. `{job=\"plue-api\"}` or `up`): first how many series each metric has, then the label sets, capped at `limit`. Use it to discover which labels and values a metric carries before writing a query.",
+        "Series matching selectors: a metric's labels before querying.",
         run,
     )
     .title("Find series")
     .read_only()
     .open_world()
-    .output::<SeriesOut>()
 }
 
 #[cfg(test)]

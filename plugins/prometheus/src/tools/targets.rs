@@ -22,48 +22,46 @@ pub enum State {
     Any,
 }
 
-/// Arguments of `prometheus_targets`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// `active` (default): scraped targets; `dropped`: discovered but dropped by
-    /// relabelling; `any`: both.
+    /// `active` (default), `dropped` or `any`.
     #[serde(default)]
     pub state: State,
-    /// Only targets of this job (scrape pool).
+    /// Default all.
     #[serde(default)]
     pub job: Option<String>,
-    /// Most targets of each kind to list (default 50, at most 500); down targets come first.
+    /// Per state (default 50).
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
-/// One scraped target.
+// One scraped target.
 #[derive(Serialize, JsonSchema)]
 pub struct TargetOut {
     pub job: String,
     pub instance: String,
-    /// `up`, `down` or `unknown` (not scraped yet).
+    // `up`, `down` or `unknown` (not scraped yet).
     pub health: String,
     pub scrape_url: String,
-    /// The last scrape's error; empty when it succeeded.
+    // The last scrape's error; empty when it succeeded.
     pub last_error: String,
-    /// When it was last scraped, RFC 3339; null if never.
+    /// Null if never.
     pub last_scrape: Option<String>,
     /// How long the last scrape took, in seconds.
     pub last_scrape_duration_seconds: f64,
-    /// The target's labels after relabelling.
+    // The target's labels after relabelling.
     pub labels: Labels,
 }
 
-/// One dropped target.
+// One dropped target.
 #[derive(Serialize, JsonSchema)]
 pub struct DroppedOut {
-    /// `__address__` before relabelling.
+    // `__address__` before relabelling.
     pub address: String,
     pub job: String,
-    /// Its labels before relabelling, without the `__meta_*` ones.
+    // Its labels before relabelling, without the `__meta_*` ones.
     pub labels: Labels,
 }
 
@@ -74,10 +72,10 @@ pub struct TargetsOut {
     pub up: usize,
     pub down: usize,
     pub unknown: usize,
-    /// Active targets listed, down first, at most `limit`.
+    // Active targets listed, down first, at most `limit`.
     pub active: Vec<TargetOut>,
     pub dropped_total: usize,
-    /// Dropped targets listed, at most `limit`.
+    // Dropped targets listed, at most `limit`.
     pub dropped: Vec<DroppedOut>,
     pub truncated: bool,
 }
@@ -145,7 +143,7 @@ pub fn fetch(state: &str) -> Result<TargetsData, crate::api::ApiError> {
         .data)
 }
 
-fn run(args: Args) -> Result<Output, ToolError> {
+fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
     let now = now();
     let limit = cap(args.limit, 50, 500);
     let state = match args.state {
@@ -274,20 +272,19 @@ fn run(args: Args) -> Result<Output, ToolError> {
         },
         truncated,
     };
-    Ok(Output::text(blocks(parts)).with_structured(&out))
+    Ok(Answer::new(blocks(parts), out))
 }
 
 /// The tool.
 pub fn def() -> ToolDef {
     tool(
         "prometheus_targets",
-        "List Prometheus's scrape targets: down ones first with their last scrape error, then the rest, with how long ago each was scraped. `state` = `dropped` (or `any`) shows the targets relabelling dropped; `job` narrows to one job. For a per-job health summary use service_health.",
+        "Scrape targets, down first, with last error.",
         run,
     )
     .title("Scrape targets")
     .read_only()
     .open_world()
-    .output::<TargetsOut>()
 }
 
 #[cfg(test)]

@@ -13,19 +13,18 @@ use crate::queries::{self, ToolUse};
 /// LLM calls listed in the text (the structured content holds up to `limit`).
 const TEXT_ROWS: usize = 20;
 
-/// Arguments of `recent_agent_activity`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AgentArgs {
-    /// Look-back window in hours (fractions allowed; default 1).
+    /// Default 1; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// How many calls to list, newest first (1–500, default 50). Totals always cover the whole window.
+    /// Default 50; totals cover the window.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
 }
 
-/// One LLM call (one llm/agent step, or a chat call without a step).
+// One LLM call (one llm/agent step, or a chat call without a step).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Call {
     pub id: i64,
@@ -34,7 +33,6 @@ pub struct Call {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub latency_ms: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub step_id: Option<i64>,
     pub step_name: Option<String>,
@@ -44,7 +42,7 @@ pub struct Call {
     pub workflow: Option<String>,
 }
 
-/// An agent step running now.
+// An agent step running now.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunningAgentOut {
     pub step_id: i64,
@@ -59,22 +57,22 @@ pub struct RunningAgentOut {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AgentActivity {
     pub hours: f64,
-    /// Over the whole window.
+    // Over the whole window.
     pub calls: i64,
     pub tokens_in: i64,
     pub tokens_out: i64,
     pub avg_latency_ms: Option<f64>,
     pub max_latency_ms: Option<i64>,
-    /// Per model: model, calls, tokens_in, tokens_out.
+    // Per model: model, calls, tokens_in, tokens_out.
     pub by_model: Option<Json>,
-    /// Tool calls per tool of the window's agent steps and of agents running now.
+    // Tool calls per tool of the window's agent steps and of agents running now.
     pub tool_use: Vec<ToolUse>,
     pub running_now: Vec<RunningAgentOut>,
-    /// The newest calls, at most `limit`.
+    // The newest calls, at most `limit`.
     pub recent_calls: Vec<Call>,
 }
 
-pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
+pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, ToolError> {
     let hours = args::hours(a.hours, 1.0)?;
     let limit = args::limit("limit", a.limit, 50, 500)?;
     let totals = queries::usage_totals(hours)?;
@@ -240,5 +238,5 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Output, ToolError> {
             })
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }

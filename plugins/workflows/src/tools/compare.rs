@@ -14,18 +14,17 @@ use crate::fmt::{self, Clock};
 use crate::logs::LogRow;
 use crate::queries::{self, Run, Step};
 
-/// Arguments of `compare_runs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CompareArgs {
-    /// Run A, usually the good (older) one.
+    /// Usually the good run.
     #[serde(deserialize_with = "args::int")]
     pub run_id_a: i64,
-    /// Run B, usually the bad (newer) one: "newly failing" means failing in B and not in A.
+    /// Usually the bad run.
     #[serde(deserialize_with = "args::int")]
     pub run_id_b: i64,
 }
 
-/// One side of a step pair.
+// One side of a step pair.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StepSide {
     pub step_id: i64,
@@ -33,19 +32,19 @@ pub struct StepSide {
     pub status: String,
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
-    /// The first error line, when the step failed.
+    // The first error line, when the step failed.
     pub first_error: Option<String>,
 }
 
-/// A step of A and its counterpart in B.
+// A step of A and its counterpart in B.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StepPair {
     pub name: String,
-    /// The plan's step id (`step_3`).
+    // The plan's step id (`step_3`).
     pub plan_id: String,
     pub a: Option<StepSide>,
     pub b: Option<StepSide>,
-    /// Status or exit code differ, or the step exists on one side only.
+    // Status or exit code differ, or the step exists on one side only.
     pub changed: bool,
 }
 
@@ -54,20 +53,20 @@ pub struct StepPair {
 pub struct Comparison {
     pub a: RunSummary,
     pub b: RunSummary,
-    /// Both runs belong to the same workflow definition.
+    // Both runs belong to the same workflow definition.
     pub same_workflow: bool,
-    /// The comparison in one sentence.
+    // The comparison in one sentence.
     pub verdict: String,
     pub steps: Vec<StepPair>,
-    /// Steps failing in B that did not fail in A.
+    // Steps failing in B that did not fail in A.
     pub newly_failing: Vec<String>,
-    /// Steps failing in A that do not fail in B.
+    // Steps failing in A that do not fail in B.
     pub fixed: Vec<String>,
-    /// Everything else that differs, one sentence each.
+    // Everything else that differs, one sentence each.
     pub differences: Vec<String>,
 }
 
-pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
+pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     let (ida, idb) = (
         args::id("run_id_a", a.run_id_a)?,
         args::id("run_id_b", a.run_id_b)?,
@@ -393,7 +392,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Output, ToolError> {
         fixed,
         differences,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// A duration change worth mentioning: at least 5 s and 25 %.
@@ -433,7 +432,7 @@ fn first_errors(run: &Run, steps: &[&Step]) -> Result<BTreeMap<i64, String>, Too
         .collect())
 }
 
-/// The comparison in one sentence.
+// The comparison in one sentence.
 fn verdict(
     a: &Run,
     b: &Run,

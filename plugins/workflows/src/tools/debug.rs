@@ -23,18 +23,17 @@ const STEPS_WITH_LOGS: usize = 3;
 /// Steps listed before the rest are summarised.
 const STEP_ROWS: usize = 12;
 
-/// Arguments of `quick_debug`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DebugArgs {
-    /// The run to debug. When given it always wins over `latest`.
+    /// Wins over `latest`.
     #[serde(default, deserialize_with = "args::opt_int")]
     pub run_id: Option<i64>,
-    /// Debug the newest failed run (also what happens when `run_id` is absent).
+    /// Newest failed run (also without `run_id`).
     #[serde(default)]
     pub latest: Option<bool>,
 }
 
-/// A failed (or stuck) step with its decisive lines.
+// A failed (or stuck) step with its decisive lines.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StepFinding {
     pub step_id: i64,
@@ -42,57 +41,54 @@ pub struct StepFinding {
     pub step_type: String,
     pub status: String,
     pub exit_code: Option<i64>,
-    /// The first error line (from its logs or its error message).
+    // The first error line (from its logs or its error message).
     pub first_error: Option<String>,
-    /// Its error message's first line (for shell steps the message is the whole stderr).
+    // Its error message's first line (for shell steps the message is the whole stderr).
     pub error_message: Option<String>,
     pub log_rows: i64,
-    /// The lines that explain it, with `[… N lines …]` markers.
+    // The lines that explain it, with `[… N lines …]` markers.
     pub decisive_lines: Vec<String>,
 }
 
-/// Another failed run of the same workflow.
+// Another failed run of the same workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SimilarFailure {
     pub run_id: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
     pub error: Option<String>,
-    /// The same step failed.
+    // The same step failed.
     pub same_step: bool,
-    /// The same error, numbers and ids aside.
+    // The same error, numbers and ids aside.
     pub same_error: bool,
 }
 
-/// A run referred to by id.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunRefOut {
     pub run_id: i64,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
 }
 
 /// What `quick_debug` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct QuickDebug {
-    /// False when there was no failed run to debug.
+    // False when there was no failed run to debug.
     pub found: bool,
-    /// How the run was chosen: `run_id` or `latest failed run`.
+    // How the run was chosen: `run_id` or `latest failed run`.
     pub selected_by: String,
     pub run: Option<RunSummary>,
-    /// The cause in one sentence.
+    // The cause in one sentence.
     pub cause: Option<String>,
     pub steps: Vec<StepSummary>,
     pub findings: Vec<StepFinding>,
     pub similar_failures: Vec<SimilarFailure>,
-    /// The newest successful run of the same workflow before this one.
+    // The newest successful run of the same workflow before this one.
     pub last_success: Option<RunRefOut>,
-    /// Tool calls worth making next.
+    // Tool calls worth making next.
     pub next: Vec<String>,
 }
 
-pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
+pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
     let (run, selected_by) = match a.run_id {
         Some(id) => {
             let id = args::id("run_id", id)?;
@@ -115,10 +111,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
                     last_success: None,
                     next: vec!["list_workflow_runs()".into(), "system_overview()".into()],
                 };
-                return Ok(Output::text(
+                return Ok(Answer::new(
                     "No failed runs found to debug. list_workflow_runs() shows recent runs; quick_debug(run_id=…) debugs any of them.",
-                )
-                .with_structured(&empty));
+                    empty,
+                ));
             }
         },
     };
@@ -407,7 +403,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Output, ToolError> {
             .map(|n| n.split(':').next().unwrap_or(n).to_string())
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// The decisive lines of one step from its log rows (or, without logs, from its error message).
@@ -447,7 +443,7 @@ pub(super) fn finding(step: &Step, rows: &[LogRow], max_lines: usize) -> StepFin
     }
 }
 
-/// The cause in one sentence.
+// The cause in one sentence.
 fn cause(
     run: &Run,
     steps: &[Step],

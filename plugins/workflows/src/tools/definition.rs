@@ -9,36 +9,35 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
 
-/// Arguments of `get_workflow_definition`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DefinitionArgs {
-    /// The definition's id (runs show it as definition_id).
+    /// `definition_id` in runs.
     #[serde(default, deserialize_with = "args::opt_int")]
     pub workflow_id: Option<i64>,
-    /// The workflow's name, or part of it (case-insensitive); an exact name wins.
+    /// Part of the name; exact wins.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// The repository when several have a workflow of that name: `owner/name` or `name`.
+    /// `owner/name` or `name`, when ambiguous.
     #[serde(default)]
     pub repository: Option<String>,
 }
 
-/// One step of the plan.
+// One step of the plan.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PlanStep {
-    /// The plan's step id (`step_1`).
+    // The plan's step id (`step_1`).
     pub id: String,
     pub name: String,
-    /// `shell`, `llm`, `agent` or `parallel`.
+    // `shell`, `llm`, `agent` or `parallel`.
     pub step_type: String,
     pub depends_on: Vec<String>,
-    /// The command, prompt or sub-steps in one line.
+    // The command, prompt or sub-steps in one line.
     pub summary: String,
-    /// The step's configuration (the `data` object, unwrapped).
+    // The step's configuration (the `data` object, unwrapped).
     pub config: Json,
 }
 
-/// Another definition that matched.
+// Another definition that matched.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OtherMatch {
     pub id: i64,
@@ -56,19 +55,18 @@ pub struct WorkflowDefinition {
     pub image: Option<String>,
     pub dockerfile: Option<String>,
     pub content_hash: Option<String>,
-    /// RFC 3339, UTC.
     pub parsed_at: Option<String>,
     pub triggers: Option<Json>,
     pub steps: Vec<PlanStep>,
-    /// The plan as stored.
+    // The plan as stored.
     pub plan: Option<Json>,
     pub runs_total: i64,
-    /// The newest runs (id, status, created_at).
+    // The newest runs (id, status, created_at).
     pub recent_runs: Option<Json>,
     pub other_matches: Vec<OtherMatch>,
 }
 
-pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Output, ToolError> {
+pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Answer<WorkflowDefinition>, ToolError> {
     let id = match a.workflow_id {
         Some(id) => args::id("workflow_id", id)?,
         None => 0,
@@ -193,7 +191,7 @@ pub fn get_workflow_definition(a: DefinitionArgs) -> Result<Output, ToolError> {
         recent_runs: d.recent_runs.clone(),
         other_matches: others,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// `push (branches: ["main"]); pull_request`.

@@ -11,47 +11,44 @@ use crate::fmt::{self, Clock};
 use crate::logs;
 use crate::queries::{self, Counts, FailedRun};
 
-/// Arguments of `analyze_failures`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FailuresArgs {
-    /// Look-back window in hours (fractions allowed; default 24).
+    /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Only workflows whose name contains this text (case-insensitive).
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only workflows of this repository: `owner/name` or `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// How many patterns to show (1–100, default 20).
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 100))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
 }
 
-/// One failure pattern.
+// One failure pattern.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pattern {
     pub count: usize,
     pub workflow: Option<String>,
     pub failed_step: Option<String>,
-    /// The cause as shown (run error, step, first error line).
+    // The cause as shown (run error, step, first error line).
     pub cause: String,
-    /// Runs with this pattern, newest first.
+    // Runs with this pattern, newest first.
     pub run_ids: Vec<i64>,
-    /// RFC 3339, UTC.
     pub last_at: Option<String>,
-    /// RFC 3339, UTC.
     pub first_at: Option<String>,
 }
 
-/// Failures of one workflow.
+// Failures of one workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WorkflowFailures {
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
     pub failed: i64,
-    /// completed + failed.
+    // completed + failed.
     pub finished: i64,
 }
 
@@ -59,15 +56,15 @@ pub struct WorkflowFailures {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FailureAnalysis {
     pub hours: f64,
-    /// Runs created in the window (after the filters).
+    // Runs created in the window (after the filters).
     pub runs: CountsOut,
     pub by_workflow: Vec<WorkflowFailures>,
     pub patterns: Vec<Pattern>,
-    /// Patterns found before `limit`.
+    // Patterns found before `limit`.
     pub total_patterns: usize,
 }
 
-pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
+pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
     let limit = args::limit("limit", a.limit, 20, 100)? as usize;
     let name = args::filter(&a.workflow_name)
@@ -226,7 +223,7 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Output, ToolError> {
             .collect(),
         total_patterns,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 struct Group {

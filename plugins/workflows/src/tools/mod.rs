@@ -19,24 +19,21 @@ use crate::fmt;
 use crate::logs;
 use crate::queries::{Counts, FailedRun, Run, Step};
 
-/// A run in structured content.
+// A run in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RunSummary {
     pub id: i64,
-    /// The workflow's name; null when its definition was deleted.
+    /// Null when its definition was deleted.
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
-    /// `owner/name` of the definition's repository; null when it has none.
+    /// `owner/name`.
     pub repository: Option<String>,
     pub status: String,
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
-    /// RFC 3339, UTC.
     pub started_at: Option<String>,
-    /// RFC 3339, UTC.
     pub completed_at: Option<String>,
-    /// Run time in seconds (until now for a running run).
+    /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub error_message: Option<String>,
 }
@@ -59,27 +56,27 @@ impl RunSummary {
     }
 }
 
-/// A step in structured content.
+// A step in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StepSummary {
-    /// The step's database id (what `get_step_logs` takes).
+    // The step's database id (what `get_step_logs` takes).
     pub id: i64,
-    /// The plan's step id, such as `step_3`.
+    // The plan's step id, such as `step_3`.
     pub plan_id: String,
     pub name: String,
     pub step_type: String,
     pub status: String,
-    /// Seconds (until now while running).
+    /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
-    /// The first error line of its error message, when it has one.
+    // The first error line of its error message, when it has one.
     pub error: Option<String>,
     pub turns_used: Option<i64>,
     pub tokens_in: Option<i64>,
     pub tokens_out: Option<i64>,
-    /// How many rows its logs have.
+    // How many rows its logs have.
     pub log_rows: i64,
-    /// The runner pod that claimed it.
+    // The runner pod that claimed it.
     pub runner: Option<String>,
 }
 
@@ -230,7 +227,6 @@ pub fn run_title(run: &Run) -> String {
     }
 }
 
-/// Run counts per status in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CountsOut {
     pub total: i64,
@@ -239,9 +235,9 @@ pub struct CountsOut {
     pub running: i64,
     pub pending: i64,
     pub cancelled: i64,
-    /// Finished runs the success rate counts: completed + failed.
+    // Finished runs the success rate counts: completed + failed.
     pub finished: i64,
-    /// completed ÷ (completed + failed) in percent; null when nothing finished.
+    // completed ÷ (completed + failed) in percent; null when nothing finished.
     pub success_rate_percent: Option<f64>,
 }
 

@@ -17,15 +17,14 @@ pub const WAITING_AFTER_S: f64 = 600.0;
 /// A heartbeat older than this is stale (the original's threshold).
 pub const STALE_AFTER_S: f64 = 30.0;
 
-/// Arguments of `system_overview`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OverviewArgs {
-    /// Look-back window in hours (fractions such as 0.5 allowed; default 1).
+    /// Default 1; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
 }
 
-/// A run that needs attention.
+// A run that needs attention.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Attention {
     pub run_id: i64,
@@ -36,19 +35,18 @@ pub struct Attention {
     pub reason: String,
 }
 
-/// A recent failure.
+// A recent failure.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RecentFailure {
     pub run_id: i64,
     pub workflow: Option<String>,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     pub failed_step: Option<String>,
-    /// Its cause in one line.
+    // Its cause in one line.
     pub cause: String,
 }
 
-/// LLM usage of the window.
+// LLM usage of the window.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LlmActivity {
     pub calls: i64,
@@ -63,7 +61,7 @@ pub struct RunnerCounts {
     pub available: i64,
     pub claimed: i64,
     pub terminated: i64,
-    /// Available or claimed runners whose heartbeat is older than 30 s.
+    // Available or claimed runners whose heartbeat is older than 30 s.
     pub stale: i64,
 }
 
@@ -71,15 +69,14 @@ pub struct RunnerCounts {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SystemOverview {
     pub hours: f64,
-    /// RFC 3339, UTC.
     pub window_start: String,
-    /// Runs created in the window.
+    // Runs created in the window.
     pub runs: CountsOut,
-    /// Mean duration of the window's finished (completed or failed) runs.
+    // Mean duration of the window's finished (completed or failed) runs.
     pub avg_duration_seconds: Option<f64>,
-    /// Stuck running runs and long-waiting pending runs, whatever their age.
+    // Stuck running runs and long-waiting pending runs, whatever their age.
     pub attention: Vec<Attention>,
-    /// The newest failures of the window (at most 5).
+    // The newest failures of the window (at most 5).
     pub recent_failures: Vec<RecentFailure>,
     pub failures_in_window: usize,
     pub llm: LlmActivity,
@@ -88,7 +85,7 @@ pub struct SystemOverview {
     pub definitions: i64,
 }
 
-pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
+pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolError> {
     let hours = args::hours(a.hours, 1.0)?;
     let o = queries::overview(hours)?;
     let clock = Clock::from_db(&o.now_utc);
@@ -237,7 +234,7 @@ pub fn system_overview(a: OverviewArgs) -> Result<Output, ToolError> {
         runners: runner_counts,
         definitions: o.definitions,
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// Running runs that look stuck and pending runs that wait long, longest first.

@@ -11,30 +11,27 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, Runner};
 
-/// Arguments of `get_runner_pool`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunnerArgs {
-    /// A heartbeat older than this many seconds counts as stale (default 30).
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 86400))]
+    #[schemars(extend("default" = 30))]
     pub stale_after_seconds: Option<i64>,
 }
 
-/// One runner.
+// One runner.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunnerOut {
     pub id: i64,
     pub pod_name: String,
     pub pod_ip: Option<String>,
     pub node_name: Option<String>,
-    /// `available`, `claimed` or `terminated`.
+    // `available`, `claimed` or `terminated`.
     pub status: String,
-    /// `healthy`, `stale` or `terminated`.
+    // `healthy`, `stale` or `terminated`.
     pub health: String,
     pub heartbeat_age_seconds: Option<f64>,
-    /// RFC 3339, UTC.
     pub last_heartbeat: Option<String>,
-    /// RFC 3339, UTC.
     pub claimed_at: Option<String>,
     pub claimed_by_step_id: Option<i64>,
     pub step_name: Option<String>,
@@ -46,19 +43,19 @@ pub struct RunnerOut {
 /// What `get_runner_pool` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunnerPool {
-    /// False when the database has no runner_pool table (no warm pool).
+    // False when the database has no runner_pool table (no warm pool).
     pub table_exists: bool,
     pub stale_after_seconds: i64,
     pub available: usize,
     pub available_healthy: usize,
     pub claimed: usize,
     pub terminated: usize,
-    /// Problems found, one sentence each.
+    // Problems found, one sentence each.
     pub problems: Vec<String>,
     pub runners: Vec<RunnerOut>,
 }
 
-pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
+pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
     let stale_after = args::limit(
         "stale_after_seconds",
         a.stale_after_seconds,
@@ -76,10 +73,10 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
             problems: Vec::new(),
             runners: Vec::new(),
         };
-        return Ok(Output::text(
+        return Ok(Answer::new(
             "No runner_pool table in this database: the warm runner pool is not set up, so runs execute without pooled runners.",
-        )
-        .with_structured(&empty));
+            empty,
+        ));
     };
     let health = |r: &Runner| -> &'static str {
         if r.status == "terminated" {
@@ -208,50 +205,49 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Output, ToolError> {
             })
             .collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
-/// Arguments of `get_pending_tasks`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PendingArgs {
-    /// How many items to list (1–500, default 50).
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 500))]
+    #[schemars(extend("default" = 50))]
     pub limit: Option<i64>,
 }
 
-/// One waiting item: a task, or a pending or running run.
+// One waiting item: a task, or a pending or running run.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Waiting {
-    /// `task` (a workflow_tasks row) or `run`.
+    // `task` (a workflow_tasks row) or `run`.
     pub kind: String,
-    /// The task's or run's id.
+    // The task's or run's id.
     pub id: i64,
     pub status: String,
-    /// Tasks: `agent` or `workflow`. Runs: the workflow's name.
+    // Tasks: `agent` or `workflow`. Runs: the workflow's name.
     pub label: Option<String>,
-    /// Tasks only.
+    // Tasks only.
     pub priority: Option<i64>,
-    /// Seconds since created (tasks and pending runs) or since started (running runs).
+    // Seconds since created (tasks and pending runs) or since started (running runs).
     pub waiting_seconds: Option<f64>,
     /// Runs: seconds from creation to start (or to now when not started).
     pub queued_seconds: Option<f64>,
     pub run_id: Option<i64>,
     pub session_id: Option<String>,
-    /// Runs: their pending and running steps (id, name, status, runner).
+    // Runs: their pending and running steps (id, name, status, runner).
     pub open_steps: Option<Json>,
 }
 
 /// What `get_pending_tasks` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Pending {
-    /// `workflow_tasks` when that table exists, else `workflow_runs`.
+    // `workflow_tasks` when that table exists, else `workflow_runs`.
     pub source: String,
     pub total: i64,
     pub items: Vec<Waiting>,
 }
 
-pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
+pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
     let limit = args::limit("limit", a.limit, 50, 500)?;
     if queries::table_exists("workflow_tasks")?
         && let Some(tasks) = queries::pending_tasks(limit)?
@@ -260,10 +256,14 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     }
     let fetched = queries::active_runs(limit)?;
     let Some(first) = fetched.rows.first() else {
-        return Ok(Output::text(
+        return Ok(Answer::new(
             "Nothing is waiting: no pending or running runs (there is no workflow_tasks table, so runs are the queue).",
-        )
-        .with_structured(&Pending { source: "workflow_runs".into(), total: 0, items: Vec::new() }));
+            Pending {
+                source: "workflow_runs".into(),
+                total: 0,
+                items: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
@@ -350,25 +350,28 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Output, ToolError> {
     if !pending.is_empty() {
         out.push("Pending runs wait for a runner: get_runner_pool() shows whether a healthy one is available.".into());
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Pending {
-        source: "workflow_runs".into(),
-        total,
-        items,
-    }))
+    Ok(Answer::new(
+        out.join("\n"),
+        Pending {
+            source: "workflow_runs".into(),
+            total,
+            items,
+        },
+    ))
 }
 
 /// The answer from a `workflow_tasks` table.
-fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
+fn tasks_answer(tasks: Vec<queries::Task>) -> Answer<Pending> {
     let total = tasks.first().map_or(0, |t| t.total);
     if tasks.is_empty() {
-        return Output::text(
+        return Answer::new(
             "No tasks waiting in workflow_tasks (none is waiting, pending or assigned).",
-        )
-        .with_structured(&Pending {
-            source: "workflow_tasks".into(),
-            total: 0,
-            items: Vec::new(),
-        });
+            Pending {
+                source: "workflow_tasks".into(),
+                total: 0,
+                items: Vec::new(),
+            },
+        );
     }
     let mut out = vec![format!(
         "Pending tasks from workflow_tasks (status waiting, pending or assigned), highest priority first, then oldest: {} of {total}",
@@ -430,9 +433,12 @@ fn tasks_answer(tasks: Vec<queries::Task>) -> Output {
     {
         out.push(note);
     }
-    Output::text(out.join("\n")).with_structured(&Pending {
-        source: "workflow_tasks".into(),
-        total,
-        items,
-    })
+    Answer::new(
+        out.join("\n"),
+        Pending {
+            source: "workflow_tasks".into(),
+            total,
+            items,
+        },
+    )
 }

@@ -9,28 +9,26 @@ use crate::args::{self, RunStatus};
 use crate::fmt::{self, Clock};
 use crate::queries::{self, RunFilter};
 
-/// Arguments of `list_workflow_runs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
-    /// How many runs to show, newest first (1–200, default 20).
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 200))]
+    #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
-    /// Only runs in this status.
     #[serde(default)]
     pub status: Option<RunStatus>,
-    /// Only runs of workflows whose name contains this text (case-insensitive; `%` and `_` are literal).
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only runs of workflows defined in this repository: `owner/name` (e.g. `alice/plue`) or just `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    /// Only runs created in the last N hours (fractions such as 0.5 allowed); default: any age.
+    /// Created within; default any age.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
 }
 
-/// A run in the list.
+// A run in the list.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListedRunOut {
     pub id: i64,
@@ -38,11 +36,10 @@ pub struct ListedRunOut {
     pub repository: Option<String>,
     pub status: String,
     pub trigger_type: String,
-    /// RFC 3339, UTC.
     pub created_at: Option<String>,
     /// Seconds; until now for a running run; null when not started.
     pub duration_seconds: Option<f64>,
-    /// Names of the steps that failed.
+    // Names of the steps that failed.
     pub failed_steps: Option<String>,
     pub error_message: Option<String>,
 }
@@ -50,13 +47,13 @@ pub struct ListedRunOut {
 /// What `list_workflow_runs` returns.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunList {
-    /// Runs matching the filters, in all.
+    // Runs matching the filters, in all.
     pub total: i64,
-    /// The runs shown, newest first.
+    // The runs shown, newest first.
     pub runs: Vec<ListedRunOut>,
 }
 
-pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
+pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
     let limit = args::limit("limit", a.limit, 20, 200)?;
     let hours = match a.hours {
         Some(h) => args::hours(Some(h), h)?,
@@ -100,14 +97,13 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
         } else {
             " (repository matches the definition's repository as owner/name or name)"
         };
-        return Ok(
-            Output::text(format!("No workflow runs match ({filters}){hint}.")).with_structured(
-                &RunList {
-                    total: 0,
-                    runs: Vec::new(),
-                },
-            ),
-        );
+        return Ok(Answer::new(
+            format!("No workflow runs match ({filters}){hint}."),
+            RunList {
+                total: 0,
+                runs: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let total = first.total;
@@ -186,13 +182,11 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Output, ToolError> {
             error_message: r.error_message.clone(),
         })
         .collect();
-    Ok(Output::text(out.join("\n")).with_structured(&RunList { total, runs }))
+    Ok(Answer::new(out.join("\n"), RunList { total, runs }))
 }
 
-/// Arguments of `get_run_details`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
-    /// The run's id (as listed by list_workflow_runs).
     #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
 }
@@ -202,14 +196,14 @@ pub struct DetailsArgs {
 pub struct RunDetails {
     pub run: RunSummary,
     pub file_path: Option<String>,
-    /// The trigger payload as stored.
+    // The trigger payload as stored.
     pub trigger_payload: Option<Json>,
     pub inputs: Option<Json>,
     pub outputs: Option<Json>,
     pub steps: Vec<StepSummary>,
 }
 
-pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
+pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> {
     let id = args::id("run_id", a.run_id)?;
     let run = queries::run(id)?.ok_or_else(|| not_found(id))?;
     let steps = queries::steps(id, id)?;
@@ -291,7 +285,7 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Output, ToolError> {
         outputs: run.outputs.clone(),
         steps: steps.iter().map(StepSummary::of).collect(),
     };
-    Ok(Output::text(out.join("\n")).with_structured(&details))
+    Ok(Answer::new(out.join("\n"), details))
 }
 
 /// The error for a run id that does not exist.

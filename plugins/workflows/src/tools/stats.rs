@@ -8,28 +8,27 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
 
-/// Arguments of `workflow_stats`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StatsArgs {
-    /// Look-back window in hours (fractions allowed; default 24).
+    /// Default 24; fractions allowed.
     #[serde(default, deserialize_with = "args::opt_number")]
     pub hours: Option<f64>,
-    /// Only workflows whose name contains this text (case-insensitive).
+    /// Substring, case-insensitive.
     #[serde(default)]
     pub workflow_name: Option<String>,
-    /// Only workflows of this repository: `owner/name` or `name`.
+    /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
 }
 
-/// Statistics of one workflow.
+// Statistics of one workflow.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WorkflowStats {
     /// Null when its definition was deleted.
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
     pub repository: Option<String>,
-    /// Runs created in the window, by status; success rate over finished runs.
+    // Runs created in the window, by status; success rate over finished runs.
     pub runs: CountsOut,
     /// Durations of finished (completed or failed) runs, in seconds.
     pub avg_seconds: Option<f64>,
@@ -37,9 +36,8 @@ pub struct WorkflowStats {
     pub p95_seconds: Option<f64>,
     pub min_seconds: Option<f64>,
     pub max_seconds: Option<f64>,
-    /// Runs created per hour over the window.
+    // Runs created per hour over the window.
     pub runs_per_hour: f64,
-    /// RFC 3339, UTC.
     pub last_run_at: Option<String>,
 }
 
@@ -50,7 +48,7 @@ pub struct Stats {
     pub workflows: Vec<WorkflowStats>,
 }
 
-pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
+pub fn workflow_stats(a: StatsArgs) -> Result<Answer<Stats>, ToolError> {
     let hours = args::hours(a.hours, 24.0)?;
     let name = args::filter(&a.workflow_name)
         .map(fmt::like_pattern)
@@ -58,19 +56,21 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
     let repository = args::filter(&a.repository).unwrap_or_default().to_string();
     let fetched = queries::workflow_stats(hours, &name, &repository)?;
     let Some(first) = fetched.rows.first() else {
-        return Ok(Output::text(format!(
-            "No workflow runs were created in the last {}{}.",
-            fmt::hours_text(hours),
-            if name.is_empty() && repository.is_empty() {
-                ""
-            } else {
-                " matching the filters"
-            }
-        ))
-        .with_structured(&Stats {
-            hours,
-            workflows: Vec::new(),
-        }));
+        return Ok(Answer::new(
+            format!(
+                "No workflow runs were created in the last {}{}.",
+                fmt::hours_text(hours),
+                if name.is_empty() && repository.is_empty() {
+                    ""
+                } else {
+                    " matching the filters"
+                }
+            ),
+            Stats {
+                hours,
+                workflows: Vec::new(),
+            },
+        ));
     };
     let clock = Clock::from_db(&first.now_utc);
     let mut rows = vec![
@@ -140,5 +140,5 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Output, ToolError> {
     if fetched.truncated {
         out.push("More workflows exist than shown (the database's row cap); filter by workflow_name or repository.".into());
     }
-    Ok(Output::text(out.join("\n")).with_structured(&Stats { hours, workflows }))
+    Ok(Answer::new(out.join("\n"), Stats { hours, workflows }))
 }

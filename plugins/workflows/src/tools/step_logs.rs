@@ -21,20 +21,19 @@ const ENTRY_CHARS: usize = 4_000;
 /// Display lines of all steps together in `get_run_logs`.
 const RUN_LINES: usize = 160;
 
-/// Arguments of `get_step_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StepLogsArgs {
-    /// The step's id (`#id` in get_run_details and quick_debug).
+    /// `#id` in get_run_details.
     #[serde(deserialize_with = "args::int")]
     pub step_id: i64,
-    /// Only rows of this type; default all. `token` rows (an agent's streamed text) are shown joined.
+    /// `token` rows are joined into text.
     #[serde(default)]
     pub log_type: LogType,
-    /// How many rows to read from `offset` (1–1000, default 500); a long answer stops earlier and gives the offset to continue from.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 1000))]
+    #[schemars(extend("default" = 500))]
     pub limit: Option<i64>,
-    /// Rows to skip (0-based, among the rows of `log_type`), to page through long logs. Default 0.
+    /// Rows to skip (default 0).
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 0))]
     pub offset: Option<i64>,
@@ -48,22 +47,22 @@ pub struct StepLogs {
     pub name: String,
     pub status: String,
     pub log_type: LogType,
-    /// Rows of every type the step has.
+    // Rows of every type the step has.
     pub total_rows: i64,
-    /// Rows of `log_type`.
+    // Rows of `log_type`.
     pub matching_rows: i64,
-    /// Rows per log type.
+    // Rows per log type.
     pub rows_by_type: Option<Json>,
     pub offset: i64,
-    /// Rows the lines below were made from.
+    // Rows the lines below were made from.
     pub rows_shown: i64,
-    /// The offset to pass to read on, when rows are left.
+    // The offset to pass to read on, when rows are left.
     pub next_offset: Option<i64>,
-    /// The rows as display lines (tokens joined, tool JSON compact, long lines cut).
+    // The rows as display lines (tokens joined, tool JSON compact, long lines cut).
     pub lines: Vec<String>,
 }
 
-pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
+pub fn get_step_logs(a: StepLogsArgs) -> Result<Answer<StepLogs>, ToolError> {
     let id = args::id("step_id", a.step_id)?;
     let limit = args::limit("limit", a.limit, 500, 1000)?;
     let offset = a.offset.unwrap_or(0);
@@ -119,16 +118,18 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
         } else {
             String::new()
         };
-        return Ok(Output::text(format!("{title}: {what}{has}.")).with_structured(&result));
+        return Ok(Answer::new(format!("{title}: {what}{has}."), result));
     }
     if offset >= step.matching_rows {
-        return Ok(Output::text(format!(
-            "{title}: offset {offset} is past the end; it has {} {} row(s) (offsets 0–{}).",
-            step.matching_rows,
-            kind,
-            step.matching_rows - 1
-        ))
-        .with_structured(&result));
+        return Ok(Answer::new(
+            format!(
+                "{title}: offset {offset} is past the end; it has {} {} row(s) (offsets 0–{}).",
+                step.matching_rows,
+                kind,
+                step.matching_rows - 1
+            ),
+            result,
+        ));
     }
 
     let page = queries::step_logs(id, kind, offset, limit)?;
@@ -180,7 +181,7 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Output, ToolError> {
             "For just the decisive lines: quick_debug(run_id={run})."
         ));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }
 
 /// `stdout 255, stderr 3` from `{"stdout": 255, "stderr": 3}`.
@@ -198,27 +199,25 @@ fn type_counts(by_type: Option<&Json>) -> String {
         .join(", ")
 }
 
-/// Arguments of `get_run_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunLogsArgs {
-    /// The run's id.
     #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
-    /// Most log rows to read for the whole run (1–5000, default 1000; the database may cap it lower); per step the first and last rows and all stderr and tool_result rows come first.
+    /// Default 1000, whole run.
     #[serde(default, deserialize_with = "args::opt_int")]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: Option<i64>,
 }
 
-/// One step's part of `get_run_logs`.
+// One step's part of `get_run_logs`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StepLogView {
     pub step_id: i64,
     pub name: String,
     pub status: String,
-    /// All rows the step has.
+    // All rows the step has.
     pub log_rows: i64,
-    /// Display lines, with `[… N rows left out …]` markers.
+    // Display lines, with `[… N rows left out …]` markers.
     pub lines: Vec<String>,
 }
 
@@ -228,13 +227,13 @@ pub struct RunLogs {
     pub run_id: i64,
     pub status: String,
     pub steps: Vec<StepLogView>,
-    /// Rows read from the database.
+    // Rows read from the database.
     pub rows_read: usize,
-    /// Rows existed beyond `limit` or the database's row cap.
+    // Rows existed beyond `limit` or the database's row cap.
     pub truncated: bool,
 }
 
-pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
+pub fn get_run_logs(a: RunLogsArgs) -> Result<Answer<RunLogs>, ToolError> {
     let id = args::id("run_id", a.run_id)?;
     let limit = args::limit("limit", a.limit, 1000, 5000)?;
     let run = queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?;
@@ -329,5 +328,5 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Output, ToolError> {
             fetched.rows.len()
         ));
     }
-    Ok(Output::text(out.join("\n")).with_structured(&result))
+    Ok(Answer::new(out.join("\n"), result))
 }

@@ -72,6 +72,12 @@ pub mod bindings {
     });
 }
 
+/// The README's plugin-author example compiles as a doc test, so it cannot go
+/// stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 /// What a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{Answer, Output, Plugin, ToolDef, ToolError, tool};

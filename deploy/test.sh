@@ -2,7 +2,7 @@
 # Validates the shipped monitoring stack in deploy/ with the real tools, in well under 90 s:
 #   1. promtool: check config, check rules, and the rule unit tests in prometheus/tests/;
 #   2. Prometheus itself starts with prometheus/prometheus.yml on a free loopback port and
-#      loads every rule group;
+#      loads every rule group, and every scrape target gets a `service` label;
 #   3. Loki: -verify-config, then the real server starts with loki/loki.yml on free loopback
 #      ports and answers /ready;
 #   4. Grafana: provisioning YAML parses; every dashboard JSON parses and has the fields
@@ -123,6 +123,21 @@ got_groups = {g["name"] for g in json.loads(body)["data"]["groups"]}
 if want_groups != got_groups:
     errors.append(f"prometheus loaded rule groups {sorted(got_groups)}, expected {sorted(want_groups)}")
 
+# Every scrape target carries a `service` label (the relabelling in prometheus.yml).
+want_jobs = {sc["job_name"] for sc in load_yaml(deploy / "prometheus/prometheus.yml")["scrape_configs"]}
+for _ in range(40):
+    _, body = http(f"{prom}/api/v1/targets")
+    active = json.loads(body)["data"]["activeTargets"]
+    if {t["labels"]["job"] for t in active} == want_jobs:
+        break
+    time.sleep(0.25)
+else:
+    errors.append(f"prometheus has targets of jobs {sorted({t['labels']['job'] for t in active})}, expected {sorted(want_jobs)}")
+for t in active:
+    if not t["labels"].get("service"):
+        errors.append(f"target {t['scrapeUrl']} has no service label: {t['labels']}")
+services = sorted(t["labels"].get("service", "") for t in active)
+
 # Provisioned data sources, and the provider's path.
 ds = load_yaml(deploy / "grafana/provisioning/datasources/datasources.yml")
 uids = {d["uid"]: d["type"] for d in ds.get("datasources", [])}
@@ -226,7 +241,7 @@ for needle in ('replacement  = "containerlogs"', 'target_label  = "service"', 'l
 if errors:
     print("\n".join(f"  - {e}" for e in errors), file=sys.stderr)
     sys.exit(1)
-print(f"  {len(dashboards)} dashboards, {queries} queries run; rule groups {sorted(got_groups)}")
+print(f"  services {services}\n  {len(dashboards)} dashboards, {queries} queries run; rule groups {sorted(got_groups)}")
 PY
   fail "grafana provisioning/dashboards (see the list above)"
 

@@ -9,7 +9,8 @@
 #      Grafana needs (uid, title, schemaVersion, panels with ids, gridPos and a datasource
 #      whose uid is a provisioned one);
 #   5. every dashboard query runs: PromQL against that Prometheus (must parse), LogQL against
-#      that Loki after pushing sample lines labelled as the shippers label them (must parse
+#      that Loki after pushing sample lines labelled as the shippers label them, SQL as the
+#      read-only role against a PostgreSQL loaded with tests/fixtures/plue (both must parse
 #      and return data); the Promtail config parses and sets the labels the logs tools read.
 # Loki comes from $LOKI_BIN, `loki` on PATH, or ../shared/tools/install-loki (into
 # target/loki/), as the e2e suite finds it. Any failure prints what broke and exits 1.
@@ -27,7 +28,11 @@ done
 
 tmp=$(mktemp -d -t plue-deploy-test.XXXXXX)
 pids=()
+pg_started=
 cleanup() {
+  if [[ -n $pg_started ]]; then
+    "${as_pg[@]}" "$pg_bin/pg_ctl" stop -m immediate -D "$tmp/pg/data" >/dev/null 2>&1 || true
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$tmp"
@@ -90,13 +95,43 @@ LOKI_LISTEN_ADDRESS=127.0.0.1 LOKI_HTTP_PORT=$loki_http LOKI_GRPC_PORT=$loki_grp
 pids+=($!)
 wait_ready loki "http://127.0.0.1:$loki_http/ready" "$tmp/loki.log" "${pids[-1]}"
 
+# ---- PostgreSQL with Plue's schema and the test suite's data, for the SQL panels ----
+step "postgresql with tests/fixtures/plue (schema.sql, data.sql)"
+initdb=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1 || true)
+[[ -n $initdb ]] || fail "no PostgreSQL: initdb not found (bash .ci/install-deps installs postgresql)"
+pg_bin=$(dirname "$initdb")
+psql=$(command -v psql || echo "$pg_bin/psql")
+as_pg=()
+mkdir -p "$tmp/pg"
+if [[ $(id -u) == 0 ]]; then
+  # The PostgreSQL server refuses to run as root.
+  as_pg=(runuser -u postgres --)
+  chmod 755 "$tmp"
+  chown postgres "$tmp/pg"
+fi
+"${as_pg[@]}" "$pg_bin/initdb" -D "$tmp/pg/data" -U postgres --auth=trust -E UTF8 >"$tmp/initdb.log" 2>&1 ||
+  { tail -20 "$tmp/initdb.log" >&2; fail "initdb"; }
+pg_port=$(free_port)
+"${as_pg[@]}" "$pg_bin/pg_ctl" start -w -t 30 -D "$tmp/pg/data" -l "$tmp/pg/server.log" \
+  -o "-p $pg_port -k $tmp/pg -c listen_addresses= -c TimeZone=UTC" >/dev/null ||
+  { tail -20 "$tmp/pg/server.log" >&2; fail "pg_ctl start"; }
+pg_started=1
+pg_sql() { "$psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp/pg" -p "$pg_port" -U postgres "$@"; }
+pg_sql -d postgres -c "CREATE DATABASE plue" >/dev/null || fail "create database plue"
+pg_sql -d plue -f tests/fixtures/plue/schema.sql -f tests/fixtures/plue/data.sql >/dev/null ||
+  fail "load tests/fixtures/plue/schema.sql and data.sql"
+pg_sql -d plue -c "CREATE ROLE plue_reader LOGIN; GRANT pg_read_all_data TO plue_reader" >/dev/null ||
+  fail "create role plue_reader"
+
 # ---- 4. and 5. Grafana files, dashboard queries, shipper labels ----
 step "grafana provisioning, dashboards and their queries"
-python3 - "$deploy" "http://127.0.0.1:$prom_port" "http://127.0.0.1:$loki_http" <<'PY' ||
-import json, pathlib, re, sys, time, urllib.error, urllib.parse, urllib.request
+python3 - "$deploy" "http://127.0.0.1:$prom_port" "http://127.0.0.1:$loki_http" \
+  "$psql" "$tmp/pg" "$pg_port" <<'PY' ||
+import json, pathlib, re, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
 import yaml
 
 deploy, prom, loki = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+psql, pg_host, pg_port = sys.argv[4], sys.argv[5], sys.argv[6]
 errors = []
 
 def load_yaml(path):
@@ -141,8 +176,8 @@ services = sorted(t["labels"].get("service", "") for t in active)
 # Provisioned data sources, and the provider's path.
 ds = load_yaml(deploy / "grafana/provisioning/datasources/datasources.yml")
 uids = {d["uid"]: d["type"] for d in ds.get("datasources", [])}
-if set(uids.values()) != {"prometheus", "loki"}:
-    errors.append(f"datasources.yml provisions {uids}, expected one prometheus and one loki")
+if sorted(uids.values()) != ["grafana-postgresql-datasource", "loki", "prometheus"]:
+    errors.append(f"datasources.yml provisions {uids}, expected one prometheus, loki and postgresql each")
 providers = load_yaml(deploy / "grafana/provisioning/dashboards/dashboards.yml").get("providers", [])
 if not providers or not all(p.get("options", {}).get("path") for p in providers):
     errors.append("dashboards.yml: every provider needs options.path")
@@ -188,6 +223,19 @@ def run_loki(where, expr):
         time.sleep(0.25)
     errors.append(f"{where}: LogQL returns no data for the sample lines: {expr}")
 
+# SQL as Grafana would send it for a 24 h range, as the read-only role; must return rows.
+def run_sql(where, query):
+    query = re.sub(r"\$__timeFilter\(([^)]+)\)", r"\1 BETWEEN now() - interval '24 hours' AND now()", query)
+    if re.search(r"\$\w", query):
+        errors.append(f"{where}: unknown Grafana macro in {query!r}")
+        return
+    out = subprocess.run([psql, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", pg_host, "-p", pg_port,
+                          "-U", "plue_reader", "-d", "plue", "-c", query], capture_output=True, text=True)
+    if out.returncode != 0:
+        errors.append(f"{where}: SQL does not run: {query}\n    {out.stderr.strip()[:300]}")
+    elif not out.stdout.strip():
+        errors.append(f"{where}: SQL returns no rows for the fixture data: {query}")
+
 dashboards = sorted((deploy / "grafana/dashboards").glob("*.json"))
 if {d.name for d in dashboards} < {"plue-overview.json", "workflows.json"}:
     errors.append(f"missing dashboards: found {[d.name for d in dashboards]}")
@@ -225,7 +273,10 @@ for path in dashboards:
                 errors.append(f"{where}: datasource {ref} is not a provisioned one {uids}")
                 continue
             queries += 1
-            (run_prom if kind == "prometheus" else run_loki)(f"{where} {t.get('refId')}", expand(t["expr"]))
+            if kind == "grafana-postgresql-datasource":
+                run_sql(f"{where} {t.get('refId')}", t["rawSql"])
+            else:
+                (run_prom if kind == "prometheus" else run_loki)(f"{where} {t.get('refId')}", expand(t["expr"]))
 
 # The Promtail config (Alloy has no binary here: see deploy/README.md) sets the labels the
 # logs tools select.

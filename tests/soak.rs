@@ -48,7 +48,9 @@ async fn sixty_four_concurrent_calls_across_all_groups() {
         ("prometheus_query", json!({ "query": "up" })),
         ("query", json!({ "sql": "SELECT count(*) FROM users" })),
         ("list_workflow_runs", json!({})),
-        ("search_logs", json!({ "level": "error", "limit": 20 })),
+        // A recent window: the real Loki on two shared cores answers it in
+        // milliseconds, so the soak loads the host, not Loki's query queue.
+        ("search_logs", json!({ "start": "15m", "limit": 10 })),
         ("test_summary", json!({})),
     ]);
     // One round first: every tool works, and the host is warm before measuring.

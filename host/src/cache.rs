@@ -159,22 +159,51 @@ fn read_key(path: &Path) -> std::io::Result<CacheKey> {
     Ok(CacheKey(key))
 }
 
+/// Make the key file, or read the one another process (or another loading
+/// thread) made first. The key is written whole to a private temporary file
+/// and then linked into place, so nobody ever reads a half-written key.
 fn create_key(path: &Path) -> std::io::Result<CacheKey> {
     let mut key = [0u8; KEY_LEN];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut key)?;
+    let tmp = path.with_extension(format!(
+        "tmp{}-{:x}",
+        std::process::id(),
+        u64::from_le_bytes(key[..8].try_into().expect("8 bytes"))
+    ));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(&key)?;
-            file.sync_all()?;
-            Ok(CacheKey(key))
-        }
-        // Another host process made it first: use theirs.
+    let mut file = options.open(&tmp)?;
+    let written = file.write_all(&key).and_then(|()| file.sync_all());
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(CacheKey(key)),
+        // Someone made it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod race_tests {
+    #[test]
+    fn threads_creating_the_key_at_once_all_get_the_same_whole_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        let keys: Vec<[u8; super::KEY_LEN]> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| super::create_key(&path).map(|k| k.0)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap())
+                .collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary files left");
     }
 }
 

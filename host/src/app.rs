@@ -79,7 +79,14 @@ impl App {
         contract.coerce(&mut arguments);
         if let Err(message) = contract.check_arguments(tool, &arguments) {
             let outcome = Outcome::error(OutcomeKind::InvalidArguments, message);
-            audit(tool, &entry.plugin, &outcome, 0.0, &arguments);
+            audit(
+                tool,
+                &entry.plugin,
+                &outcome,
+                0,
+                0.0,
+                &arguments.to_string(),
+            );
             return Ok(outcome);
         }
         let Ok(_permit) = self.permits.acquire().await else {
@@ -92,25 +99,40 @@ impl App {
             plugin: entry.plugin.name.clone(),
             ..log
         };
+        // Serialised once: the plugin reads this text, the audit hashes it.
+        let arguments = arguments.to_string();
         let started = Instant::now();
         let outcome = crate::plugin::call::call(
             &self.runtime,
             &entry.plugin,
             &entry.tool_name,
-            arguments.to_string(),
+            arguments.clone(),
             log,
         )
         .await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = match outcome {
-            Err(e) => Outcome::error(OutcomeKind::Failed, e.to_string()),
-            Ok(answer) => checked_answer(tool, &entry.plugin.name, contract, answer),
+        let (mut result, structured_bytes) = match outcome {
+            Err(e) => (Outcome::error(OutcomeKind::Failed, e.to_string()), 0),
+            Ok(answer) => {
+                let len = answer.structured.as_ref().map_or(0, String::len);
+                (
+                    checked_answer(tool, &entry.plugin.name, contract, answer),
+                    len,
+                )
+            }
         };
         if result.is_error && !entry.plugin.unavailable.is_empty() {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
             result.content.push(Content::Text(note));
         }
-        audit(tool, &entry.plugin, &result, elapsed_ms, &arguments);
+        audit(
+            tool,
+            &entry.plugin,
+            &result,
+            structured_bytes,
+            elapsed_ms,
+            &arguments,
+        );
         Ok(result)
     }
 }
@@ -175,12 +197,15 @@ fn checked_answer(
 }
 
 /// The audit record of one call, written before the answer is returned.
+/// `structured_bytes` is the length of the structured content as the plugin
+/// sent it (counted only if it is passed on), so nothing is serialised again.
 fn audit(
     tool: &str,
     plugin: &LoadedPlugin,
     outcome: &Outcome,
+    structured_bytes: usize,
     elapsed_ms: f64,
-    arguments: &serde_json::Value,
+    arguments: &str,
 ) {
     crate::audit::record(
         tool,
@@ -188,7 +213,7 @@ fn audit(
         &plugin.digest,
         outcome.kind,
         elapsed_ms,
-        crate::audit::returned_bytes(outcome),
+        crate::audit::returned_bytes(outcome, structured_bytes),
         arguments,
     );
 }

@@ -29,13 +29,15 @@ pub struct Record<'a> {
     pub arguments_sha256: String,
 }
 
-/// The bytes an outcome returns: text, plus structured content as JSON.
-pub fn returned_bytes(outcome: &Outcome) -> usize {
-    outcome.texts().map(str::len).sum::<usize>()
-        + outcome
-            .structured
-            .as_ref()
-            .map_or(0, |s| s.to_string().len())
+/// The bytes an outcome returns: its text, plus `structured_bytes` (the
+/// structured content's JSON length) when that content is passed on.
+pub fn returned_bytes(outcome: &Outcome, structured_bytes: usize) -> usize {
+    let structured = if outcome.structured.is_some() {
+        structured_bytes
+    } else {
+        0
+    };
+    outcome.texts().map(str::len).sum::<usize>() + structured
 }
 
 /// Write the record of one call (one line, one write).
@@ -46,7 +48,7 @@ pub fn record(
     kind: OutcomeKind,
     duration_ms: f64,
     bytes: usize,
-    arguments: &serde_json::Value,
+    arguments: &str,
 ) {
     let record = Record {
         audit: "call",
@@ -57,7 +59,7 @@ pub fn record(
         outcome: kind.as_str(),
         duration_ms: (duration_ms * 100.0).round() / 100.0,
         bytes,
-        arguments_sha256: hex::encode(Sha256::digest(arguments.to_string().as_bytes())),
+        arguments_sha256: hex::encode(Sha256::digest(arguments.as_bytes())),
     };
     if let Ok(mut line) = serde_json::to_vec(&record) {
         line.push(b'\n');
@@ -77,6 +79,18 @@ mod tests {
             is_error: false,
             kind: OutcomeKind::Ok,
         };
-        assert_eq!(returned_bytes(&outcome), 3 + r#"{"n":1}"#.len());
+        assert_eq!(
+            returned_bytes(&outcome, r#"{"n":1}"#.len()),
+            3 + r#"{"n":1}"#.len()
+        );
+        let withheld = Outcome {
+            structured: None,
+            ..outcome
+        };
+        assert_eq!(
+            returned_bytes(&withheld, 7),
+            3,
+            "withheld content is not returned"
+        );
     }
 }

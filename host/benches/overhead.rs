@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plue_mcp::app::App;
+use plue_mcp::caller::Caller;
 use plue_mcp::capability::log::LogSink;
 use plue_mcp::config::{Config, resolve::ProcessEnv};
 use plue_tests::mcp::Host;
@@ -100,7 +101,7 @@ async fn main() {
     let app = Arc::new(App::load(parsed).await.unwrap());
     let args = json!({"text": "hello"});
     for _ in 0..200 {
-        app.call("echo", args.clone(), LogSink::default())
+        app.call("echo", args.clone(), &Caller::default(), LogSink::default())
             .await
             .unwrap();
     }
@@ -108,7 +109,7 @@ async fn main() {
     for _ in 0..5000 {
         let t = Instant::now();
         let r = app
-            .call("echo", args.clone(), LogSink::default())
+            .call("echo", args.clone(), &Caller::default(), LogSink::default())
             .await
             .unwrap();
         samples.push(t.elapsed());
@@ -124,9 +125,14 @@ async fn main() {
             let app = app.clone();
             tokio::spawn(async move {
                 for _ in 0..per_task {
-                    app.call("echo", json!({"text": "x"}), LogSink::default())
-                        .await
-                        .unwrap();
+                    app.call(
+                        "echo",
+                        json!({"text": "x"}),
+                        &Caller::default(),
+                        LogSink::default(),
+                    )
+                    .await
+                    .unwrap();
                 }
             })
         })

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::bindings::{Content, ToolResult};
+use crate::caller::Caller;
 use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
@@ -69,6 +70,7 @@ impl App {
         &self,
         tool: &str,
         mut arguments: serde_json::Value,
+        caller: &Caller,
         log: LogSink,
     ) -> Result<Outcome, UnknownTool> {
         let entry = self
@@ -82,6 +84,7 @@ impl App {
             audit(
                 tool,
                 &entry.plugin,
+                caller,
                 &outcome,
                 0,
                 0.0,
@@ -128,6 +131,7 @@ impl App {
         audit(
             tool,
             &entry.plugin,
+            caller,
             &result,
             structured_bytes,
             elapsed_ms,
@@ -202,18 +206,23 @@ fn checked_answer(
 fn audit(
     tool: &str,
     plugin: &LoadedPlugin,
+    caller: &Caller,
     outcome: &Outcome,
     structured_bytes: usize,
     elapsed_ms: f64,
     arguments: &str,
 ) {
+    let effect = crate::audit::Effect {
+        kind: outcome.kind,
+        duration_ms: elapsed_ms,
+        bytes: crate::audit::returned_bytes(outcome, structured_bytes),
+    };
     crate::audit::record(
+        caller,
         tool,
         &plugin.name,
         &plugin.digest,
-        outcome.kind,
-        elapsed_ms,
-        crate::audit::returned_bytes(outcome, structured_bytes),
+        effect,
         arguments,
     );
 }

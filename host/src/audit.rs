@@ -8,6 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::caller::{Caller, Transport};
 use crate::outcome::{Outcome, OutcomeKind};
 
 /// One call, as the trail records it.
@@ -17,6 +18,15 @@ pub struct Record<'a> {
     pub audit: &'static str,
     /// RFC 3339, UTC, milliseconds.
     pub time: String,
+    /// The authenticated identity, when the transport authenticates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<&'a str>,
+    /// The client's own name, from `initialize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<&'a str>,
+    pub transport: Transport,
     pub tool: &'a str,
     pub plugin: &'a str,
     /// The sha256 of the plugin's component.
@@ -40,19 +50,36 @@ pub fn returned_bytes(outcome: &Outcome, structured_bytes: usize) -> usize {
     outcome.texts().map(str::len).sum::<usize>() + structured
 }
 
+/// What one call did, as the trail records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Effect {
+    pub kind: OutcomeKind,
+    pub duration_ms: f64,
+    /// Bytes returned, from [`returned_bytes`].
+    pub bytes: usize,
+}
+
 /// Write the record of one call (one line, one write).
 pub fn record(
+    caller: &Caller,
     tool: &str,
     plugin: &str,
     plugin_sha256: &str,
-    kind: OutcomeKind,
-    duration_ms: f64,
-    bytes: usize,
+    effect: Effect,
     arguments: &str,
 ) {
+    let Effect {
+        kind,
+        duration_ms,
+        bytes,
+    } = effect;
     let record = Record {
         audit: "call",
         time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        identity: caller.identity.as_deref(),
+        client: caller.client.as_deref(),
+        session: caller.session.as_deref(),
+        transport: caller.transport,
         tool,
         plugin,
         plugin_sha256,

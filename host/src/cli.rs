@@ -126,7 +126,11 @@ async fn run(command: Command) -> ExitCode {
             };
             let served = match http {
                 Some(addr) => crate::mcp::McpServer::serve_http(app, addr).await,
-                None => crate::mcp::McpServer::new(app).serve_stdio().await,
+                None => {
+                    crate::mcp::McpServer::new(app, crate::caller::Transport::Stdio)
+                        .serve_stdio()
+                        .await
+                }
             };
             match served {
                 Ok(()) => ExitCode::SUCCESS,
@@ -162,7 +166,15 @@ async fn run(command: Command) -> ExitCode {
                 Ok(app) => app,
                 Err(code) => return code,
             };
-            match app.call(&tool, arguments, LogSink::default()).await {
+            match app
+                .call(
+                    &tool,
+                    arguments,
+                    &crate::caller::Caller::default(),
+                    LogSink::default(),
+                )
+                .await
+            {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bindings;
 pub mod budget;
 pub mod cache;
+pub mod caller;
 pub mod capability;
 pub mod cli;
 mod cli_check;

@@ -62,7 +62,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         config.with_allowed_hosts(hosts.clone())
     };
     let sessions = Arc::new(LocalSessionManager::default());
-    let template = McpServer::new(app);
+    let template = McpServer::new(app, crate::caller::Transport::Http);
     let service =
         StreamableHttpService::new(move || Ok(template.new_session()), sessions.clone(), config);
     let guard = Guard {

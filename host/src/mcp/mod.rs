@@ -24,6 +24,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 
 use crate::app::App;
+use crate::caller::{Caller, Transport};
 use crate::capability::log::LogSink;
 use log::{ClientLevel, SessionLog};
 
@@ -34,14 +35,16 @@ pub struct McpServer {
     /// `tools/list`, converted once for every session.
     tools: Arc<Vec<Tool>>,
     client_level: ClientLevel,
+    transport: Transport,
 }
 
 impl McpServer {
-    pub fn new(app: Arc<App>) -> Self {
+    pub fn new(app: Arc<App>, transport: Transport) -> Self {
         McpServer {
             tools: result::tools(&app),
             app,
             client_level: ClientLevel::default(),
+            transport,
         }
     }
 
@@ -51,6 +54,7 @@ impl McpServer {
             app: self.app.clone(),
             tools: self.tools.clone(),
             client_level: ClientLevel::default(),
+            transport: self.transport,
         }
     }
 
@@ -63,6 +67,26 @@ impl McpServer {
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
     pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
         http::serve(app, addr).await
+    }
+
+    /// The caller of a request: the client's name from `initialize`, and over
+    /// HTTP the session id from the request's headers.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
+        let session = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.headers.get("mcp-session-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Caller {
+            identity: None,
+            client: context
+                .peer
+                .peer_info()
+                .map(|info| info.client_info.name.clone()),
+            session,
+            transport: self.transport,
+        }
     }
 
     fn instructions(&self) -> String {
@@ -126,7 +150,8 @@ impl ServerHandler for McpServer {
                 level: self.client_level.clone(),
             })),
         };
-        let call = self.app.call(&request.name, arguments, log);
+        let caller = self.caller(&context);
+        let call = self.app.call(&request.name, arguments, &caller, log);
         let result = tokio::select! {
             outcome = call => result::call_tool_result(outcome.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?),
             _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),

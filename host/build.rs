@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "src/codegen.rs"]
+mod codegen;
+
 /// Every crate under `folder` is a plugin: (folder name, package name).
 /// `plugins/` holds the bundled ones, `tests/plugins/` the test-only ones, so
 /// adding a folder is all it takes and the list is stated nowhere else.
@@ -76,14 +79,18 @@ fn main() {
     );
 
     let built = target_dir.join("wasm32-wasip2").join("plugin");
+    let files: Vec<(&String, PathBuf)> = bundled
+        .iter()
+        .map(|(name, package)| (name, copy(&built, package, &out_dir)))
+        .collect();
     let mut table = String::from(
-        "/// (name, component bytes) of every bundled plugin.\nconst BUNDLED: &[(&str, &[u8])] = &[\n",
+        "/// (name, component bytes, compiled artifact) of every bundled plugin.\nconst BUNDLED: &[(&str, &[u8], &[u8])] = &[\n",
     );
-    for (name, package) in &bundled {
-        let file = copy(&built, package, &out_dir);
+    for ((name, file), artifact) in files.iter().zip(precompile(&files)) {
         table.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
-            file.display().to_string()
+            "    ({name:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            file.display().to_string(),
+            artifact.display().to_string()
         ));
     }
     table.push_str("];\n");
@@ -98,6 +105,33 @@ fn main() {
         "cargo:rustc-env=PLUE_TEST_PLUGINS_DIR={}",
         test_dir.display()
     );
+}
+
+/// Compile each bundled component ahead of time with the host's code
+/// settings (one thread each), so a first start deserialises instead of
+/// compiling. Returns the artifacts' paths, in order.
+fn precompile(files: &[(&String, PathBuf)]) -> Vec<PathBuf> {
+    let engine = wasmtime::Engine::new(&codegen::config()).expect("create a wasmtime engine");
+    std::thread::scope(|s| {
+        let jobs: Vec<_> = files
+            .iter()
+            .map(|(_, wasm)| {
+                let engine = &engine;
+                s.spawn(move || {
+                    let bytes = std::fs::read(wasm).expect("read a built plugin");
+                    let artifact = engine
+                        .precompile_component(&bytes)
+                        .unwrap_or_else(|e| panic!("precompile {}: {e}", wasm.display()));
+                    let path = wasm.with_extension("cwasm");
+                    std::fs::write(&path, artifact).expect("write a precompiled plugin");
+                    path
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|job| job.join().expect("a precompile thread panicked"))
+            .collect()
+    })
 }
 
 fn copy(built: &Path, package: &str, to: &Path) -> PathBuf {

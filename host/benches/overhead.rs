@@ -96,6 +96,8 @@ async fn main() {
         );
     }
 
+    per_call_instantiation().await;
+
     // In-process: App::call, validation and a fresh instance included.
     let parsed = Config::from_toml(&cfg, Path::new("."), "bench", &ProcessEnv).unwrap();
     let app = Arc::new(App::load(parsed).await.unwrap());
@@ -194,6 +196,51 @@ async fn main() {
             peak as f64 / 1024.0
         );
     }
+}
+
+/// Per call, each bundled plugin of the built-in default: a fresh instance, the
+/// plugin's own set-up and a dispatch that finds no tool, with no backend
+/// involved; the figure should not grow with a plugin's number of tools.
+async fn per_call_instantiation() {
+    let config = Config::from_toml(
+        plue_mcp::config::BUILT_IN_DEFAULT,
+        Path::new("."),
+        "bench",
+        &ProcessEnv,
+    )
+    .unwrap();
+    let app = App::load(config).await.unwrap();
+    println!();
+    for plugin in &app.plugins {
+        let mut samples = Vec::new();
+        for i in 0..1100 {
+            let t = Instant::now();
+            let r = plue_mcp::plugin::call::call(
+                &app.runtime,
+                plugin,
+                "no_such_tool",
+                "{}".into(),
+                LogSink::default(),
+            )
+            .await;
+            assert!(
+                matches!(r, Err(plue_mcp::plugin::CallError::UnknownTool { .. })),
+                "{r:?}"
+            );
+            if i >= 100 {
+                samples.push(t.elapsed());
+            }
+        }
+        report(
+            &format!(
+                "instantiate + dispatch, {} ({} tools)",
+                plugin.name,
+                plugin.manifest.tools.len()
+            ),
+            samples,
+        );
+    }
+    println!();
 }
 
 /// The newest `plue-mcp` child of this process.

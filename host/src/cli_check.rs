@@ -43,10 +43,10 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
         } else {
             "not pinned"
         };
-        let compiled = if p.compiled == CompileSource::Cache {
-            "from cache"
-        } else {
-            "compiled now"
+        let compiled = match p.compiled {
+            CompileSource::Embedded => "precompiled",
+            CompileSource::Cache => "from cache",
+            CompileSource::Compiled => "compiled now",
         };
         println!(
             "\nplugin {} {} ({source}; sha256 {} {pinned}; {compiled}): {} tools",

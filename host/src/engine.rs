@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::CacheKey;
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: the granularity of call deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -37,9 +37,7 @@ impl Runtime {
     /// An engine for `max_concurrent` simultaneous calls, each with at most
     /// `max_memory_bytes` of linear memory.
     pub fn new(max_concurrent: u32, max_memory_bytes: u64) -> Result<Runtime> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
+        let mut config = crate::codegen::config();
         config.parallel_compilation(true);
         let mut pool = PoolingAllocationConfig::default();
         // Each call instantiates one component (a few core instances inside).
@@ -88,6 +86,8 @@ pub struct Compiler<'a> {
 /// How a component was obtained, for `check` and the benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompileSource {
+    /// Compiled by the build script and carried in the binary.
+    Embedded,
     Cache,
     Compiled,
 }
@@ -103,6 +103,23 @@ impl Compiler<'_> {
     fn cache_path(&self, digest: &str) -> PathBuf {
         self.cache_dir
             .join(format!("{digest}-{}.cwasm", self.engine_key()))
+    }
+
+    /// A bundled plugin's artifact, compiled by the build script, when it
+    /// fits this engine (wasmtime checks its version, settings and the CPU
+    /// features it needs); `None` means compile as for any other plugin.
+    pub fn embedded(&self, artifact: &'static [u8]) -> Option<Component> {
+        // SAFETY: the artifact is part of this binary: the build script wrote
+        // it with `Engine::precompile_component` from the bundled component.
+        match unsafe { Component::deserialize(self.engine, artifact) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::debug!(
+                    "the embedded artifact does not fit this machine, compiling instead: {e}"
+                );
+                None
+            }
+        }
     }
 
     /// The compiled form of `bytes` (whose sha256 is `digest`).

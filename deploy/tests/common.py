@@ -52,7 +52,9 @@ class Failures:
 
 
 def rel(path: Path) -> str:
-    return str(Path(path).resolve().relative_to(ROOT))
+    """PATH relative to the repository root, when it is inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def load_yaml_docs(path: Path) -> list:

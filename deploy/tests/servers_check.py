@@ -114,14 +114,14 @@ def start(ctx: Ctx, name: str, args: list, env: dict):
     base = f"http://127.0.0.1:{port}"
 
     def wait() -> str | None:
-        for _ in range(240):
+        for _ in range(480):
             if proc.poll() is not None:
                 ctx.f.add(f"{name}: plue-mcp {' '.join(args)} exited with {proc.returncode}:\n{log.read_text()[-1500:]}")
                 return None
             if http(f"{base}/mcp", timeout=2)[0] != 0:
                 return base
             time.sleep(0.25)
-        ctx.f.add(f"{name}: plue-mcp did not listen on {base} within 60 s:\n{log.read_text()[-1500:]}")
+        ctx.f.add(f"{name}: plue-mcp did not listen on {base} within 120 s:\n{log.read_text()[-1500:]}")
         return None
     return wait
 
@@ -165,6 +165,8 @@ def compose_server(ctx: Ctx):
                PLAYWRIGHT_DIR=str(ctx.tmp))
     name = "compose.yaml plue-mcp"
     auth = auth_state(ctx, config, env, rel(config))
+    # Loads (and on a cold cache compiles) the plugins once before any server starts.
+    ctx.tool_count(args[args.index("--config"):args.index("--config") + 2], env, ctx.tmp)
     wait = start(ctx, name, args, env)
 
     def check():

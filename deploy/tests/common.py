@@ -25,7 +25,7 @@ class Failures:
     def __init__(self, name: str):
         self.name = name
         self.items: list[str] = []
-        self.notes: list[str] = []
+        self.pending: dict[str, list[str]] = {}
 
     def add(self, message: str) -> None:
         self.items.append(message)
@@ -38,13 +38,13 @@ class Failures:
     def missing_feature(self, feature: str, message: str) -> None:
         """A host feature is absent: a failure, unless deploy/test.sh lists it as pending."""
         if feature in PENDING:
-            self.notes.append(f"NOT CHECKED (pending host feature `{feature}`): {message}")
+            self.pending.setdefault(feature, []).append(message)
         else:
             self.add(message)
 
     def finish(self, summary: str) -> None:
-        for note in self.notes:
-            print(f"  ! {note}")
+        for feature, where in sorted(self.pending.items()):
+            print(f"  ! NOT CHECKED, pending host feature `{feature}` ({len(where)}×), e.g. {where[0]}")
         if self.items:
             print("\n".join(f"  - {e}" for e in self.items), file=sys.stderr)
             sys.exit(1)

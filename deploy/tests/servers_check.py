@@ -90,7 +90,7 @@ def auth_state(ctx: Ctx, config: Path, env: dict, label: str) -> bool:
     if out.returncode == 0:
         ctx.f.add(f"{label}: plue-mcp accepts the auth block: uncomment it")
     else:
-        ctx.f.missing_feature("auth", f"{label}: plue-mcp rejects the auth block ({out.stderr.strip().splitlines()[-1:]})")
+        ctx.f.missing_feature("auth", f"{label}: plue-mcp rejects the auth block: {(out.stderr.strip().splitlines() or [''])[-1].strip()[:120]}")
     return False
 
 

@@ -8,18 +8,20 @@ reads it, a healthcheck on /healthz. Every host the Prometheus and Grafana confi
 service of the file (except the application's own `api` and `web`). The Dockerfile is parsed
 by Docker's own parser (the `dockerfile` package) and linted by hadolint, then checked for a
 multi-stage build of a static musl binary into an empty image, a numeric non-root USER and
-exec-form ENTRYPOINT/CMD with no RUN (no shell) in the final stage.
+exec-form ENTRYPOINT/CMD with no RUN (no shell) in the final stage; its build stage must copy
+every workspace member and every file a Rust source includes (include_str!/include_bytes!).
 Usage: python3 compose_check.py
 """
 
 import re
 import subprocess
+import tomllib
 from urllib.parse import urlparse
 
 import dockerfile
 import yaml
 
-from common import DEPLOY, Failures, rel
+from common import DEPLOY, ROOT, Failures, rel
 
 APP_SERVICES = {"api", "web"}  # the Plue application's own services, in its Compose file
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?([^}]*)\}")
@@ -114,6 +116,21 @@ def check_hosts(f: Failures, compose: dict) -> None:
         f.check(host in services, f"datasources.yml {d['name']} reaches {host}, not a compose.yaml service")
 
 
+def build_inputs() -> set[str]:
+    """Top-level paths of the repository a `cargo build` of the workspace reads."""
+    members = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["members"]
+    needed = {"Cargo.toml", "Cargo.lock"} | {m.split("/")[0] for m in members}
+    for top in sorted(needed - {"Cargo.toml", "Cargo.lock"}):
+        for src in (ROOT / top).rglob("*.rs"):
+            if "node_modules" in src.parts or "target" in src.parts:
+                continue
+            for m in re.finditer(r'include_(?:str|bytes)!\(\s*"([^"]+)"', src.read_text(errors="replace")):
+                target = (src.parent / m.group(1)).resolve()
+                if target.is_relative_to(ROOT):
+                    needed.add(target.relative_to(ROOT).parts[0])
+    return needed
+
+
 def check_dockerfile(f: Failures) -> None:
     path = DEPLOY / "Dockerfile"
     try:
@@ -138,6 +155,12 @@ def check_dockerfile(f: Failures) -> None:
     build = " ".join(c.original for c in cmds if c.cmd == "RUN")
     f.check("unknown-linux-musl" in build and "cargo build --release --locked" in build,
             "Dockerfile: the binary must be a static musl build (cargo build --release --locked --target *-unknown-linux-musl)")
+    copied = set()
+    for c in cmds[froms[0]:froms[1] if len(froms) > 1 else None]:
+        if c.cmd == "COPY" and not any(fl.startswith("--from") for fl in c.flags):
+            copied |= {v.rstrip("/").split("/")[0] for v in c.value[:-1]}
+    missing = build_inputs() - copied
+    f.check(not missing, f"Dockerfile: the build stage does not COPY {sorted(missing)}, which cargo build reads")
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     f.check("target/" in ignore and "deploy/.env" in ignore, "Dockerfile.dockerignore must exclude target/ and deploy/.env")
 

@@ -233,13 +233,27 @@ def kube_server(ctx: Ctx, rendering: Path):
 
 # ---- agents ----
 
-def expand(ctx: Ctx, where: str, value: str, env: dict, inputs: dict) -> str:
+# The variables each client expands in its file: Claude Code `${VAR}` and `${VAR:-default}`;
+# Cursor `${env:VAR}` and `${workspaceFolder}`; VS Code those and `${input:ID}`; Claude Desktop
+# none. A file not listed here is a client this test does not know.
+CLIENT_SYNTAX = {
+    ".mcp.json": {"plain"},
+    "cursor-mcp.json": {"env", "workspaceFolder"},
+    "vscode-mcp.json": {"env", "workspaceFolder", "input"},
+    "claude_desktop_config.json": set(),
+}
+
+
+def expand(ctx: Ctx, where: str, value: str, env: dict, inputs: dict, syntax: set) -> str:
     def one(m: re.Match) -> str:
         expr = m.group(1)
-        if expr.startswith("input:"):
-            key = expr[6:]
-            found = inputs.get(key)
-        elif expr == "workspaceFolder":
+        kind = expr.split(":", 1)[0] if expr.startswith(("env:", "input:")) else expr if expr == "workspaceFolder" else "plain"
+        if kind not in syntax:
+            ctx.f.add(f"{where}: this client does not expand ${{{expr}}}")
+            return ""
+        if kind == "input":
+            found = inputs.get(expr[6:])
+        elif kind == "workspaceFolder":
             found = str(ctx.tmp)
         else:
             var, _, default = expr.removeprefix("env:").partition(":-")
@@ -273,6 +287,9 @@ def agents(ctx: Ctx, http_base: str | None, http_args: list, http_env: dict) -> 
         except json.JSONDecodeError as e:
             ctx.f.add(f"{rel(path)}: not JSON: {e}")
             continue
+        syntax = CLIENT_SYNTAX.get(path.name)
+        if not ctx.f.check(syntax is not None, f"{rel(path)}: not a client file this test knows ({sorted(CLIENT_SYNTAX)})"):
+            continue
         inputs = {i["id"]: ctx.token if "token" in i["id"] else ctx.example["PLUE_READER_PASSWORD"] for i in doc.get("inputs", [])}
         entries = doc.get("mcpServers") or doc.get("servers") or {}
         ctx.f.check(bool(entries), f"{rel(path)}: no mcpServers or servers")
@@ -280,10 +297,10 @@ def agents(ctx: Ctx, http_base: str | None, http_args: list, http_env: dict) -> 
             where = f"{rel(path)} server {sname}"
             kind = entry.get("type") or ("http" if "url" in entry else "stdio")
             if kind == "stdio":
-                command = expand(ctx, where, entry["command"], env, inputs)
-                args = [expand(ctx, where, a, env, inputs) for a in entry.get("args", [])]
+                command = expand(ctx, where, entry["command"], env, inputs, syntax)
+                args = [expand(ctx, where, a, env, inputs, syntax) for a in entry.get("args", [])]
                 senv = {**env, "PATH": f"{bin_dir}:{env.get('PATH', '')}",
-                        **{k: expand(ctx, where, v, env, inputs) for k, v in entry.get("env", {}).items()}}
+                        **{k: expand(ctx, where, v, env, inputs, syntax) for k, v in entry.get("env", {}).items()}}
                 cwd = Path(tempfile.mkdtemp(dir=ctx.tmp))  # a project without plue-mcp.toml
                 if not ctx.f.check(command == "plue-mcp" and args[:1] == ["serve"], f"{where}: runs {command} {args}, not plue-mcp serve"):
                     continue
@@ -291,10 +308,10 @@ def agents(ctx: Ctx, http_base: str | None, http_args: list, http_env: dict) -> 
                 params = StdioServerParameters(command=command, args=args, env=senv, cwd=str(cwd))
                 sessions.append((where, mcp_session(stdio_client(params, errlog=open(ctx.tmp / "stdio.log", "a")), expected, where, ctx.f)))
             elif ctx.f.check(kind == "http", f"{where}: unknown type {kind}") and http_base:
-                url = expand(ctx, where, entry["url"], env, inputs)
+                url = expand(ctx, where, entry["url"], env, inputs, syntax)
                 url = url.replace("http://127.0.0.1:8808", http_base)  # the Compose server, on its test port
                 ctx.f.check(url == f"{http_base}/mcp", f"{where}: url {entry['url']} is not the Compose plue-mcp's /mcp")
-                headers = {k: expand(ctx, where, v, env, inputs) for k, v in entry.get("headers", {}).items()}
+                headers = {k: expand(ctx, where, v, env, inputs, syntax) for k, v in entry.get("headers", {}).items()}
                 ctx.f.check(headers.get("Authorization") == f"Bearer {ctx.token}", f"{where}: sends no bearer token from the environment")
                 client = create_mcp_http_client(headers=headers)
                 sessions.append((where, mcp_session(streamable_http_client(url, http_client=client), http_tools, where, ctx.f)))

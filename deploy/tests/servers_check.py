@@ -1,8 +1,9 @@
 """Starts plue-mcp exactly as deploy/ describes it and talks to it as the agents would.
 
-- Compose: the plue-mcp service's command with its mounted config (deploy/plue-mcp/) and
-  environment (secrets from env.example), over HTTP; its healthcheck URL, /readyz, /metrics,
-  and an MCP initialize with the agents' bearer token.
+- Compose: `plue-mcp check` on the mounted config (every backend reachable, no warning about
+  the role postgres/initdb/ created), then the plue-mcp service's command with that config
+  and its environment (secrets from env.example), over HTTP; its healthcheck URL, /readyz,
+  /metrics, and an MCP initialize with the agents' bearer token.
 - Kubernetes: each rendering kube_check.py wrote: the Deployment's args with the ConfigMap's
   plue-mcp.toml and the container's environment (Secret values made up here); every probe,
   with its own Host header, and an MCP initialize.
@@ -166,7 +167,13 @@ def compose_server(ctx: Ctx):
     name = "compose.yaml plue-mcp"
     auth = auth_state(ctx, config, env, rel(config))
     # Loads (and on a cold cache compiles) the plugins once before any server starts.
-    ctx.tool_count(args[args.index("--config"):args.index("--config") + 2], env, ctx.tmp)
+    config_args = args[args.index("--config"):args.index("--config") + 2]
+    ctx.tool_count(config_args, env, ctx.tmp)
+    # Every backend reachable, and the role postgres/initdb/ created is one plue-mcp accepts.
+    out = subprocess.run([ctx.binary, "check", *config_args], capture_output=True, text=True, env=env, cwd=ctx.tmp)
+    warnings = [line.strip() for line in out.stdout.splitlines() if line.lstrip().startswith("!")]
+    ctx.f.check(out.returncode == 0 and not warnings, f"{name}: plue-mcp check {' '.join(config_args)} exited "
+                f"{out.returncode} with warnings {warnings}:\n{(out.stdout + out.stderr)[-1500:]}")
     wait = start(ctx, name, args, env)
 
     def check():

@@ -55,3 +55,49 @@ pub fn read_only_with_schemas(listed: &[Tool], names: &[&str]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The named cases of one test. Each case runs whatever the others did; `finish`
+/// fails naming every case that failed, with its message, so one broken answer
+/// neither hides the rest nor leaves the reader guessing which case it was.
+#[derive(Default)]
+pub struct Cases {
+    ran: usize,
+    failed: Vec<String>,
+}
+
+impl Cases {
+    pub fn new() -> Cases {
+        Cases::default()
+    }
+
+    /// Record the outcome of the case `name`.
+    pub fn record(&mut self, name: impl std::fmt::Display, outcome: Result<()>) {
+        self.ran += 1;
+        if let Err(e) = outcome {
+            self.failed.push(format!("{name}: {e:#}"));
+        }
+    }
+
+    /// Run the case `name` and record its outcome.
+    pub async fn check(
+        &mut self,
+        name: impl std::fmt::Display,
+        case: impl std::future::Future<Output = Result<()>>,
+    ) {
+        let outcome = case.await;
+        self.record(name, outcome);
+    }
+
+    /// `Ok` when every case passed and at least one ran.
+    pub fn finish(self) -> Result<()> {
+        ensure!(self.ran > 0, "no case ran");
+        ensure!(
+            self.failed.is_empty(),
+            "{} of {} cases failed:\n\n{}",
+            self.failed.len(),
+            self.ran,
+            self.failed.join("\n\n")
+        );
+        Ok(())
+    }
+}

@@ -270,7 +270,9 @@ pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
     Ok(linker)
 }
 
-async fn read_manifest(
+/// Instantiate `pre` with no grants and call its `manifest()` export, within
+/// `limits`. The manifest is not checked yet: see [`crate::schema::manifest::check`].
+pub async fn read_manifest(
     runtime: &Runtime,
     pre: &PluginPre<CallState>,
     limits: Limits,

@@ -8,24 +8,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use plue_tests::check::{self, find, has, int};
+use plue_tests::check::{find, has, int};
+use plue_tests::declared;
 use plue_tests::mcp::{self, Host};
 use plue_tests::postgres::PgServer;
 use serde_json::{Value, json};
-
-/// Every tool of the group, in the order the plugin registers them.
-const TOOLS: &[&str] = &[
-    "query",
-    "describe_table",
-    "list_tables",
-    "find_user",
-    "find_repository",
-    "recent_activity",
-    "db_stats",
-    "find_sessions",
-    "check_connections",
-    "explain_query",
-];
 
 /// The full session keys of data.sql: none may ever appear in an answer.
 const SESSION_KEYS: &[&str] = &[
@@ -78,7 +65,11 @@ async fn ok(host: &Host, tool: &str, args: Value) -> Result<(String, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_tools_answer_from_plues_schema() -> Result<()> {
     let (pg, host) = start().await?;
-    check::read_only_with_schemas(&host.list_tools().await?, TOOLS)?;
+    let declared = declared::bundled(super::example::binary(), "database")?;
+    let tools = host.list_tools().await?;
+    declared::listed_as_declared(&tools, &declared)?;
+    declared::with_output_schemas(&tools)?;
+    declared::every_tool_is(&declared, "read_only")?;
 
     // list_tables: the schema's 12 tables; estimates and exact counts.
     let (text, s) = ok(&host, "list_tables", json!({})).await?;

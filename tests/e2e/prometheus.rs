@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
+use plue_tests::declared;
 use plue_tests::mcp::{self, Host};
 use plue_tests::prometheus::{PromServer, expected};
 use serde_json::{Value, json};
@@ -14,21 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use expected::{JobAnswers, close};
-
-/// Every tool of the group, in the order the plugin registers them.
-const TOOLS: &[&str] = &[
-    "prometheus_query",
-    "prometheus_query_range",
-    "prometheus_series",
-    "prometheus_labels",
-    "prometheus_targets",
-    "prometheus_alerts",
-    "service_health",
-    "error_analysis",
-    "latency_analysis",
-    "prometheus_rules",
-    "prometheus_metadata",
-];
 
 fn config(url: &str) -> String {
     format!(
@@ -125,23 +111,13 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
     let host = host(&prom.url()).await?;
     let (api, web, all) = (expected::API, expected::WEB, expected::ALL);
 
-    // Every tool, read-only, idempotent, open-world, with an output schema.
+    // Every tool as the plugin declares it: read-only, idempotent, open-world.
+    let declared = declared::bundled(super::example::binary(), "prometheus")?;
     let tools = host.list_tools().await?;
-    for name in TOOLS {
-        let tool = tools
-            .iter()
-            .find(|t| t.name == *name)
-            .with_context(|| format!("{name} not listed"))?;
-        let tool = serde_json::to_value(tool)?;
-        let a = &tool["annotations"];
-        ensure!(
-            a["readOnlyHint"] == true && a["idempotentHint"] == true && a["openWorldHint"] == true,
-            "{name}: annotations {a}"
-        );
-        ensure!(
-            tool["outputSchema"]["type"] == "object",
-            "{name}: output schema {tool}"
-        );
+    declared::listed_as_declared(&tools, &declared)?;
+    declared::with_output_schemas(&tools)?;
+    for hint in ["read_only", "idempotent", "open_world"] {
+        declared::every_tool_is(&declared, hint)?;
     }
 
     // Errors: totals, by job (highest 5xx share first), top endpoints, auth failures.

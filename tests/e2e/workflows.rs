@@ -7,27 +7,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use plue_tests::check::{self, find, has, int, num};
+use plue_tests::check::{find, has, int, num};
+use plue_tests::declared;
 use plue_tests::mcp::{self, Host};
 use plue_tests::postgres::PgServer;
 use serde_json::{Value, json};
-
-/// Every tool of the group, in the order the plugin registers them.
-const TOOLS: &[&str] = &[
-    "system_overview",
-    "quick_debug",
-    "compare_runs",
-    "list_workflow_runs",
-    "get_run_details",
-    "get_step_logs",
-    "get_run_logs",
-    "analyze_failures",
-    "get_runner_pool",
-    "get_pending_tasks",
-    "workflow_stats",
-    "get_workflow_definition",
-    "recent_agent_activity",
-];
 
 const TYPE_ERROR: &str = "TypeError: Cannot read properties of undefined (reading 'oldPath')";
 
@@ -95,7 +79,11 @@ fn close(what: &str, got: f64, want: f64) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
     let (_pg, host) = start().await?;
-    check::read_only_with_schemas(&host.list_tools().await?, TOOLS)?;
+    let declared = declared::bundled(super::example::binary(), "workflows")?;
+    let tools = host.list_tools().await?;
+    declared::listed_as_declared(&tools, &declared)?;
+    declared::with_output_schemas(&tools)?;
+    declared::every_tool_is(&declared, "read_only")?;
 
     // quick_debug without arguments: the newest failed run, 6 (ci), one screen, the cause named.
     let (text, s) = ok(&host, "quick_debug", json!({})).await?;

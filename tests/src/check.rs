@@ -3,7 +3,6 @@
 //! there instead.
 
 use anyhow::{Context, Result, ensure};
-use rmcp::model::Tool;
 use serde_json::Value;
 
 /// Every needle appears in `text`.
@@ -34,26 +33,6 @@ pub fn find<'a>(v: &'a Value, pointer: &str, key: &str, want: &Value) -> Result<
         .and_then(Value::as_array)
         .and_then(|items| items.iter().find(|i| &i[key] == want))
         .with_context(|| format!("no element with {key} = {want} in {pointer} of {v}"))
-}
-
-/// Each of `names` is listed, annotated read-only, and declares an output schema.
-pub fn read_only_with_schemas(listed: &[Tool], names: &[&str]) -> Result<()> {
-    for name in names {
-        let tool = listed
-            .iter()
-            .find(|t| t.name == *name)
-            .with_context(|| format!("{name} not listed"))?;
-        let annotations = tool
-            .annotations
-            .as_ref()
-            .with_context(|| format!("{name} has no annotations"))?;
-        ensure!(
-            annotations.read_only_hint == Some(true),
-            "{name} is not read-only"
-        );
-        ensure!(tool.output_schema.is_some(), "{name} has no output schema");
-    }
-    Ok(())
 }
 
 /// The named cases of one test. Each case runs whatever the others did; `finish`

@@ -11,9 +11,8 @@ use plue_tests::check::Cases;
 use plue_tests::declared;
 use plue_tests::mcp::{self, Host};
 use plue_tests::prometheus::{PromServer, expected};
+use plue_tests::proxy::Route;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 use expected::{JobAnswers, close};
 
@@ -685,50 +684,16 @@ async fn a_stopped_prometheus_is_named_with_what_to_check() -> Result<()> {
 /// `Authorization: Bearer <token>`, as hosted Prometheus-compatible APIs do. One
 /// request per connection (it answers with `Connection: close`).
 async fn prefix_proxy(upstream: u16, token: &'static str) -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(proxy_one(client, upstream, token));
+    let bearer = format!("authorization: bearer {token}");
+    plue_tests::proxy::start_routed(upstream, move |head, target| {
+        let authorized = head.lines().any(|l| l.eq_ignore_ascii_case(&bearer));
+        match target.strip_prefix("/prometheus") {
+            _ if !authorized => Route::Answer("401 Unauthorized", ""),
+            Some(rest) if rest.starts_with("/api/v1/") => Route::Forward(rest.to_string()),
+            _ => Route::Answer("404 Not Found", ""),
         }
-    });
-    Ok(port)
-}
-
-async fn proxy_one(mut client: TcpStream, upstream: u16, token: &str) -> Result<()> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-        if client.read(&mut byte).await? == 0 {
-            return Ok(());
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let target = head.split(' ').nth(1).unwrap_or_default();
-    let authorized = head
-        .lines()
-        .any(|l| l.eq_ignore_ascii_case(&format!("authorization: bearer {token}")));
-    let refuse = |status: &str| {
-        format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-    };
-    match target.strip_prefix("/prometheus") {
-        _ if !authorized => {
-            client
-                .write_all(refuse("401 Unauthorized").as_bytes())
-                .await?
-        }
-        Some(rest) if rest.starts_with("/api/v1/") => {
-            let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
-            let request =
-                format!("GET {rest} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
-            server.write_all(request.as_bytes()).await?;
-            tokio::io::copy(&mut server, &mut client).await?;
-        }
-        _ => client.write_all(refuse("404 Not Found").as_bytes()).await?,
-    }
-    client.shutdown().await?;
-    Ok(())
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

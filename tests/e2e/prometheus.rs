@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use plue_tests::check::Cases;
 use plue_tests::declared;
-use plue_tests::mcp::{self, Host};
+use plue_tests::mcp::Host;
 use plue_tests::prometheus::{PromServer, expected};
 use plue_tests::proxy::Route;
 use serde_json::{Value, json};
@@ -33,13 +33,7 @@ async fn prometheus() -> Result<PromServer> {
 
 /// `tools/call` that must succeed: (text, structured content).
 async fn ok(host: &Host, tool: &str, args: Value) -> Result<(String, Value)> {
-    let result = host.call_ok(tool, args.clone()).await?;
-    let structured = mcp::structured(&result);
-    ensure!(
-        structured.is_object(),
-        "{tool} {args}: no structured content"
-    );
-    Ok((mcp::text(&result), structured))
+    host.answer(tool, args, &[]).await
 }
 
 fn num(v: &Value, pointer: &str) -> Result<f64> {

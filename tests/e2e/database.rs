@@ -32,15 +32,8 @@ fn config(url: &str) -> String {
     )
 }
 
-/// PostgreSQL (started off the async runtime: it blocks while loading) and a host on it.
 async fn start() -> Result<(PgServer, Host)> {
-    let pg = tokio::task::spawn_blocking(PgServer::start).await??;
-    let host = Host::start(
-        Path::new(env!("CARGO_BIN_EXE_plue-mcp")),
-        &config(&pg.reader_url()),
-    )
-    .await?;
-    Ok((pg, host))
+    plue_tests::postgres::with_host(Path::new(env!("CARGO_BIN_EXE_plue-mcp")), config).await
 }
 
 /// `tools/call` that must succeed with structured content and no sign of a leaked

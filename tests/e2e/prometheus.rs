@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use plue_tests::check::Cases;
+use plue_tests::check::{Cases, num};
 use plue_tests::declared;
 use plue_tests::mcp::Host;
 use plue_tests::prometheus::{PromServer, expected};
@@ -34,12 +34,6 @@ async fn prometheus() -> Result<PromServer> {
 /// `tools/call` that must succeed: (text, structured content).
 async fn ok(host: &Host, tool: &str, args: Value) -> Result<(String, Value)> {
     host.answer(tool, args, &[]).await
-}
-
-fn num(v: &Value, pointer: &str) -> Result<f64> {
-    v.pointer(pointer)
-        .and_then(Value::as_f64)
-        .with_context(|| format!("{pointer} is not a number in {v}"))
 }
 
 fn check_close(what: &str, got: f64, want: f64) -> Result<()> {

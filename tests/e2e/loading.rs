@@ -159,10 +159,7 @@ fn check_with(config: &str, extra: &[&str]) -> (i32, String) {
         .args(extra)
         .env(
             "PLUE_MCP_CACHE_DIR",
-            super::example::binary()
-                .parent()
-                .unwrap()
-                .join("plue-mcp-test-cache"),
+            plue_tests::mcp::cache_dir(super::example::binary()),
         )
         .output()
         .unwrap();

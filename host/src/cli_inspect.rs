@@ -220,3 +220,55 @@ impl InspectReport {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_shows_what_the_plugin_declares_without_its_escapes() {
+        let report = InspectReport {
+            file: "p.wasm".into(),
+            sha256: "00".repeat(32),
+            name: "p".into(),
+            version: "1".into(),
+            description: "does things\u{1b}]0;pwned\u{7}".into(),
+            capabilities: Capabilities {
+                http: vec!["web".into()],
+                sql: vec![],
+                directories: vec![],
+            },
+            settings: vec![],
+            tools: vec![ToolSummary {
+                name: "t".into(),
+                title: None,
+                description: "first line\nsecond line".into(),
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: false,
+            }],
+            imports: vec![Import {
+                name: "wasi:sockets/tcp@0.2.6".into(),
+                allowed: false,
+                why: Some("no sockets".into()),
+            }],
+            problems: vec!["declares too much".into()],
+        };
+        let text = report.text();
+        for line in [
+            "  http endpoints: web",
+            "  databases:      none",
+            "  t [read-only, idempotent]: first line",
+            "  wasi:sockets/tcp@0.2.6: REFUSED: no sockets",
+            "  - declares too much",
+        ] {
+            assert!(text.lines().any(|l| l == line), "`{line}` not in:\n{text}");
+        }
+        assert!(!text.contains("second line"));
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}']) && !text.contains("pwned"),
+            "{text:?}"
+        );
+    }
+}

@@ -53,7 +53,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
 
     let mut cases = Cases::new();
 
-    // list_tables: the schema's 12 tables; estimates and exact counts.
     cases
         .check(
             "list_tables: the schema's 12 tables; estimates and exact counts",
@@ -93,7 +92,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // describe_table: the real columns (user_id and is_public, no owner_id or is_private).
     cases
         .check(
             "describe_table: the real columns (user_id and is_public, no owner_id or is_private)",
@@ -147,7 +145,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // find_user: exact match first; `_` is literal; repositories through user_id/is_public.
     cases
         .check(
             "find_user: exact match first; `_` is literal; repositories through user_id/is_public",
@@ -212,7 +209,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // find_repository: owner through user_id, runs through the definitions.
     cases
         .check(
             "find_repository: owner through user_id, runs through the definitions",
@@ -269,7 +265,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // recent_activity: the database-level facts of the last 24 h and the last hour.
     cases
         .check(
             "recent_activity: the database-level facts of the last 24 h and the last hour",
@@ -311,7 +306,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // db_stats and check_connections.
     cases
         .check("db_stats and check_connections", async {
             let (text, s) = ok(&host, "db_stats", json!({})).await?;
@@ -340,7 +334,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         })
         .await;
 
-    // find_sessions: live ones by default, prefixes only.
     cases
         .check(
             "find_sessions: live ones by default, prefixes only",
@@ -369,7 +362,6 @@ async fn database_tools_answer_from_plues_schema() -> Result<()> {
         )
         .await;
 
-    // explain_query: the plan only, then with actual rows (614 token rows).
     cases
         .check(
             "explain_query: the plan only, then with actual rows (614 token rows)",
@@ -424,7 +416,6 @@ async fn query_runs_valid_reads_with_typed_rows_and_caps() -> Result<()> {
 
     let mut cases = Cases::new();
 
-    // Reads a keyword filter would have rejected or broken, each with its answer.
     cases
         .check("Reads a keyword filter would have rejected or broken, each with its answer", async {
             let reads: &[(&str, Value)] = &[
@@ -474,7 +465,6 @@ async fn query_runs_valid_reads_with_typed_rows_and_caps() -> Result<()> {
         })
         .await;
 
-    // Typed values and types in structured content; times in UTC.
     cases
         .check("Typed values and types in structured content; times in UTC", async {
             let (text, s) = ok(
@@ -524,7 +514,6 @@ async fn query_runs_valid_reads_with_typed_rows_and_caps() -> Result<()> {
         })
         .await;
 
-    // Caps: rows shown (`limit`), the database's row cap (max_rows = 500), cell width.
     cases
         .check("Caps: rows shown (`limit`), the database's row cap (max_rows = 500), cell width", async {
             let (text, s) = ok(
@@ -565,7 +554,6 @@ async fn query_runs_valid_reads_with_typed_rows_and_caps() -> Result<()> {
         })
         .await;
 
-    // PostgreSQL errors come back as isError with the position marked.
     cases
         .check(
             "PostgreSQL errors come back as isError with the position marked",

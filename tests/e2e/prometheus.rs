@@ -101,7 +101,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
     let by_job = "sum by (job) (rate(plue_http_requests_total[5m]))";
     let mut cases = Cases::new();
 
-    // Every tool as the plugin declares it: read-only, idempotent, open-world.
     cases
         .check(
             "Every tool as the plugin declares it: read-only, idempotent, open-world",
@@ -118,7 +117,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Errors: totals, by job (highest 5xx share first), top endpoints, auth failures.
     cases
         .check(
             "Errors: totals, by job (highest 5xx share first), top endpoints, auth failures",
@@ -205,7 +203,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // One job, another window: the same exact values.
     cases
         .check("One job, another window: the same exact values", async {
             let (_, errors) = ok(
@@ -235,7 +232,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         })
         .await;
 
-    // Latency text and the slowest instances (the two plue-api instances).
     cases
         .check(
             "Latency text and the slowest instances (the two plue-api instances)",
@@ -259,7 +255,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Service health: the runner job is down, with its error; the rest up.
     cases
         .check(
             "Service health: the runner job is down, with its error; the rest up",
@@ -310,7 +305,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Targets: down first; the dropped one only when asked.
     cases
         .check(
             "Targets: down first; the dropped one only when asked",
@@ -342,7 +336,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Alerts: firing apart from pending, with values and summaries.
     cases
         .check(
             "Alerts: firing apart from pending, with values and summaries",
@@ -388,7 +381,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Rules: the broken one first, with its error.
     cases
         .check("Rules: the broken one first, with its error", async {
             let (text, rules) = ok(&host, "prometheus_rules", json!({})).await?;
@@ -413,7 +405,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         })
         .await;
 
-    // Metadata, including a histogram's unit and a lookup by a series name.
     cases
         .check(
             "Metadata, including a histogram's unit and a lookup by a series name",
@@ -440,7 +431,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // Series and labels, `match` honoured.
     cases
         .check("Series and labels, `match` honoured", async {
             let (text, series) = ok(&host, "prometheus_series", json!({"match": ["up"]})).await?;
@@ -483,7 +473,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         })
         .await;
 
-    // Instant queries: ranked, every time form, caps.
     cases
         .check("Instant queries: ranked, every time form, caps", async {
             let (_, q) = ok(&host, "prometheus_query", json!({"query": by_job})).await?;
@@ -538,7 +527,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         })
         .await;
 
-    // Range queries: each series summarised, exact over the backfilled history.
     cases
         .check(
             "Range queries: each series summarised, exact over the backfilled history",
@@ -580,7 +568,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         )
         .await;
 
-    // No data is an answer in words, not an error.
     cases
         .check("No data is an answer in words, not an error", async {
             let (text, q) = ok(
@@ -601,7 +588,6 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
         })
         .await;
 
-    // Prometheus's own error text, with the position marked; bad arguments named.
     cases
         .check(
             "Prometheus's own error text, with the position marked; bad arguments named",

@@ -76,7 +76,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
 
     let mut cases = Cases::new();
 
-    // quick_debug without arguments: the newest failed run, 6 (ci), one screen, the cause named.
     cases
         .check("quick_debug without arguments: the newest failed run, 6 (ci), one screen, the cause named", async {
             let (text, s) = ok(&host, "quick_debug", json!({})).await?;
@@ -128,7 +127,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         })
         .await;
 
-    // An explicit run_id wins over latest: the agent that ran out of turns.
     cases
         .check(
             "An explicit run_id wins over latest: the agent that ran out of turns",
@@ -165,7 +163,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         )
         .await;
 
-    // A run that failed before any step: the run's error, all of it that matters.
     cases
         .check(
             "A run that failed before any step: the run's error, all of it that matters",
@@ -239,7 +236,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         )
         .await;
 
-    // compare_runs: the last success against the failure, step by step.
     cases
         .check(
             "compare_runs: the last success against the failure, step by step",
@@ -301,7 +297,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         )
         .await;
 
-    // get_run_details: steps with exit codes, runners, deleted definitions.
     cases
         .check(
             "get_run_details: steps with exit codes, runners, deleted definitions",
@@ -364,7 +359,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         )
         .await;
 
-    // get_step_logs: bounded, paged, typed; tokens joined; tool JSON compact.
     cases
         .check(
             "get_step_logs: bounded, paged, typed; tokens joined; tool JSON compact",
@@ -462,7 +456,6 @@ async fn workflows_debugging_tools_name_the_cause() -> Result<()> {
         )
         .await;
 
-    // get_run_logs: grouped by step, never interleaved, long steps cut with the way back.
     cases
         .check(
             "get_run_logs: grouped by step, never interleaved, long steps cut with the way back",
@@ -515,7 +508,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
 
     let mut cases = Cases::new();
 
-    // system_overview, last hour: 6 runs; success over the 3 finished ones.
     cases
         .check(
             "system_overview, last hour: 6 runs; success over the 3 finished ones",
@@ -584,7 +576,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         )
         .await;
 
-    // list_workflow_runs: filters, repository through the definition, escaped wildcards.
     cases
         .check(
             "list_workflow_runs: filters, repository through the definition, escaped wildcards",
@@ -641,7 +632,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         )
         .await;
 
-    // analyze_failures: patterns and a success rate over finished runs only.
     cases
         .check(
             "analyze_failures: patterns and a success rate over finished runs only",
@@ -688,7 +678,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         )
         .await;
 
-    // workflow_stats: per workflow, durations over finished runs.
     cases
         .check(
             "workflow_stats: per workflow, durations over finished runs",
@@ -723,7 +712,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         )
         .await;
 
-    // get_workflow_definition: the JSONB plan read once; by name or id.
     cases
         .check(
             "get_workflow_definition: the JSONB plan read once; by name or id",
@@ -784,7 +772,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         )
         .await;
 
-    // recent_agent_activity: totals over the whole window, not the rows shown.
     cases
         .check(
             "recent_agent_activity: totals over the whole window, not the rows shown",
@@ -876,7 +863,6 @@ async fn workflows_overview_tools_count_right() -> Result<()> {
         })
         .await;
 
-    // get_pending_tasks: without a workflow_tasks table, the runs waiting or running, oldest first.
     cases
         .check("get_pending_tasks: without a workflow_tasks table, the runs waiting or running, oldest first", async {
             let (text, s) = ok(&host, "get_pending_tasks", json!({})).await?;

@@ -328,6 +328,9 @@ async fn http_reports_an_endpoint_that_is_down() {
     assert!(!err.contains(TOKEN));
 }
 
+/// Through the SDK (`files::read`): its own path check answers `..` and absolute
+/// paths before the host is asked. The host sandbox itself, without that check,
+/// is tested in `escapes.rs`.
 #[tokio::test]
 async fn files_stay_inside_the_granted_directory() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;

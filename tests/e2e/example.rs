@@ -328,7 +328,7 @@ async fn http_reports_an_endpoint_that_is_down() {
     assert!(!err.contains(TOKEN));
 }
 
-/// Through the SDK (`files::read`): its own path check answers `..` and absolute
+/// Through the SDK (`files::read_to_string`): its own path check answers `..` and absolute
 /// paths before the host is asked. The host sandbox itself, without that check,
 /// is tested in `escapes.rs`.
 #[tokio::test]

@@ -61,6 +61,9 @@ enum Command {
     Check {
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Show a plugin's manifest, imports and requested capabilities
     Inspect {
@@ -207,8 +210,8 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
-        Command::Check { config } => crate::cli_check::check(config.as_deref()).await,
-        Command::Inspect { plugin, json } => crate::cli_check::inspect(&plugin, json).await,
+        Command::Check { config, json } => crate::cli_check::check(config.as_deref(), json).await,
+        Command::Inspect { plugin, json } => crate::cli_inspect::inspect(&plugin, json).await,
     }
 }
 

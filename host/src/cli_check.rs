@@ -1,18 +1,85 @@
-//! `plue-mcp check` and `plue-mcp inspect`: what an operator runs before
-//! trusting a configuration or a third-party plugin.
+//! `plue-mcp check`: what an operator runs before trusting a configuration.
+//! Every plugin loads as `serve` would load it, every granted backend is
+//! probed, and the findings become one [`CheckReport`] printed as text or JSON.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use crate::capability::log::LogSink;
-use crate::capability::state::{CallState, Grants};
-use crate::config::{Config, Limits};
-use crate::engine::{CompileSource, Runtime, sha256_hex};
+use serde::Serialize;
+
+use crate::config::{Config, EndpointConfig, PluginSource};
+use crate::engine::CompileSource;
 use crate::text::printable;
 
-/// Report on configuration, plugins, grants and backends.
-pub async fn check(config: Option<&Path>) -> ExitCode {
+/// Everything `check` found, in configuration order.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// Where the configuration came from.
+    pub configuration: String,
+    pub cache_dir: PathBuf,
+    /// Why the compile cache is not used, if it is not.
+    pub cache_refused: Option<String>,
+    pub plugins: Vec<PluginCheck>,
+    /// Tools served, over every plugin.
+    pub tools: usize,
+}
+
+/// One loaded plugin and the state of each resource granted to it.
+#[derive(Debug, Serialize)]
+pub struct PluginCheck {
+    pub name: String,
+    pub version: String,
+    /// `bundled` or the file's path.
+    pub source: String,
+    pub sha256: String,
+    pub pinned: bool,
+    /// Where the compiled plugin came from: `embedded`, `cache` or `compiled`.
+    pub compiled: CompileSource,
+    pub tools: usize,
+    pub grants: Vec<GrantCheck>,
+}
+
+/// One granted resource: the plugin's name for it, the operator's, and its state.
+#[derive(Debug, Serialize)]
+pub struct GrantCheck {
+    pub name: String,
+    pub resource: String,
+    #[serde(flatten)]
+    pub state: GrantState,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GrantState {
+    /// An endpoint that answered (origin and path only: never credentials).
+    HttpReachable { url: String, status: u16 },
+    /// An endpoint that did not answer.
+    HttpUnreachable { url: String, why: String },
+    /// A database reached as `role`, with what the operator should change.
+    SqlRole {
+        role: String,
+        superuser: bool,
+        reads_all_data: bool,
+        writable_tables: i64,
+        advice: Vec<String>,
+    },
+    /// A directory mounted read-only.
+    Directory { path: PathBuf },
+    /// Configured but unusable (unset variable, missing directory, no connection).
+    Unavailable { kind: ResourceKind, why: String },
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Http,
+    Sql,
+    Directory,
+}
+
+/// Report on configuration, plugins, grants and backends: exit 0 when every
+/// backend can be used, 1 when one cannot, 2 when nothing loads.
+pub async fn check(config: Option<&Path>, json: bool) -> ExitCode {
     let config = match Config::load(config) {
         Ok(c) => c,
         Err(e) => {
@@ -20,117 +87,233 @@ pub async fn check(config: Option<&Path>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("configuration: ok ({})", config.origin);
-    match crate::engine::cache_status(&config.server.cache_dir) {
-        Ok(()) => println!("compile cache: {}", config.server.cache_dir.display()),
-        Err(why) => println!("compile cache: REFUSED: {why}"),
-    }
     let app = match crate::app::App::load(config.clone()).await {
         Ok(app) => app,
         Err(e) => {
+            println!("configuration: ok ({})", config.origin);
+            match crate::engine::cache_status(&config.server.cache_dir) {
+                Ok(()) => println!("compile cache: {}", config.server.cache_dir.display()),
+                Err(why) => println!("compile cache: REFUSED: {why}"),
+            }
             println!("plugins: FAILED\n{}", printable(&format!("{e:#}"), true));
             return ExitCode::from(2);
         }
     };
-    let mut unreachable = 0;
-    for p in &app.plugins {
-        let source = match &p.config.source {
-            crate::config::PluginSource::Bundled => "bundled".to_string(),
-            crate::config::PluginSource::Path(path) => path.display().to_string(),
-        };
-        let pinned = if p.config.sha256.is_some() {
-            "pinned"
-        } else {
-            "not pinned"
-        };
-        let compiled = match p.compiled {
-            CompileSource::Embedded => "precompiled",
-            CompileSource::Cache => "from cache",
-            CompileSource::Compiled => "compiled now",
-        };
+    let report = CheckReport::gather(&config, &app).await;
+    if json {
         println!(
-            "\nplugin {} {} ({source}; sha256 {} {pinned}; {compiled}): {} tools",
-            printable(&p.manifest.name, false),
-            printable(&p.manifest.version, false),
-            &p.digest[..16],
-            p.manifest.tools.len()
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
         );
-        for (name, resource) in &p.config.http {
-            let endpoint = &config.endpoints[resource];
-            let status = match &endpoint.base {
-                Err(why) => {
-                    unreachable += 1;
-                    format!("UNAVAILABLE: {why}")
-                }
-                Ok(base) => {
-                    // Origin and path only: never credentials from the URL.
-                    let shown = format!(
-                        "{}{}",
-                        base.origin().ascii_serialization(),
-                        base.path().trim_end_matches('/')
-                    );
-                    match probe_http(base, endpoint).await {
-                        Ok(s) => format!("{shown} reachable (HTTP {s})"),
-                        Err(e) => {
-                            unreachable += 1;
-                            format!("{shown} UNREACHABLE: {e}")
-                        }
-                    }
-                }
-            };
-            println!("  http {name} -> endpoint {resource}: {status}");
-        }
-        for (name, resource) in &p.config.sql {
-            // The pool the plugin itself uses (shared by every plugin granted this database).
-            let db = &p.grants.sql.databases[name];
-            match db.role_report().await {
-                Ok(report) => {
-                    println!(
-                        "  sql {name} -> database {resource}: reachable as role `{}` (superuser: {}, pg_read_all_data: {}, writable tables: {})",
-                        report.role,
-                        report.superuser,
-                        report.reads_all_data,
-                        report.writable_tables
-                    );
-                    for advice in report.advice(resource) {
-                        println!("    ! {advice}");
-                    }
-                }
-                Err(why) => {
-                    unreachable += 1;
-                    println!("  sql {name} -> database {resource}: UNAVAILABLE: {why}");
-                }
-            }
-        }
-        for (name, resource) in &p.config.directories {
-            match &config.directories[resource].path {
-                Ok(path) => println!(
-                    "  directory {name} -> {resource}: {} (read-only at /{name})",
-                    path.display()
-                ),
-                Err(why) => {
-                    unreachable += 1;
-                    println!("  directory {name} -> {resource}: UNAVAILABLE: {why}");
-                }
-            }
-        }
+    } else {
+        print!("{}", report.text());
     }
-    println!(
-        "\n{} plugins, {} tools; {unreachable} backend(s) unavailable",
-        app.plugins.len(),
-        app.registry.entries().len()
-    );
-    if unreachable == 0 {
+    if report.unavailable() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
 }
 
-async fn probe_http(
-    base: &url::Url,
-    endpoint: &crate::config::EndpointConfig,
-) -> Result<u16, String> {
+impl CheckReport {
+    /// Probe every granted resource of every plugin of `app`.
+    pub async fn gather(config: &Config, app: &crate::app::App) -> CheckReport {
+        let mut plugins = Vec::new();
+        for p in &app.plugins {
+            let mut grants = Vec::new();
+            for (name, resource) in &p.config.http {
+                let state = http_state(&config.endpoints[resource]).await;
+                grants.push(GrantCheck::new(name, resource, state));
+            }
+            for (name, resource) in &p.config.sql {
+                // The pool the plugin itself uses (shared by every plugin granted this database).
+                let state = match p.grants.sql.databases[name].role_report().await {
+                    Ok(r) => GrantState::SqlRole {
+                        advice: r.advice(resource),
+                        role: r.role,
+                        superuser: r.superuser,
+                        reads_all_data: r.reads_all_data,
+                        writable_tables: r.writable_tables,
+                    },
+                    Err(why) => GrantState::Unavailable {
+                        kind: ResourceKind::Sql,
+                        why: why.to_string(),
+                    },
+                };
+                grants.push(GrantCheck::new(name, resource, state));
+            }
+            for (name, resource) in &p.config.directories {
+                let state = match &config.directories[resource].path {
+                    Ok(path) => GrantState::Directory { path: path.clone() },
+                    Err(why) => GrantState::Unavailable {
+                        kind: ResourceKind::Directory,
+                        why: why.clone(),
+                    },
+                };
+                grants.push(GrantCheck::new(name, resource, state));
+            }
+            plugins.push(PluginCheck {
+                name: p.manifest.name.clone(),
+                version: p.manifest.version.clone(),
+                source: match &p.config.source {
+                    PluginSource::Bundled => "bundled".to_string(),
+                    PluginSource::Path(path) => path.display().to_string(),
+                },
+                sha256: p.digest.clone(),
+                pinned: p.config.sha256.is_some(),
+                compiled: p.compiled,
+                tools: p.manifest.tools.len(),
+                grants,
+            });
+        }
+        CheckReport {
+            configuration: config.origin.to_string(),
+            cache_dir: config.server.cache_dir.clone(),
+            cache_refused: crate::engine::cache_status(&config.server.cache_dir).err(),
+            plugins,
+            tools: app.registry.entries().len(),
+        }
+    }
+
+    /// Granted resources that cannot be used.
+    pub fn unavailable(&self) -> usize {
+        self.plugins
+            .iter()
+            .flat_map(|p| &p.grants)
+            .filter(|g| {
+                matches!(
+                    g.state,
+                    GrantState::HttpUnreachable { .. } | GrantState::Unavailable { .. }
+                )
+            })
+            .count()
+    }
+
+    /// The report for a terminal; plugin-provided names are printed without
+    /// terminal sequences.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(w, "configuration: ok ({})", self.configuration);
+        match &self.cache_refused {
+            None => writeln!(w, "compile cache: {}", self.cache_dir.display()),
+            Some(why) => writeln!(w, "compile cache: REFUSED: {why}"),
+        }
+        .ok();
+        for p in &self.plugins {
+            let pinned = if p.pinned { "pinned" } else { "not pinned" };
+            let compiled = match p.compiled {
+                CompileSource::Embedded => "precompiled",
+                CompileSource::Cache => "from cache",
+                CompileSource::Compiled => "compiled now",
+            };
+            let _ = writeln!(
+                w,
+                "\nplugin {} {} ({}; sha256 {} {pinned}; {compiled}): {} tools",
+                printable(&p.name, false),
+                printable(&p.version, false),
+                p.source,
+                &p.sha256[..16],
+                p.tools
+            );
+            for g in &p.grants {
+                let _ = write!(w, "{}", g.text());
+            }
+        }
+        let _ = writeln!(
+            w,
+            "\n{} plugins, {} tools; {} backend(s) unavailable",
+            self.plugins.len(),
+            self.tools,
+            self.unavailable()
+        );
+        out
+    }
+}
+
+impl GrantCheck {
+    fn new(name: &str, resource: &str, state: GrantState) -> GrantCheck {
+        GrantCheck {
+            name: name.to_string(),
+            resource: resource.to_string(),
+            state,
+        }
+    }
+
+    fn kind(&self) -> ResourceKind {
+        match &self.state {
+            GrantState::HttpReachable { .. } | GrantState::HttpUnreachable { .. } => {
+                ResourceKind::Http
+            }
+            GrantState::SqlRole { .. } => ResourceKind::Sql,
+            GrantState::Directory { .. } => ResourceKind::Directory,
+            GrantState::Unavailable { kind, .. } => *kind,
+        }
+    }
+
+    /// One line (and the advice under it).
+    fn text(&self) -> String {
+        let (name, resource) = (&self.name, &self.resource);
+        let head = match self.kind() {
+            ResourceKind::Http => format!("  http {name} -> endpoint {resource}"),
+            ResourceKind::Sql => format!("  sql {name} -> database {resource}"),
+            ResourceKind::Directory => format!("  directory {name} -> {resource}"),
+        };
+        match &self.state {
+            GrantState::HttpReachable { url, status } => {
+                format!("{head}: {url} reachable (HTTP {status})\n")
+            }
+            GrantState::HttpUnreachable { url, why } => {
+                format!("{head}: {url} UNREACHABLE: {why}\n")
+            }
+            GrantState::SqlRole {
+                role,
+                superuser,
+                reads_all_data,
+                writable_tables,
+                advice,
+            } => {
+                let mut line = format!(
+                    "{head}: reachable as role `{role}` (superuser: {superuser}, pg_read_all_data: {reads_all_data}, writable tables: {writable_tables})\n"
+                );
+                for a in advice {
+                    line.push_str(&format!("    ! {a}\n"));
+                }
+                line
+            }
+            GrantState::Directory { path } => {
+                format!("{head}: {} (read-only at /{name})\n", path.display())
+            }
+            GrantState::Unavailable { why, .. } => format!("{head}: UNAVAILABLE: {why}\n"),
+        }
+    }
+}
+
+/// Probe an endpoint's base URL with its configured headers.
+async fn http_state(endpoint: &EndpointConfig) -> GrantState {
+    let base = match &endpoint.base {
+        Ok(base) => base,
+        Err(why) => {
+            return GrantState::Unavailable {
+                kind: ResourceKind::Http,
+                why: why.clone(),
+            };
+        }
+    };
+    // Origin and path only: never credentials from the URL.
+    let url = format!(
+        "{}{}",
+        base.origin().ascii_serialization(),
+        base.path().trim_end_matches('/')
+    );
+    match probe_http(base, endpoint).await {
+        Ok(status) => GrantState::HttpReachable { url, status },
+        Err(why) => GrantState::HttpUnreachable { url, why },
+    }
+}
+
+async fn probe_http(base: &url::Url, endpoint: &EndpointConfig) -> Result<u16, String> {
     let client = crate::capability::http::client();
     let mut request = client
         .get(base.clone())
@@ -145,150 +328,92 @@ async fn probe_http(
     }
 }
 
-/// Print a plugin's manifest and imports.
-pub async fn inspect(path: &Path, json: bool) -> ExitCode {
-    match inspect_inner(path).await {
-        Ok(report) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
-            } else {
-                print_inspect(&report);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {}", printable(&format!("{e:#}"), true));
-            ExitCode::from(2)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(name: &str, state: GrantState) -> GrantCheck {
+        GrantCheck::new(name, name, state)
+    }
+
+    fn report(grants: Vec<GrantCheck>) -> CheckReport {
+        CheckReport {
+            configuration: "test.toml".into(),
+            cache_dir: "/cache".into(),
+            cache_refused: None,
+            plugins: vec![PluginCheck {
+                name: "p\u{1b}[2J".into(),
+                version: "1".into(),
+                source: "bundled".into(),
+                sha256: "ab".repeat(32),
+                pinned: false,
+                compiled: CompileSource::Cache,
+                tools: 3,
+                grants,
+            }],
+            tools: 3,
         }
     }
-}
 
-async fn inspect_inner(path: &Path) -> anyhow::Result<serde_json::Value> {
-    use anyhow::Context;
-    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let runtime = Runtime::new(1, 256 << 20)?;
-    let component = wasmtime::component::Component::new(&runtime.engine, &bytes)
-        .map_err(anyhow::Error::from)
-        .context("not a WebAssembly component")?;
-    let imports: Vec<serde_json::Value> = component
-        .component_type()
-        .imports(&runtime.engine)
-        .map(|(name, _)| {
-            let verdict = crate::policy::imports::check_import(name);
-            serde_json::json!({ "name": name, "allowed": verdict.is_ok(), "why": verdict.err() })
-        })
-        .collect();
-    let linker = crate::plugin::load::linker(&runtime.engine)?;
-    let pre = crate::bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
-    let limits = Limits::default();
-    let state = CallState::new(
-        Arc::new(Grants::default()),
-        LogSink::default(),
-        limits.memory_bytes,
-    )?;
-    let mut store = crate::plugin::call::new_store(&runtime, state);
-    let instance =
-        tokio::time::timeout(limits.call_timeout, pre.instantiate_async(&mut store)).await??;
-    let m = tokio::time::timeout(
-        limits.call_timeout,
-        instance.plue_plugin_tools().call_manifest(&mut store),
-    )
-    .await??;
-    Ok(serde_json::json!({
-        "file": path.display().to_string(),
-        "sha256": sha256_hex(&bytes),
-        "name": m.name,
-        "version": m.version,
-        "description": m.description,
-        "capabilities": { "http": m.capabilities.http, "sql": m.capabilities.sql, "directories": m.capabilities.directories },
-        "settings": m.settings.iter().map(|s| serde_json::json!({"key": s.key, "default": s.default_value, "description": s.description})).collect::<Vec<_>>(),
-        "tools": m.tools.iter().map(|t| serde_json::json!({
-            "name": t.name, "title": t.title, "description": t.description,
-            "read_only": t.annotations.read_only, "destructive": t.annotations.destructive,
-            "idempotent": t.annotations.idempotent, "open_world": t.annotations.open_world,
-        })).collect::<Vec<_>>(),
-        "imports": imports,
-    }))
-}
-
-fn print_inspect(r: &serde_json::Value) {
-    // Everything here comes from the plugin: printed without terminal sequences.
-    let s = |v: &serde_json::Value| printable(v.as_str().unwrap_or(""), false);
-    let list = |v: &serde_json::Value| {
-        let items: Vec<String> = v
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|x| x.as_str().map(|x| printable(x, false)))
-            .collect();
-        if items.is_empty() {
-            "none".to_string()
-        } else {
-            items.join(", ")
+    #[test]
+    fn what_cannot_be_used_is_counted_and_said_once_per_grant() {
+        let r = report(vec![
+            grant(
+                "web",
+                GrantState::HttpReachable {
+                    url: "http://127.0.0.1:1".into(),
+                    status: 200,
+                },
+            ),
+            grant(
+                "prom",
+                GrantState::HttpUnreachable {
+                    url: "http://127.0.0.1:2".into(),
+                    why: "refused".into(),
+                },
+            ),
+            grant(
+                "main",
+                GrantState::Unavailable {
+                    kind: ResourceKind::Sql,
+                    why: "DATABASE_URL is not set".into(),
+                },
+            ),
+            grant("data", GrantState::Directory { path: "/d".into() }),
+        ]);
+        assert_eq!(r.unavailable(), 2);
+        let text = r.text();
+        for line in [
+            "  http web -> endpoint web: http://127.0.0.1:1 reachable (HTTP 200)",
+            "  http prom -> endpoint prom: http://127.0.0.1:2 UNREACHABLE: refused",
+            "  sql main -> database main: UNAVAILABLE: DATABASE_URL is not set",
+            "  directory data -> data: /d (read-only at /data)",
+            "1 plugins, 3 tools; 2 backend(s) unavailable",
+        ] {
+            assert!(text.lines().any(|l| l == line), "`{line}` not in:\n{text}");
         }
-    };
-    println!(
-        "{} {} — {}",
-        s(&r["name"]),
-        s(&r["version"]),
-        s(&r["description"])
-    );
-    println!("file:   {}\nsha256: {}", s(&r["file"]), s(&r["sha256"]));
-    println!("\nasks for:");
-    println!("  http endpoints: {}", list(&r["capabilities"]["http"]));
-    println!("  databases:      {}", list(&r["capabilities"]["sql"]));
-    println!(
-        "  directories:    {}",
-        list(&r["capabilities"]["directories"])
-    );
-    if let Some(settings) = r["settings"].as_array().filter(|a| !a.is_empty()) {
-        println!("\nsettings:");
-        for st in settings {
-            println!(
-                "  {} (default {:?}): {}",
-                s(&st["key"]),
-                printable(st["default"].as_str().unwrap_or(""), false),
-                s(&st["description"])
-            );
-        }
+        assert!(!text.contains('\u{1b}'), "{text:?}");
     }
-    println!("\ntools:");
-    for t in r["tools"].as_array().into_iter().flatten() {
-        let flags: Vec<&str> = [
-            ("read-only", "read_only"),
-            ("destructive", "destructive"),
-            ("idempotent", "idempotent"),
-            ("open-world", "open_world"),
-        ]
-        .iter()
-        .filter(|(_, k)| t[*k].as_bool() == Some(true))
-        .map(|(label, _)| *label)
-        .collect();
-        println!(
-            "  {} [{}]: {}",
-            s(&t["name"]),
-            flags.join(", "),
-            printable(
-                t["description"]
-                    .as_str()
-                    .unwrap_or("")
-                    .lines()
-                    .next()
-                    .unwrap_or(""),
-                false
-            )
+
+    #[test]
+    fn the_json_names_each_grant_state() {
+        let r = report(vec![grant(
+            "main",
+            GrantState::SqlRole {
+                role: "reader".into(),
+                superuser: true,
+                reads_all_data: true,
+                writable_tables: 0,
+                advice: vec!["do not".into()],
+            },
+        )]);
+        let json = serde_json::to_value(&r).unwrap();
+        let g = &json["plugins"][0]["grants"][0];
+        assert_eq!(
+            (&g["state"], &g["role"], &g["superuser"]),
+            (&"sql_role".into(), &"reader".into(), &true.into())
         );
-    }
-    println!("\nimports:");
-    for i in r["imports"].as_array().into_iter().flatten() {
-        let verdict = if i["allowed"].as_bool() == Some(true) {
-            "ok".to_string()
-        } else {
-            format!("REFUSED: {}", s(&i["why"]))
-        };
-        println!("  {}: {verdict}", s(&i["name"]));
+        assert_eq!(r.unavailable(), 0);
+        assert!(r.text().contains("    ! do not\n"));
     }
 }

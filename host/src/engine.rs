@@ -84,7 +84,8 @@ pub struct Compiler<'a> {
 }
 
 /// How a component was obtained, for `check` and the benchmarks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CompileSource {
     /// Compiled by the build script and carried in the binary.
     Embedded,

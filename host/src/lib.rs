@@ -15,6 +15,7 @@ pub mod caller;
 pub mod capability;
 pub mod cli;
 mod cli_check;
+mod cli_inspect;
 pub mod codegen;
 pub mod config;
 pub mod engine;

@@ -42,10 +42,7 @@ fn run_cli(dir: &Path, args: &[&str], deadline: Duration) -> (Output, Duration) 
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(dir)
-        .env(
-            "PLUE_MCP_CACHE_DIR",
-            binary().parent().unwrap().join("plue-mcp-test-cache"),
-        )
+        .env("PLUE_MCP_CACHE_DIR", plue_tests::mcp::cache_dir(binary()))
         .env("RUST_LOG", "plue_mcp=info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -397,10 +394,7 @@ fn serve_exits_when_its_client_closes_stdin_with_a_call_in_flight() {
     let mut child = Command::new(binary())
         .arg("serve")
         .current_dir(dir.path())
-        .env(
-            "PLUE_MCP_CACHE_DIR",
-            binary().parent().unwrap().join("plue-mcp-test-cache"),
-        )
+        .env("PLUE_MCP_CACHE_DIR", plue_tests::mcp::cache_dir(binary()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

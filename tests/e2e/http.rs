@@ -37,10 +37,7 @@ async fn start(server_section: &str) -> Server {
         .arg(&config)
         .env(
             "PLUE_MCP_CACHE_DIR",
-            super::example::binary()
-                .parent()
-                .unwrap()
-                .join("plue-mcp-test-cache"),
+            plue_tests::mcp::cache_dir(super::example::binary()),
         )
         .env("RUST_LOG", "plue_mcp=warn")
         .stdout(Stdio::null())

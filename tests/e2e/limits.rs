@@ -93,19 +93,30 @@ async fn a_panic_is_reported_with_its_message() {
 async fn calls_run_concurrently_next_to_a_stuck_one() {
     let host = host().await;
     let started = Instant::now();
-    let stuck = host.call("spin", json!({}));
+    let stuck = async {
+        let result = host.call("spin", json!({})).await.unwrap();
+        (result, started.elapsed())
+    };
     let quick = async {
         let mut answers = Vec::new();
         for _ in 0..8 {
-            answers.push(host.call_ok("ok", json!({})).await.unwrap());
+            answers.push(mcp::text(&host.call_ok("ok", json!({})).await.unwrap()));
         }
         (answers, started.elapsed())
     };
-    let (stuck, (answers, quick_elapsed)) = tokio::join!(stuck, quick);
-    assert!(mcp::is_error(&stuck.unwrap()));
-    assert_eq!(answers.len(), 8);
+    let ((stuck, stuck_elapsed), (answers, quick_elapsed)) = tokio::join!(stuck, quick);
+    assert!(mcp::is_error(&stuck), "{}", mcp::text(&stuck));
+    // Each quick call got its own answer, not the stuck call's error.
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer, "still fine", "quick call {i}");
+    }
     assert!(
         quick_elapsed < Duration::from_millis(900),
         "quick calls waited for the stuck one: {quick_elapsed:?}"
+    );
+    // The stuck call ran to its 1000 ms deadline, after every quick call had its answer.
+    assert!(
+        stuck_elapsed >= Duration::from_millis(1000) && quick_elapsed < stuck_elapsed,
+        "stuck call ended after {stuck_elapsed:?}, quick calls after {quick_elapsed:?}"
     );
 }

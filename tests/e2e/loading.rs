@@ -139,18 +139,27 @@ fn tool_clashes_need_a_prefix() {
 
 /// Run `plue-mcp check --config` on `config`; (exit code, stdout).
 fn check(config: &str) -> (i32, String) {
+    check_with(config, &[])
+}
+
+/// `plue-mcp check --json`'s report of the first plugin's first grant.
+fn first_grant_json(config: &str) -> serde_json::Value {
+    let (_, out) = check_with(config, &["--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    report["plugins"][0]["grants"][0].clone()
+}
+
+fn check_with(config: &str, extra: &[&str]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plue-mcp.toml");
     std::fs::write(&path, config).unwrap();
     let out = Command::new(super::example::binary())
         .args(["check", "--config"])
         .arg(&path)
+        .args(extra)
         .env(
             "PLUE_MCP_CACHE_DIR",
-            super::example::binary()
-                .parent()
-                .unwrap()
-                .join("plue-mcp-test-cache"),
+            plue_tests::mcp::cache_dir(super::example::binary()),
         )
         .output()
         .unwrap();
@@ -175,6 +184,12 @@ fn check_reports_database_roles_and_what_to_change() {
         "{out}"
     );
 
+    let grant = first_grant_json(&config(&pg.reader_url()));
+    assert_eq!(grant["state"], "sql_role", "{grant}");
+    assert_eq!(grant["role"], "plue_reader", "{grant}");
+    assert_eq!(grant["writable_tables"], 0, "{grant}");
+    assert_eq!(grant["advice"], serde_json::json!([]), "{grant}");
+
     let (_, out) = check(&config(&pg.superuser_url()));
     assert!(
         out.contains("is a superuser") && out.contains("allow_superuser"),
@@ -192,5 +207,11 @@ fn check_reports_database_roles_and_what_to_change() {
         out.contains("UNAVAILABLE: cannot connect to database `plue`")
             && out.contains("1 backend(s) unavailable"),
         "{out}"
+    );
+    let grant = first_grant_json(&config(&format!("postgres://u:p@127.0.0.1:{port}/plue")));
+    assert_eq!(
+        (&grant["state"], &grant["kind"]),
+        (&"unavailable".into(), &"sql".into()),
+        "{grant}"
     );
 }

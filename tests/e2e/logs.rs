@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use plue_tests::declared;
 use plue_tests::logs_fixture as fixture;
 use plue_tests::loki::{Loki, Stream, Tenant, now_ns};
 use plue_tests::mcp::{self, Host};
@@ -39,39 +40,21 @@ async fn call(host: &Host, tool: &str, args: Value) -> (String, Value) {
 }
 
 #[tokio::test]
-async fn lists_nine_read_only_tools_with_output_schemas() {
+async fn lists_the_declared_tools_read_only_with_output_schemas() {
     let (host, _server) = start().await;
     let tools = host.list_tools().await.unwrap();
-    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(
-        names,
-        [
-            "search_logs",
-            "tail_logs",
-            "find_errors",
-            "trace_request",
-            "find_slow_requests",
-            "log_stats",
-            "search_exceptions",
-            "workflow_logs",
-            "agent_logs"
-        ]
-    );
-    for t in &tools {
-        let a = t.annotations.as_ref().unwrap();
-        assert_eq!(
-            (a.read_only_hint, a.open_world_hint),
-            (Some(true), Some(true)),
-            "{}",
-            t.name
-        );
-        assert!(
-            t.output_schema.is_some(),
-            "{} declares no output schema",
-            t.name
-        );
-    }
-    let search = &tools[0].input_schema["properties"];
+    let declared = declared::bundled(binary(), "logs").unwrap();
+    declared::listed_as_declared(&tools, &declared).unwrap();
+    declared::with_output_schemas(&tools).unwrap();
+    declared::every_tool_is(&declared, "read_only").unwrap();
+    declared::every_tool_is(&declared, "open_world").unwrap();
+    let schema = |name: &str| {
+        let tool = tools.iter().find(|t| t.name == name);
+        tool.unwrap_or_else(|| panic!("{name} not listed"))
+            .input_schema
+            .clone()
+    };
+    let search = &schema("search_logs")["properties"];
     assert_eq!(
         search["level"]["enum"],
         json!(["error", "warn", "info", "debug", "all"])
@@ -79,7 +62,7 @@ async fn lists_nine_read_only_tools_with_output_schemas() {
     for p in ["query", "service", "contains", "start", "limit"] {
         assert!(search.get(p).is_some(), "search_logs lacks `{p}`");
     }
-    assert_eq!(tools[3].input_schema["required"], json!(["request_id"]));
+    assert_eq!(schema("trace_request")["required"], json!(["request_id"]));
 }
 
 #[tokio::test]

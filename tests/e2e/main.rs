@@ -5,6 +5,7 @@ mod boundaries;
 mod clients;
 mod contract;
 mod database;
+mod escapes;
 mod example;
 mod faults;
 mod hostile;

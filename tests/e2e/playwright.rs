@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use plue_tests::declared;
 use plue_tests::mcp::{self, Host};
 use serde_json::json;
 
@@ -33,30 +34,13 @@ const SHOT: &str =
     "test-results/auth-login-login-remembers-the-session-chromium-desktop/test-failed-1.png";
 
 #[tokio::test]
-async fn nine_read_only_tools_with_output_schemas() -> Result<()> {
+async fn lists_the_declared_tools_read_only_with_output_schemas() -> Result<()> {
     let host = start(&fixtures()).await?;
     let tools = host.list_tools().await?;
-    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    names.sort();
-    assert_eq!(
-        names,
-        [
-            "failure_patterns",
-            "flaky_tests",
-            "list_failures",
-            "list_test_files",
-            "slow_tests",
-            "test_artifacts",
-            "test_details",
-            "test_summary",
-            "view_attachment"
-        ]
-    );
-    for tool in &tools {
-        let annotations = tool.annotations.as_ref().expect("annotations");
-        assert_eq!(annotations.read_only_hint, Some(true), "{}", tool.name);
-        assert!(tool.output_schema.is_some(), "{}", tool.name);
-    }
+    let declared = declared::bundled(super::example::binary(), "playwright")?;
+    declared::listed_as_declared(&tools, &declared)?;
+    declared::with_output_schemas(&tools)?;
+    declared::every_tool_is(&declared, "read_only")?;
     let details = tools.iter().find(|t| t.name == "test_details").unwrap();
     assert_eq!(details.input_schema["required"], json!(["testTitle"]));
     Ok(())

@@ -3,7 +3,6 @@
 //! there instead.
 
 use anyhow::{Context, Result, ensure};
-use rmcp::model::Tool;
 use serde_json::Value;
 
 /// Every needle appears in `text`.
@@ -36,22 +35,48 @@ pub fn find<'a>(v: &'a Value, pointer: &str, key: &str, want: &Value) -> Result<
         .with_context(|| format!("no element with {key} = {want} in {pointer} of {v}"))
 }
 
-/// Each of `names` is listed, annotated read-only, and declares an output schema.
-pub fn read_only_with_schemas(listed: &[Tool], names: &[&str]) -> Result<()> {
-    for name in names {
-        let tool = listed
-            .iter()
-            .find(|t| t.name == *name)
-            .with_context(|| format!("{name} not listed"))?;
-        let annotations = tool
-            .annotations
-            .as_ref()
-            .with_context(|| format!("{name} has no annotations"))?;
-        ensure!(
-            annotations.read_only_hint == Some(true),
-            "{name} is not read-only"
-        );
-        ensure!(tool.output_schema.is_some(), "{name} has no output schema");
+/// The named cases of one test. Each case runs whatever the others did; `finish`
+/// fails naming every case that failed, with its message, so one broken answer
+/// neither hides the rest nor leaves the reader guessing which case it was.
+#[derive(Default)]
+pub struct Cases {
+    ran: usize,
+    failed: Vec<String>,
+}
+
+impl Cases {
+    pub fn new() -> Cases {
+        Cases::default()
     }
-    Ok(())
+
+    /// Record the outcome of the case `name`.
+    pub fn record(&mut self, name: impl std::fmt::Display, outcome: Result<()>) {
+        self.ran += 1;
+        if let Err(e) = outcome {
+            self.failed.push(format!("{name}: {e:#}"));
+        }
+    }
+
+    /// Run the case `name` and record its outcome.
+    pub async fn check(
+        &mut self,
+        name: impl std::fmt::Display,
+        case: impl std::future::Future<Output = Result<()>>,
+    ) {
+        let outcome = case.await;
+        self.record(name, outcome);
+    }
+
+    /// `Ok` when every case passed and at least one ran.
+    pub fn finish(self) -> Result<()> {
+        ensure!(self.ran > 0, "no case ran");
+        ensure!(
+            self.failed.is_empty(),
+            "{} of {} cases failed:\n\n{}",
+            self.failed.len(),
+            self.ran,
+            self.failed.join("\n\n")
+        );
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod clients;
+pub mod declared;
 pub mod logs_fixture;
 pub mod loki;
 pub mod mcp;

@@ -114,6 +114,30 @@ impl Host {
         Ok(result)
     }
 
+    /// `tools/call` that must succeed with structured content in which, as in
+    /// the text, none of `never` appears: (text, structured content).
+    pub async fn answer(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        never: &[&str],
+    ) -> Result<(String, serde_json::Value)> {
+        let result = self.call_ok(tool, arguments.clone()).await?;
+        let (text, structured) = (text(&result), structured(&result));
+        anyhow::ensure!(
+            structured.is_object(),
+            "{tool} {arguments}: no structured content; text:\n{text}"
+        );
+        let everything = format!("{text}\n{structured}");
+        for bad in never {
+            anyhow::ensure!(
+                !everything.contains(bad),
+                "{tool} {arguments}: `{bad}` in:\n{text}"
+            );
+        }
+        Ok((text, structured))
+    }
+
     /// `tools/call` that must fail with `isError`: returns the error text.
     pub async fn call_err(&self, tool: &str, arguments: serde_json::Value) -> Result<String> {
         let result = self.call(tool, arguments).await?;

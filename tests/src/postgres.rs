@@ -654,6 +654,17 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// PostgreSQL with the fixture loaded (started off the async runtime: it blocks
+/// while loading) and `binary serve` configured by `config` from the reader's URL.
+pub async fn with_host(
+    binary: &std::path::Path,
+    config: impl Fn(&str) -> String,
+) -> Result<(PgServer, crate::mcp::Host)> {
+    let pg = tokio::task::spawn_blocking(PgServer::start).await??;
+    let host = crate::mcp::Host::start(binary, &config(&pg.reader_url())).await?;
+    Ok((pg, host))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,3 +85,47 @@ pub fn guard_open<T: WasiView + 'static>(linker: &mut Linker<T>) -> anyhow::Resu
     linker.allow_shadowing(false);
     Ok(result?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_types_that_cannot_block_their_opener_open() {
+        let cases = [
+            (DescriptorType::RegularFile, true),
+            (DescriptorType::Directory, true),
+            (DescriptorType::SymbolicLink, true),
+            (DescriptorType::Fifo, false),
+            (DescriptorType::Socket, false),
+            (DescriptorType::CharacterDevice, false),
+            (DescriptorType::BlockDevice, false),
+            (DescriptorType::Unknown, false),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(openable(kind), want, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn unavailable_directories_are_skipped_and_a_vanished_one_fails_the_mount() {
+        let dir = tempfile::tempdir().unwrap();
+        let grants = DirectoryGrants {
+            dirs: vec![
+                ("data".into(), Ok(dir.path().to_path_buf())),
+                (
+                    "unset".into(),
+                    Err("directory `unset` is unavailable".into()),
+                ),
+            ],
+        };
+        assert!(grants.mount(&mut WasiCtxBuilder::new()).is_ok());
+
+        // Resolved at start-up, removed since: mounting says so instead of
+        // serving an empty directory.
+        let vanished = DirectoryGrants {
+            dirs: vec![("data".into(), Ok(dir.path().join("gone")))],
+        };
+        assert!(vanished.mount(&mut WasiCtxBuilder::new()).is_err());
+    }
+}

@@ -33,4 +33,12 @@ mod tests {
         assert_eq!(settings.get("metric").as_deref(), Some("x_total"));
         assert_eq!(settings.get("METRIC"), None);
     }
+
+    #[test]
+    fn a_plugin_without_settings_reads_none() {
+        assert_eq!(Settings::default().get("metric"), None);
+        let empty_value = Settings::from(BTreeMap::from([("k".to_string(), String::new())]));
+        // An empty value is a value the operator set, not a missing one.
+        assert_eq!(empty_value.get("k").as_deref(), Some(""));
+    }
 }

@@ -218,7 +218,152 @@ pub fn output_size(result: &ToolResult) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::cap_message;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::plugin::load::tests::{load, test_plugin};
+
+    /// Call `tool` of the `misbehave` test plugin, loaded with `limits` (TOML keys).
+    async fn misbehave(limits: &str, tool: &str, arguments: &str) -> CallOutcome {
+        let section = format!(
+            "[plugins.misbehave]\npath = \"{}\"\n{limits}\n",
+            test_plugin("misbehave").display()
+        );
+        let (runtime, loaded) = load(&section).await;
+        let plugin = loaded.unwrap().remove(0);
+        call(
+            &runtime,
+            &plugin,
+            tool,
+            arguments.into(),
+            LogSink::default(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_answer_comes_back_as_the_plugin_gave_it() {
+        let answer = misbehave("", "ok", "{}").await.unwrap();
+        assert!(!answer.is_error);
+        assert!(matches!(&answer.content[..], [Content::Text(t)] if t == "still fine"));
+        assert_eq!(output_size(&answer), "still fine".len() as u64);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_output_cap_is_refused_with_its_size() {
+        let outcome = misbehave("max_output_bytes = 2000", "flood", r#"{"bytes": 2001}"#).await;
+        match outcome {
+            Err(CallError::Output { size, limit, .. }) => assert_eq!((size, limit), (2001, 2000)),
+            other => panic!("{other:?}"),
+        }
+        // At the cap exactly, the answer passes.
+        let answer = misbehave("max_output_bytes = 2000", "flood", r#"{"bytes": 2000}"#).await;
+        assert_eq!(output_size(&answer.unwrap()), 2000);
+    }
+
+    #[tokio::test]
+    async fn the_plugins_own_error_text_is_held_to_the_output_cap() {
+        let outcome = misbehave("max_output_bytes = 2000", "fail_big", r#"{"bytes": 5000}"#).await;
+        match outcome {
+            Err(CallError::Failed { plugin, message }) => {
+                assert_eq!(plugin, "misbehave");
+                assert!(
+                    message.len() <= 2000 && message.starts_with("eee"),
+                    "{message}"
+                );
+                assert!(message.contains("5000 bytes"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_trap_with_the_plugins_last_words() {
+        match misbehave("", "crash", "{}").await {
+            Err(CallError::Trap { message, .. }) => {
+                assert!(
+                    message.contains("deliberate panic for the tests"),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn unbounded_allocation_is_the_memory_limit_not_a_crash() {
+        match misbehave("memory_mib = 16", "hog", "{}").await {
+            Err(CallError::Memory { limit_mib, .. }) => assert_eq!(limit_mib, 16),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_loop_ends_at_the_deadline() {
+        let started = Instant::now();
+        match misbehave("call_timeout_ms = 300", "spin", "{}").await {
+            Err(CallError::Timeout { limit_ms, .. }) => assert_eq!(limit_ms, 300),
+            other => panic!("{other:?}"),
+        }
+        // Loading takes part of this; the call itself stops at 300 ms.
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[tokio::test]
+    async fn arguments_the_plugin_cannot_read_are_its_invalid_arguments() {
+        match misbehave("", "flood", r#"{"bytes": "many"}"#).await {
+            Err(CallError::InvalidArguments { message, .. }) => {
+                assert!(
+                    message.contains(r#"invalid type: string "many""#),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn output_size_counts_text_structured_and_base64_images() {
+        let result = ToolResult {
+            content: vec![
+                Content::Text("abc".into()),
+                Content::Image(crate::bindings::plue::plugin::types::Image {
+                    data: vec![0; 300],
+                    mime_type: "image/png".into(),
+                }),
+            ],
+            structured: Some("{}".into()),
+            is_error: false,
+        };
+        assert_eq!(output_size(&result), 3 + 400 + 9 + 2);
+    }
+
+    #[test]
+    fn each_limit_message_names_its_setting_and_section() {
+        let cases = [
+            CallError::Timeout {
+                plugin: "p".into(),
+                limit_ms: 5,
+            },
+            CallError::Memory {
+                plugin: "p".into(),
+                limit_mib: 5,
+            },
+        ];
+        for (error, setting) in cases.iter().zip(["call_timeout_ms", "memory_mib"]) {
+            let text = error.to_string();
+            assert!(
+                text.contains(setting) && text.contains("[plugins.p]"),
+                "{text}"
+            );
+        }
+        let output = CallError::Output {
+            plugin: "p".into(),
+            size: 9,
+            limit: 5,
+        };
+        assert!(output.to_string().contains("max_output_bytes"));
+    }
 
     #[test]
     fn error_text_is_held_to_the_output_cap() {

@@ -283,7 +283,9 @@ pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
     Ok(linker)
 }
 
-async fn read_manifest(
+/// Instantiate `pre` with no grants and call its `manifest()` export, within
+/// `limits`. The manifest is not checked yet: see [`crate::schema::manifest::check`].
+pub async fn read_manifest(
     runtime: &Runtime,
     pre: &PluginPre<CallState>,
     limits: Limits,
@@ -312,4 +314,171 @@ async fn read_manifest(
             )
         })??;
     Ok(manifest)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Loading real components (the test plugins `host/build.rs` builds) from a
+    //! configuration text: what is refused, and what a loaded plugin is given.
+
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// A test plugin's component (`misbehave`, `sockets`, `escape`, …).
+    pub(crate) fn test_plugin(name: &str) -> PathBuf {
+        Path::new(env!("PLUE_TEST_PLUGINS_DIR")).join(format!("plue_test_{name}.wasm"))
+    }
+
+    /// `text` resolved with an environment that only names a fresh compile cache.
+    fn config(text: &str, cache: &Path) -> Config {
+        let env = BTreeMap::from([(
+            "PLUE_MCP_CACHE_DIR".to_string(),
+            cache.display().to_string(),
+        )]);
+        Config::from_toml(text, Path::new("."), "test.toml", &env).expect("config resolves")
+    }
+
+    /// Load every plugin of `text` into a fresh runtime.
+    pub(crate) async fn load(text: &str) -> (Runtime, Result<Vec<Arc<LoadedPlugin>>, LoadError>) {
+        let cache = tempfile::tempdir().unwrap();
+        let config = config(text, cache.path());
+        let runtime = Runtime::new(4, 64 << 20).unwrap();
+        let loaded = Loader::new(&runtime, &config).unwrap().load_all().await;
+        (runtime, loaded)
+    }
+
+    fn problems(loaded: Result<Vec<Arc<LoadedPlugin>>, LoadError>) -> Vec<String> {
+        match loaded {
+            Ok(_) => panic!("loaded, but should have been refused"),
+            Err(e) => e.problems,
+        }
+    }
+
+    fn plugin_section(name: &str, extra: &str) -> String {
+        format!(
+            "[plugins.{name}]\npath = \"{}\"\n{extra}\n",
+            test_plugin(name).display()
+        )
+    }
+
+    #[tokio::test]
+    async fn a_loaded_plugin_has_its_manifest_digest_contracts_and_limits() {
+        let (_rt, loaded) = load(&plugin_section("misbehave", "memory_mib = 32")).await;
+        let plugins = loaded.unwrap();
+        let [p] = plugins.as_slice() else {
+            panic!("{} plugins", plugins.len())
+        };
+        let bytes = std::fs::read(test_plugin("misbehave")).unwrap();
+        assert_eq!(p.digest, sha256_hex(&bytes));
+        assert_eq!(p.manifest.name, "misbehave");
+        let tools: Vec<&str> = p.manifest.tools.iter().map(|t| t.name.as_str()).collect();
+        let contracts: Vec<&str> = p.contracts.keys().map(String::as_str).collect();
+        let mut sorted = tools.clone();
+        sorted.sort();
+        assert_eq!(contracts, sorted, "one contract per tool");
+        assert_eq!(p.limits.memory_bytes, 32 << 20);
+        assert!(p.unavailable.is_empty(), "{:?}", p.unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_pinned_digest_that_differs_is_refused_naming_both() {
+        let wrong = "0".repeat(64);
+        let section = plugin_section("misbehave", &format!("sha256 = \"{wrong}\""));
+        let (_rt, loaded) = load(&section).await;
+        let real = sha256_hex(&std::fs::read(test_plugin("misbehave")).unwrap());
+        let problems = problems(loaded);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("sha256 mismatch")
+                && problems[0].contains(&real)
+                && problems[0].contains(&wrong),
+            "{problems:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn require_digests_refuses_an_unpinned_file_and_accepts_a_pinned_one() {
+        let real = sha256_hex(&std::fs::read(test_plugin("misbehave")).unwrap());
+        let server = "[server]\nrequire_digests = true\n";
+        let (_rt, loaded) = load(&format!("{server}{}", plugin_section("misbehave", ""))).await;
+        let problems = problems(loaded);
+        assert!(
+            problems[0].contains("require_digests") && problems[0].contains(&real),
+            "{problems:?}"
+        );
+        let pinned = plugin_section("misbehave", &format!("sha256 = \"{real}\""));
+        let (_rt, loaded) = load(&format!("{server}{pinned}")).await;
+        assert!(loaded.is_ok());
+    }
+
+    #[tokio::test]
+    async fn every_plugins_problems_are_reported_together() {
+        let wrong = "0".repeat(64);
+        let text = format!(
+            "{}{}",
+            plugin_section("sockets", ""),
+            plugin_section("misbehave", &format!("sha256 = \"{wrong}\""))
+        );
+        let (_rt, loaded) = load(&text).await;
+        let problems = problems(loaded);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("plugin `sockets` imports `wasi:sockets/")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("plugin `misbehave`: sha256 mismatch")),
+            "{problems:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_granted_directory_is_connected_and_a_missing_one_is_named_unavailable() {
+        let data = tempfile::tempdir().unwrap();
+        let present = format!(
+            "[directories.data]\npath = \"{}\"\n{}",
+            data.path().display(),
+            plugin_section("escape", "directories = [\"data\"]")
+        );
+        let (_rt, loaded) = load(&present).await;
+        let plugins = loaded.unwrap();
+        let dirs = &plugins[0].grants.directories.dirs;
+        assert_eq!(dirs.len(), 1);
+        assert_eq!(dirs[0].0, "data");
+        let mounted = dirs[0].1.as_ref().unwrap();
+        assert_eq!(mounted, &data.path().canonicalize().unwrap());
+        assert!(plugins[0].unavailable.is_empty());
+
+        let gone = data.path().join("gone");
+        let missing = format!(
+            "[directories.data]\npath = \"{}\"\n{}",
+            gone.display(),
+            plugin_section("escape", "directories = [\"data\"]")
+        );
+        let (_rt, loaded) = load(&missing).await;
+        let plugins = loaded.unwrap();
+        assert!(plugins[0].grants.directories.dirs[0].1.is_err());
+        let [why] = plugins[0].unavailable.as_slice() else {
+            panic!("{:?}", plugins[0].unavailable)
+        };
+        assert!(why.contains("directory `data`"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_plugin_without_its_grant_is_refused() {
+        let (_rt, loaded) = load(&plugin_section("escape", "")).await;
+        let problems = problems(loaded);
+        let [why] = problems.as_slice() else {
+            panic!("{problems:?}")
+        };
+        assert!(
+            why.starts_with("plugin `escape` needs directories `data`, which is not granted")
+                && why.contains("add directories = [\"data\"] to [plugins.escape]"),
+            "{why}"
+        );
+    }
 }

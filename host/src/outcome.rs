@@ -20,6 +20,10 @@ pub enum OutcomeKind {
     PluginDefect,
     /// The server is shutting down.
     Refused,
+    /// The client cancelled the call (or went away) before its answer.
+    Cancelled,
+    /// No plugin provides the tool named.
+    UnknownTool,
 }
 
 impl OutcomeKind {
@@ -32,6 +36,8 @@ impl OutcomeKind {
             OutcomeKind::Failed => "failed",
             OutcomeKind::PluginDefect => "plugin_defect",
             OutcomeKind::Refused => "refused",
+            OutcomeKind::Cancelled => "cancelled",
+            OutcomeKind::UnknownTool => "unknown_tool",
         }
     }
 }

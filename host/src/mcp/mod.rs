@@ -36,6 +36,8 @@ pub struct McpServer {
     tools: Arc<Vec<Tool>>,
     client_level: ClientLevel,
     transport: Transport,
+    /// Counts this session in `plue_mcp_sessions` while any clone lives.
+    _session: Option<Arc<crate::metrics::Session>>,
 }
 
 impl McpServer {
@@ -45,6 +47,7 @@ impl McpServer {
             app,
             client_level: ClientLevel::default(),
             transport,
+            _session: None,
         }
     }
 
@@ -55,13 +58,19 @@ impl McpServer {
             tools: self.tools.clone(),
             client_level: ClientLevel::default(),
             transport: self.transport,
+            _session: Some(Arc::new(
+                crate::metrics::metrics().session_opened(self.transport),
+            )),
         }
     }
 
-    /// Serve MCP over stdin/stdout until the client closes stdin.
+    /// Serve MCP over stdin/stdout until the client closes stdin, or until
+    /// SIGTERM or ctrl-c (then gracefully, see [`crate::shutdown`]).
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let max = self.app.config.server.max_message_bytes;
-        stdio::serve(self, max).await
+        let app = self.app.clone();
+        let max = app.config.server.max_message_bytes;
+        let session = self.new_session();
+        crate::shutdown::serve_until_signal(&app, stdio::serve(session, max), || {}, || {}).await
     }
 
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.

@@ -51,6 +51,18 @@ pub enum CallError {
     Instantiate { plugin: String, message: String },
 }
 
+impl CallError {
+    /// The limit that stopped the call, as metrics name it.
+    pub fn limit(&self) -> Option<&'static str> {
+        match self {
+            CallError::Timeout { .. } => Some("timeout"),
+            CallError::Memory { .. } => Some("memory"),
+            CallError::Output { .. } => Some("output"),
+            _ => None,
+        }
+    }
+}
+
 /// A store for one call, with the limiter and epoch behaviour every call uses.
 pub fn new_store(runtime: &Runtime, state: CallState) -> Store<CallState> {
     let mut store = Store::new(&runtime.engine, state);

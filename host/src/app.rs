@@ -142,11 +142,7 @@ impl App {
         )
         .await;
         let (mut result, structured_bytes, limit) = match outcome {
-            Err(e) => (
-                Outcome::error(OutcomeKind::Failed, e.to_string()),
-                0,
-                e.limit(),
-            ),
+            Err(e) => (Outcome::error(e.kind(), e.to_string()), 0, e.limit()),
             Ok(answer) => {
                 let len = answer.structured.as_ref().map_or(0, String::len);
                 (

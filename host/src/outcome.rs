@@ -12,7 +12,7 @@ pub enum OutcomeKind {
     Ok,
     /// The plugin answered with an error it chose (a backend error, bad input it found).
     ToolError,
-    /// The host refused the arguments before the plugin ran.
+    /// The arguments were refused: by the host before the plugin ran, or by the plugin.
     InvalidArguments,
     /// The call produced no answer: a limit, a trap, a plugin that could not start.
     Failed,

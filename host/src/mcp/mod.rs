@@ -9,6 +9,7 @@
 pub mod http;
 mod jsonrpc;
 pub mod log;
+mod progress;
 pub mod result;
 pub mod stdio;
 
@@ -161,9 +162,17 @@ impl ServerHandler for McpServer {
         };
         let caller = self.caller(&context);
         let call = self.app.call(&request.name, arguments, &caller, log);
+        let progress = async {
+            match context.meta.get_progress_token() {
+                Some(token) => progress::report(context.peer.clone(), token).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Dropping the call (cancelled) drops its instance and frees its slot.
         let result = tokio::select! {
             outcome = call => result::call_tool_result(outcome.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?),
             _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),
+            () = progress => unreachable!("progress reports until the call ends"),
         };
         Ok(result.into())
     }

@@ -13,6 +13,7 @@ use crate::bindings::{Content, ToolError, ToolResult};
 use crate::capability::log::LogSink;
 use crate::capability::state::CallState;
 use crate::engine::Runtime;
+use crate::outcome::OutcomeKind;
 
 /// A tool call that ran to an answer (which may itself be an error result).
 pub type CallOutcome = Result<ToolResult, CallError>;
@@ -52,6 +53,20 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// How the call ended: the plugin's own errors are its answer; the rest
+    /// produced none.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            CallError::InvalidArguments { .. } => OutcomeKind::InvalidArguments,
+            CallError::Failed { .. } | CallError::UnknownTool { .. } => OutcomeKind::ToolError,
+            CallError::Timeout { .. }
+            | CallError::Memory { .. }
+            | CallError::Output { .. }
+            | CallError::Trap { .. }
+            | CallError::Instantiate { .. } => OutcomeKind::Failed,
+        }
+    }
+
     /// The limit that stopped the call, as metrics name it.
     pub fn limit(&self) -> Option<&'static str> {
         match self {

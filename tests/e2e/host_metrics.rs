@@ -1,8 +1,9 @@
 //! The host observes itself: a real Prometheus scrapes `plue-mcp serve --http`'s
 //! `/metrics` while a client makes a known mix of calls (answers, invalid arguments,
-//! plugin errors, timeouts); Prometheus's stored counters equal those calls, and the
-//! prometheus group's own `error_analysis` and `latency_analysis`, called through the
-//! host and pointed at `plue_mcp_*` by their settings, report them.
+//! plugin errors, timeouts); Prometheus's stored counters equal those calls, the shipped
+//! recording rules (`deploy/prometheus/rules/plue-mcp-recording.yml`) evaluate on them,
+//! and the prometheus group's own `error_analysis` and `latency_analysis`, called
+//! through the host and pointed at `plue_mcp_*` by their settings, report them.
 
 use std::time::{Duration, Instant};
 
@@ -116,7 +117,9 @@ fn now_seconds() -> f64 {
 
 #[tokio::test]
 async fn prometheus_scrapes_the_host_and_its_own_tools_report_the_calls() -> Result<()> {
-    let scraper = Scraper::start(JOB).await?;
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/prometheus/rules/plue-mcp-recording.yml");
+    let scraper = Scraper::start(JOB, &[&rules]).await?;
     let dir = tempfile::tempdir()?;
     let config_path = dir.path().join("plue-mcp.toml");
     std::fs::write(&config_path, config(&scraper.url()))?;
@@ -181,6 +184,48 @@ async fn prometheus_scrapes_the_host_and_its_own_tools_report_the_calls() -> Res
         counted == f64::from(total + kinds.len() as u32),
         "histogram count {counted}"
     );
+
+    // The shipped recording rules read these names: every spin and fail_big call is an
+    // error; `ok`'s calls are counted by outcome (and, without errors, have no ratio).
+    let rules = [
+        (
+            r#"plugin_tool:plue_mcp_calls_errors:ratio_rate5m{plugin="misbehave",tool="spin"}"#,
+            Some(1.0),
+        ),
+        (
+            r#"plugin_tool:plue_mcp_calls_errors:ratio_rate5m{plugin="misbehave",tool="fail_big"}"#,
+            Some(1.0),
+        ),
+        (
+            r#"plugin_tool:plue_mcp_calls_errors:ratio_rate5m{plugin="misbehave",tool="ok"}"#,
+            None,
+        ),
+        (
+            r#"plugin_tool_outcome:plue_mcp_calls:rate5m{plugin="misbehave",tool="ok",outcome="ok"} > bool 0"#,
+            Some(1.0),
+        ),
+        (
+            r#"plugin_tool_limit:plue_mcp_limit_hits:rate5m{plugin="misbehave",tool="spin",limit="timeout"} > bool 0"#,
+            Some(1.0),
+        ),
+    ];
+    let started = Instant::now();
+    for (rule, expected) in rules {
+        loop {
+            let values = scraper.query(rule).await?;
+            let value = values
+                .first()
+                .and_then(|v| v["value"][1].as_str()?.parse::<f64>().ok());
+            if value == expected && started.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+            ensure!(
+                started.elapsed() < Duration::from_secs(15),
+                "{rule} = {value:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
     // The prometheus group reads the host's metrics as it reads any service's.
     let window = json!({"job": JOB, "duration": "1m", "time": format!("{at:.3}")});

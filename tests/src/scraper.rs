@@ -22,14 +22,16 @@ pub struct Scraper {
 }
 
 impl Scraper {
-    /// Starts Prometheus scraping job `job` every second; waits until it is ready.
-    pub async fn start(job: &str) -> Result<Scraper> {
+    /// Starts Prometheus scraping job `job` every second, evaluating the rule files
+    /// `rules` every second too; waits until it is ready.
+    pub async fn start(job: &str, rules: &[&Path]) -> Result<Scraper> {
         let binary = find_binary("prometheus").ok_or_else(|| anyhow!(MISSING_BINARIES))?;
         let dir = tempfile::Builder::new().prefix("plue-scraper-").tempdir()?;
         std::fs::create_dir(dir.path().join("data"))?;
         std::fs::write(dir.path().join("targets.json"), "[]")?;
+        let rule_files: Vec<String> = rules.iter().map(|r| r.display().to_string()).collect();
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: {job:?}\n    file_sd_configs:\n      - files: [{:?}]\n        refresh_interval: 1s\n",
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: {rule_files:?}\nscrape_configs:\n  - job_name: {job:?}\n    file_sd_configs:\n      - files: [{:?}]\n        refresh_interval: 1s\n",
             dir.path().join("targets.json").display().to_string()
         );
         std::fs::write(dir.path().join("prometheus.yml"), config)?;

@@ -12,8 +12,10 @@ use crate::caller::Caller;
 use crate::capability::log::LogSink;
 use crate::config::Config;
 use crate::engine::Runtime;
+use crate::metrics::metrics;
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{LoadedPlugin, Loader};
+use crate::record::CallRecord;
 use crate::registry::Registry;
 use crate::schema::contract::{OutputViolation, ToolContract};
 
@@ -22,6 +24,8 @@ pub struct App {
     pub runtime: Runtime,
     pub plugins: Vec<Arc<LoadedPlugin>>,
     pub registry: Registry,
+    /// Where every call is recorded.
+    pub audit: crate::audit::Trail,
     /// Bounds concurrent calls to what the instance pool holds.
     permits: tokio::sync::Semaphore,
 }
@@ -53,11 +57,34 @@ impl App {
             "loaded"
         );
         let permits = tokio::sync::Semaphore::new(config.server.max_concurrent_calls as usize);
+        let audit = crate::audit::Trail::open(&config.audit)?;
+        for plugin in &plugins {
+            metrics().plugin_loaded(&plugin.name, &plugin.manifest.version, &plugin.digest);
+            for (_, endpoint) in &plugin.config.http {
+                if config
+                    .endpoints
+                    .get(endpoint)
+                    .is_some_and(|e| e.base.is_err())
+                {
+                    metrics().set_backend_up(&plugin.name, endpoint, false);
+                }
+            }
+            for (_, database) in &plugin.config.sql {
+                if config
+                    .databases
+                    .get(database)
+                    .is_some_and(|d| d.url.is_err())
+                {
+                    metrics().set_backend_up(&plugin.name, database, false);
+                }
+            }
+        }
         Ok(App {
             config,
             runtime,
             plugins,
             registry,
+            audit,
             permits,
         })
     }
@@ -65,7 +92,8 @@ impl App {
     /// Call `tool` with `arguments` (a JSON object). Literals sent as strings are
     /// first coerced to the declared type (`"20"` → 20); undeclared or ill-typed
     /// arguments, everything that goes wrong inside the plugin, and structured
-    /// content off the tool's output schema become `isError` results.
+    /// content off the tool's output schema become `isError` results. Every
+    /// call is audited and counted once (see [`crate::record`]).
     pub async fn call(
         &self,
         tool: &str,
@@ -73,54 +101,54 @@ impl App {
         caller: &Caller,
         log: LogSink,
     ) -> Result<Outcome, UnknownTool> {
-        let entry = self
-            .registry
-            .get(tool)
-            .ok_or_else(|| UnknownTool(tool.into()))?;
+        let Some(entry) = self.registry.get(tool) else {
+            crate::record::unknown_tool(&self.audit, caller, tool, &arguments);
+            return Err(UnknownTool(tool.into()));
+        };
         let contract = entry.contract();
         contract.coerce(&mut arguments);
+        // Serialised once: the plugin reads this text, the audit hashes it.
+        let record = CallRecord::start(
+            &self.audit,
+            caller,
+            tool,
+            &entry.plugin,
+            arguments.to_string(),
+        );
         if let Err(message) = contract.check_arguments(tool, &arguments) {
             let outcome = Outcome::error(OutcomeKind::InvalidArguments, message);
-            audit(
-                tool,
-                &entry.plugin,
-                caller,
-                &outcome,
-                0,
-                0.0,
-                &arguments.to_string(),
-            );
+            record.finish(&outcome, 0, None);
             return Ok(outcome);
         }
         let Ok(_permit) = self.permits.acquire().await else {
-            return Ok(Outcome::error(
+            let outcome = Outcome::error(
                 OutcomeKind::Refused,
-                "the server is shutting down".into(),
-            ));
+                "the server is shutting down; retry on another instance or after it restarts"
+                    .into(),
+            );
+            record.finish(&outcome, 0, None);
+            return Ok(outcome);
         };
         let log = LogSink {
             plugin: entry.plugin.name.clone(),
             ..log
         };
-        // Serialised once: the plugin reads this text, the audit hashes it.
-        let arguments = arguments.to_string();
-        let started = Instant::now();
         let outcome = crate::plugin::call::call(
             &self.runtime,
             &entry.plugin,
             &entry.tool_name,
-            arguments.clone(),
+            record.arguments().to_string(),
             log,
         )
         .await;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (mut result, structured_bytes) = match outcome {
-            Err(e) => (Outcome::error(OutcomeKind::Failed, e.to_string()), 0),
+        let (mut result, structured_bytes, limit) = match outcome {
+            Err(e) => (Outcome::error(e.kind(), e.to_string()), 0, e.limit()),
             Ok(answer) => {
                 let len = answer.structured.as_ref().map_or(0, String::len);
                 (
                     checked_answer(tool, &entry.plugin.name, contract, answer),
                     len,
+                    None,
                 )
             }
         };
@@ -128,16 +156,19 @@ impl App {
             let note = format!("Note: {}", entry.plugin.unavailable.join("; "));
             result.content.push(Content::Text(note));
         }
-        audit(
-            tool,
-            &entry.plugin,
-            caller,
-            &result,
-            structured_bytes,
-            elapsed_ms,
-            &arguments,
-        );
+        record.finish(&result, structured_bytes, limit);
         Ok(result)
+    }
+
+    /// Refuse new calls from now on (calls waiting for a slot are refused
+    /// too); calls already running go on. For a graceful shutdown.
+    pub fn stop_accepting(&self) {
+        self.permits.close();
+    }
+
+    /// Whether [`App::stop_accepting`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.permits.is_closed()
     }
 }
 
@@ -198,31 +229,4 @@ fn checked_answer(
             OutcomeKind::PluginDefect
         },
     }
-}
-
-/// The audit record of one call, written before the answer is returned.
-/// `structured_bytes` is the length of the structured content as the plugin
-/// sent it (counted only if it is passed on), so nothing is serialised again.
-fn audit(
-    tool: &str,
-    plugin: &LoadedPlugin,
-    caller: &Caller,
-    outcome: &Outcome,
-    structured_bytes: usize,
-    elapsed_ms: f64,
-    arguments: &str,
-) {
-    let effect = crate::audit::Effect {
-        kind: outcome.kind,
-        duration_ms: elapsed_ms,
-        bytes: crate::audit::returned_bytes(outcome, structured_bytes),
-    };
-    crate::audit::record(
-        caller,
-        tool,
-        &plugin.name,
-        &plugin.digest,
-        effect,
-        arguments,
-    );
 }

@@ -35,6 +35,10 @@ enum Command {
         /// Serve streamable HTTP at http://ADDR/mcp instead of stdio, e.g. 127.0.0.1:8808
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
+        /// With stdio, also serve /metrics, /healthz and /readyz at http://ADDR
+        /// (with --http they are on its listener)
+        #[arg(long, value_name = "ADDR", conflicts_with = "http")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// List every tool with its plugin
     Tools {
@@ -122,11 +126,21 @@ async fn load(config: Option<&Path>) -> Result<Arc<App>, ExitCode> {
 
 async fn run(command: Command) -> ExitCode {
     match command {
-        Command::Serve { config, http } => {
+        Command::Serve {
+            config,
+            http,
+            metrics,
+        } => {
             let app = match load(config.as_deref()).await {
                 Ok(app) => app,
                 Err(code) => return code,
             };
+            if let Some(addr) = metrics
+                && let Err(e) = crate::health::serve(app.clone(), addr).await
+            {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
             let served = match http {
                 Some(addr) => crate::mcp::McpServer::serve_http(app, addr).await,
                 None => {

@@ -12,7 +12,7 @@ pub enum OutcomeKind {
     Ok,
     /// The plugin answered with an error it chose (a backend error, bad input it found).
     ToolError,
-    /// The host refused the arguments before the plugin ran.
+    /// The arguments were refused: by the host before the plugin ran, or by the plugin.
     InvalidArguments,
     /// The call produced no answer: a limit, a trap, a plugin that could not start.
     Failed,
@@ -20,6 +20,10 @@ pub enum OutcomeKind {
     PluginDefect,
     /// The server is shutting down.
     Refused,
+    /// The client cancelled the call (or went away) before its answer.
+    Cancelled,
+    /// No plugin provides the tool named.
+    UnknownTool,
 }
 
 impl OutcomeKind {
@@ -32,6 +36,8 @@ impl OutcomeKind {
             OutcomeKind::Failed => "failed",
             OutcomeKind::PluginDefect => "plugin_defect",
             OutcomeKind::Refused => "refused",
+            OutcomeKind::Cancelled => "cancelled",
+            OutcomeKind::UnknownTool => "unknown_tool",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: `plue-mcp serve` driven over stdio by a real MCP client,
 //! against real services started on free loopback ports.
 
+mod audit;
 mod boundaries;
 mod clients;
 mod contract;
@@ -8,11 +9,13 @@ mod database;
 mod escapes;
 mod example;
 mod faults;
+mod host_metrics;
 mod hostile;
 mod http;
 mod limits;
 mod loading;
 mod logs;
+mod operability;
 mod playwright;
 mod prometheus;
 mod sql_roundtrips;

@@ -64,7 +64,7 @@ use tempfile::TempDir;
 use crate::ports::free_port;
 use expected::{HISTORY_SECONDS, STEP_SECONDS};
 
-const MISSING_BINARIES: &str =
+pub(crate) const MISSING_BINARIES: &str =
     "prometheus not found: run `bash .ci/install-deps` (apt-get install -y prometheus)";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const CONFIG_TEMPLATE: &str = include_str!("../fixtures/prometheus/prometheus.yml");
@@ -927,7 +927,12 @@ fn answers_ready(port: u16) -> bool {
 
 /// Prometheus on `port` with the configuration and data of `dir`, logging to `log_file`
 /// (appended, so a restart keeps the earlier log).
-fn spawn_prometheus(binary: &Path, dir: &Path, port: u16, log_file: &Path) -> Result<Child> {
+pub(crate) fn spawn_prometheus(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    log_file: &Path,
+) -> Result<Child> {
     let log = fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -1097,7 +1102,7 @@ fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
-fn find_binary(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_binary(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/bin", "/usr/local/bin"].map(PathBuf::from))

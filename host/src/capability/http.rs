@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::bindings::http::{HttpError, Method, Request, Response};
 use crate::config::EndpointConfig;
+use crate::metrics::{BackendResult, metrics};
 use crate::policy;
 
 /// Largest request body a plugin may send.
@@ -45,8 +46,39 @@ fn method_name(m: Method) -> &'static str {
 }
 
 impl HttpGrants {
-    /// Send `request` as the operator's configuration allows.
+    /// Send `request` as the operator's configuration allows, counted in the
+    /// host's metrics when the endpoint is granted.
     pub async fn fetch(&self, request: Request) -> Result<Response, HttpError> {
+        // Counted under the operator's name; never under a name the plugin made up.
+        let Some(endpoint) = self
+            .endpoints
+            .get(&request.endpoint)
+            .map(|e| e.name.clone())
+        else {
+            return self.send(request).await;
+        };
+        let started = std::time::Instant::now();
+        let result = self.send(request).await;
+        let counted = match &result {
+            Ok(_) => BackendResult::Ok,
+            Err(HttpError::AccessDenied(_) | HttpError::InvalidRequest(_)) => {
+                BackendResult::Refused
+            }
+            Err(HttpError::Timeout(_)) => BackendResult::Timeout,
+            Err(HttpError::Unreachable(_)) => BackendResult::Unreachable,
+            Err(HttpError::ResponseTooLarge(_)) => BackendResult::TooLarge,
+        };
+        metrics().backend(
+            &self.plugin,
+            "http",
+            &endpoint,
+            counted,
+            started.elapsed().as_secs_f64(),
+        );
+        result
+    }
+
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
         let Some(endpoint) = self.endpoints.get(&request.endpoint) else {
             return Err(HttpError::AccessDenied(format!(
                 "endpoint `{}` is not granted to plugin `{}` (the operator grants it with http = [\"{}\"] in [plugins.{}])",

@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 use super::sql_values::{bind, decode_row, describe, type_name};
 use crate::bindings::sql::{Column, DatabaseError, Rows, SqlError, Value};
 use crate::config::DatabaseConfig;
+use crate::metrics::{BackendResult, metrics};
 use crate::policy;
 
 /// One configured database and its lazily created pool, shared by every
@@ -290,7 +291,23 @@ impl SqlGrants {
                 self.plugin, self.plugin
             )));
         };
-        db.query(statement, params).await
+        let started = std::time::Instant::now();
+        let result = db.query(statement, params).await;
+        let counted = match &result {
+            Ok(_) => BackendResult::Ok,
+            Err(SqlError::AccessDenied(_) | SqlError::Refused(_)) => BackendResult::Refused,
+            Err(SqlError::Timeout(_)) => BackendResult::StatementTimeout,
+            Err(SqlError::Unavailable(_)) => BackendResult::Unreachable,
+            Err(SqlError::Database(_)) => BackendResult::Error,
+        };
+        metrics().backend(
+            &self.plugin,
+            "sql",
+            &db.config.name,
+            counted,
+            started.elapsed().as_secs_f64(),
+        );
+        result
     }
 }
 

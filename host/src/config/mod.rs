@@ -6,8 +6,8 @@ pub mod raw;
 pub mod resolve;
 
 pub use resolve::{
-    Config, DatabaseConfig, DirectoryConfig, EndpointConfig, Limits, PluginConfig, PluginSource,
-    ServerConfig,
+    AuditConfig, Config, DatabaseConfig, DirectoryConfig, EndpointConfig, Limits, PluginConfig,
+    PluginSource, ServerConfig,
 };
 
 /// The configuration used when no file is given and `plue-mcp.toml` does not exist:

@@ -21,6 +21,25 @@ pub struct RawConfig {
     pub directories: BTreeMap<String, RawDirectory>,
     #[serde(default)]
     pub plugins: BTreeMap<String, RawPlugin>,
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+/// `[audit]`: where the trail of tool calls goes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// A file to append records to (relative to the configuration file).
+    pub file: Option<String>,
+    /// Also write records to stderr (default: only when no file is set).
+    pub stderr: Option<bool>,
+    /// Record the arguments themselves, not only their sha256.
+    #[serde(default)]
+    pub include_arguments: bool,
+    /// Size at which the file is moved aside (default 100; fractions allowed).
+    pub max_file_mib: Option<f64>,
+    /// How many moved-aside files to keep (default 5).
+    pub keep: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +63,9 @@ pub struct RawServer {
     pub allowed_origins: Option<Vec<String>>,
     /// The largest MCP message accepted, in bytes (default 4 MiB).
     pub max_message_bytes: Option<usize>,
+    /// On SIGTERM or ctrl-c, how long calls in flight may take to finish
+    /// (default 10 000).
+    pub shutdown_grace_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::raw::{RawConfig, RawLimits, RawPlugin};
+use super::raw::{RawAudit, RawConfig, RawLimits, RawPlugin};
 use crate::budget::MemoryBudget;
 use crate::secret::Secret;
 
@@ -23,8 +23,31 @@ pub struct Config {
     pub databases: BTreeMap<String, Arc<DatabaseConfig>>,
     pub directories: BTreeMap<String, DirectoryConfig>,
     pub plugins: Vec<PluginConfig>,
+    pub audit: AuditConfig,
     /// Where the configuration came from, for messages.
     pub origin: String,
+}
+
+/// Where the audit trail goes (see [`crate::audit`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditConfig {
+    pub file: Option<PathBuf>,
+    pub stderr: bool,
+    pub include_arguments: bool,
+    pub max_file_bytes: u64,
+    pub keep: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            file: None,
+            stderr: true,
+            include_arguments: false,
+            max_file_bytes: 100 << 20,
+            keep: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +65,8 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// The largest MCP message accepted, over stdio or HTTP.
     pub max_message_bytes: usize,
+    /// How long calls in flight may take to finish once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 /// Per-call limits of a plugin.
@@ -237,7 +262,11 @@ impl Resolver<'_> {
                 .max_message_bytes
                 .unwrap_or(4 << 20)
                 .clamp(64 << 10, 64 << 20),
+            shutdown_grace: Duration::from_millis(
+                raw.server.shutdown_grace_ms.unwrap_or(10_000).min(600_000),
+            ),
         };
+        let audit = self.audit(raw.audit);
 
         let response_memory = MemoryBudget::new(server.max_response_memory);
         let endpoints = raw
@@ -358,6 +387,7 @@ impl Resolver<'_> {
             databases,
             directories,
             plugins,
+            audit,
             origin: origin.into(),
         };
         self.check_grants(&config);
@@ -368,6 +398,43 @@ impl Resolver<'_> {
                 origin: origin.into(),
                 problems: self.problems,
             })
+        }
+    }
+
+    fn audit(&mut self, raw: RawAudit) -> AuditConfig {
+        let defaults = AuditConfig::default();
+        let file = raw.file.and_then(|f| match self.expand(&f) {
+            Ok(f) if !f.is_empty() => Some(self.base_dir.join(f)),
+            Ok(_) => {
+                self.problems.push("[audit] file: empty path".into());
+                None
+            }
+            Err(why) => {
+                self.problems.push(format!("[audit] file: {why}"));
+                None
+            }
+        });
+        let max_file_bytes = match raw.max_file_mib {
+            None => defaults.max_file_bytes,
+            Some(mib) if mib > 0.0 && mib <= 1024.0 * 1024.0 => (mib * (1 << 20) as f64) as u64,
+            Some(mib) => {
+                self.problems.push(format!(
+                    "[audit] max_file_mib: {mib} is not a size in MiB above 0"
+                ));
+                defaults.max_file_bytes
+            }
+        };
+        let keep = raw.keep.unwrap_or(defaults.keep);
+        if keep > 1000 {
+            self.problems
+                .push(format!("[audit] keep: {keep} files is over 1000"));
+        }
+        AuditConfig {
+            stderr: raw.stderr.unwrap_or(file.is_none()),
+            file,
+            include_arguments: raw.include_arguments,
+            max_file_bytes: max_file_bytes.max(1),
+            keep: keep.min(1000),
         }
     }
 

@@ -6,6 +6,8 @@
 //! 2025-11-25 or later; a DELETE ends a session with **204** and answers
 //! **404** for a session that is gone.
 //! `Origin` is checked by rmcp against `[server] allowed_origins` (403).
+//! `/healthz`, `/readyz` and `/metrics` ([`crate::health`]) sit beside `/mcp`,
+//! outside the guard.
 
 use std::sync::Arc;
 
@@ -30,23 +32,40 @@ const DEFAULT_VERSION: &str = "2025-03-26";
 /// The priming event: an event id and empty data, with a reconnection delay.
 const PRIMING_EVENT: &[u8] = b"id: 0\nretry: 3000\ndata: \n\n";
 
-/// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
+/// Serve MCP over streamable HTTP at `http://ADDR/mcp`, with `/healthz`,
+/// `/readyz` and `/metrics` beside it, until SIGTERM or ctrl-c (then
+/// gracefully, see [`crate::shutdown`]).
 pub async fn serve(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
         "serving MCP over streamable HTTP at http://{}/mcp",
         listener.local_addr()?
     );
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    let (router, close_sessions) = router(app.clone());
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let serving = async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await?;
+        Ok(())
+    };
+    crate::shutdown::serve_until_signal(
+        &app,
+        serving,
+        move || {
+            let _ = stop.send(true);
+        },
+        close_sessions,
+    )
+    .await
 }
 
-/// The `/mcp` route: rmcp's service behind the guard.
-pub fn router(app: Arc<App>) -> axum::Router {
+/// The `/mcp` route (rmcp's service behind the guard) and the operator's
+/// endpoints beside it, outside the guard; and what closes every session's
+/// open streams.
+pub fn router(app: Arc<App>) -> (axum::Router, impl FnOnce()) {
     let server = app.config.server.clone();
     let hosts = server.allowed_hosts.clone();
     let max_bytes = server.max_message_bytes;
@@ -61,8 +80,9 @@ pub fn router(app: Arc<App>) -> axum::Router {
     } else {
         config.with_allowed_hosts(hosts.clone())
     };
+    let sessions_token = config.cancellation_token.clone();
     let sessions = Arc::new(LocalSessionManager::default());
-    let template = McpServer::new(app, crate::caller::Transport::Http);
+    let template = McpServer::new(app.clone(), crate::caller::Transport::Http);
     let service =
         StreamableHttpService::new(move || Ok(template.new_session()), sessions.clone(), config);
     let guard = Guard {
@@ -70,7 +90,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
         max_bytes,
         sessions,
     };
-    axum::Router::new()
+    let router = axum::Router::new()
         .nest_service("/mcp", service)
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| {
@@ -78,6 +98,8 @@ pub fn router(app: Arc<App>) -> axum::Router {
                 async move { guard.handle(request, next).await }
             },
         ))
+        .merge(crate::health::router(app));
+    (router, move || sessions_token.cancel())
 }
 
 #[derive(Clone)]

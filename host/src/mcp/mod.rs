@@ -9,6 +9,7 @@
 pub mod http;
 mod jsonrpc;
 pub mod log;
+mod progress;
 pub mod result;
 pub mod stdio;
 
@@ -36,6 +37,8 @@ pub struct McpServer {
     tools: Arc<Vec<Tool>>,
     client_level: ClientLevel,
     transport: Transport,
+    /// Counts this session in `plue_mcp_sessions` while any clone lives.
+    _session: Option<Arc<crate::metrics::Session>>,
 }
 
 impl McpServer {
@@ -45,6 +48,7 @@ impl McpServer {
             app,
             client_level: ClientLevel::default(),
             transport,
+            _session: None,
         }
     }
 
@@ -55,13 +59,19 @@ impl McpServer {
             tools: self.tools.clone(),
             client_level: ClientLevel::default(),
             transport: self.transport,
+            _session: Some(Arc::new(
+                crate::metrics::metrics().session_opened(self.transport),
+            )),
         }
     }
 
-    /// Serve MCP over stdin/stdout until the client closes stdin.
+    /// Serve MCP over stdin/stdout until the client closes stdin, or until
+    /// SIGTERM or ctrl-c (then gracefully, see [`crate::shutdown`]).
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
-        let max = self.app.config.server.max_message_bytes;
-        stdio::serve(self, max).await
+        let app = self.app.clone();
+        let max = app.config.server.max_message_bytes;
+        let session = self.new_session();
+        crate::shutdown::serve_until_signal(&app, stdio::serve(session, max), || {}, || {}).await
     }
 
     /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
@@ -152,9 +162,17 @@ impl ServerHandler for McpServer {
         };
         let caller = self.caller(&context);
         let call = self.app.call(&request.name, arguments, &caller, log);
+        let progress = async {
+            match context.meta.get_progress_token() {
+                Some(token) => progress::report(context.peer.clone(), token).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Dropping the call (cancelled) drops its instance and frees its slot.
         let result = tokio::select! {
             outcome = call => result::call_tool_result(outcome.map_err(|e| ErrorData::invalid_params(e.to_string(), None))?),
             _ = context.ct.cancelled() => CallToolResult::error(vec![ContentBlock::text("the call was cancelled by the client")]),
+            () = progress => unreachable!("progress reports until the call ends"),
         };
         Ok(result.into())
     }

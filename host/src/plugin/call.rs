@@ -13,6 +13,7 @@ use crate::bindings::{Content, ToolError, ToolResult};
 use crate::capability::log::LogSink;
 use crate::capability::state::CallState;
 use crate::engine::Runtime;
+use crate::outcome::OutcomeKind;
 
 /// A tool call that ran to an answer (which may itself be an error result).
 pub type CallOutcome = Result<ToolResult, CallError>;
@@ -49,6 +50,32 @@ pub enum CallError {
     Trap { plugin: String, message: String },
     #[error("plugin `{plugin}` could not start: {message}")]
     Instantiate { plugin: String, message: String },
+}
+
+impl CallError {
+    /// How the call ended: the plugin's own errors are its answer; the rest
+    /// produced none.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            CallError::InvalidArguments { .. } => OutcomeKind::InvalidArguments,
+            CallError::Failed { .. } | CallError::UnknownTool { .. } => OutcomeKind::ToolError,
+            CallError::Timeout { .. }
+            | CallError::Memory { .. }
+            | CallError::Output { .. }
+            | CallError::Trap { .. }
+            | CallError::Instantiate { .. } => OutcomeKind::Failed,
+        }
+    }
+
+    /// The limit that stopped the call, as metrics name it.
+    pub fn limit(&self) -> Option<&'static str> {
+        match self {
+            CallError::Timeout { .. } => Some("timeout"),
+            CallError::Memory { .. } => Some("memory"),
+            CallError::Output { .. } => Some("output"),
+            _ => None,
+        }
+    }
 }
 
 /// A store for one call, with the limiter and epoch behaviour every call uses.

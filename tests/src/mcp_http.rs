@@ -1,0 +1,140 @@
+//! An MCP session over streamable HTTP, written out as JSON-RPC by hand (reqwest): for
+//! tests that need the wire itself, such as a request cancelled by id or the
+//! notifications that arrive on a request's stream before its answer.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+/// One initialized session at `http://…/mcp`.
+pub struct HttpSession {
+    http: reqwest::Client,
+    url: String,
+    session: String,
+    next_id: AtomicI64,
+}
+
+/// What one POST brought back: the HTTP status and every JSON-RPC message, in order.
+pub struct Reply {
+    pub status: u16,
+    pub messages: Vec<Value>,
+}
+
+impl Reply {
+    /// The message answering a request (the one with an `id`).
+    pub fn answer(&self) -> Option<&Value> {
+        self.messages.iter().find(|m| m.get("id").is_some())
+    }
+}
+
+impl HttpSession {
+    /// `initialize` (as client `client_name`) and `notifications/initialized`.
+    pub async fn open(url: &str, client_name: &str) -> Result<HttpSession> {
+        let http = reqwest::Client::builder().no_proxy().build()?;
+        let response = http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": client_name, "version": "1"}}}),
+            )
+            .send()
+            .await
+            .context("initialize")?;
+        let session = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+            .context("initialize answered without a session id")?;
+        let _ = response.text().await?;
+        let session = HttpSession {
+            http,
+            url: url.to_string(),
+            session,
+            next_id: AtomicI64::new(1),
+        };
+        let reply = session
+            .post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await?;
+        if reply.status != 202 {
+            bail!("notifications/initialized answered {}", reply.status);
+        }
+        Ok(session)
+    }
+
+    /// The session id the server gave.
+    pub fn id(&self) -> &str {
+        &self.session
+    }
+
+    /// A fresh request id.
+    pub fn next_id(&self) -> i64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// POST one JSON-RPC message and read the whole reply (JSON or an SSE stream).
+    pub async fn post(&self, message: Value) -> Result<Reply> {
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .header("mcp-session-id", &self.session)
+            .json(&message)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let messages = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .chain(std::iter::once(text.trim()))
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .collect();
+        Ok(Reply { status, messages })
+    }
+
+    /// `tools/call` with request id `id` and optional `_meta`; the whole reply.
+    pub async fn call_with(
+        &self,
+        id: i64,
+        tool: &str,
+        arguments: Value,
+        meta: Option<Value>,
+    ) -> Result<Reply> {
+        let mut params = json!({"name": tool, "arguments": arguments});
+        if let Some(meta) = meta {
+            params["_meta"] = meta;
+        }
+        self.post(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}))
+            .await
+    }
+
+    /// `tools/call`: the JSON-RPC answer (`result`, or `error` for an unknown tool).
+    pub async fn call(&self, tool: &str, arguments: Value) -> Result<Value> {
+        let reply = self
+            .call_with(self.next_id(), tool, arguments, None)
+            .await?;
+        reply
+            .answer()
+            .cloned()
+            .with_context(|| format!("no answer to tools/call {tool} (HTTP {})", reply.status))
+    }
+
+    /// `notifications/cancelled` for request `id`.
+    pub async fn cancel(&self, id: i64) -> Result<u16> {
+        let reply = self
+            .post(
+                json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                "params": {"requestId": id, "reason": "the test cancelled it"}}),
+            )
+            .await?;
+        Ok(reply.status)
+    }
+}

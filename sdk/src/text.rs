@@ -1,14 +1,48 @@
 //! Bounded output for agents: cut lists and text with a note that says how much
-//! was left out and how to narrow, and plain aligned tables.
+//! was left out and how to narrow, plain aligned tables, counted nouns, answers
+//! joined from blocks, and the one way a tool resolves its `limit` argument.
 //!
 //! ```
-//! use plue_plugin_sdk::text::{take, table};
+//! use plue_plugin_sdk::text::{blocks, count, take, table};
+//! assert_eq!(count(3, "run"), "3 runs");
+//! assert_eq!(blocks([Some("a".to_string()), None, Some("b".into())]), "a\n\nb");
 //! let cut = take(1..=10, 3);
 //! assert_eq!(cut.items, vec![1, 2, 3]);
 //! assert_eq!(cut.note("series", "add a label matcher").unwrap(),
 //!            "Showing 3 of 10 series (7 left out); to narrow: add a label matcher.");
 //! assert_eq!(table(&["a", "bb"], &[vec!["1".into(), "2".into()]], 20), "a  bb\n-  --\n1  2");
 //! ```
+
+/// `1 run`, `2 runs`: `n` and `noun`, with an `s` unless `n` is 1.
+pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    if n == N::from(1) {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `1 series`, `2 series`: `n` and `one` or `many`, for nouns that do not take an `s`.
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == N::from(1) { one } else { many })
+}
+
+/// The blocks of an answer that are present and not empty, joined by blank lines.
+pub fn blocks(parts: impl IntoIterator<Item = Option<String>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The `limit` a tool works with: what the agent asked for, else `default`, kept
+/// within 1..=`max` (the input schema's `range` already makes the host refuse
+/// values outside it; this only guards native calls).
+pub fn limit(asked: Option<u32>, default: usize, max: usize) -> usize {
+    asked.map_or(default, |n| n as usize).clamp(1, max)
+}
 
 /// The first items of a sequence and how many there were in all.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +152,22 @@ mod tests {
         assert_eq!(truncate_chars("héllo wörld", 6).1, 6);
         assert_eq!(head_lines("a\nb\nc", 2), ("a\nb".to_string(), 1));
         assert_eq!(take(Vec::<u8>::new(), 3).note("rows", "x"), None);
+    }
+
+    #[test]
+    fn counts_blocks_and_limits() {
+        assert_eq!(count(1_i64, "row"), "1 row");
+        assert_eq!(count(0_usize, "row"), "0 rows");
+        assert_eq!(plural(2_u32, "series", "series"), "2 series");
+        assert_eq!(blocks([Some(String::new()), Some("x".into())]), "x");
+        assert_eq!(
+            (
+                limit(None, 20, 100),
+                limit(Some(0), 20, 100),
+                limit(Some(500), 20, 100)
+            ),
+            (20, 1, 100)
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! running right now.
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
-use super::align;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, ToolUse};
@@ -191,7 +191,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                 ]
             })
             .collect();
-        out.extend(align(&cells, "  "));
+        out.extend(text::columns(&cells, "  "));
         if (totals.calls as usize) > shown {
             out.push(format!(
                 "[{} older call(s) not listed; totals above include them. Narrow `hours` or see structured content (up to `limit`).]",
@@ -239,4 +239,14 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
             .collect(),
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "recent_agent_activity",
+        "LLM and agent activity: tokens, latency, tool calls.",
+        recent_agent_activity,
+    )
+    .title("Recent agent activity")
+    .read_only()
 }

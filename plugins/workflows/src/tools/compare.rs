@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use super::debug::finding;
-use super::{RunSummary, align, commit_of, exit_text, run_title};
+use super::{RunSummary, commit_of, exit_text, run_title};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::LogRow;
@@ -336,7 +337,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
                 }
             }
         }
-        let lines = align(&rows, "  ");
+        let lines = text::columns(&rows, "  ");
         for (i, line) in lines.into_iter().enumerate() {
             out.push(line);
             out.extend(
@@ -497,4 +498,14 @@ fn verdict(
             }
         ),
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "compare_runs",
+        "Two runs step by step: what B broke or fixed, and what else changed.",
+        compare_runs,
+    )
+    .title("Compare two runs")
+    .read_only()
 }

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
-use super::{RunSummary, StepSummary, align, run_title, step_cells, trigger_text};
+use super::{RunSummary, StepSummary, run_title, step_cells, trigger_text};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::{self, LogRow};
@@ -93,7 +94,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         Some(id) => {
             let id = args::id("run_id", id)?;
             (
-                queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?,
+                queries::run(id)?.ok_or_else(|| super::not_found(id))?,
                 "run_id",
             )
         }
@@ -280,7 +281,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             keep.sort_by_key(|s| s.id);
             keep
         };
-        out.extend(align(
+        out.extend(text::columns(
             &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
             "  ",
         ));
@@ -351,7 +352,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
                     ]
                 })
                 .collect();
-            out.extend(align(&cells, "  "));
+            out.extend(text::columns(&cells, "  "));
             if similar.len() > 5 {
                 out.push(format!(
                     "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
@@ -671,6 +672,16 @@ fn next_steps(
         ),
     }
     next
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "quick_debug",
+        "Why a run failed: cause, key log lines, similar failures, last success.",
+        quick_debug,
+    )
+    .title("Quick debug a run")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -317,6 +317,16 @@ fn recent_text(recent: Option<&Json>, clock: &Clock) -> String {
     format!("; newest: {}", items.join(", "))
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "get_workflow_definition",
+        "A workflow's triggers, step DAG and recent runs.",
+        get_workflow_definition,
+    )
+    .title("Workflow definition")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -280,6 +280,16 @@ fn group(failed: &[FailedRun]) -> Vec<Group> {
     groups
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "analyze_failures",
+        "Failed runs grouped by workflow, step and error, with success rates.",
+        analyze_failures,
+    )
+    .title("Analyze failures")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

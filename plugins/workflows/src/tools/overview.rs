@@ -269,3 +269,13 @@ pub fn attention(active: &[ActiveRun]) -> Vec<Attention> {
     });
     items
 }
+
+pub fn def() -> ToolDef {
+    tool(
+        "system_overview",
+        "Start here for workflows: run status, stuck runs, failures, runners.",
+        system_overview,
+    )
+    .title("System overview")
+    .read_only()
+}

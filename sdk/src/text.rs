@@ -112,33 +112,42 @@ pub fn head_lines(text: &str, max_lines: usize) -> (String, usize) {
 pub fn table(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
     let clean = |s: &str| truncate_chars(&s.replace('\n', "⏎"), max_width.max(1)).0;
     let headers: Vec<String> = headers.iter().map(|h| clean(h)).collect();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| clean(c)).collect())
-        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
+    let mut lines = vec![headers, Vec::new()];
+    for row in rows {
+        let row: Vec<String> = row.iter().map(|c| clean(c)).collect();
+        for (w, cell) in widths.iter_mut().zip(&row) {
+            *w = (*w).max(cell.chars().count());
+        }
+        lines.push(row);
+    }
+    lines[1] = widths.iter().map(|w| "-".repeat(*w)).collect();
+    columns(&lines, "").join("\n")
+}
+
+/// Rows of cells as left-aligned columns two spaces apart, without a header or
+/// any cutting, each line prefixed by `indent` and without trailing blanks.
+pub fn columns(rows: &[Vec<String>], indent: &str) -> Vec<String> {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(cell.chars().count());
+            let n = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(n),
+                None => widths.push(n),
             }
         }
     }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let w = widths.get(i).copied().unwrap_or(0);
-                format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count())))
-            })
-            .collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    let mut out = vec![line(&headers), line(&rule)];
-    out.extend(rows.iter().map(|r| line(r)));
-    out.join("\n")
+    rows.iter()
+        .map(|row| {
+            let padded: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect();
+            format!("{indent}{}", padded.join("  ").trim_end())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -174,5 +183,10 @@ mod tests {
     fn table_cuts_wide_cells() {
         let t = table(&["k"], &[vec!["line1\nline2".into()]], 6);
         assert_eq!(t.lines().nth(2), Some("line1…"));
+        let rows = [
+            vec!["a".into(), "1".into()],
+            vec!["bbb".into(), "22".into()],
+        ];
+        assert_eq!(columns(&rows, "  "), ["  a    1", "  bbb  22"]);
     }
 }

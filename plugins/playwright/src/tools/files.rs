@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<Answer<TestFiles>, ToolError> {
 
     let mut out = vec![format!(
         "{} in {} (paths relative to the run's rootDir), failing first:",
-        fmt::count(list.len(), "spec file"),
+        text::count(list.len(), "spec file"),
         report.path
     )];
     let rows: Vec<Vec<String>> = list
@@ -187,6 +187,16 @@ fn directory_specs(report_files: &[&str]) -> Vec<DirectorySpec> {
             DirectorySpec { path, in_report }
         })
         .collect()
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "list_test_files",
+        "Spec files with test counts by status, failing first.",
+        run,
+    )
+    .title("Test files")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -167,11 +167,6 @@ pub fn whole_ms(ms: f64) -> u64 {
     ms.round().max(0.0) as u64
 }
 
-/// The `limit` parameter within 1..=`max`, `default` when absent.
-pub fn limit(value: Option<u32>, default: usize, max: usize) -> usize {
-    value.map_or(default, |v| (v as usize).clamp(1, max))
-}
-
 #[cfg(test)]
 pub mod testing {
     //! The real Playwright fixtures, mounted as the granted directory.

@@ -120,25 +120,25 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     let shape = if specs.len() * projects.len() == counts.tests {
         format!(
             "{} × {}",
-            fmt::count(specs.len(), "spec"),
-            fmt::count(projects.len(), "project")
+            text::count(specs.len(), "spec"),
+            text::count(projects.len(), "project")
         )
     } else {
         format!(
             "{}, {}",
-            fmt::count(specs.len(), "spec"),
-            fmt::count(projects.len(), "project")
+            text::count(specs.len(), "spec"),
+            text::count(projects.len(), "project")
         )
     };
     out.push(format!(
         "{} ({shape}): {}",
-        fmt::count(counts.tests, "test"),
+        text::count(counts.tests, "test"),
         counts.sentence()
     ));
     if let Some(rate) = pass_rate {
         out.push(format!(
             "Pass rate: {rate}% of the {} that ran (flaky counted as passed)",
-            fmt::count(ran, "test")
+            text::count(ran, "test")
         ));
     }
     let wall = report
@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     out.push(format!(
         "Duration: {wall}{} of test time over {} ({} {})",
         fmt::ms(test_time),
-        fmt::count(attempts, "attempt"),
+        text::count(attempts, "attempt"),
         retries,
         if retries == 1 { "retry" } else { "retries" }
     ));
@@ -245,6 +245,16 @@ fn listed(items: &[String]) -> String {
     } else {
         shown
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "test_summary",
+        "Start here for Playwright: latest run's verdict, failed and flaky tests.",
+        run,
+    )
+    .title("Test run summary")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -321,7 +321,8 @@ mod tests {
     use serde_json::json;
 
     use crate::plugin;
-    use crate::testutil::{decode, vector};
+    use crate::testutil::vector;
+    use plue_plugin_sdk::testing::percent_decode as decode;
 
     fn serve() {
         testing::fake_http(|req| {

@@ -16,10 +16,10 @@ const TEXT_ROWS: usize = 20;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AgentArgs {
     /// Default 1; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Default 50; totals cover the window.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
 }

@@ -18,10 +18,8 @@ use crate::queries::{self, Run, Step};
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CompareArgs {
     /// Usually the good run.
-    #[serde(deserialize_with = "args::int")]
     pub run_id_a: i64,
     /// Usually the bad run.
-    #[serde(deserialize_with = "args::int")]
     pub run_id_b: i64,
 }
 

@@ -27,7 +27,7 @@ const STEP_ROWS: usize = 12;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DebugArgs {
     /// Wins over `latest`.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     pub run_id: Option<i64>,
     /// Newest failed run (also without `run_id`).
     #[serde(default)]

@@ -12,7 +12,7 @@ use crate::queries;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DefinitionArgs {
     /// `definition_id` in runs.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     pub workflow_id: Option<i64>,
     /// Part of the name; exact wins.
     #[serde(default)]

@@ -14,7 +14,7 @@ use crate::queries::{self, Counts, FailedRun};
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FailuresArgs {
     /// Default 24; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Substring, case-insensitive.
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct FailuresArgs {
     /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,

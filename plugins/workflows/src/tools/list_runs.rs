@@ -9,7 +9,7 @@ use crate::queries::{self, RunFilter};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
@@ -22,7 +22,7 @@ pub struct ListArgs {
     #[serde(default)]
     pub repository: Option<String>,
     /// Created within; default any age.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
 }
 

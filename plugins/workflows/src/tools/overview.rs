@@ -20,7 +20,7 @@ pub const STALE_AFTER_S: f64 = 30.0;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OverviewArgs {
     /// Default 1; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
 }
 

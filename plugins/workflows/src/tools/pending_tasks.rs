@@ -10,7 +10,7 @@ use crate::queries;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PendingArgs {
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     #[schemars(extend("default" = 50))]
     pub limit: Option<i64>,

@@ -10,7 +10,6 @@ use crate::queries;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
-    #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
 }
 

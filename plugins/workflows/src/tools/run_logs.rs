@@ -17,10 +17,9 @@ const RUN_LINES: usize = 160;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunLogsArgs {
-    #[serde(deserialize_with = "args::int")]
     pub run_id: i64,
     /// Default 1000, whole run.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 5000))]
     pub limit: Option<i64>,
 }

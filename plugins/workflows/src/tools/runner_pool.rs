@@ -11,7 +11,7 @@ use crate::queries::{self, Runner};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunnerArgs {
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 86400))]
     #[schemars(extend("default" = 30))]
     pub stale_after_seconds: Option<i64>,

@@ -12,7 +12,7 @@ use crate::queries;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StatsArgs {
     /// Default 24; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Substring, case-insensitive.
     #[serde(default)]

@@ -18,17 +18,16 @@ const ENTRY_CHARS: usize = 4_000;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StepLogsArgs {
     /// `#id` in get_run_details.
-    #[serde(deserialize_with = "args::int")]
     pub step_id: i64,
     /// `token` rows are joined into text.
     #[serde(default)]
     pub log_type: LogType,
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 1000))]
     #[schemars(extend("default" = 500))]
     pub limit: Option<i64>,
     /// Rows to skip (default 0).
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 0))]
     pub offset: Option<i64>,
 }

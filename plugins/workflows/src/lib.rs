@@ -11,6 +11,7 @@ pub mod args;
 pub mod fmt;
 pub mod logs;
 pub mod queries;
+pub mod status;
 pub mod tools;
 
 use plue_plugin_sdk::prelude::*;

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::logs::LogRow;
+use crate::status::Status;
 
 /// The database the plugin asks for.
 pub const DB: &str = "plue";
@@ -122,7 +123,7 @@ pub struct Run {
     pub trigger_payload: Option<Json>,
     pub inputs: Option<Json>,
     pub outputs: Option<Json>,
-    pub status: String,
+    pub status: Status,
     pub error_message: Option<String>,
     pub created_at: Option<String>,
     pub started_at: Option<String>,
@@ -182,7 +183,7 @@ pub struct ListedRun {
     pub workflow: Option<String>,
     pub repository: Option<String>,
     pub trigger_type: String,
-    pub status: String,
+    pub status: Status,
     pub error_message: Option<String>,
     pub created_at: Option<String>,
     pub started_at: Option<String>,
@@ -248,7 +249,7 @@ pub struct Step {
     pub plan_id: String,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
     pub duration_s: Option<f64>,
@@ -265,7 +266,7 @@ pub struct Step {
 impl Step {
     /// Plue's rule: failed status, an error message, or a non-zero exit code.
     pub fn failed(&self) -> bool {
-        self.status == "failed"
+        self.status == Status::Failed
             || self.exit_code.is_some_and(|c| c != 0)
             || self.error_message.is_some()
     }
@@ -340,7 +341,7 @@ pub struct StepHeader {
     pub run_id: Option<i64>,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub exit_code: Option<i64>,
     pub workflow: Option<String>,
     pub definition_id: Option<i64>,
@@ -570,7 +571,7 @@ pub struct ActiveRun {
     pub id: i64,
     pub definition_id: Option<i64>,
     pub workflow: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trigger_type: String,
     pub created_at: Option<String>,
     pub started_at: Option<String>,
@@ -761,7 +762,7 @@ pub struct Usage {
     pub created_at: Option<String>,
     pub step_id: Option<i64>,
     pub step_name: Option<String>,
-    pub step_status: Option<String>,
+    pub step_status: Option<Status>,
     pub turns_used: Option<i64>,
     pub run_id: Option<i64>,
     pub workflow: Option<String>,
@@ -860,9 +861,9 @@ pub struct Runner {
     pub claimed_by_step_id: Option<i64>,
     pub claimed_by_task_id: Option<i64>,
     pub step_name: Option<String>,
-    pub step_status: Option<String>,
+    pub step_status: Option<Status>,
     pub run_id: Option<i64>,
-    pub run_status: Option<String>,
+    pub run_status: Option<Status>,
     pub workflow: Option<String>,
     pub now_utc: String,
 }

@@ -9,6 +9,7 @@ use plue_plugin_sdk::text;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, ToolUse};
+use crate::status::Status;
 
 /// LLM calls listed in the text (the structured content holds up to `limit`).
 const TEXT_ROWS: usize = 20;
@@ -36,7 +37,7 @@ pub struct Call {
     pub created_at: Option<String>,
     pub step_id: Option<i64>,
     pub step_name: Option<String>,
-    pub step_status: Option<String>,
+    pub step_status: Option<Status>,
     pub turns_used: Option<i64>,
     pub run_id: Option<i64>,
     pub workflow: Option<String>,
@@ -168,7 +169,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                         format!(
                             "run #{run} {} → {step} ({}{turns})",
                             fmt::workflow_name(u.workflow.as_deref(), None),
-                            u.step_status.as_deref().unwrap_or("?")
+                            u.step_status.as_ref().map_or("?", Status::as_str)
                         )
                     }
                     _ => "no step".into(),

@@ -14,6 +14,7 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::LogRow;
 use crate::queries::{self, Run, Step};
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CompareArgs {
@@ -28,7 +29,7 @@ pub struct CompareArgs {
 pub struct StepSide {
     pub step_id: i64,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
     // The first error line, when the step failed.
@@ -300,7 +301,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
             Some(s) => {
                 let exit = exit_text(s.exit_code);
                 let took = fmt::duration(s.duration_seconds);
-                [fmt::badge(&s.status), took, exit]
+                [s.status.badge(), took, exit]
                     .iter()
                     .filter(|x| !x.is_empty() && *x != "-")
                     .cloned()
@@ -364,7 +365,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     let mut next = Vec::new();
     for id in [idb, ida] {
         let r = if id == idb { rb } else { ra };
-        if r.status == "failed" {
+        if r.status == Status::Failed {
             next.push(format!("quick_debug(run_id={id})"));
         }
     }
@@ -453,22 +454,22 @@ fn verdict(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match (a.status.as_str(), b.status.as_str()) {
-        ("completed", "failed") if !newly.is_empty() => {
+    match (&a.status, &b.status) {
+        (Status::Completed, Status::Failed) if !newly.is_empty() => {
             format!(
                 "B fails where A passed: {} newly fail{}{first_new_error}",
                 names(newly),
                 if newly.len() == 1 { "s" } else { "" }
             )
         }
-        ("completed", "failed") => format!(
+        (Status::Completed, Status::Failed) => format!(
             "B fails where A passed, but no step newly fails{}",
             b.error_message
                 .as_deref()
                 .map(|e| format!(": run error {}", fmt::first_line(e, 160)))
                 .unwrap_or_default()
         ),
-        ("failed", "completed") => format!(
+        (Status::Failed, Status::Completed) => format!(
             "B passes where A failed{}",
             if fixed.is_empty() {
                 String::new()
@@ -476,15 +477,15 @@ fn verdict(
                 format!(": {} fixed", names(fixed))
             }
         ),
-        ("failed", "failed") if !newly.is_empty() => format!(
+        (Status::Failed, Status::Failed) if !newly.is_empty() => format!(
             "both failed; B has new failures: {}{first_new_error}",
             names(newly)
         ),
-        ("failed", "failed") => "both failed, in the same steps".to_string(),
+        (Status::Failed, Status::Failed) => "both failed, in the same steps".to_string(),
         (x, y) if x == y && newly.is_empty() && fixed.is_empty() => {
             format!("same outcome: both {x}")
         }
-        (_, "running") | (_, "pending") => {
+        (_, Status::Running) | (_, Status::Pending) => {
             format!("B is still {}; compare again when it finishes", b.status)
         }
         (x, y) => format!(

@@ -15,6 +15,7 @@ use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::{self, LogRow};
 use crate::queries::{self, FailedRun, Run, Step};
+use crate::status::Status;
 
 /// Decisive lines of the first failed step, and of each further one.
 const FIRST_STEP_LINES: usize = 14;
@@ -40,7 +41,7 @@ pub struct StepFinding {
     pub step_id: i64,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub exit_code: Option<i64>,
     // The first error line (from its logs or its error message).
     pub first_error: Option<String>,
@@ -127,7 +128,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         .copied()
         .filter(|s| !s.dependency_failure())
         .collect();
-    let running: Vec<&Step> = steps.iter().filter(|s| s.status == "running").collect();
+    let running: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.status == Status::Running)
+        .collect();
 
     // Logs of the steps that matter: the failed ones, else the running ones.
     let (focus, which): (Vec<&Step>, &str) = if !roots.is_empty() {
@@ -135,7 +139,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             roots.iter().copied().take(STEPS_WITH_LOGS).collect(),
             "failed",
         )
-    } else if run.status == "running" && !running.is_empty() {
+    } else if run.status == Status::Running && !running.is_empty() {
         (
             running.iter().copied().take(STEPS_WITH_LOGS).collect(),
             "running",
@@ -182,7 +186,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
     // Similar failures and the last success, for failed runs.
     let mut similar = Vec::new();
     let mut last_success = None;
-    if run.status == "failed" {
+    if run.status == Status::Failed {
         let signature = Signature::of_run(&run, roots.first().copied(), findings.first());
         for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
             let theirs = Signature::of_failed(&other);
@@ -211,7 +215,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         "quick_debug: run #{} {} is {}{}",
         run.id,
         run_title(&run),
-        run.status.to_uppercase(),
+        run.status.as_str().to_uppercase(),
         if selected_by == "latest failed run" {
             " (the newest failed run)"
         } else {
@@ -226,12 +230,12 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         "Run: {} · created {} · {}",
         trigger_text(&run),
         clock.at(run.created_at.as_deref()),
-        match run.status.as_str() {
-            "pending" => format!(
+        match &run.status {
+            Status::Pending => format!(
                 "waiting for {}",
                 fmt::duration(clock.since(run.created_at.as_deref()))
             ),
-            "running" => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
+            Status::Running => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
             _ => format!(
                 "took {}",
                 fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
@@ -267,7 +271,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         } else {
             let mut keep: Vec<&Step> = steps
                 .iter()
-                .filter(|s| s.failed() || s.status == "running")
+                .filter(|s| s.failed() || s.status == Status::Running)
                 .take(STEP_ROWS)
                 .collect();
             for s in &steps {
@@ -318,7 +322,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             }
         }
     }
-    if run.status == "failed" {
+    if run.status == Status::Failed {
         out.push(String::new());
         let workflow = super::run_workflow(&run);
         if similar.is_empty() {
@@ -510,8 +514,8 @@ fn cause(
             dependents.join(", ")
         ));
     }
-    match run.status.as_str() {
-        "running" => {
+    match &run.status {
+        Status::Running => {
             let mut text = format!("still running, for {}", fmt::duration(run.duration_s));
             if let Some(s) = running.first() {
                 text.push_str(&format!(
@@ -546,23 +550,25 @@ fn cause(
             }
             text
         }
-        "pending" => format!(
+        Status::Pending => format!(
             "not started: waiting for a runner for {} (see get_pending_tasks and get_runner_pool)",
             fmt::duration(clock.since(run.created_at.as_deref()))
         ),
-        "completed" if parts.is_empty() => "nothing failed: the run completed successfully".into(),
-        _ if parts.is_empty() && run.status == "failed" && steps.is_empty() => {
+        Status::Completed if parts.is_empty() => {
+            "nothing failed: the run completed successfully".into()
+        }
+        _ if parts.is_empty() && run.status == Status::Failed && steps.is_empty() => {
             "the run failed before any step ran and recorded no error message".into()
         }
-        _ if parts.is_empty() && run.status == "failed" => {
+        _ if parts.is_empty() && run.status == Status::Failed => {
             "the run is marked failed, but no step failed and no error message was recorded".into()
         }
         _ if parts.is_empty() => format!("the run is {}; no step failed", run.status),
-        "failed" if roots.is_empty() && !steps.is_empty() && run_error.is_some() => {
+        Status::Failed if roots.is_empty() && !steps.is_empty() && run_error.is_some() => {
             format!("{} (no step failed on its own)", parts.join("; "))
         }
-        "failed" if steps.is_empty() => format!("{} (before any step ran)", parts.join("; ")),
-        "cancelled" => format!("cancelled; {}", parts.join("; ")),
+        Status::Failed if steps.is_empty() => format!("{} (before any step ran)", parts.join("; ")),
+        Status::Cancelled => format!("cancelled; {}", parts.join("; ")),
         _ => parts.join("; "),
     }
 }
@@ -652,12 +658,12 @@ fn next_steps(
             s.id, run.id
         ));
     }
-    if !running.is_empty() || run.status == "pending" {
+    if !running.is_empty() || run.status == Status::Pending {
         next.push("get_runner_pool(): is a healthy runner holding it?".into());
         next.push("get_pending_tasks(): what else is waiting".into());
     }
     if let Some(name) = &run.workflow
-        && run.status == "failed"
+        && run.status == Status::Failed
     {
         next.push(format!(
             "analyze_failures(workflow_name=\"{name}\", hours=168): how often it fails and why"

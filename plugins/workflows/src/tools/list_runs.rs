@@ -6,6 +6,7 @@ use plue_plugin_sdk::text;
 use crate::args::{self, RunStatus};
 use crate::fmt::{self, Clock};
 use crate::queries::{self, RunFilter};
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
@@ -32,7 +33,7 @@ pub struct ListedRunOut {
     pub id: i64,
     pub workflow: Option<String>,
     pub repository: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trigger_type: String,
     pub created_at: Option<String>,
     /// Seconds; until now for a running run; null when not started.
@@ -115,18 +116,18 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
         "note".into(),
     ]];
     for r in &fetched.rows {
-        let note = match r.status.as_str() {
-            "failed" => match (&r.failed_steps, &r.error_message) {
+        let note = match &r.status {
+            Status::Failed => match (&r.failed_steps, &r.error_message) {
                 (_, Some(e)) => fmt::first_line(e, 70),
                 (Some(s), None) => format!("failed step: {s}"),
                 (None, None) => "no error recorded".into(),
             },
-            "running" => r
+            Status::Running => r
                 .running_steps
                 .as_ref()
                 .map(|s| format!("running step: {s}"))
                 .unwrap_or_default(),
-            "pending" => format!(
+            Status::Pending => format!(
                 "waiting {}",
                 clock.ago(r.created_at.as_deref()).trim_end_matches(" ago")
             ),
@@ -138,7 +139,7 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
         };
         cells.push(vec![
             format!("#{}", r.id),
-            fmt::badge(&r.status),
+            r.status.badge(),
             fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
             r.trigger_type.clone(),
             format!(

@@ -22,6 +22,7 @@ use plue_plugin_sdk::prelude::*;
 use crate::fmt;
 use crate::logs;
 use crate::queries::{Counts, FailedRun, Run, Step};
+use crate::status::Status;
 
 // A run in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -32,7 +33,7 @@ pub struct RunSummary {
     pub definition_id: Option<i64>,
     /// `owner/name`.
     pub repository: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trigger_type: String,
     pub created_at: Option<String>,
     pub started_at: Option<String>,
@@ -69,7 +70,7 @@ pub struct StepSummary {
     pub plan_id: String,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
@@ -153,7 +154,7 @@ pub fn step_cells(step: &Step) -> Vec<String> {
         format!("#{}", step.id),
         step.name.clone(),
         step.step_type.clone(),
-        fmt::badge(&step.status),
+        step.status.badge(),
         fmt::took(&step.status, step.started_at.as_deref(), step.duration_s),
         exit_text(step.exit_code),
         detail.join("; "),

@@ -9,6 +9,7 @@ use super::{CountsOut, failure_text, success_text};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, ActiveRun};
+use crate::status::Status;
 
 /// A running run older than this looks stuck.
 pub const STUCK_AFTER_S: f64 = 3600.0;
@@ -29,7 +30,7 @@ pub struct OverviewArgs {
 pub struct Attention {
     pub run_id: i64,
     pub workflow: Option<String>,
-    pub status: String,
+    pub status: Status,
     /// Seconds running (running) or waiting (pending).
     pub for_seconds: Option<f64>,
     pub reason: String,
@@ -243,11 +244,11 @@ pub fn attention(active: &[ActiveRun]) -> Vec<Attention> {
         .iter()
         .filter_map(|r| {
             let age = r.age_s?;
-            let reason = match r.status.as_str() {
-                "running" if age > STUCK_AFTER_S => {
+            let reason = match &r.status {
+                Status::Running if age > STUCK_AFTER_S => {
                     format!("running for {} (looks stuck)", fmt::duration(Some(age)))
                 }
-                "pending" if age > WAITING_AFTER_S => format!(
+                Status::Pending if age > WAITING_AFTER_S => format!(
                     "pending, waiting for a runner for {}",
                     fmt::duration(Some(age))
                 ),

@@ -7,6 +7,7 @@ use plue_plugin_sdk::text;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PendingArgs {
@@ -70,7 +71,7 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
     let pending: Vec<_> = fetched
         .rows
         .iter()
-        .filter(|r| r.status == "pending")
+        .filter(|r| r.status == Status::Pending)
         .collect();
     let running = fetched.rows.len() - pending.len();
     let oldest_wait = pending
@@ -112,8 +113,8 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let state = match r.status.as_str() {
-            "pending" => format!("waiting for {}", fmt::duration(r.age_s)),
+        let state = match &r.status {
+            Status::Pending => format!("waiting for {}", fmt::duration(r.age_s)),
             _ => format!(
                 "running for {} (waited {} to start)",
                 fmt::duration(r.age_s),
@@ -123,7 +124,7 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
         cells.push(vec![
             format!("#{}", r.id),
             fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
-            fmt::badge(&r.status),
+            r.status.badge(),
             format!("created {}", clock.ago(r.created_at.as_deref())),
             state,
             steps_text,
@@ -131,7 +132,7 @@ pub fn get_pending_tasks(a: PendingArgs) -> Result<Answer<Pending>, ToolError> {
         items.push(Waiting {
             kind: "run".into(),
             id: r.id,
-            status: r.status.clone(),
+            status: r.status.to_string(),
             label: r.workflow.clone(),
             priority: None,
             waiting_seconds: r.age_s,

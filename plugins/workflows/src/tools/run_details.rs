@@ -7,6 +7,7 @@ use super::{RunSummary, StepSummary, json_line, not_found, run_title, step_cells
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DetailsArgs {
@@ -35,7 +36,7 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
         "Run #{} {}: {}",
         run.id,
         run_title(&run),
-        run.status.to_uppercase()
+        run.status.as_str().to_uppercase()
     )];
     if let Some(path) = &run.file_path {
         out.push(format!("File: {path}"));
@@ -59,7 +60,7 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
                 out.push(format!("       (+{left} more lines)"));
             }
         }
-        None if run.status == "failed" => out.push("Error: none recorded on the run (Plue leaves it empty when a step fails; see the failed steps)".into()),
+        None if run.status == Status::Failed => out.push("Error: none recorded on the run (Plue leaves it empty when a step fails; see the failed steps)".into()),
         None => {}
     }
     if let Some(i) = &run.inputs {
@@ -69,8 +70,8 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
         out.push(format!("Outputs: {}", json_line(o, 300)));
     }
     if steps.is_empty() {
-        out.push(match run.status.as_str() {
-            "pending" => "Steps: none yet (the run has not started).".to_string(),
+        out.push(match &run.status {
+            Status::Pending => "Steps: none yet (the run has not started).".to_string(),
             _ => "Steps: none recorded (the run ended before any step was created).".to_string(),
         });
     } else {
@@ -86,13 +87,13 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
         .filter(|s| s.failed() && !s.dependency_failure())
         .collect();
     let mut next = Vec::new();
-    if run.status == "failed" || !failed.is_empty() {
+    if run.status == Status::Failed || !failed.is_empty() {
         next.push(format!("quick_debug(run_id={})", run.id));
     }
     if let Some(s) = failed
         .first()
         .copied()
-        .or_else(|| steps.iter().find(|s| s.status == "running"))
+        .or_else(|| steps.iter().find(|s| s.status == Status::Running))
     {
         next.push(format!("get_step_logs(step_id={})", s.id));
     }

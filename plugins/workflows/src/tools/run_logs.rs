@@ -10,6 +10,7 @@ use crate::args;
 use crate::fmt;
 use crate::logs::{self, Piece};
 use crate::queries;
+use crate::status::Status;
 use crate::tools::exit_text;
 
 /// Display lines of all steps together in `get_run_logs`.
@@ -29,7 +30,7 @@ pub struct RunLogsArgs {
 pub struct StepLogView {
     pub step_id: i64,
     pub name: String,
-    pub status: String,
+    pub status: Status,
     // All rows the step has.
     pub log_rows: i64,
     // Display lines, with `[… N rows left out …]` markers.
@@ -40,7 +41,7 @@ pub struct StepLogView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunLogs {
     pub run_id: i64,
-    pub status: String,
+    pub status: Status,
     pub steps: Vec<StepLogView>,
     // Rows read from the database.
     pub rows_read: usize,

@@ -8,6 +8,7 @@ use super::overview::STALE_AFTER_S;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, Runner};
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunnerArgs {
@@ -33,7 +34,7 @@ pub struct RunnerOut {
     pub claimed_at: Option<String>,
     pub claimed_by_step_id: Option<i64>,
     pub step_name: Option<String>,
-    pub step_status: Option<String>,
+    pub step_status: Option<Status>,
     pub run_id: Option<i64>,
     pub workflow: Option<String>,
 }
@@ -98,7 +99,7 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
                 "step #{step} {} of run #{run} {} ({})",
                 r.step_name.as_deref().unwrap_or("?"),
                 fmt::workflow_name(r.workflow.as_deref(), None),
-                r.run_status.as_deref().unwrap_or("?")
+                r.run_status.as_ref().map_or("?", Status::as_str)
             ),
             (Some(step), None) => format!("step #{step} (not found)"),
             (None, _) => String::new(),
@@ -112,7 +113,7 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
                 let task = r.claimed_by_task_id.map(|t| format!(" (claimed_by_task_id {t})")).unwrap_or_default();
                 problems.push(format!("{} is claimed but holds no step{task}", r.pod_name))
             }
-            ("claimed", _) if r.step_status.as_deref().is_some_and(|s| s != "running" && s != "pending") => problems.push(
+            ("claimed", _) if r.step_status.as_ref().is_some_and(|s| !matches!(s, Status::Running | Status::Pending)) => problems.push(
                 format!("{} still holds {holds}, which has finished: the claim was not released", r.pod_name),
             ),
             ("available", "stale") => problems.push(format!(
@@ -153,14 +154,14 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
                         "step #{step} {} of run #{run} {} ({}), claimed {}",
                         r.step_name.as_deref().unwrap_or("?"),
                         fmt::workflow_name(r.workflow.as_deref(), None),
-                        r.step_status.as_deref().unwrap_or("?"),
+                        r.step_status.as_ref().map_or("?", Status::as_str),
                         clock.ago(r.claimed_at.as_deref())
                     ),
                     (Some(step), None) => format!("step #{step}"),
                     _ => String::new(),
                 };
                 vec![
-                    r.status.to_uppercase(),
+                    r.status.as_str().to_uppercase(),
                     r.pod_name.clone(),
                     r.pod_ip.clone().unwrap_or_default(),
                     r.node_name.clone().unwrap_or_default(),

@@ -7,6 +7,7 @@ use crate::args::{self, LogType};
 use crate::fmt;
 use crate::logs;
 use crate::queries;
+use crate::status::Status;
 use crate::tools::exit_text;
 
 /// Characters of log text one `get_step_logs` answer holds before it stops and
@@ -38,7 +39,7 @@ pub struct StepLogs {
     pub step_id: i64,
     pub run_id: Option<i64>,
     pub name: String,
-    pub status: String,
+    pub status: Status,
     pub log_type: LogType,
     // Rows of every type the step has.
     pub total_rows: i64,
@@ -167,7 +168,7 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Answer<StepLogs>, ToolError> {
             step.matching_rows - next
         ));
     }
-    if step.status == "failed"
+    if step.status == Status::Failed
         && let Some(run) = step.run_id
     {
         out.push(format!(

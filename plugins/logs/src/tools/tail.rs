@@ -170,7 +170,7 @@ fn follow_for(
     let mut added = 0;
     while started.elapsed() < how_long && added < max_new {
         std::thread::sleep(Duration::from_secs(1).min(how_long.saturating_sub(started.elapsed())));
-        let now = crate::window::now_ns();
+        let now = plue_plugin_sdk::time::now_nanos();
         if now <= since {
             continue;
         }

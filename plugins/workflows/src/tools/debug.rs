@@ -468,17 +468,12 @@ fn cause(
     }
     for (i, s) in roots.iter().enumerate().take(2) {
         let f = findings.iter().find(|f| f.step_id == s.id);
-        let exit = super::exit_text(s.exit_code);
         let head = format!(
             "step '{}' (#{}, {}{}) failed",
             s.name,
             s.id,
             s.step_type,
-            if exit.is_empty() {
-                String::new()
-            } else {
-                format!(", {exit}")
-            }
+            super::exit_suffix(s.exit_code)
         );
         let error = f.and_then(|f| f.first_error.clone());
         let mut part = match error {

@@ -114,6 +114,16 @@ pub fn exit_text(code: Option<i64>) -> String {
     }
 }
 
+/// `, exit 1` to append to a step's other facts, or nothing.
+pub fn exit_suffix(code: Option<i64>) -> String {
+    let exit = exit_text(code);
+    if exit.is_empty() {
+        exit
+    } else {
+        format!(", {exit}")
+    }
+}
+
 /// `4 turns, 18,234 in / 1,450 out tokens`, or empty for steps without counts.
 pub fn agent_text(step: &Step) -> String {
     match (step.turns_used, step.tokens_in, step.tokens_out) {

@@ -11,7 +11,7 @@ use crate::fmt;
 use crate::logs::{self, Piece};
 use crate::queries;
 use crate::status::Status;
-use crate::tools::exit_text;
+use crate::tools::exit_suffix;
 
 /// Display lines of all steps together in `get_run_logs`.
 const RUN_LINES: usize = 160;
@@ -86,18 +86,13 @@ pub fn get_run_logs(a: RunLogsArgs) -> Result<Answer<RunLogs>, ToolError> {
         }
     }
     for step in &steps {
-        let exit = exit_text(step.exit_code);
         out.push(format!(
             "── #{} {} ({}, {}{}, {}) — {} row(s) ──",
             step.id,
             step.name,
             step.step_type,
             step.status,
-            if exit.is_empty() {
-                String::new()
-            } else {
-                format!(", {exit}")
-            },
+            exit_suffix(step.exit_code),
             fmt::took(&step.status, step.started_at.as_deref(), step.duration_s),
             step.log_rows
         ));

@@ -8,7 +8,7 @@ use crate::fmt;
 use crate::logs;
 use crate::queries;
 use crate::status::Status;
-use crate::tools::exit_text;
+use crate::tools::exit_suffix;
 
 /// Characters of log text one `get_step_logs` answer holds before it stops and
 /// points at the next offset.
@@ -72,18 +72,13 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Answer<StepLogs>, ToolError> {
         ))
     })?;
     let by_type = type_counts(step.by_type.as_ref());
-    let exit = exit_text(step.exit_code);
     let title = format!(
         "Step #{} '{}' ({}, {}{}) of run #{} {}",
         step.id,
         step.name,
         step.step_type,
         step.status,
-        if exit.is_empty() {
-            String::new()
-        } else {
-            format!(", {exit}")
-        },
+        exit_suffix(step.exit_code),
         step.run_id.map_or("?".into(), |r| r.to_string()),
         fmt::workflow_name(step.workflow.as_deref(), step.definition_id),
     );

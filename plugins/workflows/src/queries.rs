@@ -109,39 +109,81 @@ fn window(n: usize) -> String {
     format!("r.created_at >= {NOW} - ${n}::float8 * interval '1 hour'")
 }
 
+/// Seconds from `alias.started_at` to its `completed_at`, or to now while it runs.
+fn duration(alias: &str) -> String {
+    format!(
+        "EXTRACT(EPOCH FROM (COALESCE({alias}.completed_at, {NOW}) - {alias}.started_at))::float8"
+    )
+}
+
+/// Declares a row shape once: each field beside the SQL expression that reads it.
+/// Gives the struct (read from the host's rows by column name) and `columns()`,
+/// the SELECT list in field order, so the two cannot drift apart.
+macro_rules! row {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($field:ident: $ty:ty = $sql:expr,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize)]
+        pub struct $name { $(pub $field: $ty,)* }
+
+        impl $name {
+            /// The SELECT list that reads this row.
+            fn columns() -> String {
+                let columns: &[(&str, String)] = &[$((stringify!($field), String::from($sql)),)*];
+                select_list(columns)
+            }
+        }
+    };
+}
+
+/// `expr AS name, …`, leaving out `AS` where the expression is the column itself.
+fn select_list(columns: &[(&str, String)]) -> String {
+    columns
+        .iter()
+        .map(|(name, sql)| {
+            if sql == name || sql.ends_with(&format!(".{name}")) {
+                sql.clone()
+            } else {
+                format!("{sql} AS {name}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",\n       ")
+}
+
 // --- runs ---------------------------------------------------------------------
 
-/// One run with its workflow and repository.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Run {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub file_path: Option<String>,
-    pub repository: Option<String>,
-    pub trigger_type: String,
-    pub trigger_payload: Option<Json>,
-    pub inputs: Option<Json>,
-    pub outputs: Option<Json>,
-    pub status: Status,
-    pub error_message: Option<String>,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub now_utc: String,
+row! {
+    /// One run with its workflow and repository.
+    pub struct Run {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        file_path: Option<String> = "w.file_path",
+        repository: Option<String> = REPOSITORY,
+        trigger_type: String = "r.trigger_type",
+        trigger_payload: Option<Json> = "r.trigger_payload",
+        inputs: Option<Json> = "r.inputs",
+        outputs: Option<Json> = "r.outputs",
+        status: Status = "r.status",
+        error_message: Option<String> = "left(r.error_message, 8000)",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        completed_at: Option<String> = "r.completed_at",
+        duration_s: Option<f64> = duration("r"),
+        now_utc: String = NOW,
+    }
 }
 
 fn run_select(condition: &str) -> String {
     format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, w.file_path,
-       {REPOSITORY} AS repository, r.trigger_type, r.trigger_payload, r.inputs, r.outputs, r.status,
-       left(r.error_message, 8000) AS error_message, r.created_at, r.started_at, r.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
-       {NOW} AS now_utc
+        "SELECT {}
   FROM workflow_runs r
   {RUN_JOINS}
- {condition}"
+ {condition}",
+        Run::columns()
     )
 }
 
@@ -175,24 +217,29 @@ pub fn run_pair(a: i64, b: i64) -> Result<Vec<Run>, ToolError> {
     .rows)
 }
 
-/// A run in a list, with the names of its failed and running steps.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ListedRun {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub repository: Option<String>,
-    pub trigger_type: String,
-    pub status: Status,
-    pub error_message: Option<String>,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub failed_steps: Option<String>,
-    pub running_steps: Option<String>,
-    pub total: i64,
-    pub now_utc: String,
+row! {
+    /// A run in a list, with the names of its failed and running steps.
+    pub struct ListedRun {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        repository: Option<String> = REPOSITORY,
+        trigger_type: String = "r.trigger_type",
+        status: Status = "r.status",
+        error_message: Option<String> = "left(r.error_message, 500)",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        completed_at: Option<String> = "r.completed_at",
+        duration_s: Option<f64> = duration("r"),
+        failed_steps: Option<String> = format!(
+            "(SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND {STEP_FAILED})"
+        ),
+        running_steps: Option<String> = "(SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND s.status = 'running')",
+        total: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Filters of [`list_runs`]; empty strings and 0 mean "any".
@@ -207,15 +254,7 @@ pub struct RunFilter<'a> {
 /// Runs matching `f`, newest first, with the total count of matches.
 pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
     let statement = format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, {REPOSITORY} AS repository,
-       r.trigger_type, r.status, left(r.error_message, 500) AS error_message,
-       r.created_at, r.started_at, r.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
-       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
-         WHERE s.run_id = r.id AND {STEP_FAILED}) AS failed_steps,
-       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
-         WHERE s.run_id = r.id AND s.status = 'running') AS running_steps,
-       count(*) OVER () AS total, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_runs r
   {RUN_JOINS}
  WHERE ($1::text = '' OR r.status = $1::text)
@@ -223,6 +262,7 @@ pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
    AND ($4::float8 <= 0 OR {window})
  ORDER BY r.created_at DESC NULLS LAST, r.id DESC
  LIMIT $5::bigint",
+        columns = ListedRun::columns(),
         names = name_and_repo_filter(2, 3),
         window = window(4),
     );
@@ -241,26 +281,27 @@ pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
 
 // --- steps --------------------------------------------------------------------
 
-/// One step of a run, with its log size and the runner that claimed it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Step {
-    pub id: i64,
-    pub run_id: i64,
-    pub plan_id: String,
-    pub name: String,
-    pub step_type: String,
-    pub status: Status,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub exit_code: Option<i64>,
-    pub error_message: Option<String>,
-    pub turns_used: Option<i64>,
-    pub tokens_in: Option<i64>,
-    pub tokens_out: Option<i64>,
-    pub log_rows: i64,
-    pub runner: Option<String>,
-    pub runner_heartbeat_s: Option<f64>,
+row! {
+    /// One step of a run, with its log size and the runner that claimed it.
+    pub struct Step {
+        id: i64 = "s.id",
+        run_id: i64 = "s.run_id",
+        plan_id: String = "s.step_id",
+        name: String = "s.name",
+        step_type: String = "s.step_type",
+        status: Status = "s.status",
+        started_at: Option<String> = "s.started_at",
+        completed_at: Option<String> = "s.completed_at",
+        duration_s: Option<f64> = duration("s"),
+        exit_code: Option<i64> = "s.exit_code",
+        error_message: Option<String> = "left(s.error_message, 6000)",
+        turns_used: Option<i64> = "s.turns_used",
+        tokens_in: Option<i64> = "s.tokens_in",
+        tokens_out: Option<i64> = "s.tokens_out",
+        log_rows: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id)",
+        runner: Option<String> = "p.pod_name",
+        runner_heartbeat_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8"),
+    }
 }
 
 impl Step {
@@ -282,18 +323,14 @@ impl Step {
 /// The steps of runs `a` and `b` (pass the same id twice for one run), by run then id.
 pub fn steps(a: i64, b: i64) -> Result<Vec<Step>, ToolError> {
     let statement = format!(
-        "SELECT s.id, s.run_id, s.step_id AS plan_id, s.name, s.step_type, s.status, s.started_at, s.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(s.completed_at, {NOW}) - s.started_at))::float8 AS duration_s,
-       s.exit_code, left(s.error_message, 6000) AS error_message, s.turns_used, s.tokens_in, s.tokens_out,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS log_rows,
-       p.pod_name AS runner,
-       EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8 AS runner_heartbeat_s
+        "SELECT {}
   FROM workflow_steps s
   LEFT JOIN LATERAL (SELECT rp.pod_name, rp.last_heartbeat FROM runner_pool rp
                       WHERE rp.claimed_by_step_id = s.id AND rp.status = 'claimed'
                       ORDER BY rp.claimed_at DESC NULLS LAST LIMIT 1) p ON true
  WHERE s.run_id IN ($1::bigint, $2::bigint)
- ORDER BY s.run_id, s.id"
+ ORDER BY s.run_id, s.id",
+        Step::columns()
     );
     Ok(fetch("the run's steps", &statement, &[a.into(), b.into()])?.rows)
 }
@@ -913,4 +950,22 @@ pub fn pending_tasks(limit: i64) -> Result<Option<Vec<Task>>, ToolError> {
  LIMIT $1::bigint"
     );
     fetch_optional_table("workflow tasks", &statement, &[limit.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_lists_come_from_the_row_shapes() {
+        let run = Run::columns();
+        assert!(
+            run.starts_with("r.id,\n       r.workflow_definition_id AS definition_id,"),
+            "{run}"
+        );
+        assert!(run.ends_with(&format!("{NOW} AS now_utc")), "{run}");
+        assert_eq!(run.matches(",\n       ").count() + 1, 16);
+        assert!(Step::columns().contains("s.step_id AS plan_id"));
+        assert!(ListedRun::columns().contains("count(*) OVER () AS total"));
+    }
 }

@@ -46,6 +46,14 @@ pub fn rfc3339(ts: Option<&str>) -> Option<String> {
     ts.and_then(epoch).map(plue_plugin_sdk::time::rfc3339)
 }
 
+/// Serialize a database time as [`rfc3339`] does, for a row that is also an answer.
+pub fn rfc3339_field<S: serde::Serializer>(ts: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match rfc3339(ts.as_deref()) {
+        Some(t) => s.serialize_str(&t),
+        None => s.serialize_none(),
+    }
+}
+
 /// The database's "now", with helpers relative to it.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {

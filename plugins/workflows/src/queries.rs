@@ -122,11 +122,11 @@ fn duration(alias: &str) -> String {
 macro_rules! row {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident { $($field:ident: $ty:ty = $sql:expr,)* }
+        pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty = $sql:expr,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Deserialize)]
-        pub struct $name { $(pub $field: $ty,)* }
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty,)* }
 
         impl $name {
             /// The SELECT list that reads this row.
@@ -601,42 +601,39 @@ pub fn overview(hours: f64) -> Result<Overview, ToolError> {
         .ok_or_else(|| ToolError::failed("the run counts query returned no row"))
 }
 
-/// A run that is pending or running now, whatever its age.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ActiveRun {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub status: Status,
-    pub trigger_type: String,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    /// Since created (pending) or started (running).
-    pub age_s: Option<f64>,
-    /// From creation to start (or to now when not started).
-    pub queued_s: Option<f64>,
-    pub open_steps: Option<Json>,
-    pub total: i64,
-    pub now_utc: String,
+row! {
+    /// A run that is pending or running now, whatever its age.
+    pub struct ActiveRun {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        status: Status = "r.status",
+        trigger_type: String = "r.trigger_type",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        /// Since created (pending) or started (running).
+        age_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - COALESCE(r.started_at, r.created_at)))::float8"),
+        /// From creation to start (or to now when not started).
+        queued_s: Option<f64> = format!("EXTRACT(EPOCH FROM (COALESCE(r.started_at, {NOW}) - r.created_at))::float8"),
+        open_steps: Option<Json> = "(SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'status', s.status,
+                 'runner', (SELECT p.pod_name FROM runner_pool p WHERE p.claimed_by_step_id = s.id
+                             ORDER BY p.claimed_at DESC NULLS LAST LIMIT 1)) ORDER BY s.id)
+          FROM workflow_steps s WHERE s.run_id = r.id AND s.status IN ('pending', 'running'))",
+        total: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Pending and running runs, oldest first, with their pending and running steps.
 pub fn active_runs(limit: i64) -> Result<Fetched<ActiveRun>, ToolError> {
     let statement = format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, r.status, r.trigger_type,
-       r.created_at, r.started_at,
-       EXTRACT(EPOCH FROM ({NOW} - COALESCE(r.started_at, r.created_at)))::float8 AS age_s,
-       EXTRACT(EPOCH FROM (COALESCE(r.started_at, {NOW}) - r.created_at))::float8 AS queued_s,
-       (SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'status', s.status,
-                 'runner', (SELECT p.pod_name FROM runner_pool p WHERE p.claimed_by_step_id = s.id
-                             ORDER BY p.claimed_at DESC NULLS LAST LIMIT 1)) ORDER BY s.id)
-          FROM workflow_steps s WHERE s.run_id = r.id AND s.status IN ('pending', 'running')) AS open_steps,
-       count(*) OVER () AS total, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_runs r
   {RUN_JOINS}
  WHERE r.status IN ('pending', 'running')
  ORDER BY r.created_at, r.id
- LIMIT $1::bigint"
+ LIMIT $1::bigint",
+        columns = ActiveRun::columns()
     );
     fetch("pending and running runs", &statement, &[limit.into()])
 }
@@ -783,7 +780,9 @@ pub fn usage_totals(hours: f64) -> Result<UsageTotals, ToolError> {
 }
 
 row! {
-    /// One `llm_usage` row with its step and run.
+    // One LLM call (one llm/agent step, or a chat call without a step): an
+    // `llm_usage` row with its step and run, read and answered in one shape.
+    #[derive(serde::Serialize, schemars::JsonSchema)]
     pub struct Usage {
         id: i64 = "g.id",
         prompt_name: Option<String> = "g.prompt_name",
@@ -791,6 +790,7 @@ row! {
         input_tokens: i64 = "g.input_tokens",
         output_tokens: i64 = "g.output_tokens",
         latency_ms: i64 = "g.latency_ms",
+        #[serde(serialize_with = "crate::fmt::rfc3339_field")]
         created_at: Option<String> = "g.created_at",
         step_id: Option<i64> = "g.step_id",
         step_name: Option<String> = "s.name",

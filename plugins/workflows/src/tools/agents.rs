@@ -25,24 +25,6 @@ pub struct AgentArgs {
     pub limit: Option<i64>,
 }
 
-// One LLM call (one llm/agent step, or a chat call without a step).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Call {
-    pub id: i64,
-    pub prompt_name: Option<String>,
-    pub model: String,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub latency_ms: i64,
-    pub created_at: Option<String>,
-    pub step_id: Option<i64>,
-    pub step_name: Option<String>,
-    pub step_status: Option<Status>,
-    pub turns_used: Option<i64>,
-    pub run_id: Option<i64>,
-    pub workflow: Option<String>,
-}
-
 // An agent step running now.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RunningAgentOut {
@@ -70,7 +52,7 @@ pub struct AgentActivity {
     pub tool_use: Vec<ToolUse>,
     pub running_now: Vec<RunningAgentOut>,
     // The newest calls, at most `limit`.
-    pub recent_calls: Vec<Call>,
+    pub recent_calls: Vec<queries::Usage>,
 }
 
 pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, ToolError> {
@@ -220,24 +202,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                 tool_calls: r.tool_calls,
             })
             .collect(),
-        recent_calls: rows
-            .into_iter()
-            .map(|u| Call {
-                id: u.id,
-                prompt_name: u.prompt_name,
-                model: u.model,
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                latency_ms: u.latency_ms,
-                created_at: fmt::rfc3339(u.created_at.as_deref()),
-                step_id: u.step_id,
-                step_name: u.step_name,
-                step_status: u.step_status,
-                turns_used: u.turns_used,
-                run_id: u.run_id,
-                workflow: u.workflow,
-            })
-            .collect(),
+        recent_calls: rows,
     };
     Ok(Answer::new(out.join("\n"), result))
 }

@@ -557,6 +557,22 @@ pub struct Counts {
     pub cancelled: i64,
 }
 
+impl Counts {
+    /// The counts of several rows added up.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a Counts>) -> Counts {
+        let mut t = Counts::default();
+        for c in all {
+            t.total += c.total;
+            t.completed += c.completed;
+            t.failed += c.failed;
+            t.running += c.running;
+            t.pending += c.pending;
+            t.cancelled += c.cancelled;
+        }
+        t
+    }
+}
+
 const COUNT_COLUMNS: &str = "count(*) AS total,
        count(*) FILTER (WHERE r.status = 'completed') AS completed,
        count(*) FILTER (WHERE r.status = 'failed') AS failed,

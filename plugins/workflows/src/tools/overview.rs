@@ -176,21 +176,7 @@ pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolEr
             .map(|ms| format!(", mean latency {}", fmt::duration(Some(ms / 1000.0))))
             .unwrap_or_default()
     ));
-    let runner_counts = runners.as_ref().map(|rs| {
-        let mut n = RunnerCounts::default();
-        for r in rs {
-            match r.status.as_str() {
-                "available" => n.available += 1,
-                "claimed" => n.claimed += 1,
-                "terminated" => n.terminated += 1,
-                _ => {}
-            }
-            if r.status != "terminated" && r.heartbeat_age_s.is_none_or(|h| h > STALE_AFTER_S) {
-                n.stale += 1;
-            }
-        }
-        n
-    });
+    let runner_counts = runners.as_deref().map(count_runners);
     match &runner_counts {
         Some(n) => out.push(format!(
             "Runners: {} available, {} claimed, {} terminated; {} with a stale heartbeat (> 30 s)",
@@ -236,6 +222,23 @@ pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolEr
         definitions: o.definitions,
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// Runners by status, and how many of those not terminated have a stale heartbeat.
+fn count_runners(runners: &[queries::Runner]) -> RunnerCounts {
+    let mut n = RunnerCounts::default();
+    for r in runners {
+        match r.status.as_str() {
+            "available" => n.available += 1,
+            "claimed" => n.claimed += 1,
+            "terminated" => n.terminated += 1,
+            _ => {}
+        }
+        if r.status != "terminated" && r.heartbeat_age_s.is_none_or(|h| h > STALE_AFTER_S) {
+            n.stale += 1;
+        }
+    }
+    n
 }
 
 /// Running runs that look stuck and pending runs that wait long, longest first.

@@ -77,15 +77,7 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
             empty,
         ));
     };
-    let health = |r: &Runner| -> &'static str {
-        if r.status == "terminated" {
-            "terminated"
-        } else if r.heartbeat_age_s.is_some_and(|h| h <= stale_after as f64) {
-            "healthy"
-        } else {
-            "stale"
-        }
-    };
+    let health = |r: &Runner| health(r, stale_after);
     let count = |status: &str| runners.iter().filter(|r| r.status == status).count();
     let available_healthy = runners
         .iter()
@@ -205,6 +197,17 @@ pub fn get_runner_pool(a: RunnerArgs) -> Result<Answer<RunnerPool>, ToolError> {
             .collect(),
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// `terminated`, `healthy` (a heartbeat within `stale_after` seconds) or `stale`.
+fn health(r: &Runner, stale_after: i64) -> &'static str {
+    if r.status == "terminated" {
+        "terminated"
+    } else if r.heartbeat_age_s.is_some_and(|h| h <= stale_after as f64) {
+        "healthy"
+    } else {
+        "stale"
+    }
 }
 
 pub fn def() -> ToolDef {

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
     let mut queries = Vec::new();
     let mut notes = Vec::new();
 
-    let (title, items, show_lines) = if let Some(id) = args.run_id {
+    let (title, mut items, show_lines) = if let Some(id) = args.run_id {
         let q = logql::workflow_runs(&selector, &[id]);
         let items = ctx.items(&q, &window, limit, Direction::Forward)?;
         queries.push(q);
@@ -107,7 +107,6 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
         queries.push(q);
         ("All workflow runs".to_string(), items, false)
     };
-    let mut items = items;
     oldest_first(&mut items);
     let read = items.len();
     let mut runs = summarise(&items, args.run_id);

@@ -80,24 +80,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
             ))
             .unwrap_or_default()
     )];
-    if let Some(Json::Array(models)) = &totals.by_model {
-        let items: Vec<String> = models
-            .iter()
-            .map(|m| {
-                let n = |k: &str| m.get(k).and_then(Json::as_i64).unwrap_or(0);
-                format!(
-                    "{} {} call(s) ({} in / {} out)",
-                    m.get("model").and_then(Json::as_str).unwrap_or("?"),
-                    n("calls"),
-                    fmt::thousands(n("tokens_in")),
-                    fmt::thousands(n("tokens_out"))
-                )
-            })
-            .collect();
-        if !items.is_empty() {
-            out.push(format!("By model: {}", items.join(" · ")));
-        }
-    }
+    out.extend(by_model(totals.by_model.as_ref()));
     if !tools.is_empty() {
         let items: Vec<String> = tools
             .iter()
@@ -205,6 +188,27 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
         recent_calls: rows,
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// `By model: claude 12 call(s) (1,200 in / 300 out) · …`, when there are models.
+fn by_model(models: Option<&Json>) -> Option<String> {
+    let Some(Json::Array(models)) = models else {
+        return None;
+    };
+    let items: Vec<String> = models
+        .iter()
+        .map(|m| {
+            let n = |k: &str| m.get(k).and_then(Json::as_i64).unwrap_or(0);
+            format!(
+                "{} {} call(s) ({} in / {} out)",
+                m.get("model").and_then(Json::as_str).unwrap_or("?"),
+                n("calls"),
+                fmt::thousands(n("tokens_in")),
+                fmt::thousands(n("tokens_out"))
+            )
+        })
+        .collect();
+    (!items.is_empty()).then(|| format!("By model: {}", items.join(" · ")))
 }
 
 pub fn def() -> ToolDef {

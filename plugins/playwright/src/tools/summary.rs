@@ -117,19 +117,16 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
         status.to_uppercase(),
         report.path
     ));
-    let shape = if specs.len() * projects.len() == counts.tests {
-        format!(
-            "{} × {}",
-            text::count(specs.len(), "spec"),
-            text::count(projects.len(), "project")
-        )
+    let sep = if specs.len() * projects.len() == counts.tests {
+        " × "
     } else {
-        format!(
-            "{}, {}",
-            text::count(specs.len(), "spec"),
-            text::count(projects.len(), "project")
-        )
+        ", "
     };
+    let shape = format!(
+        "{}{sep}{}",
+        text::count(specs.len(), "spec"),
+        text::count(projects.len(), "project")
+    );
     out.push(format!(
         "{} ({shape}): {}",
         text::count(counts.tests, "test"),
@@ -153,33 +150,7 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
         if retries == 1 { "retry" } else { "retries" }
     ));
     if !projects.is_empty() {
-        let rows: Vec<Vec<String>> = projects
-            .iter()
-            .map(|p| {
-                let c = &p.counts;
-                vec![
-                    p.project.clone(),
-                    c.tests.to_string(),
-                    c.passed.to_string(),
-                    c.flaky.to_string(),
-                    c.failed.to_string(),
-                    c.timed_out.to_string(),
-                    c.skipped.to_string(),
-                    fmt::ms(p.test_time_ms as f64),
-                ]
-            })
-            .collect();
-        let headers = [
-            "project",
-            "tests",
-            "passed",
-            "flaky",
-            "failed",
-            "timed out",
-            "skipped",
-            "test time",
-        ];
-        out.push(format!("\n{}", text::table(&headers, &rows, 60)));
+        out.push(format!("\n{}", project_table(&projects)));
     }
     let mut next = Vec::new();
     if !report.errors.is_empty() {
@@ -235,6 +206,37 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
         other_runs,
     };
     Ok(Answer::new(out.join("\n"), summary))
+}
+
+/// Per project: tests by outcome and test time, as an aligned table.
+fn project_table(projects: &[ProjectSummary]) -> String {
+    let rows: Vec<Vec<String>> = projects
+        .iter()
+        .map(|p| {
+            let c = &p.counts;
+            vec![
+                p.project.clone(),
+                c.tests.to_string(),
+                c.passed.to_string(),
+                c.flaky.to_string(),
+                c.failed.to_string(),
+                c.timed_out.to_string(),
+                c.skipped.to_string(),
+                fmt::ms(p.test_time_ms as f64),
+            ]
+        })
+        .collect();
+    let headers = [
+        "project",
+        "tests",
+        "passed",
+        "flaky",
+        "failed",
+        "timed out",
+        "skipped",
+        "test time",
+    ];
+    text::table(&headers, &rows, 60)
 }
 
 /// At most five items joined by `; `, then how many more.

@@ -183,198 +183,24 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         &clock,
     );
 
-    // Similar failures and the last success, for failed runs.
-    let mut similar = Vec::new();
-    let mut last_success = None;
-    if run.status == Status::Failed {
-        let signature = Signature::of_run(&run, roots.first().copied(), findings.first());
-        for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
-            let theirs = Signature::of_failed(&other);
-            let same_step = signature.step.is_some() && signature.step == theirs.step;
-            let same_error = signature.error.is_some() && signature.error == theirs.error;
-            if run.definition_id.is_none() && !same_error {
-                continue; // no workflow to compare by: only the same error counts
-            }
-            similar.push((other, theirs, same_step, same_error));
-        }
-        similar.sort_by_key(|(o, _, same_step, same_error)| {
-            (
-                !(*same_step && *same_error),
-                !*same_error,
-                !*same_step,
-                -o.id,
-            )
-        });
-        if let Some(def) = run.definition_id {
-            last_success = queries::last_success_before(def, run.id)?;
-        }
-    }
-
-    // Text.
-    let mut out = vec![format!(
-        "quick_debug: run #{} {} is {}{}",
-        run.id,
-        run_title(&run),
-        run.status.as_str().to_uppercase(),
-        if selected_by == "latest failed run" {
-            " (the newest failed run)"
-        } else {
-            ""
-        }
-    )];
-    if a.run_id.is_some() && a.latest == Some(true) {
-        out.push("(run_id given, so latest=true was not used)".into());
-    }
-    out.push(format!("Cause: {cause}"));
-    out.push(format!(
-        "Run: {} · created {} · {}",
-        trigger_text(&run),
-        clock.at(run.created_at.as_deref()),
-        match &run.status {
-            Status::Pending => format!(
-                "waiting for {}",
-                fmt::duration(clock.since(run.created_at.as_deref()))
-            ),
-            Status::Running => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
-            _ => format!(
-                "took {}",
-                fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
-            ),
-        }
-    ));
-    if let Some(e) = &run.error_message {
-        let lines: Vec<&str> = e.trim().lines().collect();
-        if lines.len() > 1 {
-            out.push("Run error:".into());
-            out.extend(
-                lines
-                    .iter()
-                    .take(6)
-                    .map(|l| format!("  {}", fmt::cut(l, 200))),
-            );
-            if lines.len() > 6 {
-                out.push(format!(
-                    "  [… {} more lines: get_run_details(run_id={})]",
-                    lines.len() - 6,
-                    run.id
-                ));
-            }
-        }
-    }
-    out.push(String::new());
-    if steps.is_empty() {
-        out.push("Steps: none (the run has no steps).".into());
+    let (similar, last_success) = if run.status == Status::Failed {
+        similar_and_last_success(&run, roots.first().copied(), findings.first())?
     } else {
-        out.push(format!("Steps ({}):", steps.len()));
-        let shown: Vec<&Step> = if steps.len() <= STEP_ROWS {
-            steps.iter().collect()
-        } else {
-            let mut keep: Vec<&Step> = steps
-                .iter()
-                .filter(|s| s.failed() || s.status == Status::Running)
-                .take(STEP_ROWS)
-                .collect();
-            for s in &steps {
-                if keep.len() >= STEP_ROWS {
-                    break;
-                }
-                if !keep.iter().any(|k| k.id == s.id) {
-                    keep.push(s);
-                }
-            }
-            keep.sort_by_key(|s| s.id);
-            keep
-        };
-        out.extend(text::columns(
-            &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
-            "  ",
-        ));
-        if shown.len() < steps.len() {
-            out.push(format!(
-                "  [… {} more steps: get_run_details(run_id={})]",
-                steps.len() - shown.len(),
-                run.id
-            ));
-        }
-    }
-    for f in &findings {
-        out.push(String::new());
-        let what = if which == "running" {
-            "Latest output"
-        } else {
-            "Decisive lines"
-        };
-        out.push(format!(
-            "{what} of '{}' (#{}, {} log rows):",
-            f.name, f.step_id, f.log_rows
-        ));
-        if f.decisive_lines.is_empty() {
-            match &f.error_message {
-                Some(m) => out.push(format!("  (no logs) error: {m}")),
-                None => out.push("  (no logs and no error message)".into()),
-            }
-        } else {
-            out.extend(f.decisive_lines.iter().map(|l| format!("  {l}")));
-            if f.step_type != "shell"
-                && let Some(m) = &f.error_message
-            {
-                out.push(format!("  [step error] {m}"));
-            }
-        }
-    }
+        (Vec::new(), None)
+    };
+
+    let mut out = run_lines(
+        &run,
+        &clock,
+        &cause,
+        selected_by,
+        a.run_id.is_some() && a.latest == Some(true),
+    );
+    out.push(String::new());
+    out.extend(step_lines(&steps, run.id));
+    out.extend(finding_lines(&findings, which));
     if run.status == Status::Failed {
-        out.push(String::new());
-        let workflow = super::run_workflow(&run);
-        if similar.is_empty() {
-            out.push(format!(
-                "Similar failures of {workflow} in the last 7 days: none."
-            ));
-        } else {
-            out.push(format!(
-                "Similar failures of {workflow} in the last 7 days ({}):",
-                similar.len()
-            ));
-            let cells: Vec<Vec<String>> = similar
-                .iter()
-                .take(5)
-                .map(|(o, sig, same_step, same_error)| {
-                    let tag = match (same_step, same_error) {
-                        (true, true) => "same step, same error",
-                        (false, true) => "same error",
-                        (true, false) => "same step, other error",
-                        (false, false) => "other cause",
-                    };
-                    vec![
-                        format!("#{}", o.id),
-                        clock.ago(o.created_at.as_deref()),
-                        sig.step
-                            .as_ref()
-                            .map(|s| format!("step '{s}'"))
-                            .unwrap_or_else(|| "no step".into()),
-                        tag.to_string(),
-                        fmt::cut(sig.shown.as_deref().unwrap_or("no error recorded"), 90),
-                    ]
-                })
-                .collect();
-            out.extend(text::columns(&cells, "  "));
-            if similar.len() > 5 {
-                out.push(format!(
-                    "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
-                    similar.len() - 5
-                ));
-            }
-        }
-        match &last_success {
-            Some(s) => out.push(format!(
-                "Last success of {workflow} before this run: #{} ({}).",
-                s.id,
-                clock.ago(s.created_at.as_deref())
-            )),
-            None if run.definition_id.is_some() => {
-                out.push(format!("No earlier successful run of {workflow}."))
-            }
-            None => {}
-        }
+        out.extend(history_lines(&run, &similar, last_success.as_ref(), &clock));
     }
     let next = next_steps(&run, &findings, &running, last_success.as_ref(), which);
     out.push(String::new());
@@ -409,6 +235,245 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             .collect(),
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// Failed runs of the last 7 days like this one, same step and error first, and
+/// the workflow's newest success before it.
+fn similar_and_last_success(
+    run: &Run,
+    root: Option<&Step>,
+    finding: Option<&StepFinding>,
+) -> Result<
+    (
+        Vec<(FailedRun, Signature, bool, bool)>,
+        Option<queries::RunRef>,
+    ),
+    ToolError,
+> {
+    let mut similar = Vec::new();
+    let signature = Signature::of_run(run, root, finding);
+    for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
+        let theirs = Signature::of_failed(&other);
+        let same_step = signature.step.is_some() && signature.step == theirs.step;
+        let same_error = signature.error.is_some() && signature.error == theirs.error;
+        if run.definition_id.is_none() && !same_error {
+            continue; // no workflow to compare by: only the same error counts
+        }
+        similar.push((other, theirs, same_step, same_error));
+    }
+    similar.sort_by_key(|(o, _, same_step, same_error)| {
+        (
+            !(*same_step && *same_error),
+            !*same_error,
+            !*same_step,
+            -o.id,
+        )
+    });
+    let last_success = match run.definition_id {
+        Some(def) => queries::last_success_before(def, run.id)?,
+        None => None,
+    };
+    Ok((similar, last_success))
+}
+
+/// The run in a few lines: state, cause, trigger and timing, its own error.
+fn run_lines(
+    run: &Run,
+    clock: &Clock,
+    cause: &str,
+    selected_by: &str,
+    latest_ignored: bool,
+) -> Vec<String> {
+    let mut out = vec![format!(
+        "quick_debug: run #{} {} is {}{}",
+        run.id,
+        run_title(run),
+        run.status.as_str().to_uppercase(),
+        if selected_by == "latest failed run" {
+            " (the newest failed run)"
+        } else {
+            ""
+        }
+    )];
+    if latest_ignored {
+        out.push("(run_id given, so latest=true was not used)".into());
+    }
+    out.push(format!("Cause: {cause}"));
+    out.push(format!(
+        "Run: {} · created {} · {}",
+        trigger_text(run),
+        clock.at(run.created_at.as_deref()),
+        match &run.status {
+            Status::Pending => format!(
+                "waiting for {}",
+                fmt::duration(clock.since(run.created_at.as_deref()))
+            ),
+            Status::Running => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
+            _ => format!(
+                "took {}",
+                fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
+            ),
+        }
+    ));
+    if let Some(e) = &run.error_message {
+        let lines: Vec<&str> = e.trim().lines().collect();
+        if lines.len() > 1 {
+            out.push("Run error:".into());
+            out.extend(
+                lines
+                    .iter()
+                    .take(6)
+                    .map(|l| format!("  {}", fmt::cut(l, 200))),
+            );
+            if lines.len() > 6 {
+                out.push(format!(
+                    "  [… {} more lines: get_run_details(run_id={})]",
+                    lines.len() - 6,
+                    run.id
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The steps, failing and running ones first when there are too many to show.
+fn step_lines(steps: &[Step], run_id: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    if steps.is_empty() {
+        out.push("Steps: none (the run has no steps).".into());
+    } else {
+        out.push(format!("Steps ({}):", steps.len()));
+        let shown: Vec<&Step> = if steps.len() <= STEP_ROWS {
+            steps.iter().collect()
+        } else {
+            let mut keep: Vec<&Step> = steps
+                .iter()
+                .filter(|s| s.failed() || s.status == Status::Running)
+                .take(STEP_ROWS)
+                .collect();
+            for s in steps {
+                if keep.len() >= STEP_ROWS {
+                    break;
+                }
+                if !keep.iter().any(|k| k.id == s.id) {
+                    keep.push(s);
+                }
+            }
+            keep.sort_by_key(|s| s.id);
+            keep
+        };
+        out.extend(text::columns(
+            &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
+            "  ",
+        ));
+        if shown.len() < steps.len() {
+            out.push(format!(
+                "  [… {} more steps: get_run_details(run_id={})]",
+                steps.len() - shown.len(),
+                run_id
+            ));
+        }
+    }
+    out
+}
+
+/// Per step that matters: its decisive lines (or latest output), else its error.
+fn finding_lines(findings: &[StepFinding], which: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in findings {
+        out.push(String::new());
+        let what = if which == "running" {
+            "Latest output"
+        } else {
+            "Decisive lines"
+        };
+        out.push(format!(
+            "{what} of '{}' (#{}, {} log rows):",
+            f.name, f.step_id, f.log_rows
+        ));
+        if f.decisive_lines.is_empty() {
+            match &f.error_message {
+                Some(m) => out.push(format!("  (no logs) error: {m}")),
+                None => out.push("  (no logs and no error message)".into()),
+            }
+        } else {
+            out.extend(f.decisive_lines.iter().map(|l| format!("  {l}")));
+            if f.step_type != "shell"
+                && let Some(m) = &f.error_message
+            {
+                out.push(format!("  [step error] {m}"));
+            }
+        }
+    }
+    out
+}
+
+/// A failed run like the one debugged: its signature, and whether its failing
+/// step and its error are the same.
+type Similar = (FailedRun, Signature, bool, bool);
+
+/// Similar failures of the workflow in the last 7 days and its last success.
+fn history_lines(
+    run: &Run,
+    similar: &[Similar],
+    last_success: Option<&queries::RunRef>,
+    clock: &Clock,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    out.push(String::new());
+    let workflow = super::run_workflow(run);
+    if similar.is_empty() {
+        out.push(format!(
+            "Similar failures of {workflow} in the last 7 days: none."
+        ));
+    } else {
+        out.push(format!(
+            "Similar failures of {workflow} in the last 7 days ({}):",
+            similar.len()
+        ));
+        let cells: Vec<Vec<String>> = similar
+            .iter()
+            .take(5)
+            .map(|(o, sig, same_step, same_error)| {
+                let tag = match (same_step, same_error) {
+                    (true, true) => "same step, same error",
+                    (false, true) => "same error",
+                    (true, false) => "same step, other error",
+                    (false, false) => "other cause",
+                };
+                vec![
+                    format!("#{}", o.id),
+                    clock.ago(o.created_at.as_deref()),
+                    sig.step
+                        .as_ref()
+                        .map(|s| format!("step '{s}'"))
+                        .unwrap_or_else(|| "no step".into()),
+                    tag.to_string(),
+                    fmt::cut(sig.shown.as_deref().unwrap_or("no error recorded"), 90),
+                ]
+            })
+            .collect();
+        out.extend(text::columns(&cells, "  "));
+        if similar.len() > 5 {
+            out.push(format!(
+                "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
+                similar.len() - 5
+            ));
+        }
+    }
+    match last_success {
+        Some(s) => out.push(format!(
+            "Last success of {workflow} before this run: #{} ({}).",
+            s.id,
+            clock.ago(s.created_at.as_deref())
+        )),
+        None if run.definition_id.is_some() => {
+            out.push(format!("No earlier successful run of {workflow}."))
+        }
+        None => {}
+    }
+    out
 }
 
 /// The decisive lines of one step from its log rows (or, without logs, from its error message).

@@ -243,13 +243,7 @@ fn similar_and_last_success(
     run: &Run,
     root: Option<&Step>,
     finding: Option<&StepFinding>,
-) -> Result<
-    (
-        Vec<(FailedRun, Signature, bool, bool)>,
-        Option<queries::RunRef>,
-    ),
-    ToolError,
-> {
+) -> Result<(Vec<Similar>, Option<queries::RunRef>), ToolError> {
     let mut similar = Vec::new();
     let signature = Signature::of_run(run, root, finding);
     for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {

@@ -70,13 +70,8 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     };
     let test_time: f64 = report.cases.iter().map(|c| c.total_ms()).sum();
     let attempts: usize = report.cases.iter().map(|c| c.attempts.len()).sum();
-    let retries = attempts.saturating_sub(
-        report
-            .cases
-            .iter()
-            .filter(|c| !c.attempts.is_empty())
-            .count(),
-    );
+    let started = report.cases.iter().filter(|c| !c.attempts.is_empty());
+    let retries = attempts.saturating_sub(started.count());
     let projects: Vec<ProjectSummary> = report
         .projects
         .iter()

@@ -89,7 +89,23 @@ pub struct Counts {
     pub skipped: usize,
 }
 
+/// Column names of [`Counts::cells`], for tables.
+pub const COUNT_HEADERS: [&str; 6] = ["tests", "passed", "flaky", "failed", "timed out", "skipped"];
+
 impl Counts {
+    /// The counts as table cells, in the order of [`COUNT_HEADERS`].
+    pub fn cells(&self) -> [String; 6] {
+        [
+            self.tests,
+            self.passed,
+            self.flaky,
+            self.failed,
+            self.timed_out,
+            self.skipped,
+        ]
+        .map(|n| n.to_string())
+    }
+
     /// The counts of `cases`.
     pub fn of<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Counts {
         let mut counts = Counts::default();

@@ -208,29 +208,13 @@ fn project_table(projects: &[ProjectSummary]) -> String {
     let rows: Vec<Vec<String>> = projects
         .iter()
         .map(|p| {
-            let c = &p.counts;
-            vec![
-                p.project.clone(),
-                c.tests.to_string(),
-                c.passed.to_string(),
-                c.flaky.to_string(),
-                c.failed.to_string(),
-                c.timed_out.to_string(),
-                c.skipped.to_string(),
-                fmt::ms(p.test_time_ms as f64),
-            ]
+            let mut row = vec![p.project.clone()];
+            row.extend(p.counts.cells());
+            row.push(fmt::ms(p.test_time_ms as f64));
+            row
         })
         .collect();
-    let headers = [
-        "project",
-        "tests",
-        "passed",
-        "flaky",
-        "failed",
-        "timed out",
-        "skipped",
-        "test time",
-    ];
+    let headers = [&["project"][..], &super::COUNT_HEADERS, &["test time"]].concat();
     text::table(&headers, &rows, 60)
 }
 

@@ -14,19 +14,7 @@ use crate::format::{count, number, percent};
 use crate::promql::{time_arg, window};
 use crate::tools::{Metrics, matchers};
 
-#[derive(Deserialize, JsonSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    /// Default `15m`.
-    #[serde(default)]
-    pub duration: Option<String>,
-    /// Default all, per job.
-    #[serde(default)]
-    pub job: Option<String>,
-    /// Window end; default now.
-    #[serde(default)]
-    pub time: Option<String>,
-}
+pub use super::WindowArgs as Args;
 
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobErrors {
@@ -121,12 +109,7 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
         &api.vector(&format!("sum by (job) (rate({r}{all}[{d}]))"), at)?,
         "job",
     );
-    let scope = job.map_or("all jobs".to_string(), |j| format!("job {j}"));
-    let ends = if (at - now).abs() < 1.0 {
-        String::new()
-    } else {
-        format!(", ending {}", rfc3339(at))
-    };
+    let (scope, ends) = super::scope_and_end(job, at, now);
     if requests.is_empty() {
         let text = format!(
             "No requests recorded by `{r}` over the last {}{ends} ({scope}). Check the metric name (plugin setting `{}`), the job name (service_health lists jobs), and that the service is scraped.",

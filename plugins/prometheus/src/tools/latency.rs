@@ -16,19 +16,7 @@ use crate::tools::{Metrics, matchers};
 
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
 
-#[derive(Deserialize, JsonSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    /// Default `15m`.
-    #[serde(default)]
-    pub duration: Option<String>,
-    /// Default all, per job.
-    #[serde(default)]
-    pub job: Option<String>,
-    /// Window end; default now.
-    #[serde(default)]
-    pub time: Option<String>,
-}
+pub use super::WindowArgs as Args;
 
 // Latency of one job, or of all (`job` null). Null values: no requests in the window.
 #[derive(Serialize, JsonSchema, Clone, Default)]
@@ -91,15 +79,7 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     let to_ms = m.duration_to_ms();
     let api = Api::new();
     let (h, d, sel) = (&m.duration, &w.promql, matchers(job, &[]));
-    let scope = match job {
-        Some(j) => format!("job {j}"),
-        None => "all jobs".into(),
-    };
-    let ends = if (at - now).abs() < 1.0 {
-        String::new()
-    } else {
-        format!(", ending {}", rfc3339(at))
-    };
+    let (scope, ends) = super::scope_and_end(job, at, now);
 
     let mut rates: BTreeMap<(String, String), Rates> = BTreeMap::new();
     for s in api.vector(

@@ -46,6 +46,32 @@ pub fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Erro
     Ok(list.into_iter().filter(|s| !s.trim().is_empty()).collect())
 }
 
+/// The arguments of the analyses over a window of one job or all.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WindowArgs {
+    /// Default `15m`.
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// Default all, per job.
+    #[serde(default)]
+    pub job: Option<String>,
+    /// Window end; default now.
+    #[serde(default)]
+    pub time: Option<String>,
+}
+
+/// `job api` or `all jobs`, and `, ending <time>` unless the window ends now.
+pub fn scope_and_end(job: Option<&str>, at: f64, now: f64) -> (String, String) {
+    let scope = job.map_or("all jobs".to_string(), |j| format!("job {j}"));
+    let ends = if (at - now).abs() < 1.0 {
+        String::new()
+    } else {
+        format!(", ending {}", plue_plugin_sdk::time::rfc3339(at))
+    };
+    (scope, ends)
+}
+
 /// Setting: the counter of HTTP requests (labels `status`, `method`, `path`).
 pub const REQUESTS_METRIC: &str = "requests_metric";
 /// Setting: the histogram of HTTP request durations.

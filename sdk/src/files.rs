@@ -99,6 +99,17 @@ pub fn exists(dir: &str, relative: &str) -> bool {
 /// Every file below `relative` (recursively, in sorted order), as paths relative
 /// to `dir`, stopping after `max` files. Returns the files and whether it stopped early.
 pub fn walk(dir: &str, relative: &str, max: usize) -> Result<(Vec<String>, bool), ToolError> {
+    walk_except(dir, relative, max, &[])
+}
+
+/// Like [`walk`], without descending into folders named as one of `skip` (such
+/// as `node_modules` or `.git`, large and never what a tool looks for).
+pub fn walk_except(
+    dir: &str,
+    relative: &str,
+    max: usize,
+    skip: &[&str],
+) -> Result<(Vec<String>, bool), ToolError> {
     let base = root(dir);
     let mut out = Vec::new();
     let mut stack = vec![path(dir, relative)?];
@@ -112,7 +123,9 @@ pub fn walk(dir: &str, relative: &str, max: usize) -> Result<(Vec<String>, bool)
             let p = entry.path();
             let ty = entry.file_type().map_err(|e| io_error(dir, relative, e))?;
             if ty.is_dir() {
-                stack.push(p);
+                if !skip.iter().any(|s| entry.file_name() == *s) {
+                    stack.push(p);
+                }
             } else if ty.is_file() {
                 if out.len() >= max {
                     out.sort();
@@ -129,4 +142,24 @@ pub fn walk(dir: &str, relative: &str, max: usize) -> Result<(Vec<String>, bool)
     }
     out.sort();
     Ok((out, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_except_skips_named_folders() {
+        let dir = std::env::temp_dir().join(format!("plue-sdk-walk-{}", std::process::id()));
+        for sub in ["a", "node_modules/x", "b/node_modules"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            std::fs::write(dir.join(sub).join("f.txt"), "x").unwrap();
+        }
+        crate::testing::mount("d", &dir);
+        let all = walk("d", "", 10).unwrap();
+        let kept = walk_except("d", "", 10, &["node_modules"]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(all.0.len(), 3);
+        assert_eq!(kept, (vec!["a/f.txt".to_string()], false));
+    }
 }

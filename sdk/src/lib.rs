@@ -49,6 +49,7 @@ pub mod http;
 pub mod log;
 mod output;
 mod plugin;
+pub mod quote;
 pub mod schema;
 pub mod settings;
 pub mod sql;

@@ -17,11 +17,12 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use crate::http::{HttpError, Request, Response};
 use crate::log::Level;
 use crate::plugin::{Dispatch, Plugin, ToolDef, dispatch};
-use crate::sql::{Rows, SqlError, Value};
+use crate::sql::{Column, Rows, SqlError, Value};
 use crate::{Output, ToolError};
 
 type FakeHttp = Box<dyn Fn(&Request) -> Result<Response, HttpError>>;
@@ -49,6 +50,139 @@ pub fn fake_http(f: impl Fn(&Request) -> Result<Response, HttpError> + 'static) 
 /// Serve `sql::query` on this thread with `f(database, statement, params)`.
 pub fn fake_sql(f: impl Fn(&str, &str, &[Value]) -> Result<Rows, SqlError> + 'static) {
     HOST.with(|h| h.borrow_mut().sql = Some(Box::new(f)));
+}
+
+/// The statements and parameters a fake database received, in order.
+pub type SqlLog = Rc<RefCell<Vec<(String, Vec<Value>)>>>;
+
+/// Serve `database` on this thread by routes: the first route whose key occurs
+/// in the statement answers. A statement for another database, or one no route
+/// knows, fails the test. Returns the log of what was sent.
+///
+/// ```
+/// use plue_plugin_sdk::{sql, testing};
+/// let log = testing::sql_routes("main", vec![("FROM users", Ok(testing::json_rows(&[serde_json::json!({"n": 2})])))]);
+/// let rows = sql::query("main", "SELECT count(*) AS n FROM users", &[]).unwrap();
+/// assert_eq!(rows.rows[0][0].as_i64(), Some(2));
+/// assert_eq!(log.borrow().len(), 1);
+/// ```
+pub fn sql_routes(
+    database: &'static str,
+    routes: Vec<(&'static str, Result<Rows, SqlError>)>,
+) -> SqlLog {
+    let log = SqlLog::default();
+    let seen = log.clone();
+    fake_sql(move |db, statement, params| {
+        assert_eq!(db, database, "statement sent to another database");
+        seen.borrow_mut()
+            .push((statement.to_string(), params.to_vec()));
+        routes
+            .iter()
+            .find(|(key, _)| statement.contains(key))
+            .map(|(_, answer)| answer.clone())
+            .unwrap_or_else(|| panic!("no fake answer for statement:\n{statement}"))
+    });
+    log
+}
+
+/// A result set with `columns` as (name, type) and `data`.
+pub fn rows(columns: &[(&str, &str)], data: Vec<Vec<Value>>) -> Rows {
+    Rows {
+        columns: columns
+            .iter()
+            .map(|(name, type_name)| Column {
+                name: name.to_string(),
+                type_name: type_name.to_string(),
+            })
+            .collect(),
+        rows: data,
+        truncated: false,
+    }
+}
+
+/// JSON objects as the rows the host would return: columns in order of first
+/// appearance, typed as the host types PostgreSQL values (a string that looks
+/// like an RFC 3339 time becomes a timestamp).
+pub fn json_rows(objects: &[serde_json::Value]) -> Rows {
+    use serde_json::Value as Json;
+    let mut names: Vec<String> = Vec::new();
+    for o in objects {
+        for k in o.as_object().expect("rows are objects").keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    let cell = |v: Option<&Json>| match v {
+        None | Some(Json::Null) => Value::Null,
+        Some(Json::Bool(b)) => Value::Boolean(*b),
+        Some(Json::Number(x)) => match x.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(x.as_f64().unwrap_or(f64::NAN)),
+        },
+        Some(Json::String(s))
+            if s.len() >= 19 && s.as_bytes()[10] == b'T' && s[..4].parse::<u32>().is_ok() =>
+        {
+            Value::Timestamp(s.clone())
+        }
+        Some(Json::String(s)) => Value::Text(s.clone()),
+        Some(other) => Value::Json(other.to_string()),
+    };
+    Rows {
+        rows: objects
+            .iter()
+            .map(|o| names.iter().map(|n| cell(o.get(n))).collect())
+            .collect(),
+        columns: names
+            .into_iter()
+            .map(|name| Column {
+                name,
+                type_name: "text".into(),
+            })
+            .collect(),
+        truncated: false,
+    }
+}
+
+/// `text` percent-decoded (`%7B` → `{`), to read a request's query back; a `%`
+/// not followed by two hex digits stays as it is.
+///
+/// ```
+/// assert_eq!(plue_plugin_sdk::testing::percent_decode("up%7Bjob%3D%22a%22%7D"), "up{job=\"a\"}");
+/// ```
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%').then(|| text.get(i + 1..i + 3)).flatten();
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The test every plugin has: `schema_test!(plugin)` adds a unit test that fails
+/// with everything an MCP client would reject in the schemas of `plugin()` (see
+/// [`schema_problems`]).
+#[macro_export]
+macro_rules! schema_test {
+    ($plugin:path) => {
+        #[cfg(test)]
+        #[test]
+        fn every_schema_is_clean() {
+            let problems = $crate::testing::schema_problems(&$plugin());
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+        }
+    };
 }
 
 /// Set an operator setting on this thread.

@@ -1,14 +1,48 @@
 //! Bounded output for agents: cut lists and text with a note that says how much
-//! was left out and how to narrow, and plain aligned tables.
+//! was left out and how to narrow, plain aligned tables, counted nouns, answers
+//! joined from blocks, and the one way a tool resolves its `limit` argument.
 //!
 //! ```
-//! use plue_plugin_sdk::text::{take, table};
+//! use plue_plugin_sdk::text::{blocks, count, take, table};
+//! assert_eq!(count(3, "run"), "3 runs");
+//! assert_eq!(blocks([Some("a".to_string()), None, Some("b".into())]), "a\n\nb");
 //! let cut = take(1..=10, 3);
 //! assert_eq!(cut.items, vec![1, 2, 3]);
 //! assert_eq!(cut.note("series", "add a label matcher").unwrap(),
 //!            "Showing 3 of 10 series (7 left out); to narrow: add a label matcher.");
 //! assert_eq!(table(&["a", "bb"], &[vec!["1".into(), "2".into()]], 20), "a  bb\n-  --\n1  2");
 //! ```
+
+/// `1 run`, `2 runs`: `n` and `noun`, with an `s` unless `n` is 1.
+pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    if n == N::from(1) {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `1 series`, `2 series`: `n` and `one` or `many`, for nouns that do not take an `s`.
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == N::from(1) { one } else { many })
+}
+
+/// The blocks of an answer that are present and not empty, joined by blank lines.
+pub fn blocks(parts: impl IntoIterator<Item = Option<String>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The `limit` a tool works with: what the agent asked for, else `default`, kept
+/// within 1..=`max` (the input schema's `range` already makes the host refuse
+/// values outside it; this only guards native calls).
+pub fn limit(asked: Option<u32>, default: usize, max: usize) -> usize {
+    asked.map_or(default, |n| n as usize).clamp(1, max)
+}
 
 /// The first items of a sequence and how many there were in all.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,33 +112,42 @@ pub fn head_lines(text: &str, max_lines: usize) -> (String, usize) {
 pub fn table(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
     let clean = |s: &str| truncate_chars(&s.replace('\n', "⏎"), max_width.max(1)).0;
     let headers: Vec<String> = headers.iter().map(|h| clean(h)).collect();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| clean(c)).collect())
-        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
+    let mut lines = vec![headers, Vec::new()];
+    for row in rows {
+        let row: Vec<String> = row.iter().map(|c| clean(c)).collect();
+        for (w, cell) in widths.iter_mut().zip(&row) {
+            *w = (*w).max(cell.chars().count());
+        }
+        lines.push(row);
+    }
+    lines[1] = widths.iter().map(|w| "-".repeat(*w)).collect();
+    columns(&lines, "").join("\n")
+}
+
+/// Rows of cells as left-aligned columns two spaces apart, without a header or
+/// any cutting, each line prefixed by `indent` and without trailing blanks.
+pub fn columns(rows: &[Vec<String>], indent: &str) -> Vec<String> {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(cell.chars().count());
+            let n = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(n),
+                None => widths.push(n),
             }
         }
     }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let w = widths.get(i).copied().unwrap_or(0);
-                format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count())))
-            })
-            .collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    let mut out = vec![line(&headers), line(&rule)];
-    out.extend(rows.iter().map(|r| line(r)));
-    out.join("\n")
+    rows.iter()
+        .map(|row| {
+            let padded: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect();
+            format!("{indent}{}", padded.join("  ").trim_end())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,8 +164,29 @@ mod tests {
     }
 
     #[test]
+    fn counts_blocks_and_limits() {
+        assert_eq!(count(1_i64, "row"), "1 row");
+        assert_eq!(count(0_usize, "row"), "0 rows");
+        assert_eq!(plural(2_u32, "series", "series"), "2 series");
+        assert_eq!(blocks([Some(String::new()), Some("x".into())]), "x");
+        assert_eq!(
+            (
+                limit(None, 20, 100),
+                limit(Some(0), 20, 100),
+                limit(Some(500), 20, 100)
+            ),
+            (20, 1, 100)
+        );
+    }
+
+    #[test]
     fn table_cuts_wide_cells() {
         let t = table(&["k"], &[vec!["line1\nline2".into()]], 6);
         assert_eq!(t.lines().nth(2), Some("line1…"));
+        let rows = [
+            vec!["a".into(), "1".into()],
+            vec!["bbb".into(), "22".into()],
+        ];
+        assert_eq!(columns(&rows, "  "), ["  a    1", "  bbb  22"]);
     }
 }

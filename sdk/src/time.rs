@@ -108,6 +108,24 @@ pub fn parse_time(text: &str, now: f64) -> Result<f64, String> {
     })
 }
 
+/// Nanoseconds since the Unix epoch, now (Loki's unit).
+pub fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with milliseconds, from Unix nanoseconds:
+/// `2026-01-02T03:04:05.678Z`.
+///
+/// ```
+/// assert_eq!(plue_plugin_sdk::time::rfc3339_ms(1_700_000_000_123_456_789), "2023-11-14T22:13:20.123Z");
+/// ```
+pub fn rfc3339_ms(unix_nanos: i64) -> String {
+    DateTime::from_timestamp_nanos(unix_nanos).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// RFC 3339 in UTC, to the second: `2026-01-02T03:04:05Z`.
 pub fn rfc3339(unix_seconds: f64) -> String {
     DateTime::<Utc>::from_timestamp(unix_seconds.floor() as i64, 0)

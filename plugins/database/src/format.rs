@@ -87,20 +87,6 @@ pub fn duration(seconds: Option<f64>) -> String {
     seconds.map_or_else(|| "-".into(), time::human_duration)
 }
 
-/// `1 session`, `2 sessions`: `n` and the noun, plural unless `n` is 1.
-///
-/// ```
-/// assert_eq!(plue_plugin_database::format::count(1, "run"), "1 run");
-/// assert_eq!(plue_plugin_database::format::count(0, "active session"), "0 active sessions");
-/// ```
-pub fn count(n: i64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// An optional text, or `-`.
 pub fn or_dash(text: Option<&str>) -> String {
     match text {

@@ -9,26 +9,16 @@
 //!
 //! Modules: [`db`] (the door to the database), [`errors`], [`format`] (tables,
 //! UTC times, secret prefixes), [`plan`] (EXPLAIN JSON); one module per tool
-//! family: [`query`], [`explain`], [`tables`], [`describe`], [`users`],
-//! [`repos`], [`sessions`], [`activity`], [`stats`], [`connections`].
+//! in [`tools`], each holding its arguments, answer, handler and definition.
 
 // The EXPLAIN fixtures in the tests are deep `json!` literals.
 #![cfg_attr(test, recursion_limit = "256")]
 
-pub mod activity;
-pub mod connections;
 pub mod db;
-pub mod describe;
 pub mod errors;
-pub mod explain;
 pub mod format;
 pub mod plan;
-pub mod query;
-pub mod repos;
-pub mod sessions;
-pub mod stats;
-pub mod tables;
-pub mod users;
+pub mod tools;
 
 #[cfg(test)]
 mod testkit;
@@ -46,96 +36,16 @@ pub fn plugin() -> Plugin {
          timeout; times are UTC.",
     )
     .sql(db::DATABASE)
-    .tool(
-        tool(
-            "query",
-            "Run one read-only SQL statement on Plue's PostgreSQL; times are UTC.",
-            query::run,
-        )
-        .title("Run a read-only SQL query")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "describe_table",
-            "A table's columns, constraints, foreign keys, indexes, rows and size.",
-            describe::run,
-        )
-        .title("Describe a table")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "list_tables",
-            "Tables and views with rows, size and comment: where data lives.",
-            tables::run,
-        )
-        .title("List tables")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "find_user",
-            "A Plue user by id, username or email, with repositories, sessions and tokens.",
-            users::run,
-        )
-        .title("Find a user")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "find_repository",
-            "A repository by id or owner/name, with workflows and recent runs.",
-            repos::run,
-        )
-        .title("Find a repository")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "recent_activity",
-            "New users, repositories, sessions and runs in the last `hours`.",
-            activity::run,
-        )
-        .title("Recent activity")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "db_stats",
-            "Database health: size, connections, cache hits, largest tables.",
-            stats::run,
-        )
-        .title("Database statistics")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "find_sessions",
-            "Cookie sessions, newest first, optionally of one user.",
-            sessions::run,
-        )
-        .title("Find sessions")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "check_connections",
-            "Connections, busy and longest first, with state, waits and query.",
-            connections::run,
-        )
-        .title("Check connections")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "explain_query",
-            "Why a read-only query is slow: costliest plan nodes and misestimates.",
-            explain::run,
-        )
-        .title("Explain a query")
-        .read_only(),
-    )
+    .tool(tools::query::def())
+    .tool(tools::describe::def())
+    .tool(tools::tables::def())
+    .tool(tools::users::def())
+    .tool(tools::repos::def())
+    .tool(tools::activity::def())
+    .tool(tools::stats::def())
+    .tool(tools::sessions::def())
+    .tool(tools::connections::def())
+    .tool(tools::explain::def())
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
@@ -204,12 +114,4 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod schema_tests {
-    /// What an MCP client would reject in any tool's input or output schema.
-    #[test]
-    fn every_schema_is_clean() {
-        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
+plue_plugin_sdk::schema_test!(plugin);

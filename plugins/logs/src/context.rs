@@ -9,7 +9,7 @@ use crate::logql;
 use crate::loki::{Direction, Entry, Loki};
 use crate::rejoin;
 use crate::render::{self, Item};
-use crate::window::{self, Window};
+use crate::window::Window;
 
 /// Settings keys and their defaults.
 pub const SERVICE_LABEL: (&str, &str) = ("service_label", "service");
@@ -37,7 +37,7 @@ impl Ctx {
             duration_field: settings::get_or(DURATION_FIELD.0, DURATION_FIELD.1)
                 .trim()
                 .to_string(),
-            now_ns: window::now_ns(),
+            now_ns: plue_plugin_sdk::time::now_nanos(),
         }
     }
 

@@ -26,7 +26,6 @@ use context::{DURATION_FIELD, SELECTOR, SERVICE_LABEL};
 
 /// The plugin description: its capabilities, settings and tools.
 pub fn plugin() -> Plugin {
-    let logs = |def: ToolDef, title: &str| def.title(title).read_only().open_world();
     Plugin::new(
         "logs",
         env!("CARGO_PKG_VERSION"),
@@ -41,88 +40,17 @@ pub fn plugin() -> Plugin {
         DURATION_FIELD.1,
         "The JSON or logfmt field holding a request's duration in milliseconds (find_slow_requests).",
     )
-    .tool(logs(
-        tool(
-            "search_logs",
-            "Log lines by service, level and text, or your own LogQL; newest first.",
-            tools::search::run,
-        ),
-        "Search logs",
-    ))
-    .tool(logs(
-        tool(
-            "tail_logs",
-            "The newest log lines; `follow_seconds` keeps polling.",
-            tools::tail::run,
-        ),
-        "Tail logs",
-    ))
-    .tool(logs(
-        tool(
-            "find_errors",
-            "Error lines grouped by message, most frequent first.",
-            tools::errors::run,
-        ),
-        "Find errors",
-    ))
-    .tool(logs(
-        tool(
-            "trace_request",
-            "One request id across services, in time order.",
-            tools::trace::run,
-        ),
-        "Trace a request",
-    ))
-    .tool(logs(
-        tool(
-            "find_slow_requests",
-            "Requests slower than `threshold_ms` (a duration field, or `812ms` / `took 2.4s` in plain text), slowest first.",
-            tools::slow::run,
-        ),
-        "Find slow requests",
-    ))
-    .tool(logs(
-        tool(
-            "log_stats",
-            "Log volume per service with error and warning counts.",
-            tools::stats::run,
-        ),
-        "Log statistics",
-    ))
-    .tool(logs(
-        tool(
-            "search_exceptions",
-            "Stack traces and panics grouped by language and type.",
-            tools::exceptions::run,
-        ),
-        "Search exceptions",
-    ))
-    .tool(logs(
-        tool(
-            "workflow_logs",
-            "Workflow run logs: one run, a workflow's runs, or all runs summarised.",
-            tools::workflows::run,
-        ),
-        "Workflow logs",
-    ))
-    .tool(logs(
-        tool(
-            "agent_logs",
-            "AI agent sessions: one by `session_id`, or all in the window.",
-            tools::agents::run,
-        ),
-        "Agent logs",
-    ))
+    .tool(tools::search::def())
+    .tool(tools::tail::def())
+    .tool(tools::errors::def())
+    .tool(tools::trace::def())
+    .tool(tools::slow::def())
+    .tool(tools::stats::def())
+    .tool(tools::exceptions::def())
+    .tool(tools::workflows::def())
+    .tool(tools::agents::def())
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
 
-#[cfg(test)]
-mod schema_tests {
-    /// What an MCP client would reject in any tool's input or output schema.
-    #[test]
-    fn every_schema_is_clean() {
-        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
+plue_plugin_sdk::schema_test!(plugin);

@@ -122,26 +122,8 @@ impl Language {
     }
 }
 
-/// A LogQL double-quoted string literal holding exactly `s` (Go's escaping rules).
-pub fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// A LogQL double-quoted string literal holding exactly `s` (Go's rules, as PromQL).
+pub use plue_plugin_sdk::quote::go_string as string;
 
 /// A LogQL string literal for the regular expression `re`: a backtick raw string,
 /// which needs no escaping, unless `re` holds a backtick or a carriage return (which

@@ -150,7 +150,7 @@ pub fn block(item: &Item, max_lines: usize) -> String {
             s.push_str(&plue_plugin_sdk::text::truncate_chars(l, 300).0);
         }
         if lines.len() > max_lines {
-            let more = crate::tools::plural(lines.len() - max_lines, "more line");
+            let more = plue_plugin_sdk::text::count(lines.len() - max_lines, "more line");
             s.push_str(&format!("\n    … {more}"));
         }
     }

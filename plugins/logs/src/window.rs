@@ -8,18 +8,7 @@ use plue_plugin_sdk::time::{parse_duration, parse_time};
 
 use crate::logql;
 
-/// Now, in Unix nanoseconds.
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or_default()
-}
-
-/// `ns` as RFC 3339 in UTC with milliseconds: `2026-01-02T03:04:05.678Z`.
-pub fn rfc3339_ms(ns: i64) -> String {
-    DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use plue_plugin_sdk::time::rfc3339_ms;
 
 /// `ns` as RFC 3339 in UTC to the second.
 pub fn rfc3339_s(ns: i64) -> String {

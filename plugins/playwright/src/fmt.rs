@@ -155,15 +155,6 @@ pub fn status(status: &str) -> &str {
     }
 }
 
-/// `1 test`, `3 tests`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// An RFC 3339 time cut to whole seconds: `2026-11-24T23:14:07.004Z` → `2026-11-24T23:14:07Z`.
 pub fn time(rfc3339: &str) -> String {
     match (rfc3339.find('.'), rfc3339.ends_with('Z')) {
@@ -226,7 +217,6 @@ mod tests {
         assert_eq!(ms(725_000.0), "12m 5s");
         assert_eq!(bytes(370), "370 B");
         assert_eq!(bytes(7208), "7.0 KiB");
-        assert_eq!(count(1, "test"), "1 test");
         assert_eq!(time("2026-11-24T23:14:07.004Z"), "2026-11-24T23:14:07Z");
     }
 }

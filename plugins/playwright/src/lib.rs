@@ -19,8 +19,6 @@ pub mod tools;
 
 use plue_plugin_sdk::prelude::*;
 
-use tools::{artifacts, details, failures, files, flaky, patterns, slow, summary, view};
-
 /// The plugin description: its directory, settings and tools.
 pub fn plugin() -> Plugin {
     Plugin::new(
@@ -39,90 +37,18 @@ pub fn plugin() -> Plugin {
     )
     .setting(
         "max_image_kib",
-        view::DEFAULT_IMAGE_KIB,
+        tools::view::DEFAULT_IMAGE_KIB,
         "Largest image view_attachment returns as image content, in KiB; larger ones are described.",
     )
-    .tool(
-        tool(
-            "test_summary",
-            "Start here for Playwright: latest run's verdict, failed and flaky tests.",
-            summary::run,
-        )
-        .title("Test run summary")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "list_failures",
-            "Failed tests with projects, first error line, location and attempts.",
-            failures::run,
-        )
-        .title("Failing tests")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "test_details",
-            "One test in full: each attempt's error, output and attachments.",
-            details::run,
-        )
-        .title("Test details")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "view_attachment",
-            "Open a test attachment: screenshots as images, JSON and text as text.",
-            view::run,
-        )
-        .title("View attachment")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "failure_patterns",
-            "Failing tests grouped by error: the one bug behind many failures.",
-            patterns::run,
-        )
-        .title("Failure patterns")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "flaky_tests",
-            "Tests that passed only on retry or flip between kept runs.",
-            flaky::run,
-        )
-        .title("Flaky tests")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "slow_tests",
-            "Slowest tests above a threshold, with their trend over earlier runs.",
-            slow::run,
-        )
-        .title("Slow tests")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "test_artifacts",
-            "Attachments per attempt, with paths for view_attachment.",
-            artifacts::run,
-        )
-        .title("Test artifacts")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "list_test_files",
-            "Spec files with test counts by status, failing first.",
-            files::run,
-        )
-        .title("Test files")
-        .read_only(),
-    )
+    .tool(tools::summary::def())
+    .tool(tools::failures::def())
+    .tool(tools::details::def())
+    .tool(tools::view::def())
+    .tool(tools::patterns::def())
+    .tool(tools::flaky::def())
+    .tool(tools::slow::def())
+    .tool(tools::artifacts::def())
+    .tool(tools::files::def())
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
@@ -173,12 +99,4 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod schema_tests {
-    /// What an MCP client would reject in any tool's input or output schema.
-    #[test]
-    fn every_schema_is_clean() {
-        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
+plue_plugin_sdk::schema_test!(plugin);

@@ -12,44 +12,8 @@ const SKIPPED: [&str; 3] = ["node_modules", ".git", "attachments"];
 /// Paths (relative to the directory, sorted) of the files for which `keep` is
 /// true, looking at no more than `max_files` files in all.
 pub fn find(max_files: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut looked = 0;
-    let mut stack = vec![String::new()];
-    while let Some(relative) = stack.pop() {
-        let Ok(path) = files::path(DIR, &relative) else {
-            continue;
-        };
-        let Ok(entries) = std::fs::read_dir(path) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let child = if relative.is_empty() {
-                name.clone()
-            } else {
-                format!("{relative}/{name}")
-            };
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                if !SKIPPED.contains(&name.as_str()) {
-                    stack.push(child);
-                }
-            } else if kind.is_file() {
-                looked += 1;
-                if looked > max_files {
-                    out.sort();
-                    return out;
-                }
-                if keep(&child) {
-                    out.push(child);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    let (found, _) = files::walk_except(DIR, "", max_files, &SKIPPED).unwrap_or_default();
+    found.into_iter().filter(|path| keep(path)).collect()
 }
 
 #[cfg(test)]

@@ -148,11 +148,6 @@ pub fn clock(t: f64, with_date: bool) -> String {
     }
 }
 
-/// `1 rule`, `3 rules`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// Text with newlines folded and cut to `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
     let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -106,12 +106,4 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod schema_tests {
-    /// What an MCP client would reject in any tool's input or output schema.
-    #[test]
-    fn every_schema_is_clean() {
-        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
+plue_plugin_sdk::schema_test!(plugin);

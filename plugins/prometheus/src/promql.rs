@@ -5,23 +5,8 @@
 use plue_plugin_sdk::ToolError;
 use plue_plugin_sdk::time::{human_duration, parse_duration, parse_time};
 
-/// A PromQL string literal for `value` (double-quoted, escaped).
-pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// A PromQL string literal for `value` (Go's rules, as LogQL).
+pub use plue_plugin_sdk::quote::go_string as quote;
 
 /// `value` with RE2 metacharacters escaped, for an `=~` matcher that must match it exactly.
 pub fn regex_literal(value: &str) -> String {

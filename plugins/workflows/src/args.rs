@@ -1,58 +1,12 @@
-//! Argument types and checks shared by the tools: ids and limits that accept
-//! `6`, `6.0` or `"6"` (agents send all three), time windows in fractional
-//! hours, and the status and log-type enumerations of Plue's schema.
+//! Argument types and checks shared by the tools: ids, limits, time windows in
+//! fractional hours, and the status and log-type enumerations of Plue's schema.
+//! (`6.0` or `"6"` for a whole number is the host's to accept: it coerces
+//! arguments to the input schema before the plugin runs.)
 
 use plue_plugin_sdk::prelude::*;
-use serde::Deserializer;
 
 /// Longest time window a tool accepts, in hours (one year).
 pub const MAX_HOURS: f64 = 8760.0;
-
-/// A whole number from an integer, a float without fraction or a numeric string.
-fn whole(value: Json) -> Result<Option<i64>, String> {
-    match value {
-        Json::Null => Ok(None),
-        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Ok(Some(i)),
-            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(Some(f as i64)),
-            _ => Err(format!("expected a whole number, got {n}")),
-        },
-        Json::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| format!("expected a whole number, got {s:?}")),
-        other => Err(format!("expected a whole number, got {other}")),
-    }
-}
-
-/// Deserialize a required whole number leniently.
-pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    whole(Json::deserialize(d)?)
-        .map_err(serde::de::Error::custom)?
-        .ok_or_else(|| serde::de::Error::custom("expected a whole number, got null"))
-}
-
-/// Deserialize an optional whole number leniently.
-pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    whole(Json::deserialize(d)?).map_err(serde::de::Error::custom)
-}
-
-/// Deserialize an optional number (hours) from a number or a numeric string.
-pub fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Json::deserialize(d)? {
-        Json::Null => Ok(None),
-        Json::Number(n) => Ok(n.as_f64()),
-        Json::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a number, got {other}"
-        ))),
-    }
-}
 
 /// A look-back window in hours (fractions allowed), or `default` when absent.
 pub fn hours(value: Option<f64>, default: f64) -> Result<f64, ToolError> {
@@ -150,26 +104,6 @@ impl LogType {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Deserialize)]
-    struct A {
-        #[serde(deserialize_with = "int")]
-        id: i64,
-        #[serde(default, deserialize_with = "opt_int")]
-        limit: Option<i64>,
-        #[serde(default, deserialize_with = "opt_number")]
-        hours: Option<f64>,
-    }
-
-    #[test]
-    fn lenient_numbers() {
-        let a: A =
-            serde_json::from_value(json!({"id": 6.0, "limit": "20", "hours": "0.5"})).unwrap();
-        assert_eq!((a.id, a.limit, a.hours), (6, Some(20), Some(0.5)));
-        let a: A = serde_json::from_value(json!({"id": "7"})).unwrap();
-        assert_eq!((a.id, a.limit, a.hours), (7, None, None));
-        assert!(serde_json::from_value::<A>(json!({"id": 6.5})).is_err());
-    }
 
     #[test]
     fn checks() {

@@ -9,6 +9,8 @@
 use chrono::NaiveDateTime;
 use plue_plugin_sdk::time::human_duration;
 
+use crate::status::Status;
+
 /// Seconds since the Unix epoch of a PostgreSQL `timestamp` (read as UTC) or
 /// `timestamptz` value as the host sends it.
 pub fn epoch(ts: &str) -> Option<f64> {
@@ -42,6 +44,14 @@ pub fn plain(secs: f64) -> String {
 /// RFC 3339 in UTC to the second (`2026-01-02T03:04:05Z`), for structured content.
 pub fn rfc3339(ts: Option<&str>) -> Option<String> {
     ts.and_then(epoch).map(plue_plugin_sdk::time::rfc3339)
+}
+
+/// Serialize a database time as [`rfc3339`] does, for a row that is also an answer.
+pub fn rfc3339_field<S: serde::Serializer>(ts: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match rfc3339(ts.as_deref()) {
+        Some(t) => s.serialize_str(&t),
+        None => s.serialize_none(),
+    }
 }
 
 /// The database's "now", with helpers relative to it.
@@ -97,24 +107,12 @@ pub fn duration(secs: Option<f64>) -> String {
 
 /// How long a run or step took, or has been going: `1m 25s`, `running for 7h 2m`,
 /// `not started`.
-pub fn took(status: &str, started: Option<&str>, secs: Option<f64>) -> String {
+pub fn took(status: &Status, started: Option<&str>, secs: Option<f64>) -> String {
     match (status, started, secs) {
         (_, None, _) => "not started".into(),
-        ("running", Some(_), s) => format!("running for {}", duration(s)),
+        (Status::Running, Some(_), s) => format!("running for {}", duration(s)),
         (_, Some(_), Some(s)) => duration(Some(s)),
         (_, Some(_), None) => "-".into(),
-    }
-}
-
-/// A four-letter status badge for aligned lists.
-pub fn badge(status: &str) -> String {
-    match status {
-        "pending" => "PEND".into(),
-        "running" => "RUN".into(),
-        "completed" | "succeeded" => "OK".into(),
-        "failed" => "FAIL".into(),
-        "cancelled" => "CANC".into(),
-        other => other.chars().take(4).collect::<String>().to_uppercase(),
     }
 }
 
@@ -235,11 +233,11 @@ mod tests {
     #[test]
     fn durations_and_numbers() {
         assert_eq!(
-            took("running", Some("x"), Some(25320.0)),
+            took(&Status::Running, Some("x"), Some(25320.0)),
             "running for 7h 2m"
         );
-        assert_eq!(took("failed", Some("x"), Some(85.0)), "1m 25s");
-        assert_eq!(took("pending", None, None), "not started");
+        assert_eq!(took(&Status::Failed, Some("x"), Some(85.0)), "1m 25s");
+        assert_eq!(took(&Status::Pending, None, None), "not started");
         assert_eq!(thousands(95862), "95,862");
         assert_eq!(thousands(-1234567), "-1,234,567");
         assert_eq!(thousands(12), "12");
@@ -249,8 +247,6 @@ mod tests {
         assert_eq!(hours_text(0.5), "30 min");
         assert_eq!(hours_text(168.0), "7 d");
         assert_eq!(hours_text(1.5), "1.5 h");
-        assert_eq!(badge("completed"), "OK");
-        assert_eq!(badge("weird"), "WEIR");
     }
 
     #[test]

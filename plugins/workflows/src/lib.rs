@@ -1,7 +1,7 @@
 //! The workflows tool group: thirteen read-only tools for debugging Plue's
 //! workflow runs, over its PostgreSQL database (`plue`, granted by the operator).
 //!
-//! Code map: `tools/` holds one module per subject (each tool's arguments,
+//! Code map: `tools/` holds one module per tool (its arguments, definition,
 //! structured output and text); `queries.rs` every SQL statement; `logs.rs`
 //! the pure log condensing (tokens joined, decisive lines, bounded views);
 //! `fmt.rs` times, durations and numbers; `args.rs` shared argument checks.
@@ -11,10 +11,10 @@ pub mod args;
 pub mod fmt;
 pub mod logs;
 pub mod queries;
+pub mod status;
 pub mod tools;
 
 use plue_plugin_sdk::prelude::*;
-use tools::*;
 
 /// The plugin description: its capability and its tools.
 pub fn plugin() -> Plugin {
@@ -26,123 +26,19 @@ pub fn plugin() -> Plugin {
          PostgreSQL database; never writes.",
     )
     .sql(queries::DB)
-    .tool(
-        tool(
-            "system_overview",
-            "Start here for workflows: run status, stuck runs, failures, runners.",
-            overview::system_overview,
-        )
-        .title("System overview")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "quick_debug",
-            "Why a run failed: cause, key log lines, similar failures, last success.",
-            debug::quick_debug,
-        )
-        .title("Quick debug a run")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "compare_runs",
-            "Two runs step by step: what B broke or fixed, and what else changed.",
-            compare::compare_runs,
-        )
-        .title("Compare two runs")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "list_workflow_runs",
-            "Workflow runs, newest first, by status, workflow, repository and age.",
-            runs::list_workflow_runs,
-        )
-        .title("List workflow runs")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_run_details",
-            "One run: trigger, timeline, error, steps.",
-            runs::get_run_details,
-        )
-        .title("Run details")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_step_logs",
-            "One step's logs, paged by `offset`.",
-            step_logs::get_step_logs,
-        )
-        .title("Step logs")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_run_logs",
-            "A run's logs step by step, long steps cut.",
-            step_logs::get_run_logs,
-        )
-        .title("Run logs")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "analyze_failures",
-            "Failed runs grouped by workflow, step and error, with success rates.",
-            failures::analyze_failures,
-        )
-        .title("Analyze failures")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_runner_pool",
-            "Warm runner pods: status, heartbeat, held step, and problems.",
-            runners::get_runner_pool,
-        )
-        .title("Runner pool")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_pending_tasks",
-            "What waits for a runner, oldest first, with wait time.",
-            runners::get_pending_tasks,
-        )
-        .title("Pending tasks")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "workflow_stats",
-            "Per workflow: runs by status, success rate, duration percentiles.",
-            stats::workflow_stats,
-        )
-        .title("Workflow statistics")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "get_workflow_definition",
-            "A workflow's triggers, step DAG and recent runs.",
-            definition::get_workflow_definition,
-        )
-        .title("Workflow definition")
-        .read_only(),
-    )
-    .tool(
-        tool(
-            "recent_agent_activity",
-            "LLM and agent activity: tokens, latency, tool calls.",
-            agents::recent_agent_activity,
-        )
-        .title("Recent agent activity")
-        .read_only(),
-    )
+    .tool(tools::overview::def())
+    .tool(tools::debug::def())
+    .tool(tools::compare::def())
+    .tool(tools::list_runs::def())
+    .tool(tools::run_details::def())
+    .tool(tools::step_logs::def())
+    .tool(tools::run_logs::def())
+    .tool(tools::failures::def())
+    .tool(tools::runner_pool::def())
+    .tool(tools::pending_tasks::def())
+    .tool(tools::stats::def())
+    .tool(tools::definition::def())
+    .tool(tools::agents::def())
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
@@ -253,12 +149,4 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod schema_tests {
-    /// What an MCP client would reject in any tool's input or output schema.
-    #[test]
-    fn every_schema_is_clean() {
-        let problems = plue_plugin_sdk::testing::schema_problems(&super::plugin());
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
+plue_plugin_sdk::schema_test!(plugin);

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::logs::LogRow;
+use crate::status::Status;
 
 /// The database the plugin asks for.
 pub const DB: &str = "plue";
@@ -108,39 +109,81 @@ fn window(n: usize) -> String {
     format!("r.created_at >= {NOW} - ${n}::float8 * interval '1 hour'")
 }
 
+/// Seconds from `alias.started_at` to its `completed_at`, or to now while it runs.
+fn duration(alias: &str) -> String {
+    format!(
+        "EXTRACT(EPOCH FROM (COALESCE({alias}.completed_at, {NOW}) - {alias}.started_at))::float8"
+    )
+}
+
+/// Declares a row shape once: each field beside the SQL expression that reads it.
+/// Gives the struct (read from the host's rows by column name) and `columns()`,
+/// the SELECT list in field order, so the two cannot drift apart.
+macro_rules! row {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty = $sql:expr,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty,)* }
+
+        impl $name {
+            /// The SELECT list that reads this row.
+            fn columns() -> String {
+                let columns: &[(&str, String)] = &[$((stringify!($field), String::from($sql)),)*];
+                select_list(columns)
+            }
+        }
+    };
+}
+
+/// `expr AS name, …`, leaving out `AS` where the expression is the column itself.
+fn select_list(columns: &[(&str, String)]) -> String {
+    columns
+        .iter()
+        .map(|(name, sql)| {
+            if sql == name || sql.ends_with(&format!(".{name}")) {
+                sql.clone()
+            } else {
+                format!("{sql} AS {name}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",\n       ")
+}
+
 // --- runs ---------------------------------------------------------------------
 
-/// One run with its workflow and repository.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Run {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub file_path: Option<String>,
-    pub repository: Option<String>,
-    pub trigger_type: String,
-    pub trigger_payload: Option<Json>,
-    pub inputs: Option<Json>,
-    pub outputs: Option<Json>,
-    pub status: String,
-    pub error_message: Option<String>,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub now_utc: String,
+row! {
+    /// One run with its workflow and repository.
+    pub struct Run {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        file_path: Option<String> = "w.file_path",
+        repository: Option<String> = REPOSITORY,
+        trigger_type: String = "r.trigger_type",
+        trigger_payload: Option<Json> = "r.trigger_payload",
+        inputs: Option<Json> = "r.inputs",
+        outputs: Option<Json> = "r.outputs",
+        status: Status = "r.status",
+        error_message: Option<String> = "left(r.error_message, 8000)",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        completed_at: Option<String> = "r.completed_at",
+        duration_s: Option<f64> = duration("r"),
+        now_utc: String = NOW,
+    }
 }
 
 fn run_select(condition: &str) -> String {
     format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, w.file_path,
-       {REPOSITORY} AS repository, r.trigger_type, r.trigger_payload, r.inputs, r.outputs, r.status,
-       left(r.error_message, 8000) AS error_message, r.created_at, r.started_at, r.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
-       {NOW} AS now_utc
+        "SELECT {}
   FROM workflow_runs r
   {RUN_JOINS}
- {condition}"
+ {condition}",
+        Run::columns()
     )
 }
 
@@ -174,24 +217,29 @@ pub fn run_pair(a: i64, b: i64) -> Result<Vec<Run>, ToolError> {
     .rows)
 }
 
-/// A run in a list, with the names of its failed and running steps.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ListedRun {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub repository: Option<String>,
-    pub trigger_type: String,
-    pub status: String,
-    pub error_message: Option<String>,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub failed_steps: Option<String>,
-    pub running_steps: Option<String>,
-    pub total: i64,
-    pub now_utc: String,
+row! {
+    /// A run in a list, with the names of its failed and running steps.
+    pub struct ListedRun {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        repository: Option<String> = REPOSITORY,
+        trigger_type: String = "r.trigger_type",
+        status: Status = "r.status",
+        error_message: Option<String> = "left(r.error_message, 500)",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        completed_at: Option<String> = "r.completed_at",
+        duration_s: Option<f64> = duration("r"),
+        failed_steps: Option<String> = format!(
+            "(SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND {STEP_FAILED})"
+        ),
+        running_steps: Option<String> = "(SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
+         WHERE s.run_id = r.id AND s.status = 'running')",
+        total: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Filters of [`list_runs`]; empty strings and 0 mean "any".
@@ -206,15 +254,7 @@ pub struct RunFilter<'a> {
 /// Runs matching `f`, newest first, with the total count of matches.
 pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
     let statement = format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, {REPOSITORY} AS repository,
-       r.trigger_type, r.status, left(r.error_message, 500) AS error_message,
-       r.created_at, r.started_at, r.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(r.completed_at, {NOW}) - r.started_at))::float8 AS duration_s,
-       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
-         WHERE s.run_id = r.id AND {STEP_FAILED}) AS failed_steps,
-       (SELECT string_agg(s.name, ', ' ORDER BY s.id) FROM workflow_steps s
-         WHERE s.run_id = r.id AND s.status = 'running') AS running_steps,
-       count(*) OVER () AS total, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_runs r
   {RUN_JOINS}
  WHERE ($1::text = '' OR r.status = $1::text)
@@ -222,6 +262,7 @@ pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
    AND ($4::float8 <= 0 OR {window})
  ORDER BY r.created_at DESC NULLS LAST, r.id DESC
  LIMIT $5::bigint",
+        columns = ListedRun::columns(),
         names = name_and_repo_filter(2, 3),
         window = window(4),
     );
@@ -240,32 +281,33 @@ pub fn list_runs(f: &RunFilter) -> Result<Fetched<ListedRun>, ToolError> {
 
 // --- steps --------------------------------------------------------------------
 
-/// One step of a run, with its log size and the runner that claimed it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Step {
-    pub id: i64,
-    pub run_id: i64,
-    pub plan_id: String,
-    pub name: String,
-    pub step_type: String,
-    pub status: String,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub duration_s: Option<f64>,
-    pub exit_code: Option<i64>,
-    pub error_message: Option<String>,
-    pub turns_used: Option<i64>,
-    pub tokens_in: Option<i64>,
-    pub tokens_out: Option<i64>,
-    pub log_rows: i64,
-    pub runner: Option<String>,
-    pub runner_heartbeat_s: Option<f64>,
+row! {
+    /// One step of a run, with its log size and the runner that claimed it.
+    pub struct Step {
+        id: i64 = "s.id",
+        run_id: i64 = "s.run_id",
+        plan_id: String = "s.step_id",
+        name: String = "s.name",
+        step_type: String = "s.step_type",
+        status: Status = "s.status",
+        started_at: Option<String> = "s.started_at",
+        completed_at: Option<String> = "s.completed_at",
+        duration_s: Option<f64> = duration("s"),
+        exit_code: Option<i64> = "s.exit_code",
+        error_message: Option<String> = "left(s.error_message, 6000)",
+        turns_used: Option<i64> = "s.turns_used",
+        tokens_in: Option<i64> = "s.tokens_in",
+        tokens_out: Option<i64> = "s.tokens_out",
+        log_rows: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id)",
+        runner: Option<String> = "p.pod_name",
+        runner_heartbeat_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8"),
+    }
 }
 
 impl Step {
     /// Plue's rule: failed status, an error message, or a non-zero exit code.
     pub fn failed(&self) -> bool {
-        self.status == "failed"
+        self.status == Status::Failed
             || self.exit_code.is_some_and(|c| c != 0)
             || self.error_message.is_some()
     }
@@ -281,18 +323,14 @@ impl Step {
 /// The steps of runs `a` and `b` (pass the same id twice for one run), by run then id.
 pub fn steps(a: i64, b: i64) -> Result<Vec<Step>, ToolError> {
     let statement = format!(
-        "SELECT s.id, s.run_id, s.step_id AS plan_id, s.name, s.step_type, s.status, s.started_at, s.completed_at,
-       EXTRACT(EPOCH FROM (COALESCE(s.completed_at, {NOW}) - s.started_at))::float8 AS duration_s,
-       s.exit_code, left(s.error_message, 6000) AS error_message, s.turns_used, s.tokens_in, s.tokens_out,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS log_rows,
-       p.pod_name AS runner,
-       EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8 AS runner_heartbeat_s
+        "SELECT {}
   FROM workflow_steps s
   LEFT JOIN LATERAL (SELECT rp.pod_name, rp.last_heartbeat FROM runner_pool rp
                       WHERE rp.claimed_by_step_id = s.id AND rp.status = 'claimed'
                       ORDER BY rp.claimed_at DESC NULLS LAST LIMIT 1) p ON true
  WHERE s.run_id IN ($1::bigint, $2::bigint)
- ORDER BY s.run_id, s.id"
+ ORDER BY s.run_id, s.id",
+        Step::columns()
     );
     Ok(fetch("the run's steps", &statement, &[a.into(), b.into()])?.rows)
 }
@@ -333,37 +371,37 @@ pub fn decisive_logs(run: i64, which: &str) -> Result<Fetched<StepLogRow>, ToolE
     )
 }
 
-/// A step and the size of its logs, for `get_step_logs`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct StepHeader {
-    pub id: i64,
-    pub run_id: Option<i64>,
-    pub name: String,
-    pub step_type: String,
-    pub status: String,
-    pub exit_code: Option<i64>,
-    pub workflow: Option<String>,
-    pub definition_id: Option<i64>,
-    pub total_rows: i64,
-    pub matching_rows: i64,
-    pub by_type: Option<Json>,
+row! {
+    /// A step and the size of its logs, for `get_step_logs`.
+    pub struct StepHeader {
+        id: i64 = "s.id",
+        run_id: Option<i64> = "s.run_id",
+        name: String = "s.name",
+        step_type: String = "s.step_type",
+        status: Status = "s.status",
+        exit_code: Option<i64> = "s.exit_code",
+        workflow: Option<String> = "w.name",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        total_rows: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id)",
+        matching_rows: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id
+          AND ($2::text = 'all' OR l.log_type = $2::text))",
+        by_type: Option<Json> = "(SELECT json_object_agg(t.log_type, t.n) FROM
+          (SELECT l.log_type, count(*) AS n FROM workflow_logs l WHERE l.step_id = s.id GROUP BY l.log_type) t)",
+    }
 }
 
 /// Step `id` with its log counts (all rows, rows of `log_type`, per type).
 pub fn step_header(id: i64, log_type: &str) -> Result<Option<StepHeader>, ToolError> {
     fetch_one(
         "the step",
-        "SELECT s.id, s.run_id, s.name, s.step_type, s.status, s.exit_code, w.name AS workflow,
-       r.workflow_definition_id AS definition_id,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS total_rows,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id
-          AND ($2::text = 'all' OR l.log_type = $2::text)) AS matching_rows,
-       (SELECT json_object_agg(t.log_type, t.n) FROM
-          (SELECT l.log_type, count(*) AS n FROM workflow_logs l WHERE l.step_id = s.id GROUP BY l.log_type) t) AS by_type
+        &format!(
+            "SELECT {}
   FROM workflow_steps s
   LEFT JOIN workflow_runs r ON r.id = s.run_id
   LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
  WHERE s.id = $1::bigint",
+            StepHeader::columns()
+        ),
         &[id.into(), log_type.into()],
     )
 }
@@ -409,29 +447,27 @@ pub fn run_logs(run: i64, per_step: i64, limit: i64) -> Result<Fetched<StepLogRo
 
 // --- failures -----------------------------------------------------------------
 
-/// A failed run and its first failed step that is not a dependency failure.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FailedRun {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub error_message: Option<String>,
-    pub created_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub failed_step_id: Option<i64>,
-    pub failed_step: Option<String>,
-    pub step_type: Option<String>,
-    pub step_error: Option<String>,
-    pub exit_code: Option<i64>,
-    pub now_utc: String,
+row! {
+    /// A failed run and its first failed step that is not a dependency failure.
+    pub struct FailedRun {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        error_message: Option<String> = "left(r.error_message, 2000)",
+        created_at: Option<String> = "r.created_at",
+        completed_at: Option<String> = "r.completed_at",
+        failed_step_id: Option<i64> = "fs.id",
+        failed_step: Option<String> = "fs.name",
+        step_type: Option<String> = "fs.step_type",
+        step_error: Option<String> = "fs.error_message",
+        exit_code: Option<i64> = "fs.exit_code",
+        now_utc: String = NOW,
+    }
 }
 
 fn failed_runs_select(condition: &str) -> String {
     format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow,
-       left(r.error_message, 2000) AS error_message, r.created_at, r.completed_at,
-       fs.id AS failed_step_id, fs.name AS failed_step, fs.step_type, fs.error_message AS step_error, fs.exit_code,
-       {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_runs r
   {RUN_JOINS}
   LEFT JOIN LATERAL (SELECT s.id, s.name, s.step_type, left(s.error_message, 4000) AS error_message, s.exit_code
@@ -439,7 +475,8 @@ fn failed_runs_select(condition: &str) -> String {
                       WHERE s.run_id = r.id AND {STEP_FAILED}
                       ORDER BY (COALESCE(s.error_message, '') ILIKE 'dependency failed%'), s.id
                       LIMIT 1) fs ON true
- WHERE r.status = 'failed' AND {condition}"
+ WHERE r.status = 'failed' AND {condition}",
+        columns = FailedRun::columns()
     )
 }
 
@@ -520,6 +557,22 @@ pub struct Counts {
     pub cancelled: i64,
 }
 
+impl Counts {
+    /// The counts of several rows added up.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a Counts>) -> Counts {
+        let mut t = Counts::default();
+        for c in all {
+            t.total += c.total;
+            t.completed += c.completed;
+            t.failed += c.failed;
+            t.running += c.running;
+            t.pending += c.pending;
+            t.cancelled += c.cancelled;
+        }
+        t
+    }
+}
+
 const COUNT_COLUMNS: &str = "count(*) AS total,
        count(*) FILTER (WHERE r.status = 'completed') AS completed,
        count(*) FILTER (WHERE r.status = 'failed') AS failed,
@@ -564,42 +617,39 @@ pub fn overview(hours: f64) -> Result<Overview, ToolError> {
         .ok_or_else(|| ToolError::failed("the run counts query returned no row"))
 }
 
-/// A run that is pending or running now, whatever its age.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ActiveRun {
-    pub id: i64,
-    pub definition_id: Option<i64>,
-    pub workflow: Option<String>,
-    pub status: String,
-    pub trigger_type: String,
-    pub created_at: Option<String>,
-    pub started_at: Option<String>,
-    /// Since created (pending) or started (running).
-    pub age_s: Option<f64>,
-    /// From creation to start (or to now when not started).
-    pub queued_s: Option<f64>,
-    pub open_steps: Option<Json>,
-    pub total: i64,
-    pub now_utc: String,
+row! {
+    /// A run that is pending or running now, whatever its age.
+    pub struct ActiveRun {
+        id: i64 = "r.id",
+        definition_id: Option<i64> = "r.workflow_definition_id",
+        workflow: Option<String> = "w.name",
+        status: Status = "r.status",
+        trigger_type: String = "r.trigger_type",
+        created_at: Option<String> = "r.created_at",
+        started_at: Option<String> = "r.started_at",
+        /// Since created (pending) or started (running).
+        age_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - COALESCE(r.started_at, r.created_at)))::float8"),
+        /// From creation to start (or to now when not started).
+        queued_s: Option<f64> = format!("EXTRACT(EPOCH FROM (COALESCE(r.started_at, {NOW}) - r.created_at))::float8"),
+        open_steps: Option<Json> = "(SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'status', s.status,
+                 'runner', (SELECT p.pod_name FROM runner_pool p WHERE p.claimed_by_step_id = s.id
+                             ORDER BY p.claimed_at DESC NULLS LAST LIMIT 1)) ORDER BY s.id)
+          FROM workflow_steps s WHERE s.run_id = r.id AND s.status IN ('pending', 'running'))",
+        total: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Pending and running runs, oldest first, with their pending and running steps.
 pub fn active_runs(limit: i64) -> Result<Fetched<ActiveRun>, ToolError> {
     let statement = format!(
-        "SELECT r.id, r.workflow_definition_id AS definition_id, w.name AS workflow, r.status, r.trigger_type,
-       r.created_at, r.started_at,
-       EXTRACT(EPOCH FROM ({NOW} - COALESCE(r.started_at, r.created_at)))::float8 AS age_s,
-       EXTRACT(EPOCH FROM (COALESCE(r.started_at, {NOW}) - r.created_at))::float8 AS queued_s,
-       (SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'status', s.status,
-                 'runner', (SELECT p.pod_name FROM runner_pool p WHERE p.claimed_by_step_id = s.id
-                             ORDER BY p.claimed_at DESC NULLS LAST LIMIT 1)) ORDER BY s.id)
-          FROM workflow_steps s WHERE s.run_id = r.id AND s.status IN ('pending', 'running')) AS open_steps,
-       count(*) OVER () AS total, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_runs r
   {RUN_JOINS}
  WHERE r.status IN ('pending', 'running')
  ORDER BY r.created_at, r.id
- LIMIT $1::bigint"
+ LIMIT $1::bigint",
+        columns = ActiveRun::columns()
     );
     fetch("pending and running runs", &statement, &[limit.into()])
 }
@@ -660,23 +710,26 @@ SELECT r.workflow_definition_id AS definition_id, r.workflow, r.repository, {COU
 
 // --- definitions --------------------------------------------------------------
 
-/// A workflow definition, with its recent runs.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Definition {
-    pub id: i64,
-    pub name: String,
-    pub file_path: String,
-    pub repository: Option<String>,
-    pub triggers: Option<Json>,
-    pub image: Option<String>,
-    pub dockerfile: Option<String>,
-    pub plan: Option<Json>,
-    pub content_hash: Option<String>,
-    pub parsed_at: Option<String>,
-    pub runs_total: i64,
-    pub recent_runs: Option<Json>,
-    pub matches: i64,
-    pub now_utc: String,
+row! {
+    /// A workflow definition, with its recent runs.
+    pub struct Definition {
+        id: i64 = "w.id",
+        name: String = "w.name",
+        file_path: String = "w.file_path",
+        repository: Option<String> = REPOSITORY,
+        triggers: Option<Json> = "w.triggers",
+        image: Option<String> = "w.image",
+        dockerfile: Option<String> = "w.dockerfile",
+        plan: Option<Json> = "w.plan",
+        content_hash: Option<String> = "w.content_hash",
+        parsed_at: Option<String> = "w.parsed_at",
+        runs_total: i64 = "(SELECT count(*) FROM workflow_runs r WHERE r.workflow_definition_id = w.id)",
+        recent_runs: Option<Json> = "(SELECT json_agg(x ORDER BY x.created_at DESC) FROM
+          (SELECT r.id, r.status, r.created_at FROM workflow_runs r WHERE r.workflow_definition_id = w.id
+            ORDER BY r.created_at DESC LIMIT 5) x)",
+        matches: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Definitions by id (0: any), name pattern ('' any) and repository ('' any);
@@ -688,20 +741,15 @@ pub fn definitions(
     repository: &str,
 ) -> Result<Vec<Definition>, ToolError> {
     let statement = format!(
-        "SELECT w.id, w.name, w.file_path, {REPOSITORY} AS repository, w.triggers, w.image, w.dockerfile, w.plan,
-       w.content_hash, w.parsed_at,
-       (SELECT count(*) FROM workflow_runs r WHERE r.workflow_definition_id = w.id) AS runs_total,
-       (SELECT json_agg(x ORDER BY x.created_at DESC) FROM
-          (SELECT r.id, r.status, r.created_at FROM workflow_runs r WHERE r.workflow_definition_id = w.id
-            ORDER BY r.created_at DESC LIMIT 5) x) AS recent_runs,
-       count(*) OVER () AS matches, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_definitions w
   LEFT JOIN repositories rp ON rp.id = w.repository_id
   LEFT JOIN users u ON u.id = rp.user_id
  WHERE ($1::bigint = 0 OR w.id = $1::bigint) AND {}
  ORDER BY (lower(w.name) = lower($4::text)) DESC, length(w.name), w.id
  LIMIT 5",
-        name_and_repo_filter(2, 3)
+        name_and_repo_filter(2, 3),
+        columns = Definition::columns()
     );
     Ok(fetch(
         "workflow definitions",
@@ -718,67 +766,69 @@ pub fn definitions(
 
 // --- agents -------------------------------------------------------------------
 
-/// LLM usage over a window, whole window.
-#[derive(Debug, Clone, Deserialize)]
-pub struct UsageTotals {
-    pub calls: i64,
-    pub tokens_in: i64,
-    pub tokens_out: i64,
-    pub avg_latency_ms: Option<f64>,
-    pub max_latency_ms: Option<i64>,
-    pub by_model: Option<Json>,
-    pub now_utc: String,
+row! {
+    /// LLM usage over a window, whole window.
+    pub struct UsageTotals {
+        calls: i64 = "count(*)",
+        tokens_in: i64 = "COALESCE(sum(g.input_tokens), 0)::bigint",
+        tokens_out: i64 = "COALESCE(sum(g.output_tokens), 0)::bigint",
+        avg_latency_ms: Option<f64> = "avg(g.latency_ms)::float8",
+        max_latency_ms: Option<i64> = "max(g.latency_ms)",
+        by_model: Option<Json> = format!("(SELECT json_agg(m ORDER BY m.calls DESC, m.model) FROM
+          (SELECT x.model, count(*) AS calls, sum(x.input_tokens)::bigint AS tokens_in,
+                  sum(x.output_tokens)::bigint AS tokens_out
+             FROM llm_usage x WHERE x.created_at >= {NOW} - $1::float8 * interval '1 hour'
+            GROUP BY x.model) m)"),
+        now_utc: String = NOW,
+    }
 }
 
 /// Totals of `llm_usage` rows created in the last `hours`.
 pub fn usage_totals(hours: f64) -> Result<UsageTotals, ToolError> {
     let statement = format!(
-        "SELECT count(*) AS calls, COALESCE(sum(g.input_tokens), 0)::bigint AS tokens_in,
-       COALESCE(sum(g.output_tokens), 0)::bigint AS tokens_out, avg(g.latency_ms)::float8 AS avg_latency_ms,
-       max(g.latency_ms) AS max_latency_ms,
-       (SELECT json_agg(m ORDER BY m.calls DESC, m.model) FROM
-          (SELECT x.model, count(*) AS calls, sum(x.input_tokens)::bigint AS tokens_in,
-                  sum(x.output_tokens)::bigint AS tokens_out
-             FROM llm_usage x WHERE x.created_at >= {NOW} - $1::float8 * interval '1 hour'
-            GROUP BY x.model) m) AS by_model,
-       {NOW} AS now_utc
+        "SELECT {columns}
   FROM llm_usage g
- WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour'"
+ WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour'",
+        columns = UsageTotals::columns()
     );
     fetch_one("LLM usage totals", &statement, &[hours.into()])?
         .ok_or_else(|| ToolError::failed("the LLM usage query returned no row"))
 }
 
-/// One `llm_usage` row with its step and run.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Usage {
-    pub id: i64,
-    pub prompt_name: Option<String>,
-    pub model: String,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub latency_ms: i64,
-    pub created_at: Option<String>,
-    pub step_id: Option<i64>,
-    pub step_name: Option<String>,
-    pub step_status: Option<String>,
-    pub turns_used: Option<i64>,
-    pub run_id: Option<i64>,
-    pub workflow: Option<String>,
+row! {
+    // One LLM call (one llm/agent step, or a chat call without a step): an
+    // `llm_usage` row with its step and run, read and answered in one shape.
+    #[derive(serde::Serialize, schemars::JsonSchema)]
+    pub struct Usage {
+        id: i64 = "g.id",
+        prompt_name: Option<String> = "g.prompt_name",
+        model: String = "g.model",
+        input_tokens: i64 = "g.input_tokens",
+        output_tokens: i64 = "g.output_tokens",
+        latency_ms: i64 = "g.latency_ms",
+        #[serde(serialize_with = "crate::fmt::rfc3339_field")]
+        created_at: Option<String> = "g.created_at",
+        step_id: Option<i64> = "g.step_id",
+        step_name: Option<String> = "s.name",
+        step_status: Option<Status> = "s.status",
+        turns_used: Option<i64> = "s.turns_used",
+        run_id: Option<i64> = "r.id",
+        workflow: Option<String> = "w.name",
+    }
 }
 
 /// The newest `limit` usage rows of the last `hours`.
 pub fn usage_rows(hours: f64, limit: i64) -> Result<Vec<Usage>, ToolError> {
     let statement = format!(
-        "SELECT g.id, g.prompt_name, g.model, g.input_tokens, g.output_tokens, g.latency_ms, g.created_at,
-       g.step_id, s.name AS step_name, s.status AS step_status, s.turns_used, r.id AS run_id, w.name AS workflow
+        "SELECT {columns}
   FROM llm_usage g
   LEFT JOIN workflow_steps s ON s.id = g.step_id
   LEFT JOIN workflow_runs r ON r.id = s.run_id
   LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
  WHERE g.created_at >= {NOW} - $1::float8 * interval '1 hour'
  ORDER BY g.created_at DESC, g.id DESC
- LIMIT $2::bigint"
+ LIMIT $2::bigint",
+        columns = Usage::columns()
     );
     Ok(fetch("LLM usage", &statement, &[hours.into(), limit.into()])?.rows)
 }
@@ -813,58 +863,58 @@ pub fn tool_use(hours: f64) -> Result<Vec<ToolUse>, ToolError> {
     Ok(fetch("tool calls", &statement, &[hours.into()])?.rows)
 }
 
-/// An agent or LLM step running now.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RunningAgent {
-    pub id: i64,
-    pub name: String,
-    pub step_type: String,
-    pub run_id: i64,
-    pub workflow: Option<String>,
-    pub running_s: Option<f64>,
-    pub tool_calls: i64,
-    pub log_rows: i64,
+row! {
+    /// An agent or LLM step running now.
+    pub struct RunningAgent {
+        id: i64 = "s.id",
+        name: String = "s.name",
+        step_type: String = "s.step_type",
+        run_id: i64 = "s.run_id",
+        workflow: Option<String> = "w.name",
+        running_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - s.started_at))::float8"),
+        tool_calls: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id AND l.log_type = 'tool_call')",
+        log_rows: i64 = "(SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id)",
+    }
 }
 
 /// Agent and LLM steps running now, longest running first.
 pub fn running_agents() -> Result<Vec<RunningAgent>, ToolError> {
     let statement = format!(
-        "SELECT s.id, s.name, s.step_type, s.run_id, w.name AS workflow,
-       EXTRACT(EPOCH FROM ({NOW} - s.started_at))::float8 AS running_s,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id AND l.log_type = 'tool_call') AS tool_calls,
-       (SELECT count(*) FROM workflow_logs l WHERE l.step_id = s.id) AS log_rows
+        "SELECT {columns}
   FROM workflow_steps s
   JOIN workflow_runs r ON r.id = s.run_id
   LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
  WHERE s.status = 'running' AND s.step_type IN ('agent', 'llm')
  ORDER BY s.started_at NULLS LAST, s.id
- LIMIT 20"
+ LIMIT 20",
+        columns = RunningAgent::columns()
     );
     Ok(fetch("running agent steps", &statement, &[])?.rows)
 }
 
 // --- runners and tasks --------------------------------------------------------
 
-/// One runner pod, with the step it claimed.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Runner {
-    pub id: i64,
-    pub pod_name: String,
-    pub pod_ip: Option<String>,
-    pub node_name: Option<String>,
-    pub status: String,
-    pub registered_at: Option<String>,
-    pub last_heartbeat: Option<String>,
-    pub claimed_at: Option<String>,
-    pub heartbeat_age_s: Option<f64>,
-    pub claimed_by_step_id: Option<i64>,
-    pub claimed_by_task_id: Option<i64>,
-    pub step_name: Option<String>,
-    pub step_status: Option<String>,
-    pub run_id: Option<i64>,
-    pub run_status: Option<String>,
-    pub workflow: Option<String>,
-    pub now_utc: String,
+row! {
+    /// One runner pod, with the step it claimed.
+    pub struct Runner {
+        id: i64 = "p.id",
+        pod_name: String = "p.pod_name",
+        pod_ip: Option<String> = "p.pod_ip",
+        node_name: Option<String> = "to_jsonb(p) ->> 'node_name'",
+        status: String = "p.status",
+        registered_at: Option<String> = "p.registered_at",
+        last_heartbeat: Option<String> = "p.last_heartbeat",
+        claimed_at: Option<String> = "p.claimed_at",
+        heartbeat_age_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8"),
+        claimed_by_step_id: Option<i64> = "(to_jsonb(p) ->> 'claimed_by_step_id')::bigint",
+        claimed_by_task_id: Option<i64> = "(to_jsonb(p) ->> 'claimed_by_task_id')::bigint",
+        step_name: Option<String> = "s.name",
+        step_status: Option<Status> = "s.status",
+        run_id: Option<i64> = "s.run_id",
+        run_status: Option<Status> = "r.status",
+        workflow: Option<String> = "w.name",
+        now_utc: String = NOW,
+    }
 }
 
 /// Every runner: claimed first, then available, then terminated. The claim
@@ -872,30 +922,26 @@ pub struct Runner {
 /// older `claimed_by_task_id` work. `None` when there is no `runner_pool` table.
 pub fn runners() -> Result<Option<Vec<Runner>>, ToolError> {
     let statement = format!(
-        "SELECT p.id, p.pod_name, p.pod_ip, to_jsonb(p) ->> 'node_name' AS node_name, p.status, p.registered_at,
-       p.last_heartbeat, p.claimed_at,
-       EXTRACT(EPOCH FROM ({NOW} - p.last_heartbeat))::float8 AS heartbeat_age_s,
-       (to_jsonb(p) ->> 'claimed_by_step_id')::bigint AS claimed_by_step_id,
-       (to_jsonb(p) ->> 'claimed_by_task_id')::bigint AS claimed_by_task_id,
-       s.name AS step_name, s.status AS step_status, s.run_id, r.status AS run_status, w.name AS workflow,
-       {NOW} AS now_utc
+        "SELECT {columns}
   FROM runner_pool p
   LEFT JOIN workflow_steps s ON s.id = (to_jsonb(p) ->> 'claimed_by_step_id')::bigint
   LEFT JOIN workflow_runs r ON r.id = s.run_id
   LEFT JOIN workflow_definitions w ON w.id = r.workflow_definition_id
  ORDER BY CASE p.status WHEN 'claimed' THEN 0 WHEN 'available' THEN 1 ELSE 2 END, p.registered_at, p.id
- LIMIT 500"
+ LIMIT 500",
+        columns = Runner::columns()
     );
     fetch_optional_table("the runner pool", &statement, &[])
 }
 
-/// A row of a `workflow_tasks` table, whatever its exact columns.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Task {
-    pub task: Json,
-    pub wait_s: Option<f64>,
-    pub total: i64,
-    pub now_utc: String,
+row! {
+    /// A row of a `workflow_tasks` table, whatever its exact columns.
+    pub struct Task {
+        task: Json = "to_jsonb(t)",
+        wait_s: Option<f64> = format!("EXTRACT(EPOCH FROM ({NOW} - (to_jsonb(t) ->> 'created_at')::timestamp))::float8"),
+        total: i64 = "count(*) OVER ()",
+        now_utc: String = NOW,
+    }
 }
 
 /// Tasks waiting for a runner (`waiting`, `pending`, `assigned`), highest
@@ -903,13 +949,30 @@ pub struct Task {
 /// without `priority` or `session_id` still works.
 pub fn pending_tasks(limit: i64) -> Result<Option<Vec<Task>>, ToolError> {
     let statement = format!(
-        "SELECT to_jsonb(t) AS task,
-       EXTRACT(EPOCH FROM ({NOW} - (to_jsonb(t) ->> 'created_at')::timestamp))::float8 AS wait_s,
-       count(*) OVER () AS total, {NOW} AS now_utc
+        "SELECT {columns}
   FROM workflow_tasks t
  WHERE to_jsonb(t) ->> 'status' IN ('waiting', 'pending', 'assigned')
  ORDER BY (to_jsonb(t) ->> 'priority')::numeric DESC NULLS LAST, (to_jsonb(t) ->> 'created_at')::timestamp, to_jsonb(t) ->> 'id'
- LIMIT $1::bigint"
+ LIMIT $1::bigint",
+        columns = Task::columns()
     );
     fetch_optional_table("workflow tasks", &statement, &[limit.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_lists_come_from_the_row_shapes() {
+        let run = Run::columns();
+        assert!(
+            run.starts_with("r.id,\n       r.workflow_definition_id AS definition_id,"),
+            "{run}"
+        );
+        assert!(run.ends_with(&format!("{NOW} AS now_utc")), "{run}");
+        assert_eq!(run.matches(",\n       ").count() + 1, 16);
+        assert!(Step::columns().contains("s.step_id AS plan_id"));
+        assert!(ListedRun::columns().contains("count(*) OVER () AS total"));
+    }
 }

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::text::{self, table};
 
 use crate::context::{Ctx, oldest_first};
 use crate::logql::{self, Level};
 use crate::loki::{Direction, MAX_LIMIT};
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{note, one_hour, plural};
+use crate::tools::{note, one_hour};
 use crate::window::{WindowJson, rfc3339_ms};
 
 /// Lines of activity shown under the session summary when no session is asked for.
@@ -96,14 +96,14 @@ pub fn run(args: Args) -> Result<Answer<Agents>, ToolError> {
     };
     let mut text = format!(
         "{title}: {} in {}",
-        plural(items.len(), "line"),
+        text::count(items.len(), "line"),
         window.describe()
     );
     let mut notes = Vec::new();
     if sessions.is_empty() {
         text.push('.');
     } else {
-        text.push_str(&format!(", {}.", plural(sessions.len(), "session")));
+        text.push_str(&format!(", {}.", text::count(sessions.len(), "session")));
         let rows: Vec<Vec<String>> = sessions
             .iter()
             .take(100)
@@ -252,4 +252,15 @@ fn summarise(items: &[Item], only: Option<&str>) -> Vec<Session> {
         s.last_message = plue_plugin_sdk::text::truncate_chars(&item.parsed.message, 80).0;
     }
     sessions
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "agent_logs",
+        "AI agent sessions: one by `session_id`, or all in the window.",
+        run,
+    )
+    .title("Agent logs")
+    .read_only()
+    .open_world()
 }

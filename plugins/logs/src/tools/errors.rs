@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use crate::context::{Ctx, newest_first};
 use crate::logql;
 use crate::loki::{Direction, MAX_LIMIT};
 use crate::normalize::normalize;
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{counts, note, one_hour, plural};
+use crate::tools::{counts, note, one_hour};
 use crate::window::{WindowJson, rfc3339_ms};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -178,22 +179,18 @@ pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
     let mut header = format!(
         "{} in {}, {}.",
-        plural(items.len(), "error line"),
+        text::count(items.len(), "error line"),
         window.describe(),
-        plural(groups.len(), "kind")
+        text::count(groups.len(), "kind")
     );
     if !by_service.is_empty() {
         header.push_str(&format!(" By service: {}.", counts(&by_service)));
     }
-    let body = [
+    let body = text::blocks([
         Some(header),
         (!text.is_empty()).then(|| text.trim_end().to_string()),
         note_text.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n\n");
+    ]);
     let errors = Errors {
         query,
         window: window.json(),
@@ -204,4 +201,15 @@ pub fn run(args: Args) -> Result<Answer<Errors>, ToolError> {
         note: note_text,
     };
     Ok(Answer::new(body, errors))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "find_errors",
+        "Error lines grouped by message, most frequent first.",
+        run,
+    )
+    .title("Find errors")
+    .read_only()
+    .open_world()
 }

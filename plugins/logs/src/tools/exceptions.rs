@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use crate::context::{Ctx, newest_first};
 use crate::logql::{self, Language};
 use crate::loki::{Direction, MAX_LIMIT};
 use crate::render::{Budget, Item, TEXT_BUDGET};
-use crate::tools::{counts, note, plural};
+use crate::tools::{counts, note};
 use crate::window::{WindowJson, rfc3339_ms};
 
 /// Lines of one trace shown in the text answer.
@@ -169,14 +170,14 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
     let kinds: usize = languages.iter().map(|l| l.exceptions.len()).sum();
     let mut header = format!(
         "{} in {}",
-        plural(items.len(), "stack trace"),
+        text::count(items.len(), "stack trace"),
         window.describe()
     );
     if !items.is_empty() {
         header.push_str(&format!(
             ", {} of {}",
-            plural(kinds, "exception type"),
-            plural(languages.len(), "language")
+            text::count(kinds, "exception type"),
+            text::count(languages.len(), "language")
         ));
     }
     header.push('.');
@@ -216,17 +217,13 @@ pub fn run(args: Args) -> Result<Answer<Exceptions>, ToolError> {
     }
     notes.extend(unjoined);
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
-    let body = [
+    let body = text::blocks([
         Some(header),
         (!summary.is_empty()).then(|| summary.trim_end().to_string()),
         (!traces.is_empty())
             .then(|| format!("Latest trace of each type:\n\n{}", traces.trim_end())),
         note_text.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n\n");
+    ]);
     let mut budget_types = SUMMARY_TYPES;
     for l in &mut languages {
         l.exceptions.truncate(budget_types);
@@ -291,7 +288,7 @@ fn latest_traces(languages: &[LanguageGroup], chars: usize) -> (String, Budget) 
             if lines.len() > TRACE_LINES {
                 block.push_str(&format!(
                     "\n… {}",
-                    plural(lines.len() - TRACE_LINES, "more line")
+                    text::count(lines.len() - TRACE_LINES, "more line")
                 ));
             }
             budget.push(&mut traces, &format!("{block}\n"));
@@ -325,4 +322,15 @@ fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {
             trace: plue_plugin_sdk::text::truncate_chars(&latest.entry.line, 3000).0,
         },
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "search_exceptions",
+        "Stack traces and panics grouped by language and type.",
+        run,
+    )
+    .title("Search exceptions")
+    .read_only()
+    .open_world()
 }

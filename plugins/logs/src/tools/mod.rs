@@ -34,15 +34,6 @@ pub fn shown_query(query: &str) -> String {
     }
 }
 
-/// `1 line`, `2 lines`.
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Counts as `api 9, runner 6`, largest first (ties by name).
 pub fn counts<'a>(counts: impl IntoIterator<Item = (&'a String, &'a usize)>) -> String {
     let mut v: Vec<(&String, &usize)> = counts.into_iter().collect();

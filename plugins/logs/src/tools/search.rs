@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use crate::context::{Ctx, newest_first};
 use crate::logql::{self, Level};
 use crate::loki::{Direction, MAX_LIMIT, RangeAnswer};
 use crate::render::{self, Budget, LogLine, TEXT_BUDGET};
-use crate::tools::{note, one_hour, plural, shown_query};
+use crate::tools::{note, one_hour, shown_query};
 use crate::window::{WindowJson, rfc3339_ms};
 
 /// A level to keep, or all.
@@ -154,20 +155,16 @@ pub fn run(args: Args) -> Result<Answer<Found>, ToolError> {
     } else {
         format!(
             "{} in {}, newest first. LogQL: {}",
-            plural(total, "matching line"),
+            text::count(total, "matching line"),
             window.describe(),
             shown_query(&query)
         )
     };
-    let body = [
+    let body = text::blocks([
         Some(header),
         (!text.is_empty()).then(|| text.trim_end().to_string()),
         note_text.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n\n");
+    ]);
     let found = Found {
         query,
         window: window.json(),
@@ -236,4 +233,15 @@ fn metric(
         note,
     };
     Answer::new(text, found)
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "search_logs",
+        "Log lines by service, level and text, or your own LogQL; newest first.",
+        run,
+    )
+    .title("Search logs")
+    .read_only()
+    .open_world()
 }

@@ -4,13 +4,13 @@
 //! milliseconds exactly as logged.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::text::{self, table};
 
 use crate::context::Ctx;
 use crate::logql;
 use crate::loki::Direction;
 use crate::render::{self, Item};
-use crate::tools::{note, one_hour, plural};
+use crate::tools::{note, one_hour};
 use crate::window::{WindowJson, rfc3339_ms};
 
 /// Lines read per query (JSON, logfmt) before sorting by duration.
@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     let threshold = plue_plugin_sdk::time::trim_float(args.threshold_ms, 3);
     let mut text = format!(
         "{} took over {threshold} ms in {}, slowest first.",
-        plural(found.len(), "request"),
+        text::count(found.len(), "request"),
         window.describe()
     );
     if !requests.is_empty() {
@@ -250,6 +250,17 @@ fn slow_request(duration_ms: f64, item: &Item) -> SlowRequest {
         message: item.parsed.message.clone(),
         line: render::cut(&item.entry.line, 1000),
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "find_slow_requests",
+        "Requests slower than `threshold_ms` (a duration field, or `812ms` / `took 2.4s` in plain text), slowest first.",
+        run,
+    )
+    .title("Find slow requests")
+    .read_only()
+    .open_world()
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::text::{self, table};
 
 use crate::context::Ctx;
 use crate::logql;
-use crate::tools::{note, one_hour, plural};
+use crate::tools::{note, one_hour};
 use crate::window::WindowJson;
 
 /// Services listed in the text answer.
@@ -89,9 +89,9 @@ pub fn run(args: Args) -> Result<Answer<Stats>, ToolError> {
     let mut text = format!(
         "Log volume in {}: {}, {}, {}, {} other (info, debug or no level).",
         window.describe(),
-        plural(lines as usize, "line"),
-        plural(errors as usize, "error"),
-        plural(warnings as usize, "warning"),
+        text::count(lines as usize, "line"),
+        text::count(errors as usize, "error"),
+        text::count(warnings as usize, "warning"),
         other
     );
     let no_label = format!("(no {label} label)");
@@ -171,4 +171,15 @@ pub fn run(args: Args) -> Result<Answer<Stats>, ToolError> {
         note: note_text,
     };
     Ok(Answer::new(text, stats))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "log_stats",
+        "Log volume per service with error and warning counts.",
+        run,
+    )
+    .title("Log statistics")
+    .read_only()
+    .open_world()
 }

@@ -5,12 +5,13 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use crate::context::{Ctx, oldest_first};
 use crate::logql;
 use crate::loki::Direction;
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{note, plural, shown_query};
+use crate::tools::{note, shown_query};
 use crate::window::{Window, WindowJson};
 
 /// The longest follow.
@@ -116,12 +117,12 @@ pub fn run(args: Args) -> Result<Answer<Tail>, ToolError> {
     }
     let header = format!(
         "{} of {}, newest last{}. LogQL: {}",
-        plural(initial, "line"),
+        text::count(initial, "line"),
         window.describe(),
         if follow > 0 {
             format!(
                 "; followed for {follow} s: {}",
-                plural(new_lines, "new line")
+                text::count(new_lines, "new line")
             )
         } else {
             String::new()
@@ -129,15 +130,11 @@ pub fn run(args: Args) -> Result<Answer<Tail>, ToolError> {
         shown_query(&query)
     );
     let note_text = (!notes.is_empty()).then(|| notes.join(" ").trim().to_string());
-    let body = [
+    let body = text::blocks([
         Some(header),
         (!text.is_empty()).then(|| text.trim_end().to_string()),
         note_text.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n\n");
+    ]);
     let tail = Tail {
         query,
         window: window.json(),
@@ -173,7 +170,7 @@ fn follow_for(
     let mut added = 0;
     while started.elapsed() < how_long && added < max_new {
         std::thread::sleep(Duration::from_secs(1).min(how_long.saturating_sub(started.elapsed())));
-        let now = crate::window::now_ns();
+        let now = plue_plugin_sdk::time::now_nanos();
         if now <= since {
             continue;
         }
@@ -194,4 +191,15 @@ fn follow_for(
         }
     }
     Ok(added)
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "tail_logs",
+        "The newest log lines; `follow_seconds` keeps polling.",
+        run,
+    )
+    .title("Tail logs")
+    .read_only()
+    .open_world()
 }

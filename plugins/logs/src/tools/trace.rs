@@ -2,12 +2,13 @@
 //! merged in time order, the services it touched listed first.
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use crate::context::{Ctx, oldest_first};
 use crate::logql::{self, Level};
 use crate::loki::{Direction, MAX_LIMIT};
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{note, plural};
+use crate::tools::note;
 use crate::window::{WindowJson, rfc3339_ms};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -99,15 +100,15 @@ pub fn run(args: Args) -> Result<Answer<Traced>, ToolError> {
     };
     let errors: usize = services.iter().map(|s| s.errors).sum();
 
-    let mut header = format!("Request {id}: {}", plural(items.len(), "line"));
+    let mut header = format!("Request {id}: {}", text::count(items.len(), "line"));
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
         header.push_str(&format!(
             " across {}, {} to {} ({}); {}.\nServices touched, in order: {}",
-            plural(services.len(), "service"),
+            text::count(services.len(), "service"),
             rfc3339_ms(first.entry.ts),
             rfc3339_ms(last.entry.ts),
             plue_plugin_sdk::time::human_duration(span),
-            plural(errors, "error"),
+            text::count(errors, "error"),
             services
                 .iter()
                 .map(|s| format!("{} ({})", s.service, s.lines))
@@ -140,15 +141,11 @@ pub fn run(args: Args) -> Result<Answer<Traced>, ToolError> {
         notes.push(format!("Loki stopped at `limit` = {limit}: later lines were not read; raise `limit` or set `start` later."));
     }
     let note_text = (!notes.is_empty()).then(|| notes.join(" "));
-    let body = [
+    let body = text::blocks([
         Some(header),
         (!text.is_empty()).then(|| text.trim_end().to_string()),
         note_text.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join("\n\n");
+    ]);
     let traced = Traced {
         request_id: id.to_string(),
         query,
@@ -160,4 +157,15 @@ pub fn run(args: Args) -> Result<Answer<Traced>, ToolError> {
         note: note_text,
     };
     Ok(Answer::new(body, traced))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "trace_request",
+        "One request id across services, in time order.",
+        run,
+    )
+    .title("Trace a request")
+    .read_only()
+    .open_world()
 }

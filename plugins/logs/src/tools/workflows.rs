@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::text::{self, table};
 use plue_plugin_sdk::time::human_duration;
 use regex::Regex;
 
@@ -14,7 +14,7 @@ use crate::context::{Ctx, oldest_first};
 use crate::logql::{self, Level};
 use crate::loki::{Direction, MAX_LIMIT};
 use crate::render::{self, Budget, Item, LogLine, TEXT_BUDGET};
-use crate::tools::{note, one_hour, plural};
+use crate::tools::{note, one_hour};
 use crate::window::{Window, WindowJson, rfc3339_ms};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
     let mut queries = Vec::new();
     let mut notes = Vec::new();
 
-    let (title, items, show_lines) = if let Some(id) = args.run_id {
+    let (title, mut items, show_lines) = if let Some(id) = args.run_id {
         let q = logql::workflow_runs(&selector, &[id]);
         let items = ctx.items(&q, &window, limit, Direction::Forward)?;
         queries.push(q);
@@ -107,7 +107,6 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
         queries.push(q);
         ("All workflow runs".to_string(), items, false)
     };
-    let mut items = items;
     oldest_first(&mut items);
     let read = items.len();
     let mut runs = summarise(&items, args.run_id);
@@ -115,7 +114,7 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
 
     let mut text = format!(
         "{title}: {} in {}",
-        plural(items.len(), "line"),
+        text::count(items.len(), "line"),
         window.describe()
     );
     if runs.is_empty() {
@@ -124,14 +123,14 @@ pub fn run(args: Args) -> Result<Answer<Workflows>, ToolError> {
         let facts = [
             r.workflow.as_ref().map(|w| format!("workflow {w}")),
             r.status.as_ref().map(|s| format!("status {s}")),
-            Some(plural(r.errors, "error")),
+            Some(text::count(r.errors, "error")),
             Some(format!("started {}, lasted {}", r.first_seen, span(r))),
             Some(format!("services {}", r.services.join(", "))),
         ];
         let facts: Vec<String> = facts.into_iter().flatten().collect();
         text.push_str(&format!("; {}.", facts.join(", ")));
     } else {
-        text.push_str(&format!(", {}.", plural(runs.len(), "run")));
+        text.push_str(&format!(", {}.", text::count(runs.len(), "run")));
         let rows: Vec<Vec<String>> = runs
             .iter()
             .take(100)
@@ -311,4 +310,15 @@ fn span(run: &Run) -> String {
             .unwrap_or(0)
     };
     human_duration((parse(&run.last_seen) - parse(&run.first_seen)) as f64 / 1000.0)
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "workflow_logs",
+        "Workflow run logs: one run, a workflow's runs, or all runs summarised.",
+        run,
+    )
+    .title("Workflow logs")
+    .read_only()
+    .open_world()
 }

@@ -118,7 +118,7 @@ pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
     }
     let attached: usize = attempts.iter().map(|a| a.artifacts.len()).sum();
     let total = attached + other_files.len();
-    let limit = super::limit(args.limit, 50, 500);
+    let limit = text::limit(args.limit, 50, 500);
     let filter = needle
         .as_deref()
         .map(|n| format!(" matching `{n}`"))
@@ -136,8 +136,8 @@ pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
     }
     let mut out = vec![format!(
         "{}{filter} from {} in {} (failing tests first):",
-        fmt::count(total, "artifact"),
-        fmt::count(attempts.len(), "test attempt"),
+        text::count(total, "artifact"),
+        text::count(attempts.len(), "test attempt"),
         report.path
     )];
     let mut budget = limit;
@@ -259,6 +259,16 @@ fn other_files(
         }
     }
     out
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "test_artifacts",
+        "Attachments per attempt, with paths for view_attachment.",
+        run,
+    )
+    .title("Test artifacts")
+    .read_only()
 }
 
 #[cfg(test)]

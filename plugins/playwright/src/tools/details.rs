@@ -308,6 +308,16 @@ fn project(
     (lines, details)
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "test_details",
+        "One test in full: each attempt's error, output and attachments.",
+        run,
+    )
+    .title("Test details")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tools::testing::call;

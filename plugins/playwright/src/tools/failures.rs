@@ -89,7 +89,7 @@ pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
             format!(
                 "No failing tests in {} ({}: {}).",
                 report.path,
-                fmt::count(report.cases.len(), "test"),
+                text::count(report.cases.len(), "test"),
                 Counts::of(&report.cases).sentence()
             ),
             Failures {
@@ -101,12 +101,12 @@ pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
         ));
     }
     let groups = by_spec(failing.iter().copied());
-    let taken = text::take(groups, super::limit(args.limit, 20, 200));
+    let taken = text::take(groups, text::limit(args.limit, 20, 200));
     let mut out = vec![format!(
         "{} ({} on {}) in {}:",
-        fmt::count(taken.total, "failing test"),
-        fmt::count(failing.len(), "result"),
-        fmt::count(count_projects(&failing), "project"),
+        text::count(taken.total, "failing test"),
+        text::count(failing.len(), "result"),
+        text::count(count_projects(&failing), "project"),
         report.path
     )];
     let mut failures = Vec::new();
@@ -130,7 +130,7 @@ pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
                 "   {}: {}, {}; final attempt {}, total {}",
                 case.project,
                 case.outcome.label(),
-                fmt::count(case.attempts.len(), "attempt"),
+                text::count(case.attempts.len(), "attempt"),
                 fmt::ms(case.final_ms()),
                 fmt::ms(case.total_ms())
             ));
@@ -221,6 +221,16 @@ fn render_errors(errors: &[ErrorLine], indent: &str) -> Vec<String> {
             )
         })
         .collect()
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "list_failures",
+        "Failed tests with projects, first error line, location and attempts.",
+        run,
+    )
+    .title("Failing tests")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -102,39 +102,24 @@ pub fn run(args: Args) -> Result<Answer<TestFiles>, ToolError> {
 
     let mut out = vec![format!(
         "{} in {} (paths relative to the run's rootDir), failing first:",
-        fmt::count(list.len(), "spec file"),
+        text::count(list.len(), "spec file"),
         report.path
     )];
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|f| {
-            let c = &f.counts;
-            vec![
-                f.status.to_uppercase(),
-                f.file.clone(),
-                f.specs.to_string(),
-                c.tests.to_string(),
-                c.passed.to_string(),
-                c.flaky.to_string(),
-                c.failed.to_string(),
-                c.timed_out.to_string(),
-                c.skipped.to_string(),
-                fmt::ms(f.test_time_ms as f64),
-            ]
+            let mut row = vec![f.status.to_uppercase(), f.file.clone(), f.specs.to_string()];
+            row.extend(f.counts.cells());
+            row.push(fmt::ms(f.test_time_ms as f64));
+            row
         })
         .collect();
     let headers = [
-        "status",
-        "file",
-        "specs",
-        "tests",
-        "passed",
-        "flaky",
-        "failed",
-        "timed out",
-        "skipped",
-        "test time",
-    ];
+        &["status", "file", "specs"][..],
+        &super::COUNT_HEADERS,
+        &["test time"],
+    ]
+    .concat();
     out.push(format!("\n{}", text::table(&headers, &rows, 80)));
     if in_dir.is_empty() {
         out.push("\nNo spec files in the granted directory (the specs live outside it; paths above come from the report).".into());
@@ -187,6 +172,16 @@ fn directory_specs(report_files: &[&str]) -> Vec<DirectorySpec> {
             DirectorySpec { path, in_report }
         })
         .collect()
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "list_test_files",
+        "Spec files with test counts by status, failing first.",
+        run,
+    )
+    .title("Test files")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
 use super::{Scope, by_spec};
-use crate::fmt;
 use crate::history;
 use crate::report::{Case, Outcome, Report};
 
@@ -113,7 +112,7 @@ pub fn run(args: Args) -> Result<Answer<Flaky>, ToolError> {
     found.sort_by_key(|(score, t)| std::cmp::Reverse((t.flaky_in_latest, *score)));
     let taken = text::take(
         found.into_iter().map(|(_, t)| t),
-        super::limit(args.limit, 20, 200),
+        text::limit(args.limit, 20, 200),
     );
     let compared = if runs.len() == 1 {
         format!(
@@ -139,7 +138,7 @@ pub fn run(args: Args) -> Result<Answer<Flaky>, ToolError> {
     }
     let mut out = vec![format!(
         "{} {compared}",
-        fmt::count(taken.total, "flaky test")
+        text::count(taken.total, "flaky test")
     )];
     for (i, test) in taken.items.iter().enumerate() {
         let location = test
@@ -230,6 +229,16 @@ fn latest_flaky_error(latest: &Report, test: &FlakyTest) -> Option<String> {
     let error = case.last_error()?;
     let line = super::failures::ErrorLine::of(error);
     Some(line.render())
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "flaky_tests",
+        "Tests that passed only on retry or flip between kept runs.",
+        run,
+    )
+    .title("Flaky tests")
+    .read_only()
 }
 
 #[cfg(test)]

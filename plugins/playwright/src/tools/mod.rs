@@ -89,7 +89,23 @@ pub struct Counts {
     pub skipped: usize,
 }
 
+/// Column names of [`Counts::cells`], for tables.
+pub const COUNT_HEADERS: [&str; 6] = ["tests", "passed", "flaky", "failed", "timed out", "skipped"];
+
 impl Counts {
+    /// The counts as table cells, in the order of [`COUNT_HEADERS`].
+    pub fn cells(&self) -> [String; 6] {
+        [
+            self.tests,
+            self.passed,
+            self.flaky,
+            self.failed,
+            self.timed_out,
+            self.skipped,
+        ]
+        .map(|n| n.to_string())
+    }
+
     /// The counts of `cases`.
     pub fn of<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Counts {
         let mut counts = Counts::default();
@@ -165,11 +181,6 @@ pub fn headline(message: &str) -> String {
 /// Milliseconds as a whole number for structured content.
 pub fn whole_ms(ms: f64) -> u64 {
     ms.round().max(0.0) as u64
-}
-
-/// The `limit` parameter within 1..=`max`, `default` when absent.
-pub fn limit(value: Option<u32>, default: usize, max: usize) -> usize {
-    value.map_or(default, |v| (v as usize).clamp(1, max))
 }
 
 #[cfg(test)]

@@ -115,10 +115,10 @@ pub fn run(args: Args) -> Result<Answer<Patterns>, ToolError> {
             },
         ));
     }
-    let taken = text::take(groups, super::limit(args.limit, 10, 100));
+    let taken = text::take(groups, text::limit(args.limit, 10, 100));
     let mut out = vec![format!(
         "{} among {} {what} in {}, most frequent first:",
-        fmt::count(taken.total, "failure pattern"),
+        text::count(taken.total, "failure pattern"),
         results,
         report.path
     )];
@@ -129,8 +129,8 @@ pub fn run(args: Args) -> Result<Answer<Patterns>, ToolError> {
             "\n{}. {} — {}, {}",
             i + 1,
             group.pattern,
-            fmt::count(group.cases.len(), "result"),
-            fmt::count(specs.len(), "test")
+            text::count(group.cases.len(), "result"),
+            text::count(specs.len(), "test")
         ));
         out.push(format!("   Seen as: {}", group.examples.join(" | ")));
         let mut tests = Vec::new();
@@ -178,6 +178,16 @@ pub fn run(args: Args) -> Result<Answer<Patterns>, ToolError> {
             patterns,
         },
     ))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "failure_patterns",
+        "Failing tests grouped by error: the one bug behind many failures.",
+        run,
+    )
+    .title("Failure patterns")
+    .read_only()
 }
 
 #[cfg(test)]

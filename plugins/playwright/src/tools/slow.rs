@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
         .filter(|c| c.total_ms() > threshold)
         .collect();
     slow.sort_by(|a, b| b.total_ms().total_cmp(&a.total_ms()));
-    let taken = text::take(slow, super::limit(args.limit, 10, 200));
+    let taken = text::take(slow, text::limit(args.limit, 10, 200));
     let mut structured = Slow {
         report: report.path.clone(),
         threshold_ms: threshold,
@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
     }
     let mut out = vec![format!(
         "{} took more than {} (all attempts together) in {}, slowest first:",
-        fmt::count(taken.total, "test"),
+        text::count(taken.total, "test"),
         fmt::ms(threshold),
         report.path
     )];
@@ -164,6 +164,16 @@ pub fn run(args: Args) -> Result<Answer<Slow>, ToolError> {
         out.push(format!("\n{note}"));
     }
     Ok(Answer::new(out.join("\n"), structured))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "slow_tests",
+        "Slowest tests above a threshold, with their trend over earlier runs.",
+        run,
+    )
+    .title("Slow tests")
+    .read_only()
 }
 
 #[cfg(test)]

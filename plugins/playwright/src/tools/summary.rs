@@ -70,13 +70,8 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     };
     let test_time: f64 = report.cases.iter().map(|c| c.total_ms()).sum();
     let attempts: usize = report.cases.iter().map(|c| c.attempts.len()).sum();
-    let retries = attempts.saturating_sub(
-        report
-            .cases
-            .iter()
-            .filter(|c| !c.attempts.is_empty())
-            .count(),
-    );
+    let started = report.cases.iter().filter(|c| !c.attempts.is_empty());
+    let retries = attempts.saturating_sub(started.count());
     let projects: Vec<ProjectSummary> = report
         .projects
         .iter()
@@ -117,28 +112,25 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
         status.to_uppercase(),
         report.path
     ));
-    let shape = if specs.len() * projects.len() == counts.tests {
-        format!(
-            "{} × {}",
-            fmt::count(specs.len(), "spec"),
-            fmt::count(projects.len(), "project")
-        )
+    let sep = if specs.len() * projects.len() == counts.tests {
+        " × "
     } else {
-        format!(
-            "{}, {}",
-            fmt::count(specs.len(), "spec"),
-            fmt::count(projects.len(), "project")
-        )
+        ", "
     };
+    let shape = format!(
+        "{}{sep}{}",
+        text::count(specs.len(), "spec"),
+        text::count(projects.len(), "project")
+    );
     out.push(format!(
         "{} ({shape}): {}",
-        fmt::count(counts.tests, "test"),
+        text::count(counts.tests, "test"),
         counts.sentence()
     ));
     if let Some(rate) = pass_rate {
         out.push(format!(
             "Pass rate: {rate}% of the {} that ran (flaky counted as passed)",
-            fmt::count(ran, "test")
+            text::count(ran, "test")
         ));
     }
     let wall = report
@@ -148,38 +140,12 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     out.push(format!(
         "Duration: {wall}{} of test time over {} ({} {})",
         fmt::ms(test_time),
-        fmt::count(attempts, "attempt"),
+        text::count(attempts, "attempt"),
         retries,
         if retries == 1 { "retry" } else { "retries" }
     ));
     if !projects.is_empty() {
-        let rows: Vec<Vec<String>> = projects
-            .iter()
-            .map(|p| {
-                let c = &p.counts;
-                vec![
-                    p.project.clone(),
-                    c.tests.to_string(),
-                    c.passed.to_string(),
-                    c.flaky.to_string(),
-                    c.failed.to_string(),
-                    c.timed_out.to_string(),
-                    c.skipped.to_string(),
-                    fmt::ms(p.test_time_ms as f64),
-                ]
-            })
-            .collect();
-        let headers = [
-            "project",
-            "tests",
-            "passed",
-            "flaky",
-            "failed",
-            "timed out",
-            "skipped",
-            "test time",
-        ];
-        out.push(format!("\n{}", text::table(&headers, &rows, 60)));
+        out.push(format!("\n{}", project_table(&projects)));
     }
     let mut next = Vec::new();
     if !report.errors.is_empty() {
@@ -237,6 +203,21 @@ pub fn run(args: Args) -> Result<Answer<Summary>, ToolError> {
     Ok(Answer::new(out.join("\n"), summary))
 }
 
+/// Per project: tests by outcome and test time, as an aligned table.
+fn project_table(projects: &[ProjectSummary]) -> String {
+    let rows: Vec<Vec<String>> = projects
+        .iter()
+        .map(|p| {
+            let mut row = vec![p.project.clone()];
+            row.extend(p.counts.cells());
+            row.push(fmt::ms(p.test_time_ms as f64));
+            row
+        })
+        .collect();
+    let headers = [&["project"][..], &super::COUNT_HEADERS, &["test time"]].concat();
+    text::table(&headers, &rows, 60)
+}
+
 /// At most five items joined by `; `, then how many more.
 fn listed(items: &[String]) -> String {
     let shown = items.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
@@ -245,6 +226,16 @@ fn listed(items: &[String]) -> String {
     } else {
         shown
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "test_summary",
+        "Start here for Playwright: latest run's verdict, failed and flaky tests.",
+        run,
+    )
+    .title("Test run summary")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -276,6 +276,16 @@ fn capitalised(kind: &str) -> &'static str {
     }
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "view_attachment",
+        "Open a test attachment: screenshots as images, JSON and text as text.",
+        run,
+    )
+    .title("View attachment")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tools::testing::call;

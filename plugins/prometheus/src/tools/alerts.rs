@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::{ago, human_duration, now, rfc3339};
 
 use crate::api::{Alert, Api, Labels, RulesData};
 use crate::format;
-use crate::tools::{blocks, cap};
 
 /// Which alerts to list.
 #[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,7 +151,7 @@ fn hold_durations(api: &Api) -> BTreeMap<String, f64> {
 fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
     let now = now();
     let api = Api::new();
-    let limit = cap(args.limit, 50, 200);
+    let limit = text::limit(args.limit, 50, 200);
     let mut alerts = api
         .get::<crate::api::AlertsData>("/api/v1/alerts", &[])?
         .data
@@ -233,7 +232,7 @@ fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
             "No alerts are firing or pending. Alerting rules and their state are listed by prometheus_rules.".into(),
         )];
     }
-    Ok(Answer::new(blocks(parts), out))
+    Ok(Answer::new(text::blocks(parts), out))
 }
 
 /// The tool.

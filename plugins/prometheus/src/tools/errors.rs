@@ -14,19 +14,7 @@ use crate::format::{count, number, percent};
 use crate::promql::{time_arg, window};
 use crate::tools::{Metrics, matchers};
 
-#[derive(Deserialize, JsonSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    /// Default `15m`.
-    #[serde(default)]
-    pub duration: Option<String>,
-    /// Default all, per job.
-    #[serde(default)]
-    pub job: Option<String>,
-    /// Window end; default now.
-    #[serde(default)]
-    pub time: Option<String>,
-}
+pub use super::WindowArgs as Args;
 
 #[derive(Serialize, JsonSchema, Clone, Default)]
 pub struct JobErrors {
@@ -121,15 +109,7 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
         &api.vector(&format!("sum by (job) (rate({r}{all}[{d}]))"), at)?,
         "job",
     );
-    let scope = match job {
-        Some(j) => format!("job {j}"),
-        None => "all jobs".into(),
-    };
-    let ends = if (at - now).abs() < 1.0 {
-        String::new()
-    } else {
-        format!(", ending {}", rfc3339(at))
-    };
+    let (scope, ends) = super::scope_and_end(job, at, now);
     if requests.is_empty() {
         let text = format!(
             "No requests recorded by `{r}` over the last {}{ends} ({scope}). Check the metric name (plugin setting `{}`), the job name (service_health lists jobs), and that the service is scraped.",
@@ -239,70 +219,11 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
         pct(t.client_error_rate, t.request_rate),
     );
     if job.is_none() {
-        let rows: Vec<Vec<String>> = jobs
-            .iter()
-            .map(|j| {
-                vec![
-                    j.job.clone().unwrap_or_default(),
-                    number(j.request_rate),
-                    number(j.server_error_rate),
-                    pct(j.server_error_rate, j.request_rate),
-                    number(j.client_error_rate),
-                    pct(j.client_error_rate, j.request_rate),
-                ]
-            })
-            .collect();
         text.push_str("\n\nBy job, highest 5xx share first (rates in req/s):\n");
-        text.push_str(&table(
-            &["job", "requests", "5xx", "5xx %", "4xx", "4xx %"],
-            &rows,
-            60,
-        ));
+        text.push_str(&jobs_table(&jobs));
     }
-    if top_endpoints.is_empty() {
-        text.push_str("\n\nNo endpoint answered with 5xx.");
-    } else {
-        let rows: Vec<Vec<String>> = top_endpoints
-            .iter()
-            .map(|e| {
-                let endpoint = format!("{} {}", e.method, e.path);
-                vec![
-                    number(e.rate),
-                    count(e.count),
-                    e.job.clone(),
-                    endpoint.trim().to_string(),
-                ]
-            })
-            .collect();
-        text.push_str(&format!(
-            "\n\nTop 5xx endpoints (req/s, count in {}):\n",
-            w.human
-        ));
-        text.push_str(&table(&["5xx/s", "count", "job", "endpoint"], &rows, 80));
-    }
-    match &auth {
-        None => text.push_str(&format!("\n\nAuth: no attempts recorded by `{}`.", m.auth)),
-        Some(a) if a.failure_rate == 0.0 => text.push_str(&format!(
-            "\n\nAuth: no failures in {} attempts/s.",
-            number(a.attempt_rate)
-        )),
-        Some(a) => {
-            let by: Vec<String> = a
-                .by_result
-                .iter()
-                .map(|(r, v)| format!("{r} {}/s", number(*v)))
-                .collect();
-            text.push_str(&format!(
-                "\n\nAuth failures: {}/s of {} attempts/s ({}), about {} in {}; by result: {}",
-                number(a.failure_rate),
-                number(a.attempt_rate),
-                pct(a.failure_rate, a.attempt_rate),
-                count(a.failures),
-                w.human,
-                by.join(", ")
-            ));
-        }
-    }
+    text.push_str(&endpoints_text(&top_endpoints, &w.human));
+    text.push_str(&auth_text(auth.as_ref(), &m.auth, &w.human));
     let out = ErrorsOut {
         window: w.human.clone(),
         window_seconds: w.seconds,
@@ -315,6 +236,77 @@ fn run(args: Args) -> Result<Answer<ErrorsOut>, ToolError> {
         auth_metric: m.auth.clone(),
     };
     Ok(Answer::new(text, out))
+}
+
+/// The endpoints answering most 5xx, or a line saying none did.
+fn endpoints_text(top: &[EndpointErrors], window: &str) -> String {
+    if top.is_empty() {
+        return "\n\nNo endpoint answered with 5xx.".into();
+    }
+    let rows: Vec<Vec<String>> = top
+        .iter()
+        .map(|e| {
+            let endpoint = format!("{} {}", e.method, e.path);
+            vec![
+                number(e.rate),
+                count(e.count),
+                e.job.clone(),
+                endpoint.trim().to_string(),
+            ]
+        })
+        .collect();
+    format!(
+        "\n\nTop 5xx endpoints (req/s, count in {window}):\n{}",
+        table(&["5xx/s", "count", "job", "endpoint"], &rows, 80)
+    )
+}
+
+/// Per job: requests, 5xx and 4xx rates and shares.
+fn jobs_table(jobs: &[JobErrors]) -> String {
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.job.clone().unwrap_or_default(),
+                number(j.request_rate),
+                number(j.server_error_rate),
+                pct(j.server_error_rate, j.request_rate),
+                number(j.client_error_rate),
+                pct(j.client_error_rate, j.request_rate),
+            ]
+        })
+        .collect();
+    table(
+        &["job", "requests", "5xx", "5xx %", "4xx", "4xx %"],
+        &rows,
+        60,
+    )
+}
+
+/// The authentication paragraph: failures by result, or why there is none.
+fn auth_text(auth: Option<&AuthFailures>, metric: &str, window: &str) -> String {
+    match auth {
+        None => format!("\n\nAuth: no attempts recorded by `{metric}`."),
+        Some(a) if a.failure_rate == 0.0 => format!(
+            "\n\nAuth: no failures in {} attempts/s.",
+            number(a.attempt_rate)
+        ),
+        Some(a) => {
+            let by: Vec<String> = a
+                .by_result
+                .iter()
+                .map(|(r, v)| format!("{r} {}/s", number(*v)))
+                .collect();
+            format!(
+                "\n\nAuth failures: {}/s of {} attempts/s ({}), about {} in {window}; by result: {}",
+                number(a.failure_rate),
+                number(a.attempt_rate),
+                pct(a.failure_rate, a.attempt_rate),
+                count(a.failures),
+                by.join(", ")
+            )
+        }
+    }
 }
 
 /// The tool.
@@ -335,7 +327,8 @@ mod tests {
     use serde_json::json;
 
     use crate::plugin;
-    use crate::testutil::{decode, vector};
+    use crate::testutil::vector;
+    use plue_plugin_sdk::testing::percent_decode as decode;
 
     fn serve() {
         testing::fake_http(|req| {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::table;
+use plue_plugin_sdk::text::{self, table};
 use plue_plugin_sdk::time::{ago, now, rfc3339};
 
 use crate::api::{ActiveTarget, Api};
@@ -286,14 +286,14 @@ fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     let headline = if unhealthy == 0 {
         format!(
             "Healthy: all {} of {} are up.",
-            format::plural(targets.len(), "target", "targets"),
-            format::plural(jobs.len(), "job", "jobs")
+            text::plural(targets.len(), "target", "targets"),
+            text::plural(jobs.len(), "job", "jobs")
         )
     } else {
         format!(
             "Unhealthy: {unhealthy} of {} not fully up; {targets_up} of {} up.",
-            format::plural(jobs.len(), "job", "jobs"),
-            format::plural(targets.len(), "target", "targets")
+            text::plural(jobs.len(), "job", "jobs"),
+            text::plural(targets.len(), "target", "targets")
         )
     };
     let rows: Vec<Vec<String>> = jobs

@@ -2,13 +2,12 @@
 //! series matching selectors (`match`), capped.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::now;
 
 use crate::api::{Api, unix};
-use crate::format;
 use crate::promql::{label_path_segment, time_arg};
-use crate::tools::{blocks, cap, notes_text};
+use crate::tools::notes_text;
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,7 +77,7 @@ fn run(args: Args) -> Result<Answer<LabelsOut>, ToolError> {
     let mut values = reply.data;
     values.sort();
     let total = values.len();
-    let limit = cap(args.limit, 200, 1000);
+    let limit = text::limit(args.limit, 200, 1000);
     values.truncate(limit);
     let scope = if args.selectors.is_empty() {
         String::new()
@@ -92,12 +91,12 @@ fn run(args: Args) -> Result<Answer<LabelsOut>, ToolError> {
         (None, 0) => format!("No labels{scope}: no series match."),
         (Some(l), n) => format!(
             "{} of label `{l}`{scope}:\n{}",
-            format::plural(n, "value", "values"),
+            text::plural(n, "value", "values"),
             values.join("\n")
         ),
         (None, n) => format!(
             "{}{scope}:\n{}",
-            format::plural(n, "label name", "label names"),
+            text::plural(n, "label name", "label names"),
             values.join("\n")
         ),
     };
@@ -121,7 +120,7 @@ fn run(args: Args) -> Result<Answer<LabelsOut>, ToolError> {
         warnings: reply.notes,
     };
     Ok(Answer::new(
-        blocks(vec![Some(body), note, notes_text(&out.warnings)]),
+        text::blocks(vec![Some(body), note, notes_text(&out.warnings)]),
         out,
     ))
 }

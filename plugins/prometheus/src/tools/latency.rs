@@ -9,26 +9,14 @@ use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text::table;
 use plue_plugin_sdk::time::{now, rfc3339};
 
-use crate::api::Api;
+use crate::api::{Api, InstantSample};
 use crate::format::{millis, number};
 use crate::promql::{time_arg, window};
 use crate::tools::{Metrics, matchers};
 
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
 
-#[derive(Deserialize, JsonSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Args {
-    /// Default `15m`.
-    #[serde(default)]
-    pub duration: Option<String>,
-    /// Default all, per job.
-    #[serde(default)]
-    pub job: Option<String>,
-    /// Window end; default now.
-    #[serde(default)]
-    pub time: Option<String>,
-}
+pub use super::WindowArgs as Args;
 
 // Latency of one job, or of all (`job` null). Null values: no requests in the window.
 #[derive(Serialize, JsonSchema, Clone, Default)]
@@ -91,15 +79,7 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     let to_ms = m.duration_to_ms();
     let api = Api::new();
     let (h, d, sel) = (&m.duration, &w.promql, matchers(job, &[]));
-    let scope = match job {
-        Some(j) => format!("job {j}"),
-        None => "all jobs".into(),
-    };
-    let ends = if (at - now).abs() < 1.0 {
-        String::new()
-    } else {
-        format!(", ending {}", rfc3339(at))
-    };
+    let (scope, ends) = super::scope_and_end(job, at, now);
 
     let mut rates: BTreeMap<(String, String), Rates> = BTreeMap::new();
     for s in api.vector(
@@ -218,8 +198,24 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     };
     slowest_instances.sort_by(|a, b| b.p95_ms.total_cmp(&a.p95_ms).then(a.name.cmp(&b.name)));
     slowest_instances.truncate(5);
-    let mut slowest_paths: Vec<Slowest> = api
-        .vector(&format!("topk(5, {})", quantile(0.95, "job, path, ")), at)?
+    let paths = api.vector(&format!("topk(5, {})", quantile(0.95, "job, path, ")), at)?;
+    let slowest_paths = slowest_paths(paths, to_ms);
+
+    let out = LatencyOut {
+        overall: total,
+        jobs,
+        slowest_instances,
+        slowest_paths,
+        ..blank
+    };
+    let text = latency_text(&out, &scope, &ends, job.is_none());
+    Ok(Answer::new(text, out))
+}
+
+/// The paths by p95, slowest first, from a `job, path` quantile (series without a
+/// `path` label left out).
+fn slowest_paths(series: Vec<InstantSample>, to_ms: f64) -> Vec<Slowest> {
+    let mut paths: Vec<Slowest> = series
         .into_iter()
         .filter(|s| !s.label("path").is_empty())
         .filter_map(|s| {
@@ -231,11 +227,18 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
             })
         })
         .collect();
-    slowest_paths.sort_by(|a, b| b.p95_ms.total_cmp(&a.p95_ms));
+    paths.sort_by(|a, b| b.p95_ms.total_cmp(&a.p95_ms));
+    paths
+}
 
+/// The text answer, from the structured one: overall quantiles, then by job, the
+/// slowest instances and the slowest paths.
+fn latency_text(out: &LatencyOut, scope: &str, ends: &str, all_jobs: bool) -> String {
+    let (total, w_human) = (&out.overall, &out.window);
     let mut text = format!(
-        "Latency over the last {}{ends} ({scope}), from the histogram `{h}`:\np50 {}, p95 {}, p99 {}; mean {} at {} req/s",
-        w.human,
+        "Latency over the last {}{ends} ({scope}), from the histogram `{}`:\np50 {}, p95 {}, p99 {}; mean {} at {} req/s",
+        w_human,
+        out.metric,
         millis(total.p50_ms),
         millis(total.p95_ms),
         millis(total.p99_ms),
@@ -244,12 +247,12 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
     );
     if total.request_rate == 0.0 {
         text.push_str(&format!(
-            " (no requests in the last {}: no latency to report)",
-            w.human
+            " (no requests in the last {w_human}: no latency to report)"
         ));
     }
-    if job.is_none() && jobs.len() > 1 {
-        let rows: Vec<Vec<String>> = jobs
+    if all_jobs && out.jobs.len() > 1 {
+        let rows: Vec<Vec<String>> = out
+            .jobs
             .iter()
             .map(|j| {
                 vec![
@@ -269,8 +272,9 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
             60,
         ));
     }
-    if !slowest_instances.is_empty() {
-        let rows: Vec<Vec<String>> = slowest_instances
+    if !out.slowest_instances.is_empty() {
+        let rows: Vec<Vec<String>> = out
+            .slowest_instances
             .iter()
             .map(|s| {
                 vec![
@@ -284,8 +288,9 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
         text.push_str("\n\nSlowest instances:\n");
         text.push_str(&table(&["job", "instance", "p95", "req/s"], &rows, 80));
     }
-    if !slowest_paths.is_empty() {
-        let rows: Vec<Vec<String>> = slowest_paths
+    if !out.slowest_paths.is_empty() {
+        let rows: Vec<Vec<String>> = out
+            .slowest_paths
             .iter()
             .map(|s| vec![s.job.clone(), s.name.clone(), millis(Some(s.p95_ms))])
             .collect();
@@ -293,14 +298,7 @@ fn run(args: Args) -> Result<Answer<LatencyOut>, ToolError> {
         text.push_str(&table(&["job", "path", "p95"], &rows, 80));
     }
     text.push_str("\n\n(Quantiles are interpolated within the histogram's buckets.)");
-    let out = LatencyOut {
-        overall: total,
-        jobs,
-        slowest_instances,
-        slowest_paths,
-        ..blank
-    };
-    Ok(Answer::new(text, out))
+    text
 }
 
 /// The tool.
@@ -321,7 +319,8 @@ mod tests {
     use serde_json::json;
 
     use crate::plugin;
-    use crate::testutil::{decode, vector};
+    use crate::testutil::vector;
+    use plue_plugin_sdk::testing::percent_decode as decode;
 
     fn serve() {
         testing::fake_http(|req| {

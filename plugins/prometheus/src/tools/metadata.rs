@@ -2,11 +2,10 @@
 //! them, or a search over all metrics' names and help.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 
 use crate::api::{Api, MetadataData};
 use crate::format;
-use crate::tools::{blocks, cap};
 
 #[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +93,7 @@ fn line(m: &MetricOut) -> String {
 
 fn run(args: Args) -> Result<Answer<MetadataOut>, ToolError> {
     let api = Api::new();
-    let limit = cap(args.limit, 50, 500);
+    let limit = text::limit(args.limit, 50, 500);
     let metric = args
         .metric
         .as_deref()
@@ -144,7 +143,7 @@ fn run(args: Args) -> Result<Answer<MetadataOut>, ToolError> {
         truncated: metrics.len() < total,
         metrics,
     };
-    Ok(Answer::new(blocks(vec![Some(body), note]), out))
+    Ok(Answer::new(text::blocks(vec![Some(body), note]), out))
 }
 
 /// The tool.

@@ -1,4 +1,4 @@
-//! The tools, one module each, and what several of them share: caps, the notes
+//! The tools, one module each, and what several of them share: the notes
 //! Prometheus attaches to answers, and the metric names the analysis tools read from
 //! the plugin's settings.
 
@@ -18,11 +18,6 @@ pub mod rules;
 pub mod series;
 pub mod targets;
 
-/// The cap an agent asked for, or `default`, never above `max`.
-pub fn cap(asked: Option<u32>, default: usize, max: usize) -> usize {
-    asked.map(|n| n as usize).unwrap_or(default).clamp(1, max)
-}
-
 /// Prometheus's warnings and infos as lines to append to an answer.
 pub fn notes_text(notes: &[String]) -> Option<String> {
     (!notes.is_empty()).then(|| {
@@ -32,16 +27,6 @@ pub fn notes_text(notes: &[String]) -> Option<String> {
             .collect::<Vec<_>>()
             .join("\n")
     })
-}
-
-/// Join the non-empty blocks of an answer with blank lines.
-pub fn blocks(parts: Vec<Option<String>>) -> String {
-    parts
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 /// Series selectors as agents pass them: a list, or a single selector.
@@ -59,6 +44,32 @@ pub fn selectors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Erro
         Selectors::One(s) => vec![s],
     };
     Ok(list.into_iter().filter(|s| !s.trim().is_empty()).collect())
+}
+
+/// The arguments of the analyses over a window of one job or all.
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WindowArgs {
+    /// Default `15m`.
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// Default all, per job.
+    #[serde(default)]
+    pub job: Option<String>,
+    /// Window end; default now.
+    #[serde(default)]
+    pub time: Option<String>,
+}
+
+/// `job api` or `all jobs`, and `, ending <time>` unless the window ends now.
+pub fn scope_and_end(job: Option<&str>, at: f64, now: f64) -> (String, String) {
+    let scope = job.map_or("all jobs".to_string(), |j| format!("job {j}"));
+    let ends = if (at - now).abs() < 1.0 {
+        String::new()
+    } else {
+        format!(", ending {}", plue_plugin_sdk::time::rfc3339(at))
+    };
+    (scope, ends)
 }
 
 /// Setting: the counter of HTTP requests (labels `status`, `method`, `path`).
@@ -120,10 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caps_and_matchers() {
-        assert_eq!(cap(None, 50, 500), 50);
-        assert_eq!(cap(Some(0), 50, 500), 1);
-        assert_eq!(cap(Some(9999), 50, 500), 500);
+    fn matchers_add_the_job() {
         assert_eq!(matchers(None, &[]), "");
         assert_eq!(
             matchers(Some("a\"b"), &[r#"status=~"5..""#]),

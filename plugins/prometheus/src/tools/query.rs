@@ -2,14 +2,14 @@
 //! ranked by value (unless the query sorts them itself) and capped.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::{cut_note, table};
+use plue_plugin_sdk::text::{self, cut_note, table};
 use plue_plugin_sdk::time::{now, rfc3339};
 
 use crate::api::{Api, InstantSample, Labels, QueryData};
 use crate::format;
 use crate::promql::time_arg;
+use crate::tools::notes_text;
 use crate::tools::range::{SeriesSummary, summarise_all};
-use crate::tools::{blocks, cap, notes_text};
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +109,7 @@ fn sample_value_text(s: &InstantSample) -> String {
 fn run(args: Args) -> Result<Answer<QueryOut>, ToolError> {
     let now = now();
     let at = time_arg("time", args.time.as_deref(), now)?;
-    let limit = cap(args.limit, 50, 200);
+    let limit = text::limit(args.limit, 50, 200);
     let reply = Api::new().query(&args.query, at)?;
     let mut out = QueryOut {
         query: args.query.clone(),
@@ -194,7 +194,7 @@ fn run(args: Args) -> Result<Answer<QueryOut>, ToolError> {
     let hint = (out.series_total > 0)
         .then(|| counter_hint(&args.query))
         .flatten();
-    let text = blocks(vec![Some(body), hint, notes_text(&out.warnings)]);
+    let text = text::blocks(vec![Some(body), hint, notes_text(&out.warnings)]);
     Ok(Answer::new(text, out))
 }
 

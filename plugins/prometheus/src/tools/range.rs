@@ -3,13 +3,13 @@
 //! trend) instead of dumped, series ranked by mean and capped.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::{human_duration, now, parse_duration, rfc3339};
 
 use crate::api::{Api, Labels, QueryData, RangeSeries};
 use crate::format;
 use crate::promql::time_arg;
-use crate::tools::{blocks, cap, notes_text};
+use crate::tools::notes_text;
 
 /// Prometheus refuses range queries with more points per series than this.
 const MAX_POINTS: f64 = 11_000.0;
@@ -290,8 +290,8 @@ fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
             human_duration(auto_step(end - start))
         )));
     }
-    let limit = cap(args.limit, 20, 50);
-    let points = cap(args.points, 12, 100).max(2);
+    let limit = text::limit(args.limit, 20, 50);
+    let points = text::limit(args.points, 12, 100).max(2);
     let reply = Api::new().query_range(&args.query, start, end, step)?;
     let series = match reply.data {
         QueryData::Matrix(series) => series,
@@ -339,7 +339,7 @@ fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
     let hint = (out.series_total > 0)
         .then(|| crate::tools::query::counter_hint(&out.query))
         .flatten();
-    let text = blocks(vec![
+    let text = text::blocks(vec![
         Some(header),
         Some(body),
         hint,

@@ -3,12 +3,11 @@
 //! or an alert is missing.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::{human_duration, now, rfc3339};
 
 use crate::api::{Api, Rule, RulesData};
 use crate::format;
-use crate::tools::{blocks, cap};
 
 /// Which rules to list.
 #[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +124,7 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
 
 fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
     let now = now();
-    let limit = cap(args.limit, 50, 500);
+    let limit = text::limit(args.limit, 50, 500);
     let kind = args.kind.map(|k| match k {
         Kind::Alert => "alert",
         Kind::Record => "record",
@@ -186,8 +185,8 @@ fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
     } else {
         let mut text = format!(
             "{} in {}: {} recording, {alerting} alerting; {with_errors} with errors.",
-            format::plural(total, "rule", "rules"),
-            format::plural(rule_groups, "group", "groups"),
+            text::plural(total, "rule", "rules"),
+            text::plural(rule_groups, "group", "groups"),
             total - alerting
         );
         if alerting > 0 {
@@ -223,7 +222,10 @@ fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
         truncated: rules.len() < total,
         rules,
     };
-    Ok(Answer::new(blocks(vec![Some(summary), list, note]), out))
+    Ok(Answer::new(
+        text::blocks(vec![Some(summary), list, note]),
+        out,
+    ))
 }
 
 /// The tool.

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::now;
 
 use crate::api::{Api, Labels, unix};
 use crate::format;
 use crate::promql::time_arg;
-use crate::tools::{blocks, cap, notes_text};
+use crate::tools::notes_text;
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +86,7 @@ fn run(args: Args) -> Result<Answer<SeriesOut>, ToolError> {
         .map(|(metric, series)| MetricCount { metric, series })
         .collect();
     by_metric.sort_by(|a, b| b.series.cmp(&a.series).then(a.metric.cmp(&b.metric)));
-    let limit = cap(args.limit, 50, 500);
+    let limit = text::limit(args.limit, 50, 500);
     let total = series.len();
     series.truncate(limit);
 
@@ -145,7 +145,7 @@ fn run(args: Args) -> Result<Answer<SeriesOut>, ToolError> {
         warnings: reply.notes,
     };
     Ok(Answer::new(
-        blocks(vec![Some(body), notes_text(&out.warnings)]),
+        text::blocks(vec![Some(body), notes_text(&out.warnings)]),
         out,
     ))
 }

@@ -2,12 +2,11 @@
 //! the targets service discovery found but relabelling dropped, when asked.
 
 use plue_plugin_sdk::prelude::*;
-use plue_plugin_sdk::text::cut_note;
+use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::{now, rfc3339};
 
 use crate::api::{ActiveTarget, Api, DroppedTarget, Labels, TargetsData};
 use crate::format;
-use crate::tools::{blocks, cap};
 
 /// Which targets to list.
 #[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,7 +144,7 @@ pub fn fetch(state: &str) -> Result<TargetsData, crate::api::ApiError> {
 
 fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
     let now = now();
-    let limit = cap(args.limit, 50, 500);
+    let limit = text::limit(args.limit, 50, 500);
     let state = match args.state {
         State::Active => "active",
         State::Dropped => "dropped",
@@ -181,7 +180,7 @@ fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
             };
             format!(
                 "{}{scope}: {up} up, {down} down{unknown_text}.\n{}",
-                format::plural(active_total, "active target", "active targets"),
+                text::plural(active_total, "active target", "active targets"),
                 shown
                     .iter()
                     .map(|t| target_line(t, now))
@@ -230,7 +229,7 @@ fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
                 .collect();
             format!(
                 "{}{scope} (discovered, then dropped by relabelling; labels before relabelling):\n{}",
-                format::plural(dropped_total, "dropped target", "dropped targets"),
+                text::plural(dropped_total, "dropped target", "dropped targets"),
                 lines.join("\n")
             )
         };
@@ -272,7 +271,7 @@ fn run(args: Args) -> Result<Answer<TargetsOut>, ToolError> {
         },
         truncated,
     };
-    Ok(Answer::new(blocks(parts), out))
+    Ok(Answer::new(text::blocks(parts), out))
 }
 
 /// The tool.

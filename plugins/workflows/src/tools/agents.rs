@@ -4,11 +4,12 @@
 //! running right now.
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
-use super::align;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, ToolUse};
+use crate::status::Status;
 
 /// LLM calls listed in the text (the structured content holds up to `limit`).
 const TEXT_ROWS: usize = 20;
@@ -16,30 +17,12 @@ const TEXT_ROWS: usize = 20;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AgentArgs {
     /// Default 1; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Default 50; totals cover the window.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<i64>,
-}
-
-// One LLM call (one llm/agent step, or a chat call without a step).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Call {
-    pub id: i64,
-    pub prompt_name: Option<String>,
-    pub model: String,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub latency_ms: i64,
-    pub created_at: Option<String>,
-    pub step_id: Option<i64>,
-    pub step_name: Option<String>,
-    pub step_status: Option<String>,
-    pub turns_used: Option<i64>,
-    pub run_id: Option<i64>,
-    pub workflow: Option<String>,
 }
 
 // An agent step running now.
@@ -69,7 +52,7 @@ pub struct AgentActivity {
     pub tool_use: Vec<ToolUse>,
     pub running_now: Vec<RunningAgentOut>,
     // The newest calls, at most `limit`.
-    pub recent_calls: Vec<Call>,
+    pub recent_calls: Vec<queries::Usage>,
 }
 
 pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, ToolError> {
@@ -97,24 +80,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
             ))
             .unwrap_or_default()
     )];
-    if let Some(Json::Array(models)) = &totals.by_model {
-        let items: Vec<String> = models
-            .iter()
-            .map(|m| {
-                let n = |k: &str| m.get(k).and_then(Json::as_i64).unwrap_or(0);
-                format!(
-                    "{} {} call(s) ({} in / {} out)",
-                    m.get("model").and_then(Json::as_str).unwrap_or("?"),
-                    n("calls"),
-                    fmt::thousands(n("tokens_in")),
-                    fmt::thousands(n("tokens_out"))
-                )
-            })
-            .collect();
-        if !items.is_empty() {
-            out.push(format!("By model: {}", items.join(" · ")));
-        }
-    }
+    out.extend(by_model(totals.by_model.as_ref()));
     if !tools.is_empty() {
         let items: Vec<String> = tools
             .iter()
@@ -168,7 +134,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                         format!(
                             "run #{run} {} → {step} ({}{turns})",
                             fmt::workflow_name(u.workflow.as_deref(), None),
-                            u.step_status.as_deref().unwrap_or("?")
+                            u.step_status.as_ref().map_or("?", Status::as_str)
                         )
                     }
                     _ => "no step".into(),
@@ -191,7 +157,7 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                 ]
             })
             .collect();
-        out.extend(align(&cells, "  "));
+        out.extend(text::columns(&cells, "  "));
         if (totals.calls as usize) > shown {
             out.push(format!(
                 "[{} older call(s) not listed; totals above include them. Narrow `hours` or see structured content (up to `limit`).]",
@@ -219,24 +185,38 @@ pub fn recent_agent_activity(a: AgentArgs) -> Result<Answer<AgentActivity>, Tool
                 tool_calls: r.tool_calls,
             })
             .collect(),
-        recent_calls: rows
-            .into_iter()
-            .map(|u| Call {
-                id: u.id,
-                prompt_name: u.prompt_name,
-                model: u.model,
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                latency_ms: u.latency_ms,
-                created_at: fmt::rfc3339(u.created_at.as_deref()),
-                step_id: u.step_id,
-                step_name: u.step_name,
-                step_status: u.step_status,
-                turns_used: u.turns_used,
-                run_id: u.run_id,
-                workflow: u.workflow,
-            })
-            .collect(),
+        recent_calls: rows,
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// `By model: claude 12 call(s) (1,200 in / 300 out) · …`, when there are models.
+fn by_model(models: Option<&Json>) -> Option<String> {
+    let Some(Json::Array(models)) = models else {
+        return None;
+    };
+    let items: Vec<String> = models
+        .iter()
+        .map(|m| {
+            let n = |k: &str| m.get(k).and_then(Json::as_i64).unwrap_or(0);
+            format!(
+                "{} {} call(s) ({} in / {} out)",
+                m.get("model").and_then(Json::as_str).unwrap_or("?"),
+                n("calls"),
+                fmt::thousands(n("tokens_in")),
+                fmt::thousands(n("tokens_out"))
+            )
+        })
+        .collect();
+    (!items.is_empty()).then(|| format!("By model: {}", items.join(" · ")))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "recent_agent_activity",
+        "LLM and agent activity: tokens, latency, tool calls.",
+        recent_agent_activity,
+    )
+    .title("Recent agent activity")
+    .read_only()
 }

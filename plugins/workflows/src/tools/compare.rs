@@ -6,21 +6,21 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
 use super::debug::finding;
-use super::{RunSummary, align, commit_of, exit_text, run_title};
+use super::{RunSummary, commit_of, exit_text, run_title};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::LogRow;
 use crate::queries::{self, Run, Step};
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CompareArgs {
     /// Usually the good run.
-    #[serde(deserialize_with = "args::int")]
     pub run_id_a: i64,
     /// Usually the bad run.
-    #[serde(deserialize_with = "args::int")]
     pub run_id_b: i64,
 }
 
@@ -29,7 +29,7 @@ pub struct CompareArgs {
 pub struct StepSide {
     pub step_id: i64,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
     // The first error line, when the step failed.
@@ -100,32 +100,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     let errors_b = first_errors(rb, &steps_b)?;
     let same_workflow = ra.definition_id.is_some() && ra.definition_id == rb.definition_id;
 
-    // Pair the steps.
-    let mut used = vec![false; steps_b.len()];
-    let mut pairs: Vec<(Option<&Step>, Option<&Step>)> = Vec::new();
-    for sa in &steps_a {
-        let pick = |f: &dyn Fn(&Step) -> bool, used: &[bool]| {
-            (0..steps_b.len()).find(|&i| !used[i] && f(steps_b[i]))
-        };
-        let j = pick(&|sb| sb.plan_id == sa.plan_id && sb.name == sa.name, &used)
-            .or_else(|| pick(&|sb| sb.name == sa.name, &used))
-            .or_else(|| {
-                if same_workflow {
-                    pick(&|sb| sb.plan_id == sa.plan_id, &used)
-                } else {
-                    None
-                }
-            });
-        if let Some(j) = j {
-            used[j] = true;
-        }
-        pairs.push((Some(*sa), j.map(|j| steps_b[j])));
-    }
-    for (j, sb) in steps_b.iter().enumerate() {
-        if !used[j] {
-            pairs.push((None, Some(*sb)));
-        }
-    }
+    let pairs = pair_steps(&steps_a, &steps_b, same_workflow);
 
     let side = |s: &Step, errors: &BTreeMap<i64, String>| StepSide {
         step_id: s.id,
@@ -219,6 +194,60 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
             changed,
         });
     }
+    run_differences(ra, rb, same_workflow, &mut differences);
+    let verdict = verdict(ra, rb, &newly_failing, &fixed, &step_pairs, &errors_b);
+
+    let result = Comparison {
+        a: RunSummary::of(ra),
+        b: RunSummary::of(rb),
+        same_workflow,
+        verdict,
+        steps: step_pairs,
+        newly_failing,
+        fixed,
+        differences,
+    };
+    let text = comparison_text(ra, rb, &clock, &result);
+    Ok(Answer::new(text, result))
+}
+
+/// Steps of A and B paired: same plan id and name first, then same name, then
+/// (in one workflow) same plan id; unpaired steps of B last.
+fn pair_steps<'s>(
+    a: &[&'s Step],
+    b: &[&'s Step],
+    same_workflow: bool,
+) -> Vec<(Option<&'s Step>, Option<&'s Step>)> {
+    let mut used = vec![false; b.len()];
+    let mut pairs: Vec<(Option<&Step>, Option<&Step>)> = Vec::new();
+    for sa in a {
+        let pick =
+            |f: &dyn Fn(&Step) -> bool, used: &[bool]| (0..b.len()).find(|&i| !used[i] && f(b[i]));
+        let j = pick(&|sb| sb.plan_id == sa.plan_id && sb.name == sa.name, &used)
+            .or_else(|| pick(&|sb| sb.name == sa.name, &used))
+            .or_else(|| {
+                if same_workflow {
+                    pick(&|sb| sb.plan_id == sa.plan_id, &used)
+                } else {
+                    None
+                }
+            });
+        if let Some(j) = j {
+            used[j] = true;
+        }
+        pairs.push((Some(*sa), j.map(|j| b[j])));
+    }
+    for (j, sb) in b.iter().enumerate() {
+        if !used[j] {
+            pairs.push((None, Some(*sb)));
+        }
+    }
+    pairs
+}
+
+/// What differs between the runs themselves (workflow first, then commit, trigger,
+/// inputs, run error and a notable change in duration), after the step differences.
+fn run_differences(ra: &Run, rb: &Run, same_workflow: bool, differences: &mut Vec<String>) {
     if !same_workflow {
         differences.insert(
             0,
@@ -274,9 +303,11 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
             fmt::duration(Some(db))
         ));
     }
-    let verdict = verdict(ra, rb, &newly_failing, &fixed, &step_pairs, &errors_b);
+}
 
-    // Text.
+/// The text answer: both runs, the verdict, the steps side by side with their
+/// first errors, every difference, and what to call next.
+fn comparison_text(ra: &Run, rb: &Run, clock: &Clock, c: &Comparison) -> String {
     let describe = |r: &Run| {
         format!(
             "run #{} {}: {}, {}, created {}",
@@ -290,10 +321,10 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     let mut out = vec![
         format!("compare_runs: A = {}", describe(ra)),
         format!("          vs  B = {}", describe(rb)),
-        format!("Verdict: {verdict}"),
+        format!("Verdict: {}", c.verdict),
         String::new(),
     ];
-    if step_pairs.is_empty() {
+    if c.steps.is_empty() {
         out.push("Neither run has steps.".into());
     } else {
         let cell = |s: &Option<StepSide>| match s {
@@ -301,7 +332,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
             Some(s) => {
                 let exit = exit_text(s.exit_code);
                 let took = fmt::duration(s.duration_seconds);
-                [fmt::badge(&s.status), took, exit]
+                [s.status.badge(), took, exit]
                     .iter()
                     .filter(|x| !x.is_empty() && *x != "-")
                     .cloned()
@@ -311,12 +342,12 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
         };
         let mut rows = vec![vec![
             "step".to_string(),
-            format!("A #{ida}"),
-            format!("B #{idb}"),
+            format!("A #{}", ra.id),
+            format!("B #{}", rb.id),
             String::new(),
         ]];
         let mut notes: Vec<(usize, String)> = Vec::new();
-        for p in &step_pairs {
+        for p in &c.steps {
             rows.push(vec![
                 p.name.clone(),
                 cell(&p.a),
@@ -336,7 +367,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
                 }
             }
         }
-        let lines = align(&rows, "  ");
+        let lines = text::columns(&rows, "  ");
         for (i, line) in lines.into_iter().enumerate() {
             out.push(line);
             out.extend(
@@ -348,13 +379,13 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
         }
     }
     out.push(String::new());
-    if differences.is_empty() {
+    if c.differences.is_empty() {
         out.push(
             "Differences: none in status, steps, exit codes, commit, trigger or inputs.".into(),
         );
     } else {
         out.push("Differences:".into());
-        out.extend(differences.iter().map(|d| format!("  - {d}")));
+        out.extend(c.differences.iter().map(|d| format!("  - {d}")));
     }
     let older = if ra.created_at <= rb.created_at {
         "A"
@@ -363,13 +394,12 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     };
     out.push(format!("{older} is the older run."));
     let mut next = Vec::new();
-    for id in [idb, ida] {
-        let r = if id == idb { rb } else { ra };
-        if r.status == "failed" {
-            next.push(format!("quick_debug(run_id={id})"));
+    for r in [rb, ra] {
+        if r.status == Status::Failed {
+            next.push(format!("quick_debug(run_id={})", r.id));
         }
     }
-    if let Some(p) = step_pairs.iter().find(|p| newly_failing.contains(&p.name))
+    if let Some(p) = c.steps.iter().find(|p| c.newly_failing.contains(&p.name))
         && let Some(b) = &p.b
     {
         let log_type = if b.step_type == "shell" {
@@ -382,17 +412,7 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
     if !next.is_empty() {
         out.push(format!("Next: {}", next.join("; ")));
     }
-    let result = Comparison {
-        a: RunSummary::of(ra),
-        b: RunSummary::of(rb),
-        same_workflow,
-        verdict,
-        steps: step_pairs,
-        newly_failing,
-        fixed,
-        differences,
-    };
-    Ok(Answer::new(out.join("\n"), result))
+    out.join("\n")
 }
 
 /// A duration change worth mentioning: at least 5 s and 25 %.
@@ -454,22 +474,22 @@ fn verdict(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    match (a.status.as_str(), b.status.as_str()) {
-        ("completed", "failed") if !newly.is_empty() => {
+    match (&a.status, &b.status) {
+        (Status::Completed, Status::Failed) if !newly.is_empty() => {
             format!(
                 "B fails where A passed: {} newly fail{}{first_new_error}",
                 names(newly),
                 if newly.len() == 1 { "s" } else { "" }
             )
         }
-        ("completed", "failed") => format!(
+        (Status::Completed, Status::Failed) => format!(
             "B fails where A passed, but no step newly fails{}",
             b.error_message
                 .as_deref()
                 .map(|e| format!(": run error {}", fmt::first_line(e, 160)))
                 .unwrap_or_default()
         ),
-        ("failed", "completed") => format!(
+        (Status::Failed, Status::Completed) => format!(
             "B passes where A failed{}",
             if fixed.is_empty() {
                 String::new()
@@ -477,15 +497,15 @@ fn verdict(
                 format!(": {} fixed", names(fixed))
             }
         ),
-        ("failed", "failed") if !newly.is_empty() => format!(
+        (Status::Failed, Status::Failed) if !newly.is_empty() => format!(
             "both failed; B has new failures: {}{first_new_error}",
             names(newly)
         ),
-        ("failed", "failed") => "both failed, in the same steps".to_string(),
+        (Status::Failed, Status::Failed) => "both failed, in the same steps".to_string(),
         (x, y) if x == y && newly.is_empty() && fixed.is_empty() => {
             format!("same outcome: both {x}")
         }
-        (_, "running") | (_, "pending") => {
+        (_, Status::Running) | (_, Status::Pending) => {
             format!("B is still {}; compare again when it finishes", b.status)
         }
         (x, y) => format!(
@@ -497,4 +517,14 @@ fn verdict(
             }
         ),
     }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "compare_runs",
+        "Two runs step by step: what B broke or fixed, and what else changed.",
+        compare_runs,
+    )
+    .title("Compare two runs")
+    .read_only()
 }

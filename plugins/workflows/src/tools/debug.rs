@@ -8,12 +8,14 @@
 use std::collections::BTreeMap;
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
-use super::{RunSummary, StepSummary, align, run_title, step_cells, trigger_text};
+use super::{RunSummary, StepSummary, run_title, step_cells, trigger_text};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::logs::{self, LogRow};
 use crate::queries::{self, FailedRun, Run, Step};
+use crate::status::Status;
 
 /// Decisive lines of the first failed step, and of each further one.
 const FIRST_STEP_LINES: usize = 14;
@@ -26,7 +28,7 @@ const STEP_ROWS: usize = 12;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DebugArgs {
     /// Wins over `latest`.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     pub run_id: Option<i64>,
     /// Newest failed run (also without `run_id`).
     #[serde(default)]
@@ -39,7 +41,7 @@ pub struct StepFinding {
     pub step_id: i64,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     pub exit_code: Option<i64>,
     // The first error line (from its logs or its error message).
     pub first_error: Option<String>,
@@ -93,7 +95,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         Some(id) => {
             let id = args::id("run_id", id)?;
             (
-                queries::run(id)?.ok_or_else(|| super::runs::not_found(id))?,
+                queries::run(id)?.ok_or_else(|| super::not_found(id))?,
                 "run_id",
             )
         }
@@ -126,7 +128,10 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         .copied()
         .filter(|s| !s.dependency_failure())
         .collect();
-    let running: Vec<&Step> = steps.iter().filter(|s| s.status == "running").collect();
+    let running: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.status == Status::Running)
+        .collect();
 
     // Logs of the steps that matter: the failed ones, else the running ones.
     let (focus, which): (Vec<&Step>, &str) = if !roots.is_empty() {
@@ -134,7 +139,7 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             roots.iter().copied().take(STEPS_WITH_LOGS).collect(),
             "failed",
         )
-    } else if run.status == "running" && !running.is_empty() {
+    } else if run.status == Status::Running && !running.is_empty() {
         (
             running.iter().copied().take(STEPS_WITH_LOGS).collect(),
             "running",
@@ -178,198 +183,24 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
         &clock,
     );
 
-    // Similar failures and the last success, for failed runs.
-    let mut similar = Vec::new();
-    let mut last_success = None;
-    if run.status == "failed" {
-        let signature = Signature::of_run(&run, roots.first().copied(), findings.first());
-        for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
-            let theirs = Signature::of_failed(&other);
-            let same_step = signature.step.is_some() && signature.step == theirs.step;
-            let same_error = signature.error.is_some() && signature.error == theirs.error;
-            if run.definition_id.is_none() && !same_error {
-                continue; // no workflow to compare by: only the same error counts
-            }
-            similar.push((other, theirs, same_step, same_error));
-        }
-        similar.sort_by_key(|(o, _, same_step, same_error)| {
-            (
-                !(*same_step && *same_error),
-                !*same_error,
-                !*same_step,
-                -o.id,
-            )
-        });
-        if let Some(def) = run.definition_id {
-            last_success = queries::last_success_before(def, run.id)?;
-        }
-    }
-
-    // Text.
-    let mut out = vec![format!(
-        "quick_debug: run #{} {} is {}{}",
-        run.id,
-        run_title(&run),
-        run.status.to_uppercase(),
-        if selected_by == "latest failed run" {
-            " (the newest failed run)"
-        } else {
-            ""
-        }
-    )];
-    if a.run_id.is_some() && a.latest == Some(true) {
-        out.push("(run_id given, so latest=true was not used)".into());
-    }
-    out.push(format!("Cause: {cause}"));
-    out.push(format!(
-        "Run: {} · created {} · {}",
-        trigger_text(&run),
-        clock.at(run.created_at.as_deref()),
-        match run.status.as_str() {
-            "pending" => format!(
-                "waiting for {}",
-                fmt::duration(clock.since(run.created_at.as_deref()))
-            ),
-            "running" => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
-            _ => format!(
-                "took {}",
-                fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
-            ),
-        }
-    ));
-    if let Some(e) = &run.error_message {
-        let lines: Vec<&str> = e.trim().lines().collect();
-        if lines.len() > 1 {
-            out.push("Run error:".into());
-            out.extend(
-                lines
-                    .iter()
-                    .take(6)
-                    .map(|l| format!("  {}", fmt::cut(l, 200))),
-            );
-            if lines.len() > 6 {
-                out.push(format!(
-                    "  [… {} more lines: get_run_details(run_id={})]",
-                    lines.len() - 6,
-                    run.id
-                ));
-            }
-        }
-    }
-    out.push(String::new());
-    if steps.is_empty() {
-        out.push("Steps: none (the run has no steps).".into());
+    let (similar, last_success) = if run.status == Status::Failed {
+        similar_and_last_success(&run, roots.first().copied(), findings.first())?
     } else {
-        out.push(format!("Steps ({}):", steps.len()));
-        let shown: Vec<&Step> = if steps.len() <= STEP_ROWS {
-            steps.iter().collect()
-        } else {
-            let mut keep: Vec<&Step> = steps
-                .iter()
-                .filter(|s| s.failed() || s.status == "running")
-                .take(STEP_ROWS)
-                .collect();
-            for s in &steps {
-                if keep.len() >= STEP_ROWS {
-                    break;
-                }
-                if !keep.iter().any(|k| k.id == s.id) {
-                    keep.push(s);
-                }
-            }
-            keep.sort_by_key(|s| s.id);
-            keep
-        };
-        out.extend(align(
-            &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
-            "  ",
-        ));
-        if shown.len() < steps.len() {
-            out.push(format!(
-                "  [… {} more steps: get_run_details(run_id={})]",
-                steps.len() - shown.len(),
-                run.id
-            ));
-        }
-    }
-    for f in &findings {
-        out.push(String::new());
-        let what = if which == "running" {
-            "Latest output"
-        } else {
-            "Decisive lines"
-        };
-        out.push(format!(
-            "{what} of '{}' (#{}, {} log rows):",
-            f.name, f.step_id, f.log_rows
-        ));
-        if f.decisive_lines.is_empty() {
-            match &f.error_message {
-                Some(m) => out.push(format!("  (no logs) error: {m}")),
-                None => out.push("  (no logs and no error message)".into()),
-            }
-        } else {
-            out.extend(f.decisive_lines.iter().map(|l| format!("  {l}")));
-            if f.step_type != "shell"
-                && let Some(m) = &f.error_message
-            {
-                out.push(format!("  [step error] {m}"));
-            }
-        }
-    }
-    if run.status == "failed" {
-        out.push(String::new());
-        let workflow = super::run_workflow(&run);
-        if similar.is_empty() {
-            out.push(format!(
-                "Similar failures of {workflow} in the last 7 days: none."
-            ));
-        } else {
-            out.push(format!(
-                "Similar failures of {workflow} in the last 7 days ({}):",
-                similar.len()
-            ));
-            let cells: Vec<Vec<String>> = similar
-                .iter()
-                .take(5)
-                .map(|(o, sig, same_step, same_error)| {
-                    let tag = match (same_step, same_error) {
-                        (true, true) => "same step, same error",
-                        (false, true) => "same error",
-                        (true, false) => "same step, other error",
-                        (false, false) => "other cause",
-                    };
-                    vec![
-                        format!("#{}", o.id),
-                        clock.ago(o.created_at.as_deref()),
-                        sig.step
-                            .as_ref()
-                            .map(|s| format!("step '{s}'"))
-                            .unwrap_or_else(|| "no step".into()),
-                        tag.to_string(),
-                        fmt::cut(sig.shown.as_deref().unwrap_or("no error recorded"), 90),
-                    ]
-                })
-                .collect();
-            out.extend(align(&cells, "  "));
-            if similar.len() > 5 {
-                out.push(format!(
-                    "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
-                    similar.len() - 5
-                ));
-            }
-        }
-        match &last_success {
-            Some(s) => out.push(format!(
-                "Last success of {workflow} before this run: #{} ({}).",
-                s.id,
-                clock.ago(s.created_at.as_deref())
-            )),
-            None if run.definition_id.is_some() => {
-                out.push(format!("No earlier successful run of {workflow}."))
-            }
-            None => {}
-        }
+        (Vec::new(), None)
+    };
+
+    let mut out = run_lines(
+        &run,
+        &clock,
+        &cause,
+        selected_by,
+        a.run_id.is_some() && a.latest == Some(true),
+    );
+    out.push(String::new());
+    out.extend(step_lines(&steps, run.id));
+    out.extend(finding_lines(&findings, which));
+    if run.status == Status::Failed {
+        out.extend(history_lines(&run, &similar, last_success.as_ref(), &clock));
     }
     let next = next_steps(&run, &findings, &running, last_success.as_ref(), which);
     out.push(String::new());
@@ -404,6 +235,239 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             .collect(),
     };
     Ok(Answer::new(out.join("\n"), result))
+}
+
+/// Failed runs of the last 7 days like this one, same step and error first, and
+/// the workflow's newest success before it.
+fn similar_and_last_success(
+    run: &Run,
+    root: Option<&Step>,
+    finding: Option<&StepFinding>,
+) -> Result<(Vec<Similar>, Option<queries::RunRef>), ToolError> {
+    let mut similar = Vec::new();
+    let signature = Signature::of_run(run, root, finding);
+    for other in queries::similar_failures(run.id, run.definition_id.unwrap_or(0))? {
+        let theirs = Signature::of_failed(&other);
+        let same_step = signature.step.is_some() && signature.step == theirs.step;
+        let same_error = signature.error.is_some() && signature.error == theirs.error;
+        if run.definition_id.is_none() && !same_error {
+            continue; // no workflow to compare by: only the same error counts
+        }
+        similar.push((other, theirs, same_step, same_error));
+    }
+    similar.sort_by_key(|(o, _, same_step, same_error)| {
+        (
+            !(*same_step && *same_error),
+            !*same_error,
+            !*same_step,
+            -o.id,
+        )
+    });
+    let last_success = match run.definition_id {
+        Some(def) => queries::last_success_before(def, run.id)?,
+        None => None,
+    };
+    Ok((similar, last_success))
+}
+
+/// The run in a few lines: state, cause, trigger and timing, its own error.
+fn run_lines(
+    run: &Run,
+    clock: &Clock,
+    cause: &str,
+    selected_by: &str,
+    latest_ignored: bool,
+) -> Vec<String> {
+    let mut out = vec![format!(
+        "quick_debug: run #{} {} is {}{}",
+        run.id,
+        run_title(run),
+        run.status.as_str().to_uppercase(),
+        if selected_by == "latest failed run" {
+            " (the newest failed run)"
+        } else {
+            ""
+        }
+    )];
+    if latest_ignored {
+        out.push("(run_id given, so latest=true was not used)".into());
+    }
+    out.push(format!("Cause: {cause}"));
+    out.push(format!(
+        "Run: {} · created {} · {}",
+        trigger_text(run),
+        clock.at(run.created_at.as_deref()),
+        match &run.status {
+            Status::Pending => format!(
+                "waiting for {}",
+                fmt::duration(clock.since(run.created_at.as_deref()))
+            ),
+            Status::Running => fmt::took(&run.status, run.started_at.as_deref(), run.duration_s),
+            _ => format!(
+                "took {}",
+                fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
+            ),
+        }
+    ));
+    if let Some(e) = &run.error_message {
+        let lines: Vec<&str> = e.trim().lines().collect();
+        if lines.len() > 1 {
+            out.push("Run error:".into());
+            out.extend(
+                lines
+                    .iter()
+                    .take(6)
+                    .map(|l| format!("  {}", fmt::cut(l, 200))),
+            );
+            if lines.len() > 6 {
+                out.push(format!(
+                    "  [… {} more lines: get_run_details(run_id={})]",
+                    lines.len() - 6,
+                    run.id
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The steps, failing and running ones first when there are too many to show.
+fn step_lines(steps: &[Step], run_id: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    if steps.is_empty() {
+        out.push("Steps: none (the run has no steps).".into());
+    } else {
+        out.push(format!("Steps ({}):", steps.len()));
+        let shown: Vec<&Step> = if steps.len() <= STEP_ROWS {
+            steps.iter().collect()
+        } else {
+            let mut keep: Vec<&Step> = steps
+                .iter()
+                .filter(|s| s.failed() || s.status == Status::Running)
+                .take(STEP_ROWS)
+                .collect();
+            for s in steps {
+                if keep.len() >= STEP_ROWS {
+                    break;
+                }
+                if !keep.iter().any(|k| k.id == s.id) {
+                    keep.push(s);
+                }
+            }
+            keep.sort_by_key(|s| s.id);
+            keep
+        };
+        out.extend(text::columns(
+            &shown.iter().map(|s| step_cells(s)).collect::<Vec<_>>(),
+            "  ",
+        ));
+        if shown.len() < steps.len() {
+            out.push(format!(
+                "  [… {} more steps: get_run_details(run_id={})]",
+                steps.len() - shown.len(),
+                run_id
+            ));
+        }
+    }
+    out
+}
+
+/// Per step that matters: its decisive lines (or latest output), else its error.
+fn finding_lines(findings: &[StepFinding], which: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in findings {
+        out.push(String::new());
+        let what = if which == "running" {
+            "Latest output"
+        } else {
+            "Decisive lines"
+        };
+        out.push(format!(
+            "{what} of '{}' (#{}, {} log rows):",
+            f.name, f.step_id, f.log_rows
+        ));
+        if f.decisive_lines.is_empty() {
+            match &f.error_message {
+                Some(m) => out.push(format!("  (no logs) error: {m}")),
+                None => out.push("  (no logs and no error message)".into()),
+            }
+        } else {
+            out.extend(f.decisive_lines.iter().map(|l| format!("  {l}")));
+            if f.step_type != "shell"
+                && let Some(m) = &f.error_message
+            {
+                out.push(format!("  [step error] {m}"));
+            }
+        }
+    }
+    out
+}
+
+/// A failed run like the one debugged: its signature, and whether its failing
+/// step and its error are the same.
+type Similar = (FailedRun, Signature, bool, bool);
+
+/// Similar failures of the workflow in the last 7 days and its last success.
+fn history_lines(
+    run: &Run,
+    similar: &[Similar],
+    last_success: Option<&queries::RunRef>,
+    clock: &Clock,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    out.push(String::new());
+    let workflow = super::run_workflow(run);
+    if similar.is_empty() {
+        out.push(format!(
+            "Similar failures of {workflow} in the last 7 days: none."
+        ));
+    } else {
+        out.push(format!(
+            "Similar failures of {workflow} in the last 7 days ({}):",
+            similar.len()
+        ));
+        let cells: Vec<Vec<String>> = similar
+            .iter()
+            .take(5)
+            .map(|(o, sig, same_step, same_error)| {
+                let tag = match (same_step, same_error) {
+                    (true, true) => "same step, same error",
+                    (false, true) => "same error",
+                    (true, false) => "same step, other error",
+                    (false, false) => "other cause",
+                };
+                vec![
+                    format!("#{}", o.id),
+                    clock.ago(o.created_at.as_deref()),
+                    sig.step
+                        .as_ref()
+                        .map(|s| format!("step '{s}'"))
+                        .unwrap_or_else(|| "no step".into()),
+                    tag.to_string(),
+                    fmt::cut(sig.shown.as_deref().unwrap_or("no error recorded"), 90),
+                ]
+            })
+            .collect();
+        out.extend(text::columns(&cells, "  "));
+        if similar.len() > 5 {
+            out.push(format!(
+                "  [… {} more: analyze_failures(workflow_name=\"{workflow}\", hours=168)]",
+                similar.len() - 5
+            ));
+        }
+    }
+    match last_success {
+        Some(s) => out.push(format!(
+            "Last success of {workflow} before this run: #{} ({}).",
+            s.id,
+            clock.ago(s.created_at.as_deref())
+        )),
+        None if run.definition_id.is_some() => {
+            out.push(format!("No earlier successful run of {workflow}."))
+        }
+        None => {}
+    }
+    out
 }
 
 /// The decisive lines of one step from its log rows (or, without logs, from its error message).
@@ -463,17 +527,12 @@ fn cause(
     }
     for (i, s) in roots.iter().enumerate().take(2) {
         let f = findings.iter().find(|f| f.step_id == s.id);
-        let exit = super::exit_text(s.exit_code);
         let head = format!(
             "step '{}' (#{}, {}{}) failed",
             s.name,
             s.id,
             s.step_type,
-            if exit.is_empty() {
-                String::new()
-            } else {
-                format!(", {exit}")
-            }
+            super::exit_suffix(s.exit_code)
         );
         let error = f.and_then(|f| f.first_error.clone());
         let mut part = match error {
@@ -509,8 +568,8 @@ fn cause(
             dependents.join(", ")
         ));
     }
-    match run.status.as_str() {
-        "running" => {
+    match &run.status {
+        Status::Running => {
             let mut text = format!("still running, for {}", fmt::duration(run.duration_s));
             if let Some(s) = running.first() {
                 text.push_str(&format!(
@@ -545,23 +604,25 @@ fn cause(
             }
             text
         }
-        "pending" => format!(
+        Status::Pending => format!(
             "not started: waiting for a runner for {} (see get_pending_tasks and get_runner_pool)",
             fmt::duration(clock.since(run.created_at.as_deref()))
         ),
-        "completed" if parts.is_empty() => "nothing failed: the run completed successfully".into(),
-        _ if parts.is_empty() && run.status == "failed" && steps.is_empty() => {
+        Status::Completed if parts.is_empty() => {
+            "nothing failed: the run completed successfully".into()
+        }
+        _ if parts.is_empty() && run.status == Status::Failed && steps.is_empty() => {
             "the run failed before any step ran and recorded no error message".into()
         }
-        _ if parts.is_empty() && run.status == "failed" => {
+        _ if parts.is_empty() && run.status == Status::Failed => {
             "the run is marked failed, but no step failed and no error message was recorded".into()
         }
         _ if parts.is_empty() => format!("the run is {}; no step failed", run.status),
-        "failed" if roots.is_empty() && !steps.is_empty() && run_error.is_some() => {
+        Status::Failed if roots.is_empty() && !steps.is_empty() && run_error.is_some() => {
             format!("{} (no step failed on its own)", parts.join("; "))
         }
-        "failed" if steps.is_empty() => format!("{} (before any step ran)", parts.join("; ")),
-        "cancelled" => format!("cancelled; {}", parts.join("; ")),
+        Status::Failed if steps.is_empty() => format!("{} (before any step ran)", parts.join("; ")),
+        Status::Cancelled => format!("cancelled; {}", parts.join("; ")),
         _ => parts.join("; "),
     }
 }
@@ -651,12 +712,12 @@ fn next_steps(
             s.id, run.id
         ));
     }
-    if !running.is_empty() || run.status == "pending" {
+    if !running.is_empty() || run.status == Status::Pending {
         next.push("get_runner_pool(): is a healthy runner holding it?".into());
         next.push("get_pending_tasks(): what else is waiting".into());
     }
     if let Some(name) = &run.workflow
-        && run.status == "failed"
+        && run.status == Status::Failed
     {
         next.push(format!(
             "analyze_failures(workflow_name=\"{name}\", hours=168): how often it fails and why"
@@ -671,6 +732,16 @@ fn next_steps(
         ),
     }
     next
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "quick_debug",
+        "Why a run failed: cause, key log lines, similar failures, last success.",
+        quick_debug,
+    )
+    .title("Quick debug a run")
+    .read_only()
 }
 
 #[cfg(test)]

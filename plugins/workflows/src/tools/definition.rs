@@ -12,7 +12,7 @@ use crate::queries;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DefinitionArgs {
     /// `definition_id` in runs.
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     pub workflow_id: Option<i64>,
     /// Part of the name; exact wins.
     #[serde(default)]
@@ -315,6 +315,16 @@ fn recent_text(recent: Option<&Json>, clock: &Clock) -> String {
         })
         .collect();
     format!("; newest: {}", items.join(", "))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "get_workflow_definition",
+        "A workflow's triggers, step DAG and recent runs.",
+        get_workflow_definition,
+    )
+    .title("Workflow definition")
+    .read_only()
 }
 
 #[cfg(test)]

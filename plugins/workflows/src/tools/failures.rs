@@ -14,7 +14,7 @@ use crate::queries::{self, Counts, FailedRun};
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FailuresArgs {
     /// Default 24; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Substring, case-insensitive.
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct FailuresArgs {
     /// `owner/name` or `name`.
     #[serde(default)]
     pub repository: Option<String>,
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
@@ -74,33 +74,14 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, Tool
     let stats = queries::workflow_stats(hours, &name, &repository)?;
     let failed = queries::failed_runs(hours, &name, &repository, 1000)?;
 
-    let mut totals = Counts::default();
-    for s in &stats.rows {
-        totals.total += s.counts.total;
-        totals.completed += s.counts.completed;
-        totals.failed += s.counts.failed;
-        totals.running += s.counts.running;
-        totals.pending += s.counts.pending;
-        totals.cancelled += s.counts.cancelled;
-    }
+    let totals = Counts::sum(stats.rows.iter().map(|s| &s.counts));
     let now = stats
         .rows
         .first()
         .map(|s| s.now_utc.clone())
         .or_else(|| failed.rows.first().map(|f| f.now_utc.clone()));
     let clock = now.as_deref().map(Clock::from_db);
-    let mut filters = Vec::new();
-    if let Some(n) = args::filter(&a.workflow_name) {
-        filters.push(format!("workflow_name contains {n:?}"));
-    }
-    if !repository.is_empty() {
-        filters.push(format!("repository={repository}"));
-    }
-    let filters = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", filters.join(", "))
-    };
+    let filters = filters_text(&a.workflow_name, &repository);
     let since = clock
         .map(|c| format!(" (since {})", c.window_start(hours)))
         .unwrap_or_default();
@@ -226,6 +207,22 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, Tool
     Ok(Answer::new(out.join("\n"), result))
 }
 
+/// `, workflow_name contains "ci", repository=acme/app`, or nothing without filters.
+fn filters_text(workflow_name: &Option<String>, repository: &str) -> String {
+    let mut filters = Vec::new();
+    if let Some(n) = args::filter(workflow_name) {
+        filters.push(format!("workflow_name contains {n:?}"));
+    }
+    if !repository.is_empty() {
+        filters.push(format!("repository={repository}"));
+    }
+    if filters.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", filters.join(", "))
+    }
+}
+
 struct Group {
     key: (Option<i64>, Option<String>, Option<String>, String),
     workflow: Option<String>,
@@ -278,6 +275,16 @@ fn group(failed: &[FailedRun]) -> Vec<Group> {
     // Stable: equal counts keep the newest-first order of their first run.
     groups.sort_by_key(|g| std::cmp::Reverse(g.runs.len()));
     groups
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "analyze_failures",
+        "Failed runs grouped by workflow, step and error, with success rates.",
+        analyze_failures,
+    )
+    .title("Analyze failures")
+    .read_only()
 }
 
 #[cfg(test)]

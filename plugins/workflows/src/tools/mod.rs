@@ -1,5 +1,6 @@
-//! The thirteen tools, one module per subject, and what they share: the
-//! structured shapes of a run and a step, aligned rows, trigger summaries and
+//! The thirteen tools, one module each (arguments, answer, handler and
+//! definition), and what they share: the
+//! structured shapes of a run and a step, trigger summaries and
 //! the step's error line.
 
 pub mod agents;
@@ -7,9 +8,12 @@ pub mod compare;
 pub mod debug;
 pub mod definition;
 pub mod failures;
+pub mod list_runs;
 pub mod overview;
-pub mod runners;
-pub mod runs;
+pub mod pending_tasks;
+pub mod run_details;
+pub mod run_logs;
+pub mod runner_pool;
 pub mod stats;
 pub mod step_logs;
 
@@ -18,6 +22,7 @@ use plue_plugin_sdk::prelude::*;
 use crate::fmt;
 use crate::logs;
 use crate::queries::{Counts, FailedRun, Run, Step};
+use crate::status::Status;
 
 // A run in structured content.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -28,7 +33,7 @@ pub struct RunSummary {
     pub definition_id: Option<i64>,
     /// `owner/name`.
     pub repository: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trigger_type: String,
     pub created_at: Option<String>,
     pub started_at: Option<String>,
@@ -65,7 +70,7 @@ pub struct StepSummary {
     pub plan_id: String,
     pub name: String,
     pub step_type: String,
-    pub status: String,
+    pub status: Status,
     /// Until now while running.
     pub duration_seconds: Option<f64>,
     pub exit_code: Option<i64>,
@@ -100,41 +105,22 @@ impl StepSummary {
     }
 }
 
-/// Rows of cells as left-aligned columns (no header), each line indented by `indent`.
-pub fn align(rows: &[Vec<String>], indent: &str) -> Vec<String> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(i, cell)| {
-                    format!(
-                        "{cell}{}",
-                        " ".repeat(widths[i].saturating_sub(cell.chars().count()))
-                    )
-                })
-                .collect();
-            format!("{indent}{}", cells.join("  ").trim_end())
-        })
-        .collect()
-}
-
 /// `exit 1`, `exit -1 (killed by a signal)`, or empty.
 pub fn exit_text(code: Option<i64>) -> String {
     match code {
         Some(-1) => "exit -1 (signal)".into(),
         Some(c) => format!("exit {c}"),
         None => String::new(),
+    }
+}
+
+/// `, exit 1` to append to a step's other facts, or nothing.
+pub fn exit_suffix(code: Option<i64>) -> String {
+    let exit = exit_text(code);
+    if exit.is_empty() {
+        exit
+    } else {
+        format!(", {exit}")
     }
 }
 
@@ -178,7 +164,7 @@ pub fn step_cells(step: &Step) -> Vec<String> {
         format!("#{}", step.id),
         step.name.clone(),
         step.step_type.clone(),
-        fmt::badge(&step.status),
+        step.status.badge(),
         fmt::took(&step.status, step.started_at.as_deref(), step.duration_s),
         exit_text(step.exit_code),
         detail.join("; "),
@@ -332,6 +318,13 @@ pub fn json_line(value: &Json, max: usize) -> String {
     fmt::cut(&value.to_string(), max)
 }
 
+/// The error for a run id that does not exist.
+pub fn not_found(id: i64) -> ToolError {
+    ToolError::failed(format!(
+        "no workflow run #{id} exists; list_workflow_runs shows the recent runs and their ids"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,71 +412,18 @@ mod tests {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Fake `sql::query` answers for the tools' unit tests: rows are given as
-    //! JSON objects, typed like the host types PostgreSQL values.
+    //! Fake `sql::query` answers for the tools' unit tests: rows given as JSON
+    //! objects, served by the SDK's routed fake database.
 
-    use plue_plugin_sdk::sql::{Column, Rows, SqlError, Value};
     use plue_plugin_sdk::testing;
     use serde_json::Value as Json;
 
     /// Serve each statement with the first handler whose needle it contains.
     pub fn serve(handlers: Vec<(&'static str, Vec<Json>)>) {
-        testing::fake_sql(move |db, statement, _params| {
-            assert_eq!(db, "plue");
-            for (needle, rows) in &handlers {
-                if statement.contains(needle) {
-                    return Ok(rows_of(rows));
-                }
-            }
-            Err(SqlError::Unavailable(format!(
-                "no fake answer for: {statement}"
-            )))
-        });
-    }
-
-    /// JSON objects to typed rows (strings that look like timestamps become timestamps).
-    pub fn rows_of(objects: &[Json]) -> Rows {
-        let mut names: Vec<String> = Vec::new();
-        for o in objects {
-            for k in o.as_object().expect("rows are objects").keys() {
-                if !names.contains(k) {
-                    names.push(k.clone());
-                }
-            }
-        }
-        let rows = objects
-            .iter()
-            .map(|o| {
-                names
-                    .iter()
-                    .map(|n| match o.get(n) {
-                        None | Some(Json::Null) => Value::Null,
-                        Some(Json::Bool(b)) => Value::Boolean(*b),
-                        Some(Json::Number(x)) if x.is_i64() => Value::Int(x.as_i64().unwrap()),
-                        Some(Json::Number(x)) => Value::Float(x.as_f64().unwrap()),
-                        Some(Json::String(s))
-                            if s.len() >= 19
-                                && s.as_bytes()[10] == b'T'
-                                && s[..4].parse::<u32>().is_ok() =>
-                        {
-                            Value::Timestamp(s.clone())
-                        }
-                        Some(Json::String(s)) => Value::Text(s.clone()),
-                        Some(other) => Value::Json(other.to_string()),
-                    })
-                    .collect()
-            })
+        let routes = handlers
+            .into_iter()
+            .map(|(needle, rows)| (needle, Ok(testing::json_rows(&rows))))
             .collect();
-        Rows {
-            columns: names
-                .into_iter()
-                .map(|name| Column {
-                    name,
-                    type_name: "text".into(),
-                })
-                .collect(),
-            rows,
-            truncated: false,
-        }
+        testing::sql_routes(crate::queries::DB, routes);
     }
 }

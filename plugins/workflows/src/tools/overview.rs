@@ -9,6 +9,7 @@ use super::{CountsOut, failure_text, success_text};
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries::{self, ActiveRun};
+use crate::status::Status;
 
 /// A running run older than this looks stuck.
 pub const STUCK_AFTER_S: f64 = 3600.0;
@@ -20,7 +21,7 @@ pub const STALE_AFTER_S: f64 = 30.0;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OverviewArgs {
     /// Default 1; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
 }
 
@@ -29,7 +30,7 @@ pub struct OverviewArgs {
 pub struct Attention {
     pub run_id: i64,
     pub workflow: Option<String>,
-    pub status: String,
+    pub status: Status,
     /// Seconds running (running) or waiting (pending).
     pub for_seconds: Option<f64>,
     pub reason: String,
@@ -175,21 +176,7 @@ pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolEr
             .map(|ms| format!(", mean latency {}", fmt::duration(Some(ms / 1000.0))))
             .unwrap_or_default()
     ));
-    let runner_counts = runners.as_ref().map(|rs| {
-        let mut n = RunnerCounts::default();
-        for r in rs {
-            match r.status.as_str() {
-                "available" => n.available += 1,
-                "claimed" => n.claimed += 1,
-                "terminated" => n.terminated += 1,
-                _ => {}
-            }
-            if r.status != "terminated" && r.heartbeat_age_s.is_none_or(|h| h > STALE_AFTER_S) {
-                n.stale += 1;
-            }
-        }
-        n
-    });
+    let runner_counts = runners.as_deref().map(count_runners);
     match &runner_counts {
         Some(n) => out.push(format!(
             "Runners: {} available, {} claimed, {} terminated; {} with a stale heartbeat (> 30 s)",
@@ -237,17 +224,34 @@ pub fn system_overview(a: OverviewArgs) -> Result<Answer<SystemOverview>, ToolEr
     Ok(Answer::new(out.join("\n"), result))
 }
 
+/// Runners by status, and how many of those not terminated have a stale heartbeat.
+fn count_runners(runners: &[queries::Runner]) -> RunnerCounts {
+    let mut n = RunnerCounts::default();
+    for r in runners {
+        match r.status.as_str() {
+            "available" => n.available += 1,
+            "claimed" => n.claimed += 1,
+            "terminated" => n.terminated += 1,
+            _ => {}
+        }
+        if r.status != "terminated" && r.heartbeat_age_s.is_none_or(|h| h > STALE_AFTER_S) {
+            n.stale += 1;
+        }
+    }
+    n
+}
+
 /// Running runs that look stuck and pending runs that wait long, longest first.
 pub fn attention(active: &[ActiveRun]) -> Vec<Attention> {
     let mut items: Vec<Attention> = active
         .iter()
         .filter_map(|r| {
             let age = r.age_s?;
-            let reason = match r.status.as_str() {
-                "running" if age > STUCK_AFTER_S => {
+            let reason = match &r.status {
+                Status::Running if age > STUCK_AFTER_S => {
                     format!("running for {} (looks stuck)", fmt::duration(Some(age)))
                 }
-                "pending" if age > WAITING_AFTER_S => format!(
+                Status::Pending if age > WAITING_AFTER_S => format!(
                     "pending, waiting for a runner for {}",
                     fmt::duration(Some(age))
                 ),
@@ -268,4 +272,14 @@ pub fn attention(active: &[ActiveRun]) -> Vec<Attention> {
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     items
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "system_overview",
+        "Start here for workflows: run status, stuck runs, failures, runners.",
+        system_overview,
+    )
+    .title("System overview")
+    .read_only()
 }

@@ -2,8 +2,9 @@
 //! of finished runs, duration percentiles of finished runs, and throughput.
 
 use plue_plugin_sdk::prelude::*;
+use plue_plugin_sdk::text;
 
-use super::{CountsOut, align};
+use super::CountsOut;
 use crate::args;
 use crate::fmt::{self, Clock};
 use crate::queries;
@@ -11,7 +12,7 @@ use crate::queries;
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StatsArgs {
     /// Default 24; fractions allowed.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
     /// Substring, case-insensitive.
     #[serde(default)]
@@ -131,7 +132,7 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Answer<Stats>, ToolError> {
         fmt::hours_text(hours),
         clock.window_start(hours)
     )];
-    out.extend(align(&rows, ""));
+    out.extend(text::columns(&rows, ""));
     out.push(
         "success = completed ÷ (completed + failed); cancelled and active (running or pending) runs are not counted. \
          Durations are over finished (completed or failed) runs."
@@ -141,4 +142,14 @@ pub fn workflow_stats(a: StatsArgs) -> Result<Answer<Stats>, ToolError> {
         out.push("More workflows exist than shown (the database's row cap); filter by workflow_name or repository.".into());
     }
     Ok(Answer::new(out.join("\n"), Stats { hours, workflows }))
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "workflow_stats",
+        "Per workflow: runs by status, success rate, duration percentiles.",
+        workflow_stats,
+    )
+    .title("Workflow statistics")
+    .read_only()
 }

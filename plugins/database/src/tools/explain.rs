@@ -316,6 +316,16 @@ fn structured(plan: &Plan, limit: usize, json: Json, raw_len: usize) -> ExplainO
     }
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "explain_query",
+        "Why a read-only query is slow: costliest plan nodes and misestimates.",
+        run,
+    )
+    .title("Explain a query")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use plue_plugin_sdk::sql::{DatabaseError, SqlError};

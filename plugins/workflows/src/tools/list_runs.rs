@@ -1,17 +1,16 @@
-//! `list_workflow_runs` (recent runs with filters, the repository one included)
-//! and `get_run_details` (one run, step by step).
+//! `list_workflow_runs`: recent runs with filters, the repository one included.
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
-use super::{RunSummary, StepSummary, align, json_line, run_title, step_cells, trigger_text};
 use crate::args::{self, RunStatus};
 use crate::fmt::{self, Clock};
 use crate::queries::{self, RunFilter};
+use crate::status::Status;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListArgs {
-    #[serde(default, deserialize_with = "args::opt_int")]
+    #[serde(default)]
     #[schemars(range(min = 1, max = 200))]
     #[schemars(extend("default" = 20))]
     pub limit: Option<i64>,
@@ -24,7 +23,7 @@ pub struct ListArgs {
     #[serde(default)]
     pub repository: Option<String>,
     /// Created within; default any age.
-    #[serde(default, deserialize_with = "args::opt_number")]
+    #[serde(default)]
     pub hours: Option<f64>,
 }
 
@@ -34,7 +33,7 @@ pub struct ListedRunOut {
     pub id: i64,
     pub workflow: Option<String>,
     pub repository: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub trigger_type: String,
     pub created_at: Option<String>,
     /// Seconds; until now for a running run; null when not started.
@@ -117,18 +116,18 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
         "note".into(),
     ]];
     for r in &fetched.rows {
-        let note = match r.status.as_str() {
-            "failed" => match (&r.failed_steps, &r.error_message) {
+        let note = match &r.status {
+            Status::Failed => match (&r.failed_steps, &r.error_message) {
                 (_, Some(e)) => fmt::first_line(e, 70),
                 (Some(s), None) => format!("failed step: {s}"),
                 (None, None) => "no error recorded".into(),
             },
-            "running" => r
+            Status::Running => r
                 .running_steps
                 .as_ref()
                 .map(|s| format!("running step: {s}"))
                 .unwrap_or_default(),
-            "pending" => format!(
+            Status::Pending => format!(
                 "waiting {}",
                 clock.ago(r.created_at.as_deref()).trim_end_matches(" ago")
             ),
@@ -140,7 +139,7 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
         };
         cells.push(vec![
             format!("#{}", r.id),
-            fmt::badge(&r.status),
+            r.status.badge(),
             fmt::workflow_name(r.workflow.as_deref(), r.definition_id),
             r.trigger_type.clone(),
             format!(
@@ -156,7 +155,7 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
         "Workflow runs, newest first ({filters}): {} of {total} shown.",
         fetched.rows.len()
     )];
-    out.extend(align(&cells, ""));
+    out.extend(text::columns(&cells, ""));
     if let Some(note) = text::take(0..total, fetched.rows.len()).note(
         "runs",
         "raise `limit`, or filter by status, workflow_name, repository or hours",
@@ -185,112 +184,12 @@ pub fn list_workflow_runs(a: ListArgs) -> Result<Answer<RunList>, ToolError> {
     Ok(Answer::new(out.join("\n"), RunList { total, runs }))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct DetailsArgs {
-    #[serde(deserialize_with = "args::int")]
-    pub run_id: i64,
-}
-
-/// What `get_run_details` returns.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct RunDetails {
-    pub run: RunSummary,
-    pub file_path: Option<String>,
-    // The trigger payload as stored.
-    pub trigger_payload: Option<Json>,
-    pub inputs: Option<Json>,
-    pub outputs: Option<Json>,
-    pub steps: Vec<StepSummary>,
-}
-
-pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> {
-    let id = args::id("run_id", a.run_id)?;
-    let run = queries::run(id)?.ok_or_else(|| not_found(id))?;
-    let steps = queries::steps(id, id)?;
-    let clock = Clock::from_db(&run.now_utc);
-
-    let mut out = vec![format!(
-        "Run #{} {}: {}",
-        run.id,
-        run_title(&run),
-        run.status.to_uppercase()
-    )];
-    if let Some(path) = &run.file_path {
-        out.push(format!("File: {path}"));
-    }
-    out.push(format!("Trigger: {}", trigger_text(&run)));
-    out.push(format!(
-        "Created {}; started {}; completed {}",
-        clock.at(run.created_at.as_deref()),
-        fmt::utc(run.started_at.as_deref()),
-        fmt::utc(run.completed_at.as_deref())
-    ));
-    out.push(format!(
-        "Took: {}",
-        fmt::took(&run.status, run.started_at.as_deref(), run.duration_s)
-    ));
-    match &run.error_message {
-        Some(e) => {
-            let (shown, left) = text::head_lines(e.trim(), 6);
-            out.push(format!("Error: {}", shown.replace('\n', "\n       ")));
-            if left > 0 {
-                out.push(format!("       (+{left} more lines)"));
-            }
-        }
-        None if run.status == "failed" => out.push("Error: none recorded on the run (Plue leaves it empty when a step fails; see the failed steps)".into()),
-        None => {}
-    }
-    if let Some(i) = &run.inputs {
-        out.push(format!("Inputs: {}", json_line(i, 300)));
-    }
-    if let Some(o) = &run.outputs {
-        out.push(format!("Outputs: {}", json_line(o, 300)));
-    }
-    if steps.is_empty() {
-        out.push(match run.status.as_str() {
-            "pending" => "Steps: none yet (the run has not started).".to_string(),
-            _ => "Steps: none recorded (the run ended before any step was created).".to_string(),
-        });
-    } else {
-        out.push(format!(
-            "Steps ({}; times are durations, step ids go to get_step_logs):",
-            steps.len()
-        ));
-        let cells: Vec<Vec<String>> = steps.iter().map(step_cells).collect();
-        out.extend(align(&cells, "  "));
-    }
-    let failed: Vec<_> = steps
-        .iter()
-        .filter(|s| s.failed() && !s.dependency_failure())
-        .collect();
-    let mut next = Vec::new();
-    if run.status == "failed" || !failed.is_empty() {
-        next.push(format!("quick_debug(run_id={})", run.id));
-    }
-    if let Some(s) = failed
-        .first()
-        .copied()
-        .or_else(|| steps.iter().find(|s| s.status == "running"))
-    {
-        next.push(format!("get_step_logs(step_id={})", s.id));
-    }
-    next.push(format!("get_run_logs(run_id={})", run.id));
-    out.push(format!("Next: {}", next.join(", ")));
-
-    let details = RunDetails {
-        run: RunSummary::of(&run),
-        file_path: run.file_path.clone(),
-        trigger_payload: run.trigger_payload.clone(),
-        inputs: run.inputs.clone(),
-        outputs: run.outputs.clone(),
-        steps: steps.iter().map(StepSummary::of).collect(),
-    };
-    Ok(Answer::new(out.join("\n"), details))
-}
-
-/// The error for a run id that does not exist.
-pub fn not_found(id: i64) -> ToolError {
-    ToolError::failed(format!(
-        "no workflow run #{id} exists; list_workflow_runs shows the recent runs and their ids"
-    ))
+pub fn def() -> ToolDef {
+    tool(
+        "list_workflow_runs",
+        "Workflow runs, newest first, by status, workflow, repository and age.",
+        list_workflow_runs,
+    )
+    .title("List workflow runs")
+    .read_only()
 }

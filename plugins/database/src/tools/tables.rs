@@ -242,6 +242,16 @@ fn describe(
     out
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "list_tables",
+        "Tables and views with rows, size and comment: where data lives.",
+        run,
+    )
+    .title("List tables")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use plue_plugin_sdk::testing;

@@ -9,7 +9,7 @@ use plue_plugin_sdk::time::trim_float;
 
 use crate::db::{self, NOW_UTC, Params};
 use crate::format;
-use crate::repos::StatusCount;
+use crate::tools::repos::StatusCount;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RecentActivityArgs {
@@ -202,6 +202,16 @@ fn describe(a: &RecentActivityOutput) -> String {
         }
     }
     out
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "recent_activity",
+        "New users, repositories, sessions and runs in the last `hours`.",
+        run,
+    )
+    .title("Recent activity")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
+use plue_plugin_sdk::text::count;
 use plue_plugin_sdk::time::human_duration;
 
 use crate::db::{self, Counted, Params};
@@ -144,7 +145,7 @@ fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -
         .collect();
     let mut text_out = format!(
         "{} to this database: {}.",
-        format::count(all, "connection"),
+        count(all, "connection"),
         states.join(", ")
     );
     if let Some(s) = &args.state {
@@ -225,6 +226,16 @@ fn connections_text(out: &CheckConnectionsOutput, args: &CheckConnectionsArgs) -
         ));
     }
     text_out
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "check_connections",
+        "Connections, busy and longest first, with state, waits and query.",
+        run,
+    )
+    .title("Check connections")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
+use plue_plugin_sdk::text::count;
 
 use crate::db::{self, Counted, NOW_UTC, Params};
 use crate::format::{self, SECRET_PREFIX};
@@ -144,7 +145,7 @@ fn describe(sessions: &[SessionOut], total: i64, args: &FindSessionsArgs) -> Str
     let cells: Vec<Vec<String>> = sessions.iter().map(|s| session_cells(s, now)).collect();
     let mut out = format!(
         "{}{whose}, newest first. Keys are shown as their first {SECRET_PREFIX} characters only.\n{}",
-        format::count(total, kind.trim_end_matches('s')),
+        count(total, kind.trim_end_matches('s')),
         text::table(&headers, &cells, 60)
     );
     if (sessions.len() as i64) < total {
@@ -185,6 +186,16 @@ pub fn session_cells(s: &SessionOut, now: f64) -> Vec<String> {
         format::when(s.created_at.as_deref(), now),
         format::when(s.expires_at.as_deref(), now),
     ]
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "find_sessions",
+        "Cookie sessions, newest first, optionally of one user.",
+        run,
+    )
+    .title("Find sessions")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use plue_plugin_sdk::text;
 
 use crate::db::{self, Counted, NOW_UTC, Params};
 use crate::format;
-use crate::sessions::{self, SessionOut};
+use crate::tools::sessions::{self, SessionOut};
 
 /// Arguments of `find_user`. Give one of `id`, `username`, `email` (checked in that order).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -440,6 +440,16 @@ fn more(shown: usize, total: i64) -> String {
 
 fn yes_no(b: bool) -> String {
     if b { "yes".into() } else { "no".into() }
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "find_user",
+        "A Plue user by id, username or email, with repositories, sessions and tokens.",
+        run,
+    )
+    .title("Find a user")
+    .read_only()
 }
 
 #[cfg(test)]

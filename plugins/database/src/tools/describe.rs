@@ -6,7 +6,7 @@ use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
 use crate::db::{self, Params};
-use crate::tables::{ESTIMATED_ROWS, KIND};
+use crate::tools::tables::{ESTIMATED_ROWS, KIND};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DescribeArgs {
@@ -387,6 +387,16 @@ fn capitalize(s: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "describe_table",
+        "A table's columns, constraints, foreign keys, indexes, rows and size.",
+        run,
+    )
+    .title("Describe a table")
+    .read_only()
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 use plue_plugin_sdk::time::human_duration;
 
-use crate::connections::ACTIVITY;
 use crate::db::{self, Counted, Params};
 use crate::format;
-use crate::tables::ESTIMATED_ROWS;
+use crate::tools::connections::ACTIVITY;
+use crate::tools::tables::ESTIMATED_ROWS;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DbStatsArgs {
@@ -218,6 +218,16 @@ fn stats_text(s: &DbStatsOutput) -> String {
         ));
     }
     out
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "db_stats",
+        "Database health: size, connections, cache hits, largest tables.",
+        run,
+    )
+    .title("Database statistics")
+    .read_only()
 }
 
 #[cfg(test)]

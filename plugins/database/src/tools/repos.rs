@@ -5,6 +5,7 @@
 
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
+use plue_plugin_sdk::text::count;
 
 use crate::db::{self, Counted, Params};
 use crate::format;
@@ -357,7 +358,7 @@ fn repo_text(out: &FindRepositoryOutput) -> String {
                     w.name,
                     w.id,
                     w.file_path,
-                    format::count(w.runs, "run")
+                    count(w.runs, "run")
                 )
             })
             .collect();
@@ -409,12 +410,22 @@ fn repo_text(out: &FindRepositoryOutput) -> String {
         if (out.recent_runs.len() as i64) < run_total {
             section.push_str(&format!(
                 "\n{} left out; raise limit, or use the workflows tools for run details.",
-                format::count(run_total - out.recent_runs.len() as i64, "older run")
+                count(run_total - out.recent_runs.len() as i64, "older run")
             ));
         }
         sections.push(section);
     }
     sections.join("\n\n")
+}
+
+pub fn def() -> ToolDef {
+    tool(
+        "find_repository",
+        "A repository by id or owner/name, with workflows and recent runs.",
+        run,
+    )
+    .title("Find a repository")
+    .read_only()
 }
 
 #[cfg(test)]

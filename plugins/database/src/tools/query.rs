@@ -65,6 +65,16 @@ pub fn run(args: QueryArgs) -> Result<Answer<crate::format::ResultSet>, ToolErro
     Ok(Answer::new(text, rendered.structured))
 }
 
+pub fn def() -> ToolDef {
+    tool(
+        "query",
+        "Run one read-only SQL statement on Plue's PostgreSQL; times are UTC.",
+        run,
+    )
+    .title("Run a read-only SQL query")
+    .read_only()
+}
+
 #[cfg(test)]
 mod tests {
     use plue_plugin_sdk::sql::{DatabaseError, SqlError, Value};

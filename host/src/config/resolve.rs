@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::raw::{RawAudit, RawConfig, RawLimits, RawPlugin};
+use super::raw::{RawAudit, RawConfig, RawLimits, RawPlugin, RawServer};
 use crate::budget::MemoryBudget;
 use crate::secret::Secret;
 
@@ -233,22 +233,18 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn resolve(mut self, raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
-        let defaults = self.limits(&RawLimits::default(), &raw.limits, "[limits]");
-        let server = ServerConfig {
-            name: raw
-                .server
-                .name
-                .unwrap_or_else(|| "plue-observability".into()),
-            require_digests: raw.server.require_digests,
-            cache_dir: self.cache_dir(raw.server.cache_dir.as_deref()),
-            max_concurrent_calls: raw.server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
-            max_response_memory: raw.server.max_response_memory_mib.unwrap_or(256).max(1) << 20,
-            allowed_hosts: raw
-                .server
+    /// The `[server]` section, defaults filled in and values held to their bounds.
+    fn server(&self, server: RawServer) -> ServerConfig {
+        ServerConfig {
+            name: server.name.unwrap_or_else(|| "plue-observability".into()),
+            require_digests: server.require_digests,
+            cache_dir: self.cache_dir(server.cache_dir.as_deref()),
+            max_concurrent_calls: server.max_concurrent_calls.unwrap_or(64).clamp(1, 1000),
+            max_response_memory: server.max_response_memory_mib.unwrap_or(256).max(1) << 20,
+            allowed_hosts: server
                 .allowed_hosts
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
-            allowed_origins: raw.server.allowed_origins.unwrap_or_else(|| {
+            allowed_origins: server.allowed_origins.unwrap_or_else(|| {
                 ["http", "https"]
                     .iter()
                     .flat_map(|scheme| {
@@ -257,15 +253,19 @@ impl Resolver<'_> {
                     })
                     .collect()
             }),
-            max_message_bytes: raw
-                .server
+            max_message_bytes: server
                 .max_message_bytes
                 .unwrap_or(4 << 20)
                 .clamp(64 << 10, 64 << 20),
             shutdown_grace: Duration::from_millis(
-                raw.server.shutdown_grace_ms.unwrap_or(10_000).min(600_000),
+                server.shutdown_grace_ms.unwrap_or(10_000).min(600_000),
             ),
-        };
+        }
+    }
+
+    fn resolve(mut self, raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
+        let defaults = self.limits(&RawLimits::default(), &raw.limits, "[limits]");
+        let server = self.server(raw.server);
         let audit = self.audit(raw.audit);
 
         let response_memory = MemoryBudget::new(server.max_response_memory);

@@ -78,7 +78,7 @@ async def run_server(server: dict, calls: int, warmup: int) -> dict:
                 t = time.perf_counter()
                 result = await session.call_tool(server["tool"], server["arguments"])
                 elapsed = time.perf_counter() - t
-                if result.isError:
+                if getattr(result, "is_error", getattr(result, "isError", False)):
                     text = " ".join(getattr(c, "text", "") for c in result.content)[:300]
                     raise SystemExit(f"{server['name']}: `{server['tool']}` answered with an error: {text}")
                 if i >= warmup:

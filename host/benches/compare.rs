@@ -121,7 +121,7 @@ fn main() {
         pg.reader_url()
     );
     let echo_config = format!(
-        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\ndirectories = [\"data\"]\n",
+        "[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_BENCH_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
         dir.path().display()
     );
     let prom_url = format!(

@@ -39,6 +39,10 @@ enum Command {
         /// (with --http they are on its listener)
         #[arg(long, value_name = "ADDR", conflicts_with = "http")]
         metrics: Option<std::net::SocketAddr>,
+        /// With --http, keep no session between requests, so any replica behind a load
+        /// balancer can answer any request (no server-initiated messages between calls)
+        #[arg(long, requires = "http")]
+        stateless: bool,
     },
     /// List every tool with its plugin
     Tools {
@@ -130,6 +134,7 @@ async fn run(command: Command) -> ExitCode {
             config,
             http,
             metrics,
+            stateless,
         } => {
             let app = match load(config.as_deref()).await {
                 Ok(app) => app,
@@ -142,7 +147,7 @@ async fn run(command: Command) -> ExitCode {
                 return ExitCode::from(2);
             }
             let served = match http {
-                Some(addr) => crate::mcp::McpServer::serve_http(app, addr).await,
+                Some(addr) => crate::mcp::McpServer::serve_http(app, addr, stateless).await,
                 None => {
                     crate::mcp::McpServer::new(app, crate::caller::Transport::Stdio)
                         .serve_stdio()

@@ -156,7 +156,7 @@ async fn every_call_is_in_the_file_once_over_stdio_and_http() -> Result<()> {
         &calls,
         "http",
         "audit-e2e",
-        Some(session.id()),
+        session.id(),
     )?;
     ensure!(
         !http.log().contains(r#""audit":"call""#),

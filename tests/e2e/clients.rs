@@ -10,7 +10,7 @@
 //! per-tool summary.
 
 mod conformance;
-mod plan;
+pub mod plan;
 
 use std::path::Path;
 

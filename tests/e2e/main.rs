@@ -18,6 +18,7 @@ mod logs;
 mod operability;
 mod playwright;
 mod prometheus;
+mod replicas;
 mod sql_roundtrips;
 mod stdio;
 mod workflows;

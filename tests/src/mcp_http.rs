@@ -1,6 +1,7 @@
 //! An MCP session over streamable HTTP, written out as JSON-RPC by hand (reqwest): for
-//! tests that need the wire itself, such as a request cancelled by id or the
-//! notifications that arrive on a request's stream before its answer.
+//! tests that need the wire itself, such as a request cancelled by id, the
+//! notifications that arrive on a request's stream before its answer, or a stateless
+//! server that gives no session id.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -11,7 +12,8 @@ use serde_json::{Value, json};
 pub struct HttpSession {
     http: reqwest::Client,
     url: String,
-    session: String,
+    /// `None` when the server is stateless (it gave no `Mcp-Session-Id`).
+    session: Option<String>,
     next_id: AtomicI64,
 }
 
@@ -48,9 +50,12 @@ impl HttpSession {
             .headers()
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
-            .map(String::from)
-            .context("initialize answered without a session id")?;
-        let _ = response.text().await?;
+            .map(String::from);
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            bail!("initialize answered HTTP {status}: {body}");
+        }
         let session = HttpSession {
             http,
             url: url.to_string(),
@@ -66,9 +71,9 @@ impl HttpSession {
         Ok(session)
     }
 
-    /// The session id the server gave.
-    pub fn id(&self) -> &str {
-        &self.session
+    /// The session id the server gave (`None` from a stateless server).
+    pub fn id(&self) -> Option<&str> {
+        self.session.as_deref()
     }
 
     /// A fresh request id.
@@ -78,16 +83,16 @@ impl HttpSession {
 
     /// POST one JSON-RPC message and read the whole reply (JSON or an SSE stream).
     pub async fn post(&self, message: Value) -> Result<Reply> {
-        let response = self
+        let mut request = self
             .http
             .post(&self.url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
-            .header("mcp-session-id", &self.session)
-            .json(&message)
-            .send()
-            .await?;
+            .header("mcp-protocol-version", "2025-11-25");
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        let response = request.json(&message).send().await?;
         let status = response.status().as_u16();
         let text = response.text().await?;
         let messages = text

@@ -22,12 +22,23 @@ impl HttpHost {
     /// Starts the server with the configuration file `config`, its stderr in `log`, and waits
     /// until it accepts connections. Fails, with the server's log, if it exits first.
     pub async fn start(binary: &Path, config: &Path, log: &Path) -> Result<HttpHost> {
+        HttpHost::start_with(binary, config, log, &[]).await
+    }
+
+    /// [`HttpHost::start`] with more arguments after `serve`'s own, e.g. `--stateless`.
+    pub async fn start_with(
+        binary: &Path,
+        config: &Path,
+        log: &Path,
+        extra: &[&str],
+    ) -> Result<HttpHost> {
         let port = crate::ports::free_port();
         let stderr = std::fs::File::create(log).context("create the server log")?;
         let mut command = Command::new(binary);
         command
             .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--config"])
             .arg(config)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -62,6 +73,12 @@ impl HttpHost {
     /// `http://127.0.0.1:PORT/mcp`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// `127.0.0.1:PORT`, the address it listens on.
+    pub fn authority(&self) -> &str {
+        let rest = self.url.trim_start_matches("http://");
+        rest.split('/').next().unwrap_or(rest)
     }
 
     /// What the server wrote to stderr so far.

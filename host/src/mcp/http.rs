@@ -8,6 +8,10 @@
 //! `Origin` is checked by rmcp against `[server] allowed_origins` (403).
 //! `/healthz`, `/readyz` and `/metrics` ([`crate::health`]) sit beside `/mcp`,
 //! outside the guard.
+//!
+//! Stateful (the default) keeps each session in this process; stateless
+//! ([`Sessions::Stateless`], `serve --http --stateless`) keeps nothing between
+//! requests, so replicas behind a load balancer can share the traffic.
 
 use std::sync::Arc;
 
@@ -35,13 +39,18 @@ const PRIMING_EVENT: &[u8] = b"id: 0\nretry: 3000\ndata: \n\n";
 /// Serve MCP over streamable HTTP at `http://ADDR/mcp`, with `/healthz`,
 /// `/readyz` and `/metrics` beside it, until SIGTERM or ctrl-c (then
 /// gracefully, see [`crate::shutdown`]).
-pub async fn serve(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    addr: std::net::SocketAddr,
+    sessions: Sessions,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(
-        "serving MCP over streamable HTTP at http://{}/mcp",
-        listener.local_addr()?
+        "serving MCP over streamable HTTP at http://{}/mcp ({})",
+        listener.local_addr()?,
+        sessions.describe()
     );
-    let (router, close_sessions) = router(app.clone());
+    let (router, close_sessions) = router(app.clone(), sessions);
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let serving = async move {
         axum::serve(listener, router)
@@ -62,10 +71,40 @@ pub async fn serve(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<
     .await
 }
 
+/// Whether the server keeps MCP sessions between requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// Sessions live in this process (`Mcp-Session-Id`): a client's requests
+    /// must reach the same process; server-sent streams between calls work.
+    Stateful,
+    /// No state between requests: every POST is served on its own, answered as
+    /// JSON (or as a stream when the call sends notifications before its
+    /// answer), so any replica can serve any request.
+    Stateless,
+}
+
+impl Sessions {
+    pub fn from_flag(stateless: bool) -> Sessions {
+        if stateless {
+            Sessions::Stateless
+        } else {
+            Sessions::Stateful
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Sessions::Stateful => "stateful sessions",
+            Sessions::Stateless => "stateless",
+        }
+    }
+}
+
 /// The `/mcp` route (rmcp's service behind the guard) and the operator's
 /// endpoints beside it, outside the guard; and what closes every session's
 /// open streams.
-pub fn router(app: Arc<App>) -> (axum::Router, impl FnOnce()) {
+pub fn router(app: Arc<App>, mode: Sessions) -> (axum::Router, impl FnOnce()) {
+    let stateless = mode == Sessions::Stateless;
     let server = app.config.server.clone();
     let hosts = server.allowed_hosts.clone();
     let max_bytes = server.max_message_bytes;
@@ -74,7 +113,9 @@ pub fn router(app: Arc<App>) -> (axum::Router, impl FnOnce()) {
         .enforce_origin_validation()
         .with_max_request_body_bytes(max_bytes)
         // Priming is the guard's: only for sessions that expect it.
-        .with_sse_retry(None);
+        .with_sse_retry(None)
+        .with_legacy_session_mode(!stateless)
+        .with_json_response(stateless);
     config = if hosts.iter().any(|h| h == "*") {
         config.disable_allowed_hosts()
     } else {
@@ -83,9 +124,19 @@ pub fn router(app: Arc<App>) -> (axum::Router, impl FnOnce()) {
     let sessions_token = config.cancellation_token.clone();
     let sessions = Arc::new(LocalSessionManager::default());
     let template = McpServer::new(app.clone(), crate::caller::Transport::Http);
-    let service =
-        StreamableHttpService::new(move || Ok(template.new_session()), sessions.clone(), config);
+    let service = StreamableHttpService::new(
+        move || {
+            Ok(if stateless {
+                template.new_request()
+            } else {
+                template.new_session()
+            })
+        },
+        sessions.clone(),
+        config,
+    );
     let guard = Guard {
+        stateless,
         no_host_allowed: hosts.is_empty(),
         max_bytes,
         sessions,
@@ -104,6 +155,8 @@ pub fn router(app: Arc<App>) -> (axum::Router, impl FnOnce()) {
 
 #[derive(Clone)]
 struct Guard {
+    /// No sessions: DELETE and priming are rmcp's to answer (405, none).
+    stateless: bool,
     no_host_allowed: bool,
     max_bytes: usize,
     sessions: Arc<LocalSessionManager>,
@@ -128,7 +181,7 @@ impl Guard {
                 }
                 Err(response) => return response,
             },
-            Method::DELETE => {
+            Method::DELETE if !self.stateless => {
                 if let Some(id) = session_id(request.headers())
                     && !self.sessions.has_session(&id.into()).await.unwrap_or(false)
                 {
@@ -145,7 +198,10 @@ impl Guard {
             _ => request,
         };
         let response = next.run(request).await;
-        if version.as_str() >= PRIMING_SINCE && is_event_stream(response.headers()) {
+        if !self.stateless
+            && version.as_str() >= PRIMING_SINCE
+            && is_event_stream(response.headers())
+        {
             prime(response)
         } else {
             response

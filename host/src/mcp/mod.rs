@@ -55,13 +55,21 @@ impl McpServer {
     /// Another session over the same app and tool list, with its own state.
     pub fn new_session(&self) -> Self {
         McpServer {
+            _session: Some(Arc::new(
+                crate::metrics::metrics().session_opened(self.transport),
+            )),
+            ..self.new_request()
+        }
+    }
+
+    /// A server for one stateless request: fresh state, not counted as a session.
+    pub fn new_request(&self) -> Self {
+        McpServer {
             app: self.app.clone(),
             tools: self.tools.clone(),
             client_level: ClientLevel::default(),
             transport: self.transport,
-            _session: Some(Arc::new(
-                crate::metrics::metrics().session_opened(self.transport),
-            )),
+            _session: None,
         }
     }
 
@@ -74,9 +82,14 @@ impl McpServer {
         crate::shutdown::serve_until_signal(&app, stdio::serve(session, max), || {}, || {}).await
     }
 
-    /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted.
-    pub async fn serve_http(app: Arc<App>, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-        http::serve(app, addr).await
+    /// Serve MCP over streamable HTTP at `http://ADDR/mcp` until interrupted;
+    /// `stateless`: see [`http::Sessions`].
+    pub async fn serve_http(
+        app: Arc<App>,
+        addr: std::net::SocketAddr,
+        stateless: bool,
+    ) -> anyhow::Result<()> {
+        http::serve(app, addr, http::Sessions::from_flag(stateless)).await
     }
 
     /// The caller of a request: the client's name from `initialize`, and over

@@ -91,14 +91,13 @@ async fn sql_path(pg: &PgServer, config: &str) {
     // 1. The database alone, from Rust.
     {
         use sqlx::Connection as _;
-        let mut conn = sqlx::PgConnection::connect(&pg.reader_url()).await.unwrap();
-        let conn = &mut conn;
-        let conn = std::cell::RefCell::new(conn);
+        let conn = sqlx::PgConnection::connect(&pg.reader_url()).await.unwrap();
+        let conn = tokio::sync::Mutex::new(conn);
         measure(
             "1 database alone (sqlx, prepared, one connection)",
             || async {
-                let mut c = conn.borrow_mut();
-                let row: (i64,) = sqlx::query_as(SQL).fetch_one(&mut **c).await.unwrap();
+                let mut c = conn.lock().await;
+                let row: (i64,) = sqlx::query_as(SQL).fetch_one(&mut *c).await.unwrap();
                 assert!(row.0 > 0);
             },
         )

@@ -13,6 +13,10 @@ Each round starts every server of a path afresh (its order rotating between roun
 `initialize` from spawn, warms up, then times `calls` sequential calls; the median of the
 rounds' p50s is reported. Peak RSS is the server process's VmHWM. Every answer must be a
 success: a server that answers with an error stops the run, naming it.
+The client's own share: each server's answers (`initialize`, `tools/list`, one `tools/call`)
+are captured raw, then replayed by a server that does nothing else (`spec["replay"]`, the bench
+binary in replay mode); the same client's p50 against it is what the client alone costs for
+that server's answer shape (its parsing, and for a tool with an output schema, its validation).
 Prints JSON lines of results after the table for the harness ("RESULT {...}").
 """
 
@@ -87,6 +91,39 @@ async def run_server(server: dict, calls: int, warmup: int) -> dict:
     return {"init_ms": init_ms, "samples": samples, "rss_mib": rss}
 
 
+async def capture(server: dict, path: str) -> str:
+    """The raw results of `initialize`, `tools/list` and one `tools/call` of `server`, as a
+    JSON file at `path` for the replaying server."""
+    proc = await asyncio.create_subprocess_exec(
+        server["command"], *server["args"],
+        env={**os.environ, **server.get("env", {})},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+    async def ask(id_: int, method: str, params: dict) -> dict:
+        message = {"jsonrpc": "2.0", "id": id_, "method": method, "params": params}
+        proc.stdin.write((json.dumps(message) + "\n").encode())
+        await proc.stdin.drain()
+        while True:
+            answer = json.loads(await proc.stdout.readline())
+            if answer.get("id") == id_:
+                return answer["result"]
+
+    canned = {"initialize": await ask(1, "initialize", {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "capture", "version": "1"}})}
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    canned["tools/list"] = await ask(2, "tools/list", {})
+    canned["tools/call"] = await ask(3, "tools/call", {"name": server["tool"], "arguments": server["arguments"]})
+    proc.stdin.close()
+    proc.kill()
+    await proc.wait()
+    with open(path, "w") as f:
+        json.dump(canned, f)
+    return path
+
+
 async def run_floor(floor: dict, calls: int, warmup: int) -> list[float]:
     samples = []
     if floor["kind"] == "http":
@@ -131,6 +168,17 @@ async def main(spec: dict) -> None:
             order = servers[r % len(servers):] + servers[: r % len(servers)]
             for server in order:
                 per_server[server["name"]].append(await run_server(server, calls, warmup))
+        replays = []
+        for i, server in enumerate(servers):
+            canned = await capture(server, f"{spec['work']}/replay-{path['path']}-{i}.json")
+            replays.append({"name": f"client alone, {server['name']} answers", "command": spec["replay"],
+                            "args": [], "env": {"PLUE_COMPARE_REPLAY": canned},
+                            "tool": server["tool"], "arguments": server["arguments"]})
+        client_alone = {}
+        for replay in replays:
+            client_alone[replay["name"]] = statistics.median(
+                [percentile((await run_server(replay, calls, warmup))["samples"], 0.5) for _ in range(rounds)]
+            )
         floors = {}
         for floor in path.get("floors", []):
             floors[floor["name"]] = statistics.median(
@@ -150,10 +198,13 @@ async def main(spec: dict) -> None:
             print(f"{name:<44} {fmt(row['p50'])} {fmt(row['p90'])} {fmt(row['p99'])} {row['init']:8.1f} {row['rss']:13.1f}")
         for name, p50 in floors.items():
             print(f"{'floor: ' + name:<44} {fmt(p50)}")
+        for name, p50 in client_alone.items():
+            print(f"{name:<44} {fmt(p50)}")
         ours = next(s["name"] for s in servers if s.get("ours"))
         for peer in (s["name"] for s in servers if not s.get("ours")):
             print(f"ours / {peer}: {summary[ours]['p50'] / summary[peer]['p50']:.2f}x (p50)")
-        print("RESULT " + json.dumps({"path": path["path"], "ours": ours, "servers": summary, "floors": floors}))
+        print("RESULT " + json.dumps({"path": path["path"], "ours": ours, "servers": summary, "floors": floors,
+                                      "client_alone": client_alone}))
 
 
 if __name__ == "__main__":

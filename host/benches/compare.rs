@@ -7,7 +7,9 @@
 //! marked met or missed; the exit status is non-zero when one is missed.
 //!
 //! Run: `cargo bench -p plue-mcp --bench compare` (installs the peers under
-//! `target/compare/` on first use; needs PyPI and npm, PostgreSQL and Prometheus).
+//! `target/compare/` on first use; needs PyPI and npm, PostgreSQL and Prometheus);
+//! `COMPARE_ROUNDS=5` for more alternating rounds than 3. Each path also prints
+//! what the client alone costs for each server's answers (see the driver).
 //! Wassette: `WASSETTE_BIN=/path/to/wassette WASSETTE_COMPONENT=/path/to/echo.wasm
 //! WASSETTE_TOOL=echo` (a component with an echo tool taking `text`).
 
@@ -100,7 +102,33 @@ fn ours(config: &str, dir: &Path, name: &str, tool: &str, arguments: Value) -> V
     })
 }
 
+/// With `PLUE_COMPARE_REPLAY=FILE`, this binary is no bench but a stdio MCP
+/// server that answers every request with the result FILE holds for its method
+/// (`initialize`, `tools/list`, `tools/call`, as the driver captured them from
+/// a real server): what remains of a call's time is the client's own.
+fn replay(file: &str) {
+    use std::io::{BufRead, Write};
+    let canned: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let Ok(message) = serde_json::from_str::<Value>(&line.unwrap()) else {
+            continue;
+        };
+        let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str()) else {
+            continue;
+        };
+        let result = canned.get(method).cloned().unwrap_or_else(|| json!({}));
+        let reply = json!({"jsonrpc": "2.0", "id": id, "result": result});
+        writeln!(stdout, "{reply}").unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
 fn main() {
+    if let Ok(file) = std::env::var("PLUE_COMPARE_REPLAY") {
+        return replay(&file);
+    }
     let work = root().join("target/compare");
     std::fs::create_dir_all(&work).unwrap();
     let client = venv(&work.join("client-venv"), CLIENT);
@@ -148,8 +176,11 @@ fn main() {
             "echo: Wassette not measured (set WASSETTE_BIN, WASSETTE_COMPONENT and WASSETTE_TOOL)"
         ),
     }
+    let rounds: u32 =
+        std::env::var("COMPARE_ROUNDS").map_or(3, |r| r.parse().expect("COMPARE_ROUNDS"));
     let spec = json!({
-        "rounds": 3, "calls": 1000, "warmup": 100,
+        "rounds": rounds, "calls": 1000, "warmup": 100,
+        "replay": std::env::current_exe().unwrap(), "work": dir.path(),
         "paths": [
             {"path": "prometheus", "servers": [
                 ours(&prom_config, dir.path(), "prometheus", "prometheus_query", json!({"query": PROM_QUERY})),

@@ -3,15 +3,24 @@
 //! JSON-RPC, an over-long line or one nested too deep gets a JSON-RPC error
 //! reply (`"id": null` when none can be read) instead of silence. When the
 //! client closes stdin the server ends, even with calls in flight.
+//!
+//! Built for latency: one thread reads stdin and hands rmcp each message
+//! already parsed (parsed once, by the gate), and one thread writes stdout,
+//! line by line; rmcp's answers are serialised straight onto that thread's
+//! queue. A call thus costs two thread wake-ups besides its own work, where
+//! tokio's stdin and stdout (which read and write on the blocking pool) and a
+//! pipe into rmcp's own line reader cost several more.
 
+use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use anyhow::Context;
 use rmcp::ServiceExt;
-use rmcp::model::ClientJsonRpcMessage;
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::service::RoleServer;
+use rmcp::transport::Transport;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::McpServer;
 use super::jsonrpc;
@@ -20,105 +29,191 @@ use super::jsonrpc;
 /// closed stdin.
 const DRAIN_AFTER_EOF: Duration = Duration::from_secs(2);
 
+/// How long the end of the session waits for its last lines to be written.
+const FLUSH_AT_END: Duration = Duration::from_secs(2);
+
 /// Serve MCP on this process's stdin and stdout until the client closes stdin.
 pub async fn serve(server: McpServer, max_message_bytes: usize) -> anyhow::Result<()> {
-    serve_on(
-        server,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        max_message_bytes,
-    )
-    .await
-}
-
-/// Serve MCP on any byte streams (stdin/stdout in production, pipes in tests).
-pub async fn serve_on<R, W>(
-    server: McpServer,
-    input: R,
-    output: W,
-    max_message_bytes: usize,
-) -> anyhow::Result<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    // gate → rmcp, and rmcp → writer.
-    let (to_rmcp, rmcp_input) = tokio::io::duplex(1 << 16);
-    let (rmcp_output, from_rmcp) = tokio::io::duplex(1 << 16);
-    let (lines, queued) = mpsc::channel::<Vec<u8>>(64);
-
-    let writer = tokio::spawn(write_lines(queued, output));
-    let relay = tokio::spawn(relay_lines(from_rmcp, lines.clone()));
-    let gate = tokio::spawn(gate(input, to_rmcp, lines, max_message_bytes));
-
+    let output = Output::spawn(std::io::stdout).context("start the stdout writer")?;
+    let (to_rmcp, incoming) = mpsc::channel(64);
+    let (eof, at_eof) = oneshot::channel::<()>();
+    let replies = output.clone();
+    std::thread::Builder::new()
+        .name("mcp-stdin".into())
+        .spawn(move || {
+            gate(
+                std::io::stdin().lock(),
+                &to_rmcp,
+                &replies,
+                max_message_bytes,
+            );
+            let _ = eof.send(());
+        })
+        .context("start the stdin reader")?;
+    let transport = Gated {
+        incoming,
+        output: output.clone(),
+    };
     let running = server
-        .serve((rmcp_input, rmcp_output))
+        .serve(transport)
         .await
         .context("MCP handshake over stdio")?;
     let token = running.cancellation_token();
     let stop_on_eof = tokio::spawn(async move {
         // The gate ends when the client closes stdin: give answers in flight a
         // moment, then stop whatever is still running.
-        let _ = gate.await;
+        let _ = at_eof.await;
         tokio::time::sleep(DRAIN_AFTER_EOF).await;
         token.cancel();
     });
     let _ = running.waiting().await;
     stop_on_eof.abort();
-    let _ = relay.await;
-    let _ = writer.await;
+    output.flushed(FLUSH_AT_END).await;
     Ok(())
+}
+
+/// rmcp's transport: messages the gate parsed in, serialised lines out.
+struct Gated {
+    incoming: mpsc::Receiver<ClientJsonRpcMessage>,
+    output: Output,
+}
+
+impl Transport<RoleServer> for Gated {
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        item: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let sent = serde_json::to_vec(&item)
+            .map_err(std::io::Error::other)
+            .and_then(|line| self.output.line(line));
+        std::future::ready(sent)
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<ClientJsonRpcMessage>> + Send {
+        self.incoming.recv()
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
+/// The queue of the only writer of the output: whole lines, each flushed.
+#[derive(Clone)]
+struct Output(std::sync::mpsc::Sender<Queued>);
+
+enum Queued {
+    Line(Vec<u8>),
+    /// Answered once every line queued before it was written.
+    Flushed(oneshot::Sender<()>),
+}
+
+impl Output {
+    /// Start the writer thread on the writer `open` returns.
+    fn spawn<W: Write>(open: impl FnOnce() -> W + Send + 'static) -> std::io::Result<Output> {
+        let (queue, queued) = std::sync::mpsc::channel::<Queued>();
+        std::thread::Builder::new()
+            .name("mcp-stdout".into())
+            .spawn(move || {
+                let mut output = open();
+                for item in queued {
+                    match item {
+                        Queued::Line(line) => {
+                            if output
+                                .write_all(&line)
+                                .and_then(|()| output.flush())
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                        Queued::Flushed(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })?;
+        Ok(Output(queue))
+    }
+
+    /// Queue one line (its newline added when missing).
+    fn line(&self, mut line: Vec<u8>) -> std::io::Result<()> {
+        if line.last() != Some(&b'\n') {
+            line.push(b'\n');
+        }
+        self.0
+            .send(Queued::Line(line))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+
+    /// Wait (at most `limit`) until every line queued so far was written.
+    async fn flushed(&self, limit: Duration) {
+        let (done, written) = oneshot::channel();
+        if self.0.send(Queued::Flushed(done)).is_ok() {
+            let _ = tokio::time::timeout(limit, written).await;
+        }
+    }
 }
 
 /// Read the client's lines; pass valid JSON-RPC messages on to rmcp, answer
 /// everything else with an error. Ends at end of input.
-async fn gate<R: AsyncRead + Unpin>(
-    input: R,
-    mut to_rmcp: tokio::io::DuplexStream,
-    replies: mpsc::Sender<Vec<u8>>,
+fn gate<R: BufRead>(
+    mut input: R,
+    to_rmcp: &mpsc::Sender<ClientJsonRpcMessage>,
+    replies: &Output,
     max_message_bytes: usize,
 ) {
-    let mut input = BufReader::new(input);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let (complete, over) = match read_line(&mut input, &mut line, max_message_bytes).await {
-            Ok(read) => read,
-            Err(_) => break,
+        let Ok((complete, over)) = read_line(&mut input, &mut line, max_message_bytes) else {
+            break;
         };
-        if over {
-            let error = jsonrpc::error(
+        let verdict = if over {
+            Checked::Reply(jsonrpc::error(
                 Value::Null,
                 jsonrpc::INVALID_REQUEST,
                 &format!("message over {max_message_bytes} bytes; it was discarded"),
-            );
-            let _ = replies.send(error).await;
-        } else if let Some(reply) = check(&line) {
-            let _ = replies.send(reply).await;
+            ))
         } else {
-            line.push(b'\n');
-            if to_rmcp.write_all(&line).await.is_err() {
-                break;
+            check(&line)
+        };
+        match verdict {
+            Checked::Message(message) => {
+                if to_rmcp.blocking_send(*message).is_err() {
+                    break;
+                }
             }
+            Checked::Reply(reply) => {
+                if replies.line(reply).is_err() {
+                    break;
+                }
+            }
+            Checked::Nothing => {}
         }
         if !complete {
             break;
         }
     }
-    let _ = to_rmcp.shutdown().await;
 }
 
 /// One line into `line` (without its newline), keeping at most `max` bytes.
 /// Returns (a newline ended it, it was longer than `max`); an empty
 /// incomplete line means end of input.
-async fn read_line<R: AsyncBufReadExt + Unpin>(
+fn read_line<R: BufRead>(
     input: &mut R,
     line: &mut Vec<u8>,
     max: usize,
 ) -> std::io::Result<(bool, bool)> {
     let mut over = false;
     loop {
-        let buf = input.fill_buf().await?;
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buf.is_empty() {
             return if line.is_empty() && !over {
                 Err(std::io::ErrorKind::UnexpectedEof.into())
@@ -144,20 +239,31 @@ async fn read_line<R: AsyncBufReadExt + Unpin>(
     }
 }
 
-/// The error reply a line deserves, or `None` when rmcp should have it.
-fn check(line: &[u8]) -> Option<Vec<u8>> {
+/// What the gate does with one line.
+enum Checked {
+    /// A valid message, parsed once, for rmcp.
+    Message(Box<ClientJsonRpcMessage>),
+    /// The error reply the line deserves.
+    Reply(Vec<u8>),
+    /// Nothing: a blank line, or a broken notification (JSON-RPC never
+    /// answers those).
+    Nothing,
+}
+
+fn check(line: &[u8]) -> Checked {
     let text = line.trim_ascii();
     if text.is_empty() {
-        return None;
+        return Checked::Nothing;
     }
     // The common case costs one parse: a valid message goes straight on.
-    let Err(invalid) = serde_json::from_slice::<ClientJsonRpcMessage>(text) else {
-        return None;
+    let invalid = match serde_json::from_slice::<ClientJsonRpcMessage>(text) {
+        Ok(message) => return Checked::Message(Box::new(message)),
+        Err(invalid) => invalid,
     };
     let value: Value = match serde_json::from_slice(text) {
         Ok(v) => v,
         Err(e) => {
-            return Some(jsonrpc::error(
+            return Checked::Reply(jsonrpc::error(
                 Value::Null,
                 jsonrpc::PARSE_ERROR,
                 &format!("not valid JSON ({e})"),
@@ -165,44 +271,15 @@ fn check(line: &[u8]) -> Option<Vec<u8>> {
         }
     };
     let id = value.get("id").cloned().unwrap_or(Value::Null);
-    // A broken notification gets no answer: JSON-RPC never answers those.
     if value.get("method").is_some() && value.get("id").is_none() {
         tracing::warn!("dropped an invalid notification: {invalid}");
-        return None;
+        return Checked::Nothing;
     }
-    Some(jsonrpc::error(
+    Checked::Reply(jsonrpc::error(
         id,
         jsonrpc::INVALID_REQUEST,
         &format!("not a valid MCP JSON-RPC message ({invalid})"),
     ))
-}
-
-/// rmcp's output, line by line, onto the writer's queue.
-async fn relay_lines(from_rmcp: tokio::io::DuplexStream, lines: mpsc::Sender<Vec<u8>>) {
-    let mut from_rmcp = BufReader::new(from_rmcp);
-    loop {
-        let mut line = Vec::new();
-        match from_rmcp.read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                if lines.send(line).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// The only writer of the output: whole lines, flushed one at a time.
-async fn write_lines<W: AsyncWrite + Unpin>(mut queued: mpsc::Receiver<Vec<u8>>, mut output: W) {
-    while let Some(mut line) = queued.recv().await {
-        if line.last() != Some(&b'\n') {
-            line.push(b'\n');
-        }
-        if output.write_all(&line).await.is_err() || output.flush().await.is_err() {
-            break;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -211,7 +288,10 @@ mod tests {
     use serde_json::json;
 
     fn reply(line: &str) -> Option<Value> {
-        check(line.as_bytes()).map(|b| serde_json::from_slice(&b).unwrap())
+        match check(line.as_bytes()) {
+            Checked::Reply(b) => Some(serde_json::from_slice(&b).unwrap()),
+            Checked::Message(_) | Checked::Nothing => None,
+        }
     }
 
     #[test]
@@ -224,30 +304,55 @@ mod tests {
         let r = reply(r#"{"jsonrpc":"2.0","id":7,"result":5,"method":3}"#).unwrap();
         assert_eq!(r["error"]["code"], json!(-32600));
         assert_eq!(r["id"], json!(7));
-        assert!(reply(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).is_none());
-        assert!(reply(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_none());
-        assert!(reply("   ").is_none());
+        assert!(matches!(
+            check(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            Checked::Message(_)
+        ));
+        assert!(matches!(
+            check(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            Checked::Message(_)
+        ));
+        assert!(matches!(check(b"   "), Checked::Nothing));
+        assert!(matches!(
+            check(br#"{"jsonrpc":"2.0","method":7}"#),
+            Checked::Nothing
+        ));
     }
 
-    #[tokio::test]
-    async fn over_long_lines_are_discarded_and_reading_goes_on() {
+    #[test]
+    fn over_long_lines_are_discarded_and_reading_goes_on() {
         let data = format!("{}\nshort\n", "x".repeat(100));
-        let mut input = BufReader::new(data.as_bytes());
+        let mut input = data.as_bytes();
         let mut line = Vec::new();
-        assert_eq!(
-            read_line(&mut input, &mut line, 10).await.unwrap(),
-            (true, true)
-        );
+        assert_eq!(read_line(&mut input, &mut line, 10).unwrap(), (true, true));
         line.clear();
-        assert_eq!(
-            read_line(&mut input, &mut line, 10).await.unwrap(),
-            (true, false)
-        );
+        assert_eq!(read_line(&mut input, &mut line, 10).unwrap(), (true, false));
         assert_eq!(line, b"short");
         line.clear();
         assert!(
-            read_line(&mut input, &mut line, 10).await.is_err(),
+            read_line(&mut input, &mut line, 10).is_err(),
             "end of input"
         );
+    }
+
+    #[tokio::test]
+    async fn the_writer_writes_whole_lines_in_order_before_it_reports_flushed() {
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = written.clone();
+        let output = Output::spawn(move || Shared(sink)).unwrap();
+        output.line(b"one".to_vec()).unwrap();
+        output.line(b"two\n".to_vec()).unwrap();
+        output.flushed(Duration::from_secs(5)).await;
+        assert_eq!(&*written.lock().unwrap(), b"one\ntwo\n");
     }
 }

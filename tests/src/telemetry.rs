@@ -13,8 +13,8 @@ use anyhow::{Context, Result, ensure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -129,62 +129,48 @@ impl Relay {
     }
 }
 
-/// The CORS headers for a request from `origin`, if it is the allowed one.
-fn cors(state: &RelayState, headers: &HeaderMap) -> Result<Vec<(header::HeaderName, HeaderValue)>, Response> {
+/// The CORS headers for a request: none without an `Origin`, the allowing ones for the
+/// allowed origin, `None` (refused) for any other.
+fn cors(state: &RelayState, headers: &HeaderMap) -> Option<Vec<(HeaderName, HeaderValue)>> {
     let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(Vec::new());
+        return Some(Vec::new());
     };
-    if origin.as_bytes() != state.allowed_origin.as_bytes() {
-        return Err((StatusCode::FORBIDDEN, "origin not allowed").into_response());
-    }
-    Ok(vec![
-        (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()),
-        (header::VARY, HeaderValue::from_static("Origin")),
-    ])
+    (origin.as_bytes() == state.allowed_origin.as_bytes()).then(|| {
+        vec![
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()),
+            (header::VARY, HeaderValue::from_static("Origin")),
+        ]
+    })
+}
+
+fn refused() -> Response {
+    (StatusCode::FORBIDDEN, "origin not allowed").into_response()
 }
 
 async fn preflight(State(state): State<RelayState>, headers: HeaderMap) -> Response {
-    match cors(&state, &headers) {
-        Err(refused) => refused,
-        Ok(mut allow) => {
-            allow.push((
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("POST"),
-            ));
-            allow.push((
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Content-Type"),
-            ));
-            allow.push((
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            ));
-            (StatusCode::NO_CONTENT, AppendHeaders(allow)).into_response()
-        }
-    }
-}
-
-/// Headers to add to a response.
-struct AppendHeaders(Vec<(header::HeaderName, HeaderValue)>);
-
-impl axum::response::IntoResponseParts for AppendHeaders {
-    type Error = std::convert::Infallible;
-
-    fn into_response_parts(
-        self,
-        mut res: axum::response::ResponseParts,
-    ) -> Result<axum::response::ResponseParts, Self::Error> {
-        for (k, v) in self.0 {
-            res.headers_mut().insert(k, v);
-        }
-        Ok(res)
-    }
+    let Some(mut allow) = cors(&state, &headers) else {
+        return refused();
+    };
+    allow.extend([
+        (
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        ),
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Content-Type"),
+        ),
+        (
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        ),
+    ]);
+    (StatusCode::NO_CONTENT, AppendHeaders(allow)).into_response()
 }
 
 async fn forward(State(state): State<RelayState>, headers: HeaderMap, body: Bytes) -> Response {
-    let allow = match cors(&state, &headers) {
-        Ok(allow) => allow,
-        Err(refused) => return refused,
+    let Some(allow) = cors(&state, &headers) else {
+        return refused();
     };
     // The module posts text/plain (a CORS-simple request); Loki reads JSON by its type.
     let mut request = state

@@ -122,7 +122,10 @@ async fn a_browser_error_is_found_with_its_stack_and_request_id() -> Result<()> 
     let lines = forwarded_lines(&relay, PAGE_LINES, &printed).await?;
     assert_eq!(lines.len(), PAGE_LINES, "{lines:#?}");
     for body in relay.forwarded() {
-        assert!(!body.contains("s3cr3t"), "a secret left the browser: {body}");
+        assert!(
+            !body.contains("s3cr3t"),
+            "a secret left the browser: {body}"
+        );
         let v: Value = serde_json::from_str(&body)?;
         assert_eq!(
             v["streams"][0]["stream"],
@@ -139,7 +142,10 @@ async fn a_browser_error_is_found_with_its_stack_and_request_id() -> Result<()> 
     assert_eq!(ids.len(), 1, "the API got one request: {ids:?}");
     let request_id = ids[0].clone();
     assert!(request_id.starts_with("req-"), "{request_id}");
-    let fetch_line = lines.iter().find(|l| l["kind"] == "fetch").context("no fetch line")?;
+    let fetch_line = lines
+        .iter()
+        .find(|l| l["kind"] == "fetch")
+        .context("no fetch line")?;
     assert_eq!(
         (
             &fetch_line["request_id"],
@@ -152,7 +158,10 @@ async fn a_browser_error_is_found_with_its_stack_and_request_id() -> Result<()> 
             &json!(format!("{}/api/orders", site.origin()))
         )
     );
-    let load = lines.iter().find(|l| l["kind"] == "page_load").context("no page load")?;
+    let load = lines
+        .iter()
+        .find(|l| l["kind"] == "page_load")
+        .context("no page load")?;
     assert_eq!(load["level"], "info");
     let (total, ttfb) = (load["duration_ms"].as_i64(), load["ttfb_ms"].as_i64());
     assert!(
@@ -207,7 +216,12 @@ async fn a_browser_error_is_found_with_its_stack_and_request_id() -> Result<()> 
         .collect();
     assert_eq!(
         types,
-        BTreeSet::from(["Error: checkout failed", "RangeError", "TimeoutError", "TypeError"]),
+        BTreeSet::from([
+            "Error: checkout failed",
+            "RangeError",
+            "TimeoutError",
+            "TypeError"
+        ]),
         "{text}"
     );
     for e in language["exceptions"].as_array().unwrap() {
@@ -228,7 +242,11 @@ async fn a_browser_error_is_found_with_its_stack_and_request_id() -> Result<()> 
         .collect();
     assert_eq!(services, BTreeSet::from(["api", "web"]), "{text}");
     for t in s["services"].as_array().unwrap() {
-        assert_eq!((&t["lines"], &t["errors"]), (&json!(1), &json!(1)), "{text}");
+        assert_eq!(
+            (&t["lines"], &t["errors"]),
+            (&json!(1), &json!(1)),
+            "{text}"
+        );
     }
     // … and the page's id gathers every line of the page view.
     let (text, s) = call(&host, "trace_request", json!({"request_id": page_id})).await?;

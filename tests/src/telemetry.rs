@@ -232,7 +232,11 @@ impl Site {
             build.display()
         );
         let files = vec![
-            ("/", "text/html; charset=utf-8", read(fixtures.join("index.html"))?),
+            (
+                "/",
+                "text/html; charset=utf-8",
+                read(fixtures.join("index.html"))?,
+            ),
             ("/app.js", "text/javascript", read(fixtures.join("app.js"))?),
             ("/telemetry.min.js", "text/javascript", read(build)?),
         ];
@@ -292,7 +296,11 @@ async fn api_orders(State(state): State<SiteState>, headers: HeaderMap) -> Respo
         vec![(now_ns(), line)],
     );
     match state.tenant.push(&[stream]).await {
-        Ok(()) => (StatusCode::SERVICE_UNAVAILABLE, "payment backend unavailable").into_response(),
+        Ok(()) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payment backend unavailable",
+        )
+            .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")).into_response(),
     }
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod boundaries;
+mod browser;
 mod clients;
 mod contract;
 mod database;

@@ -21,4 +21,5 @@ pub mod roundtrips;
 pub mod scraper;
 pub mod serve_http;
 pub mod stack;
+pub mod telemetry;
 pub mod web;

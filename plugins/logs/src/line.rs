@@ -37,6 +37,15 @@ impl Parsed {
 const TIME_KEYS: [&str; 5] = ["time", "ts", "timestamp", "@timestamp", "t"];
 const LEVEL_KEYS: [&str; 4] = ["level", "severity", "lvl", "log.level"];
 const MESSAGE_KEYS: [&str; 3] = ["message", "msg", "@message"];
+/// Fields of a JSON or logfmt line that may hold a whole stack trace (browser
+/// telemetry's `stack`, pino's `err.stack`, OpenTelemetry's `exception.stacktrace`).
+const STACK_KEYS: [&str; 5] = [
+    "stack",
+    "err.stack",
+    "error.stack",
+    "exception.stacktrace",
+    "stack_trace",
+];
 
 struct Patterns {
     levels: Vec<(Level, Regex)>,
@@ -149,11 +158,15 @@ fn structured(pairs: Vec<(String, String)>, entry: &str) -> Parsed {
     let message = message
         .map(|m| m.lines().next().unwrap_or("").to_string())
         .unwrap_or_else(|| entry.trim().to_string());
+    let trace = fields
+        .iter()
+        .filter(|(k, _)| STACK_KEYS.contains(&k.as_str()))
+        .find_map(|(_, v)| traces::detect(v).map(|t| t.with_text(v)));
     Parsed {
         level: level.or_else(|| classify(entry)),
         message,
         fields,
-        trace: None,
+        trace,
     }
 }
 
@@ -307,6 +320,48 @@ mod tests {
             (Some(Error), "KeyError: 'k'")
         );
         assert_eq!(p.trace.unwrap().exception, "KeyError");
+    }
+
+    #[test]
+    fn stacks_in_json_fields() {
+        // What ui/telemetry sends for an uncaught error in Chromium.
+        let stack = "TypeError: Cannot read properties of null (reading 'owner')\n    at renderHeader (http://127.0.0.1:8080/app.js:3:22)\n    at http://127.0.0.1:8080/app.js:9:3";
+        let entry = serde_json::json!({
+            "level": "error",
+            "message": "TypeError: Cannot read properties of null (reading 'owner')",
+            "service": "web",
+            "request_id": "page-0123456789abcdef",
+            "stack": stack,
+        })
+        .to_string();
+        let p = parse(&entry);
+        assert_eq!(p.level, Some(Level::Error));
+        assert_eq!(
+            p.message,
+            "TypeError: Cannot read properties of null (reading 'owner')"
+        );
+        let t = p.trace.expect("the stack field is a trace");
+        assert_eq!(
+            (t.language, t.exception.as_str(), t.text.as_deref()),
+            (crate::logql::Language::Typescript, "TypeError", Some(stack))
+        );
+        // The raw line is what LogQL filters: the pattern must find the escaped frames.
+        let re = regex::Regex::new(crate::logql::Language::Typescript.pattern()).unwrap();
+        assert!(re.is_match(&entry), "{entry}");
+        // Firefox's frame shape, in a JSON field and on its own lines.
+        let firefox = "TypeError: x is null\nrender@https://shop.example/app.js:3:22\n";
+        let entry =
+            serde_json::json!({"level": "error", "message": "x", "stack": firefox}).to_string();
+        assert!(re.is_match(&entry), "{entry}");
+        assert_eq!(parse(&entry).trace.unwrap().exception, "TypeError");
+        // A `stack` field without frames is no trace, and a message alone never is.
+        for entry in [
+            r#"{"level":"error","message":"x","stack":"Error: no frames here"}"#,
+            r#"{"level":"error","message":"TypeError: x\n    at f (/a.js:1:2)"}"#,
+        ] {
+            assert_eq!(parse(entry).trace, None, "{entry}");
+        }
+        assert!(!re.is_match(r#"{"message":"mail bob@https://x.example/a.js:1:2 later"}"#));
     }
 
     #[test]

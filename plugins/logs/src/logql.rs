@@ -116,11 +116,21 @@ impl Language {
             Language::Python => r"Traceback \(most recent call last\):",
             Language::Rust => r"\bpanicked at\b",
             Language::Zig => r"\.zig:\d+:\d+: 0x[0-9a-fA-F]+ in |^thread \d+ panic: ",
-            // A V8 frame: `    at fn (/app/x.ts:1:2)`, `    at node:internal/x:1:2`.
-            Language::Typescript => r"(?m:^\s+at .*(?:\.[cm]?[jt]sx?|node:[\w/]+):\d+:\d+\)?$)",
+            Language::Typescript => TYPESCRIPT_RE,
         }
     }
 }
+
+/// A JavaScript stack frame: V8's (`    at fn (/app/x.ts:1:2)`, `    at node:internal/x:1:2`,
+/// `    at https://h/page.html:3:9`) or Firefox's and Safari's (`fn@https://h/app.js:1:2`),
+/// on a line of its own or inside a JSON string after an escaped `\n`, as browser
+/// telemetry (ui/telemetry) sends a `stack` field.
+pub const TYPESCRIPT_RE: &str = concat!(
+    r"(?m:^\s+at .*(?:\.[cm]?[jt]sx?|\.html?|node:[\w/]+):\d+:\d+\)?$)",
+    r"|(?m:^[\w$.<>/]*@(?:https?|file)://\S+:\d+:\d+$)",
+    r#"|\\n\s+at [^"\\]*(?:\.[cm]?[jt]sx?|\.html?|node:[\w/]+):\d+:\d+\)?(?:\\n|")"#,
+    r#"|\\n[\w$.<>/]*@(?:https?|file)://[^"\\\s]+:\d+:\d+(?:\\n|")"#,
+);
 
 /// A LogQL double-quoted string literal holding exactly `s` (Go's rules, as PromQL).
 pub use plue_plugin_sdk::quote::go_string as string;
@@ -518,8 +528,11 @@ mod tests {
             concat!(
                 r#"{job="containerlogs"} |~ `(?:Traceback \(most recent call last\):)|(?:\bpanicked at\b)"#,
                 r#"|(?:\.zig:\d+:\d+: 0x[0-9a-fA-F]+ in |^thread \d+ panic: )"#,
-                r#"|(?:(?m:^\s+at .*(?:\.[cm]?[jt]sx?|node:[\w/]+):\d+:\d+\)?$))`"#
+                r#"|(?:"#,
             )
+            .to_string()
+                + TYPESCRIPT_RE
+                + ")`"
         );
         assert_eq!(
             workflow_runs(SEL, &[42]),

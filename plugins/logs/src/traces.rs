@@ -18,6 +18,19 @@ pub struct Trace {
     pub exception: String,
     /// The line that says what went wrong, such as `KeyError: 'workflow_id'`.
     pub summary: String,
+    /// The trace's own text when a field of the entry holds it (a JSON line's
+    /// `stack`); `None` when the trace is the entry itself.
+    pub text: Option<String>,
+}
+
+impl Trace {
+    /// The trace, read from a field holding `text`.
+    pub fn with_text(self, text: &str) -> Trace {
+        Trace {
+            text: Some(text.to_string()),
+            ..self
+        }
+    }
 }
 
 fn compiled(language: Language) -> &'static Regex {
@@ -55,6 +68,7 @@ pub fn detect(entry: &str) -> Option<Trace> {
         language,
         exception,
         summary,
+        text: None,
     })
 }
 

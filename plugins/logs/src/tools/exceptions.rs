@@ -72,7 +72,7 @@ fn hundred() -> u32 {
 pub struct Occurrence {
     pub time: String,
     pub service: String,
-    // The whole trace (cut at 3000 characters).
+    // The whole trace (cut at 3000 characters): the entry, or the field of a JSON line holding it.
     pub trace: String,
 }
 
@@ -319,7 +319,16 @@ fn group(exception: String, occurrences: &[&Item]) -> ExceptionGroup {
         latest: Occurrence {
             time: rfc3339_ms(latest.entry.ts),
             service: latest.service.clone(),
-            trace: plue_plugin_sdk::text::truncate_chars(&latest.entry.line, 3000).0,
+            trace: plue_plugin_sdk::text::truncate_chars(
+                latest
+                    .parsed
+                    .trace
+                    .as_ref()
+                    .and_then(|t| t.text.as_deref())
+                    .unwrap_or(&latest.entry.line),
+                3000,
+            )
+            .0,
         },
     }
 }

@@ -278,3 +278,34 @@ fn lokis_refusal_reaches_the_agent() {
         "{err}"
     );
 }
+
+#[test]
+fn search_exceptions_reads_a_browser_stack_field() {
+    let stack = "RangeError: cart total out of range: -3\n    at checkout (http://127.0.0.1:8080/app.js:14:11)";
+    let line = json!({"level": "error", "message": format!("Unhandled rejection: {}", stack.lines().next().unwrap()), "service": "web", "stack": stack}).to_string();
+    fake_loki(move |_, q| {
+        assert!(q.contains(r#"\\n\s+at [^"\\]*"#), "{q}");
+        streams(json!([{"stream": {"service": "web"}, "values": [[ts(5), line.clone()]]}]))
+    });
+    let out = testing::call(
+        &plugin(),
+        "search_exceptions",
+        json!({"language": "typescript", "start": "2025-11-24T15:00:00Z", "end": "2025-11-24T17:00:00Z"}),
+    )
+    .unwrap();
+    let s = out.structured().unwrap();
+    let exception = &s["languages"][0]["exceptions"][0];
+    assert_eq!(s["languages"][0]["language"], "typescript");
+    assert_eq!(exception["exception"], "RangeError");
+    assert_eq!(
+        exception["summary"],
+        "RangeError: cart total out of range: -3"
+    );
+    assert_eq!(exception["latest"]["trace"], stack);
+    assert!(
+        out.text_content()
+            .contains("\n    at checkout (http://127.0.0.1:8080/app.js:14:11)"),
+        "{}",
+        out.text_content()
+    );
+}

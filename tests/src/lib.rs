@@ -12,6 +12,7 @@ pub mod logs_fixture;
 pub mod loki;
 pub mod mcp;
 pub mod mcp_http;
+pub mod oidc;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;

@@ -415,25 +415,37 @@ async fn oidc_access_tokens_are_checked_locally_against_the_issuers_keys() -> Re
     let rs = Client::new("rs-client", "mcp:tools logs:read", "RS256");
     let es = Client::new("es-client", "mcp:tools", "ES256");
     let narrow = Client::new("narrow-client", "logs:read", "RS256");
-    let mut provider =
-        OidcProvider::start(dir.path(), &[rs.clone(), es.clone(), narrow.clone()]).await?;
+    let opaque = Client::opaque("opaque-client", "mcp:tools");
+    let introspector = Client::new("plue-mcp", "mcp:tools", "RS256");
+    let mut provider = OidcProvider::start(
+        dir.path(),
+        &[
+            rs.clone(),
+            es.clone(),
+            narrow.clone(),
+            opaque.clone(),
+            introspector.clone(),
+        ],
+    )
+    .await?;
     let issuer = provider.issuer();
     let port = plue_tests::ports::free_port();
     let resource = format!("http://127.0.0.1:{port}/mcp");
     let auth = format!(
-        "[server.auth]\nresource = \"{resource}\"\nauthorization_servers = [\"{issuer}\"]\nscopes = [\"mcp:tools\"]\nleeway_s = 5\n"
+        "[server.auth]\nresource = \"{resource}\"\nauthorization_servers = [\"{issuer}\"]\nscopes = [\"mcp:tools\"]\nleeway_s = 5\n[server.auth.introspection]\nendpoint = \"{issuer}/token/introspection\"\nclient_id = \"plue-mcp\"\nclient_secret_env = \"PLUE_INTROSPECTION_SECRET\"\n"
     );
     let access = "[[access]]\nidentities = [\"scope:logs:read\"]\nallow = [\"example\"]\n\n[[access]]\nidentities = [\"client:es-client\"]\nallow = [\"misbehave/ok\"]\n";
     let text_config = config(dir.path(), &auth, access);
     let config_path = dir.path().join("plue-mcp.toml");
     std::fs::write(&config_path, &text_config)?;
     let all = all_tools(&text_config).await?;
+    let secret = introspector.client_secret.clone();
     let host = HttpHost::start_with(
         binary(),
         &config_path,
         &dir.path().join("serve.log"),
         port,
-        &[],
+        &[("PLUE_INTROSPECTION_SECRET", &secret)],
     )
     .await?;
     let url = host.url();
@@ -490,6 +502,35 @@ async fn oidc_access_tokens_are_checked_locally_against_the_issuers_keys() -> Re
         "the key set is cached: {}",
         provider.log()
     );
+
+    // An opaque token, checked through introspection (once: the answer is cached).
+    let opaque_token = provider.token(&opaque, "mcp:tools", &resource).await?;
+    ensure!(
+        opaque_token.split('.').count() != 3,
+        "the provider issued an opaque token"
+    );
+    let opaque_session = HttpSession::open_with(url, "opaque-agent", Some(&opaque_token)).await?;
+    ensure!(
+        opaque_session.tool_names().await?.is_empty(),
+        "no rule names opaque-client"
+    );
+    let answer = opaque_session.call("mb_ok", json!({})).await?;
+    ensure!(text(&answer).contains("`client:opaque-client`"), "{answer}");
+    let introspections = || {
+        provider
+            .log()
+            .lines()
+            .filter(|l| l.trim() == "POST /token/introspection")
+            .count()
+    };
+    ensure!(
+        introspections() == 1,
+        "introspection answers are cached: {}",
+        introspections()
+    );
+    let opaque_elsewhere = provider
+        .token(&opaque, "mcp:tools", "https://other.example/mcp")
+        .await?;
 
     // Refusals: real tokens for another audience or without the scope, then hand-made ones
     // signed with the provider's own keys, each wrong in one way.
@@ -549,6 +590,16 @@ async fn oidc_access_tokens_are_checked_locally_against_the_issuers_keys() -> Re
         url,
         &[
             invalid("token for another resource", elsewhere, "another audience"),
+            invalid(
+                "opaque token for another resource",
+                opaque_elsewhere,
+                "another audience",
+            ),
+            invalid(
+                "unknown opaque token",
+                "0paque-but-unknown-token-value".into(),
+                "not active",
+            ),
             invalid(
                 "expired",
                 mint(

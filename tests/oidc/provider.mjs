@@ -3,9 +3,11 @@
 //
 // Usage: node provider.mjs --port PORT --keys KEYS.json --clients CLIENTS.json [--new-keys]
 //
-// CLIENTS.json: [{"client_id", "client_secret", "scope": "a b", "alg": "RS256" | "ES256"}]:
-// confidential clients using the client-credentials grant; each gets JWT access tokens signed
-// with its `alg`, for whatever resource (RFC 8707 `resource`) it asks for, as audience.
+// CLIENTS.json: [{"client_id", "client_secret", "scope": "a b", "alg": "RS256" | "ES256",
+// "format": "jwt" | "opaque"}]: confidential clients using the client-credentials grant; each
+// gets access tokens for whatever resource (RFC 8707 `resource`) it asks for, as audience:
+// JWTs signed with its `alg`, or opaque ones (checked through introspection at
+// /token/introspection, which any of these clients may call).
 // KEYS.json: {"keys": [{"kid", "alg", "jwk", "pem"}]}: the private signing keys, newest first
 // (the provider signs with the first key of an algorithm and publishes all of them at /jwks).
 // --new-keys generates a fresh RS256 and ES256 key, puts them first and writes KEYS.json back
@@ -49,8 +51,8 @@ if (opts.newKeys || keys.length === 0) {
   writeFileSync(opts.keys, JSON.stringify({ keys }, null, 2));
 }
 const clients = JSON.parse(readFileSync(opts.clients, 'utf8'));
-const algOf = Object.fromEntries(clients.map((c) => [c.client_id, c.alg]));
-const scopes = [...new Set(clients.flatMap((c) => c.scope.split(' ')))];
+const byId = Object.fromEntries(clients.map((c) => [c.client_id, c]));
+const scopes = [...new Set(clients.flatMap((c) => c.scope.split(' ')).filter(Boolean))];
 
 const issuer = `http://127.0.0.1:${opts.port}`;
 const provider = new Provider(issuer, {
@@ -77,8 +79,8 @@ const provider = new Provider(issuer, {
         scope: scopes.join(' '),
         audience: resource,
         accessTokenTTL: 300,
-        accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: algOf[client.clientId] ?? 'RS256' } },
+        accessTokenFormat: byId[client.clientId]?.format ?? 'jwt',
+        jwt: { sign: { alg: byId[client.clientId]?.alg ?? 'RS256' } },
       }),
     },
   },

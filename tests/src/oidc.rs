@@ -1,7 +1,8 @@
 //! A real OpenID provider on a free loopback port: `oidc-provider` (a certified
 //! implementation) under the Node 22 that `tests/oidc` installs, run by
 //! `tests/oidc/provider.mjs`. Confidential clients get JWT access tokens through the
-//! client-credentials grant, signed RS256 or ES256 per client, for the resource they ask for.
+//! client-credentials grant, signed RS256 or ES256 per client (or opaque, for introspection),
+//! for the resource they ask for.
 //! Its private keys are in a file the test reads, to sign hand-made tokens, and a restart
 //! with new keys is a key rotation. Killed when dropped; fails loudly when it cannot start.
 
@@ -25,6 +26,8 @@ pub struct Client {
     pub scope: String,
     /// `RS256` or `ES256`: how its access tokens are signed.
     pub alg: String,
+    /// `jwt`, or `opaque` (checked through introspection).
+    pub format: String,
 }
 
 impl Client {
@@ -34,6 +37,15 @@ impl Client {
             client_secret: format!("{id}-secret-0123456789abcdef"),
             scope: scope.into(),
             alg: alg.into(),
+            format: "jwt".into(),
+        }
+    }
+
+    /// A client whose access tokens are opaque.
+    pub fn opaque(id: &str, scope: &str) -> Client {
+        Client {
+            format: "opaque".into(),
+            ..Client::new(id, scope, "RS256")
         }
     }
 }

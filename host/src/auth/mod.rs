@@ -2,12 +2,14 @@
 //! asks of an OAuth 2.1 resource server: bearer tokens on every `/mcp`
 //! request, either static tokens named in the config ([`static_tokens`]) or
 //! JWT access tokens checked locally ([`jwt`]) with their issuer's cached
-//! keys ([`jwks`]); Protected Resource Metadata for clients to discover the
+//! keys ([`jwks`]), or opaque tokens asked about at the authorization
+//! server ([`introspection`]); Protected Resource Metadata for clients to discover the
 //! authorization servers ([`prm`]); and the middleware that refuses a
 //! request (401, or 403 for a short scope) or puts its [`Principal`] into
 //! the request's extensions ([`middleware`]). stdio is not authenticated:
 //! the client launched the process. Tokens are never logged.
 
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod middleware;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 use crate::caller::Principal;
 use crate::config::AuthConfig;
+use introspection::Introspector;
 use jwks::IssuerKeys;
 use static_tokens::StaticTokens;
 
@@ -37,6 +40,7 @@ pub struct Authenticator {
     config: AuthConfig,
     statics: StaticTokens,
     issuers: Vec<IssuerKeys>,
+    introspector: Option<Introspector>,
 }
 
 impl Authenticator {
@@ -53,6 +57,10 @@ impl Authenticator {
                 .iter()
                 .map(|issuer| IssuerKeys::new(issuer, http.clone()))
                 .collect(),
+            introspector: config
+                .introspection
+                .as_ref()
+                .and_then(|i| Introspector::new(i, http.clone())),
             config: config.clone(),
         }
     }
@@ -74,10 +82,22 @@ impl Authenticator {
         if let Some(principal) = self.statics.check(token) {
             return Ok(principal);
         }
-        if self.issuers.is_empty() {
-            return Err(Refusal::Invalid("the token is not valid here".into()));
+        let is_jwt = jwt::header(token).is_ok();
+        let principal = match (&self.introspector, is_jwt && !self.issuers.is_empty()) {
+            (_, true) => self.access_token(token).await,
+            (Some(introspector), false) => {
+                introspector
+                    .check(
+                        token,
+                        self.config.resource.as_str(),
+                        &self.config.authorization_servers,
+                    )
+                    .await
+            }
+            (None, false) if is_jwt || !self.issuers.is_empty() => self.access_token(token).await,
+            (None, false) => Err("the token is not valid here".into()),
         }
-        let principal = self.access_token(token).await.map_err(Refusal::Invalid)?;
+        .map_err(Refusal::Invalid)?;
         if principal.has_scopes(&self.config.scopes) {
             Ok(principal)
         } else {
@@ -115,8 +135,54 @@ impl Authenticator {
 /// Protected Resource Metadata beside it.
 pub fn protect(mcp: axum::Router, config: &AuthConfig, server_name: &str) -> axum::Router {
     let authenticator = Arc::new(Authenticator::new(config));
-    if authenticator.statics.is_empty() && authenticator.issuers.is_empty() {
+    if authenticator.statics.is_empty()
+        && authenticator.issuers.is_empty()
+        && authenticator.introspector.is_none()
+    {
         tracing::warn!("[server.auth] accepts no token: every /mcp request will be refused");
     }
     middleware::layer(mcp, authenticator).merge(prm::routes(config, server_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StaticToken;
+    use crate::secret::Secret;
+
+    #[tokio::test]
+    async fn bearer_headers_are_read_strictly() {
+        let token = "a-static-token-of-24-characters-or-more";
+        let config = AuthConfig {
+            resource: url::Url::parse("https://mcp.example.com/mcp").unwrap(),
+            authorization_servers: vec![],
+            scopes: vec!["mcp:tools".into()],
+            leeway: std::time::Duration::from_secs(30),
+            tokens: vec![StaticToken {
+                name: "ci".into(),
+                value: Ok(Secret::new(token)),
+                scopes: vec![],
+            }],
+            introspection: None,
+        };
+        let auth = Authenticator::new(&config);
+        let cases = [
+            (None, Err(Refusal::Missing)),
+            (Some(String::new()), Err(Refusal::Missing)),
+            (Some("Bearer ".into()), Err(Refusal::Missing)),
+            (Some(format!("Basic {token}")), Err(Refusal::Missing)),
+            (Some(token.to_string()), Err(Refusal::Missing)),
+            (Some(format!("Bearer {token}")), Ok("token:ci")),
+            (Some(format!("bearer  {token} ")), Ok("token:ci")),
+            (
+                Some(format!("Bearer {token}x")),
+                Err(Refusal::Invalid("the token is not valid here".into())),
+            ),
+        ];
+        for (header, expected) in cases {
+            let got = auth.authenticate(header.as_deref()).await;
+            let got = got.as_ref().map(|p| p.name.as_str()).map_err(Clone::clone);
+            assert_eq!(got, expected, "{header:?}");
+        }
+    }
 }

@@ -68,6 +68,7 @@ mod tests {
             scopes: vec!["mcp:tools".into()],
             leeway: std::time::Duration::from_secs(30),
             tokens: vec![],
+            introspection: None,
         };
         assert_eq!(
             url(&config("https://mcp.example.com/mcp")),

@@ -28,6 +28,18 @@ pub struct RawAuth {
     pub leeway_s: Option<u64>,
     #[serde(default)]
     pub tokens: Vec<RawStaticToken>,
+    pub introspection: Option<RawIntrospection>,
+}
+
+/// `[server.auth.introspection]`: opaque tokens checked with the authorization
+/// server (RFC 7662), as a confidential client.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntrospection {
+    pub endpoint: String,
+    pub client_id: String,
+    /// The environment variable holding the client's secret.
+    pub client_secret_env: String,
 }
 
 /// `[[server.auth.tokens]]`: a static bearer token, its value in the environment.
@@ -52,6 +64,15 @@ pub struct AuthConfig {
     pub scopes: Vec<String>,
     pub leeway: Duration,
     pub tokens: Vec<StaticToken>,
+    pub introspection: Option<IntrospectionConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntrospectionConfig {
+    pub endpoint: url::Url,
+    pub client_id: String,
+    /// The client's secret, or why it is unavailable.
+    pub client_secret: Availability<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -124,9 +145,36 @@ pub fn resolve(raw: RawAuth, env: &dyn Env, problems: &mut Vec<String>) -> AuthC
             scopes: t.scopes,
         });
     }
-    if raw.authorization_servers.is_empty() && tokens.is_empty() {
+    let introspection = raw.introspection.map(|i| {
+        let endpoint = url::Url::parse(&i.endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .unwrap_or_else(|| {
+                problems.push(format!(
+                    "[server.auth.introspection] endpoint: `{}` is not an http(s) URL",
+                    i.endpoint
+                ));
+                url::Url::parse("http://invalid.invalid/").expect("a valid URL")
+            });
+        let client_secret = env
+            .var(&i.client_secret_env)
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+            .ok_or_else(|| {
+                format!(
+                    "token introspection is disabled: environment variable {} is not set",
+                    i.client_secret_env
+                )
+            });
+        IntrospectionConfig {
+            endpoint,
+            client_id: i.client_id,
+            client_secret,
+        }
+    });
+    if raw.authorization_servers.is_empty() && tokens.is_empty() && introspection.is_none() {
         problems.push(format!(
-            "{ctx}: name at least one authorization server (authorization_servers) or static token ([[server.auth.tokens]])"
+            "{ctx}: name at least one authorization server (authorization_servers), static token ([[server.auth.tokens]]) or introspection endpoint ([server.auth.introspection])"
         ));
     }
     AuthConfig {
@@ -135,6 +183,7 @@ pub fn resolve(raw: RawAuth, env: &dyn Env, problems: &mut Vec<String>) -> AuthC
         scopes: raw.scopes,
         leeway: Duration::from_secs(raw.leeway_s.unwrap_or(30).min(300)),
         tokens,
+        introspection,
     }
 }
 

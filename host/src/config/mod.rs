@@ -7,7 +7,7 @@ pub mod auth;
 pub mod raw;
 pub mod resolve;
 
-pub use auth::{AuthConfig, StaticToken};
+pub use auth::{AuthConfig, IntrospectionConfig, StaticToken};
 pub use resolve::{
     AuditConfig, Config, DatabaseConfig, DirectoryConfig, EndpointConfig, Limits, PluginConfig,
     PluginSource, ServerConfig,

@@ -697,7 +697,7 @@ async fn oidc_access_tokens_are_checked_locally_against_the_issuers_keys() -> Re
         session.tool_names().await? == example_tools,
         "a token signed with the new key"
     );
-    ensure!(provider.jwks_fetches() == 2, "one fetch for the new key");
+    ensure!(provider.jwks_fetches() == 3, "one fetch for the new key");
     ensure!(
         rs_session.tool_names().await? == example_tools,
         "a token signed with the old key, still published, still works"

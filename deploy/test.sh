@@ -43,11 +43,10 @@ export PLUE_MCP_CACHE_DIR=${PLUE_MCP_CACHE_DIR:-$(dirname "$plue_mcp")/plue-mcp-
 mkdir -p "$PLUE_MCP_CACHE_DIR"
 # The Kubernetes version the manifests are validated against (kubernetes-validate's schemas).
 KUBERNETES_VERSION=${KUBERNETES_VERSION:-1.37.0}
-# Host features the deploy files use that a branch is still adding to plue-mcp
-# ([server.auth]: branch auth). tests/servers_check.py checks each one the binary has; one
-# listed here and missing is reported as NOT CHECKED instead of failing. Empty this list
-# once the branch is merged.
-export PLUE_DEPLOY_PENDING=${PLUE_DEPLOY_PENDING-"auth"}
+# Host features the deploy files use that a branch is still adding to plue-mcp (none now:
+# `stateless`, `auth`). tests/servers_check.py checks each one the binary has; one listed
+# here and missing is reported as NOT CHECKED instead of failing.
+export PLUE_DEPLOY_PENDING=${PLUE_DEPLOY_PENDING-""}
 
 tmp=$(mktemp -d -t plue-deploy-test.XXXXXX)
 pids=()

@@ -16,7 +16,7 @@ use crate::metrics::metrics;
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{LoadedPlugin, Loader};
 use crate::record::CallRecord;
-use crate::registry::Registry;
+use crate::registry::{Entry, Registry};
 use crate::schema::contract::{OutputViolation, ToolContract};
 
 pub struct App {
@@ -115,6 +115,11 @@ impl App {
             &entry.plugin,
             arguments.to_string(),
         );
+        if let Err(message) = self.access(caller, entry) {
+            let outcome = Outcome::error(OutcomeKind::Denied, message);
+            record.finish(&outcome, 0, None);
+            return Ok(outcome);
+        }
         if let Err(message) = contract.check_arguments(tool, &arguments) {
             let outcome = Outcome::error(OutcomeKind::InvalidArguments, message);
             record.finish(&outcome, 0, None);
@@ -158,6 +163,33 @@ impl App {
         }
         record.finish(&result, structured_bytes, limit);
         Ok(result)
+    }
+
+    /// May `caller` use `entry`? Callers without a principal (stdio, the
+    /// CLI, HTTP without `[server.auth]`) may use every tool; others as the
+    /// `[[access]]` rules say. The refusal names the identity, the tool and
+    /// the missing permission.
+    pub fn access(&self, caller: &Caller, entry: &Entry) -> Result<(), String> {
+        let Some(principal) = &caller.principal else {
+            return Ok(());
+        };
+        let plugin = &entry.plugin.name;
+        crate::policy::access::decide(
+            &self.config.access,
+            &principal.identities(),
+            plugin,
+            &entry.tool_name,
+        )
+        .map_err(|denial| {
+            format!(
+                "`{}` may not use tool `{}` (`{plugin}/{}`): {}. Use a tool from tools/list, or ask the operator to allow `{plugin}/{}` for this identity in an [[access]] rule.",
+                principal.name,
+                entry.name,
+                entry.tool_name,
+                denial.reason(),
+                entry.tool_name,
+            )
+        })
     }
 
     /// Refuse new calls from now on (calls waiting for a slot are refused

@@ -24,7 +24,8 @@ pub struct Record<'a> {
     pub audit: &'static str,
     /// RFC 3339, UTC, milliseconds.
     pub time: String,
-    /// The authenticated identity, when the transport authenticates.
+    /// The authenticated principal (`token:NAME`, `sub:…`, `client:…`), when
+    /// the transport authenticates; never the token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<&'a str>,
     /// The client's own name, from `initialize`.
@@ -147,7 +148,7 @@ impl Trail {
         let record = Record {
             audit: "call",
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            identity: caller.identity.as_deref(),
+            identity: caller.identity(),
             client: caller.client.as_deref(),
             session: caller.session.as_deref(),
             transport: caller.transport,

@@ -487,6 +487,7 @@ mod tests {
             (OutcomeKind::Refused, "503"),
             (OutcomeKind::Cancelled, "499"),
             (OutcomeKind::UnknownTool, "404"),
+            (OutcomeKind::Denied, "403"),
         ];
         for (kind, expected) in cases {
             assert_eq!(status(kind), expected, "{kind:?}");

@@ -24,6 +24,8 @@ pub enum OutcomeKind {
     Cancelled,
     /// No plugin provides the tool named.
     UnknownTool,
+    /// The caller's identity may not use the tool (`[[access]]`).
+    Denied,
 }
 
 impl OutcomeKind {
@@ -38,6 +40,7 @@ impl OutcomeKind {
             OutcomeKind::Refused => "refused",
             OutcomeKind::Cancelled => "cancelled",
             OutcomeKind::UnknownTool => "unknown_tool",
+            OutcomeKind::Denied => "denied",
         }
     }
 }

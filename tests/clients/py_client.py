@@ -2,6 +2,7 @@
 
 Usage: python3 py_client.py PLAN.json --url http://127.0.0.1:PORT/mcp
        python3 py_client.py PLAN.json -- COMMAND [ARGS...]     (stdio)
+Over HTTP, MCP_BEARER_TOKEN (when set) is sent as `Authorization: Bearer ...`.
 
 PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}]}.
 Lists the tools, calls each planned tool (the SDK checks structured content against the
@@ -22,6 +23,7 @@ from contextlib import asynccontextmanager
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 
 class Noises(logging.Handler):
@@ -64,8 +66,11 @@ def parse_args(argv: list[str]) -> tuple[str, dict]:
 @asynccontextmanager
 async def connect(target: dict):
     if "url" in target:
-        async with streamable_http_client(target["url"]) as (read, write):
-            yield "streamable HTTP", read, write
+        token = os.environ.get("MCP_BEARER_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        async with create_mcp_http_client(headers=headers) as http:
+            async with streamable_http_client(target["url"], http_client=http) as (read, write):
+                yield "streamable HTTP", read, write
     else:
         params = StdioServerParameters(command=target["command"], args=target["args"], env=dict(os.environ))
         async with stdio_client(params) as (read, write):

@@ -2,6 +2,7 @@
 //
 // Usage: node ts_client.mjs PLAN.json --url http://127.0.0.1:PORT/mcp
 //        node ts_client.mjs PLAN.json -- COMMAND [ARGS...]     (stdio)
+// Over HTTP, MCP_BEARER_TOKEN (when set) is sent as `Authorization: Bearer …`.
 //
 // PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}]}.
 // Lists the tools (the SDK validates the listing and compiles every outputSchema), calls each
@@ -33,7 +34,11 @@ function parseArgs(argv) {
 }
 
 function transportFor(opts) {
-  if (opts.url) return { label: 'streamable HTTP', transport: new StreamableHTTPClientTransport(new URL(opts.url)) };
+  if (opts.url) {
+    const token = process.env.MCP_BEARER_TOKEN;
+    const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined;
+    return { label: 'streamable HTTP', transport: new StreamableHTTPClientTransport(new URL(opts.url), { requestInit }) };
+  }
   const transport = new StdioClientTransport({
     command: opts.command,
     args: opts.args,

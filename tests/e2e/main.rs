@@ -2,6 +2,7 @@
 //! against real services started on free loopback ports.
 
 mod audit;
+mod auth;
 mod boundaries;
 mod browser;
 mod clients;

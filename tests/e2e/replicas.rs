@@ -31,7 +31,9 @@ async fn two_stateless_replicas_behind_nginx_share_one_clients_calls() -> Result
     let mut replicas = Vec::new();
     for name in ["a", "b"] {
         let log = dir.path().join(format!("replica-{name}.log"));
-        replicas.push(HttpHost::start_with(binary(), &config, &log, &["--stateless"]).await?);
+        let port = plue_tests::ports::free_port();
+        let host = HttpHost::start_with(binary(), &config, &log, port, &[], &["--stateless"]);
+        replicas.push(host.await?);
     }
     let upstreams: Vec<String> = replicas.iter().map(|r| r.authority().to_string()).collect();
     let nginx = Nginx::start(&upstreams).await?;

@@ -112,12 +112,25 @@ impl Sdk {
 /// Runs `sdk`'s driver on `plan` against `target`: it lists the tools, calls every planned
 /// one, prints one line per call (`ok` or `FAIL` with the reason) and exits 1 on any failure.
 pub async fn sdk_client(sdk: Sdk, plan: &Path, target: &Target, home: &Path) -> Result<Run> {
+    sdk_client_with_env(sdk, plan, target, home, &[]).await
+}
+
+/// [`sdk_client`] with `env` added to the driver's environment (`MCP_BEARER_TOKEN`: the
+/// drivers send it as `Authorization: Bearer …` over HTTP).
+pub async fn sdk_client_with_env(
+    sdk: Sdk,
+    plan: &Path,
+    target: &Target,
+    home: &Path,
+    env: &[(&str, &str)],
+) -> Result<Run> {
     let (program, driver) = match sdk {
         Sdk::TypeScript => ("node", "ts_client.mjs"),
         Sdk::Python => ("python3", "py_client.py"),
     };
     let mut command = Command::new(program);
     command.arg(clients_dir().join(driver)).arg(plan);
+    command.envs(env.iter().copied());
     driver_target(&mut command, target);
     run(command, home, target.stdio_binary()).await
 }

@@ -13,6 +13,7 @@ pub mod loki;
 pub mod mcp;
 pub mod mcp_http;
 pub mod nginx;
+pub mod oidc;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;

@@ -1,11 +1,11 @@
 //! An MCP session over streamable HTTP, written out as JSON-RPC by hand (reqwest): for
 //! tests that need the wire itself, such as a request cancelled by id, the
-//! notifications that arrive on a request's stream before its answer, or a stateless
-//! server that gives no session id.
+//! notifications that arrive on a request's stream before its answer, a stateless server
+//! that gives no session id, or a bearer token sent on every request.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 
 /// One initialized session at `http://…/mcp`.
@@ -15,6 +15,8 @@ pub struct HttpSession {
     /// `None` when the server is stateless (it gave no `Mcp-Session-Id`).
     session: Option<String>,
     next_id: AtomicI64,
+    /// Sent as `Authorization: Bearer …` on every request.
+    bearer: Option<String>,
 }
 
 /// What one POST brought back: the HTTP status and every JSON-RPC message, in order.
@@ -33,9 +35,21 @@ impl Reply {
 impl HttpSession {
     /// `initialize` (as client `client_name`) and `notifications/initialized`.
     pub async fn open(url: &str, client_name: &str) -> Result<HttpSession> {
+        HttpSession::open_with(url, client_name, None).await
+    }
+
+    /// [`HttpSession::open`], sending `bearer` as `Authorization: Bearer …` on every request.
+    pub async fn open_with(
+        url: &str,
+        client_name: &str,
+        bearer: Option<&str>,
+    ) -> Result<HttpSession> {
         let http = reqwest::Client::builder().no_proxy().build()?;
-        let response = http
-            .post(url)
+        let mut request = http.post(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .json(
@@ -61,6 +75,7 @@ impl HttpSession {
             url: url.to_string(),
             session,
             next_id: AtomicI64::new(1),
+            bearer: bearer.map(String::from),
         };
         let reply = session
             .post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
@@ -83,9 +98,11 @@ impl HttpSession {
 
     /// POST one JSON-RPC message and read the whole reply (JSON or an SSE stream).
     pub async fn post(&self, message: Value) -> Result<Reply> {
-        let mut request = self
-            .http
-            .post(&self.url)
+        let mut request = self.http.post(&self.url);
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        request = request
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", "2025-11-25");
@@ -130,6 +147,23 @@ impl HttpSession {
             .answer()
             .cloned()
             .with_context(|| format!("no answer to tools/call {tool} (HTTP {})", reply.status))
+    }
+
+    /// `tools/list`: the names of the tools listed.
+    pub async fn tool_names(&self) -> Result<Vec<String>> {
+        let reply = self
+            .post(json!({"jsonrpc": "2.0", "id": self.next_id(), "method": "tools/list"}))
+            .await?;
+        let answer = reply
+            .answer()
+            .with_context(|| format!("no answer to tools/list (HTTP {})", reply.status))?;
+        let tools = answer["result"]["tools"]
+            .as_array()
+            .with_context(|| format!("tools/list answered {answer}"))?;
+        Ok(tools
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(String::from))
+            .collect())
     }
 
     /// `notifications/cancelled` for request `id`.

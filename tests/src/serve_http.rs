@@ -22,17 +22,20 @@ impl HttpHost {
     /// Starts the server with the configuration file `config`, its stderr in `log`, and waits
     /// until it accepts connections. Fails, with the server's log, if it exits first.
     pub async fn start(binary: &Path, config: &Path, log: &Path) -> Result<HttpHost> {
-        HttpHost::start_with(binary, config, log, &[]).await
+        HttpHost::start_with(binary, config, log, crate::ports::free_port(), &[], &[]).await
     }
 
-    /// [`HttpHost::start`] with more arguments after `serve`'s own, e.g. `--stateless`.
+    /// [`HttpHost::start`] on `port` (a configuration that names its own URL needs it
+    /// first), with `env` added to the server's environment and `extra` arguments after
+    /// `serve`'s own (e.g. `--stateless`).
     pub async fn start_with(
         binary: &Path,
         config: &Path,
         log: &Path,
+        port: u16,
+        env: &[(&str, &str)],
         extra: &[&str],
     ) -> Result<HttpHost> {
-        let port = crate::ports::free_port();
         let stderr = std::fs::File::create(log).context("create the server log")?;
         let mut command = Command::new(binary);
         command
@@ -46,6 +49,7 @@ impl HttpHost {
         for (k, v) in crate::clients::host_env(binary) {
             command.env(k, v);
         }
+        command.envs(env.iter().copied());
         let mut host = HttpHost {
             child: command.spawn().context("spawn plue-mcp serve --http")?,
             url: format!("http://127.0.0.1:{port}/mcp"),

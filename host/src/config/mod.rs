@@ -2,9 +2,12 @@
 //! ([`resolve`]) into validated objects. Nothing reads the file or the
 //! environment after resolution.
 
+pub mod access;
+pub mod auth;
 pub mod raw;
 pub mod resolve;
 
+pub use auth::{AuthConfig, IntrospectionConfig, StaticToken};
 pub use resolve::{
     AuditConfig, Config, DatabaseConfig, DirectoryConfig, EndpointConfig, Limits, PluginConfig,
     PluginSource, ServerConfig,

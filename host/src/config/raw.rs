@@ -23,6 +23,9 @@ pub struct RawConfig {
     pub plugins: BTreeMap<String, RawPlugin>,
     #[serde(default)]
     pub audit: RawAudit,
+    /// `[[access]]` rules, in file order.
+    #[serde(default)]
+    pub access: Vec<super::access::RawAccess>,
 }
 
 /// `[audit]`: where the trail of tool calls goes.
@@ -66,6 +69,8 @@ pub struct RawServer {
     /// On SIGTERM or ctrl-c, how long calls in flight may take to finish
     /// (default 10 000).
     pub shutdown_grace_ms: Option<u64>,
+    /// `[server.auth]`: authenticate `serve --http` callers.
+    pub auth: Option<super::auth::RawAuth>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

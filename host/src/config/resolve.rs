@@ -24,6 +24,8 @@ pub struct Config {
     pub directories: BTreeMap<String, DirectoryConfig>,
     pub plugins: Vec<PluginConfig>,
     pub audit: AuditConfig,
+    /// `[[access]]` rules (none: every authenticated caller may use every tool).
+    pub access: Vec<crate::policy::access::AccessRule>,
     /// Where the configuration came from, for messages.
     pub origin: String,
 }
@@ -67,6 +69,8 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// How long calls in flight may take to finish once shutdown begins.
     pub shutdown_grace: Duration,
+    /// How `serve --http` authenticates callers; `None`: it does not.
+    pub auth: Option<super::AuthConfig>,
 }
 
 /// Per-call limits of a plugin.
@@ -260,13 +264,17 @@ impl Resolver<'_> {
             shutdown_grace: Duration::from_millis(
                 server.shutdown_grace_ms.unwrap_or(10_000).min(600_000),
             ),
+            auth: None,
         }
     }
 
-    fn resolve(mut self, raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
+    fn resolve(mut self, mut raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
         let defaults = self.limits(&RawLimits::default(), &raw.limits, "[limits]");
-        let server = self.server(raw.server);
+        let raw_auth = raw.server.auth.take();
+        let mut server = self.server(raw.server);
+        server.auth = raw_auth.map(|a| super::auth::resolve(a, self.env, &mut self.problems));
         let audit = self.audit(raw.audit);
+        let access = self.access(raw.access, &raw.plugins, server.auth.as_ref());
 
         let response_memory = MemoryBudget::new(server.max_response_memory);
         let endpoints = raw
@@ -388,6 +396,7 @@ impl Resolver<'_> {
             directories,
             plugins,
             audit,
+            access,
             origin: origin.into(),
         };
         self.check_grants(&config);
@@ -399,6 +408,25 @@ impl Resolver<'_> {
                 problems: self.problems,
             })
         }
+    }
+
+    /// `[[access]]`, which only means something where callers authenticate.
+    fn access(
+        &mut self,
+        raw: Vec<super::access::RawAccess>,
+        plugins: &BTreeMap<String, RawPlugin>,
+        auth: Option<&super::AuthConfig>,
+    ) -> Vec<crate::policy::access::AccessRule> {
+        if !raw.is_empty() && auth.is_none() {
+            self.problems.push(
+                "[[access]] rules apply to authenticated callers only: add [server.auth]".into(),
+            );
+        }
+        let plugins: Vec<&str> = plugins.keys().map(String::as_str).collect();
+        let tokens: Vec<&str> = auth
+            .map(|a| a.tokens.iter().map(|t| t.name.as_str()).collect())
+            .unwrap_or_default();
+        super::access::resolve(raw, &plugins, &tokens, &mut self.problems)
     }
 
     fn audit(&mut self, raw: RawAudit) -> AuditConfig {

@@ -6,8 +6,10 @@
 //! 2025-11-25 or later; a DELETE ends a session with **204** and answers
 //! **404** for a session that is gone.
 //! `Origin` is checked by rmcp against `[server] allowed_origins` (403).
+//! With `[server.auth]`, [`crate::auth`] authenticates every `/mcp` request
+//! before the guard and serves the Protected Resource Metadata beside it.
 //! `/healthz`, `/readyz` and `/metrics` ([`crate::health`]) sit beside `/mcp`,
-//! outside the guard.
+//! outside the guard and unauthenticated.
 //!
 //! Stateful (the default) keeps each session in this process; stateless
 //! ([`Sessions::Stateless`], `serve --http --stateless`) keeps nothing between
@@ -45,6 +47,11 @@ pub async fn serve(
     sessions: Sessions,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    if app.config.server.auth.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "serving {addr} without [server.auth]: anyone who reaches it can call every tool"
+        );
+    }
     tracing::info!(
         "serving MCP over streamable HTTP at http://{}/mcp ({})",
         listener.local_addr()?,
@@ -141,15 +148,19 @@ pub fn router(app: Arc<App>, mode: Sessions) -> (axum::Router, impl FnOnce()) {
         max_bytes,
         sessions,
     };
-    let router = axum::Router::new()
-        .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| {
-                let guard = guard.clone();
-                async move { guard.handle(request, next).await }
-            },
-        ))
-        .merge(crate::health::router(app));
+    let mut mcp =
+        axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(
+                move |request: Request, next: Next| {
+                    let guard = guard.clone();
+                    async move { guard.handle(request, next).await }
+                },
+            ));
+    if let Some(auth) = &app.config.server.auth {
+        mcp = crate::auth::protect(mcp, auth, &app.config.server.name);
+    }
+    let router = mcp.merge(crate::health::router(app));
     (router, move || sessions_token.cancel())
 }
 

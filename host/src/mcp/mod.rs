@@ -13,7 +13,7 @@ mod progress;
 pub mod result;
 pub mod stdio;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
@@ -25,7 +25,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 
 use crate::app::App;
-use crate::caller::{Caller, Transport};
+use crate::caller::{Caller, Principal, Transport};
 use crate::capability::log::LogSink;
 use log::{ClientLevel, SessionLog};
 
@@ -39,6 +39,9 @@ pub struct McpServer {
     transport: Transport,
     /// Counts this session in `plue_mcp_sessions` while any clone lives.
     _session: Option<Arc<crate::metrics::Session>>,
+    /// The identity of the session's first authenticated request: the session
+    /// is bound to it, so another token cannot use its id.
+    owner: Arc<OnceLock<Option<String>>>,
 }
 
 impl McpServer {
@@ -49,6 +52,7 @@ impl McpServer {
             client_level: ClientLevel::default(),
             transport,
             _session: None,
+            owner: Arc::default(),
         }
     }
 
@@ -70,6 +74,20 @@ impl McpServer {
             client_level: ClientLevel::default(),
             transport: self.transport,
             _session: None,
+            owner: Arc::default(),
+        }
+    }
+
+    /// Refuse a request from another identity than the one the session is bound to.
+    fn check_owner(&self, caller: &Caller) -> Result<(), ErrorData> {
+        let identity = caller.identity().map(str::to_owned);
+        if *self.owner.get_or_init(|| identity.clone()) == identity {
+            Ok(())
+        } else {
+            Err(ErrorData::invalid_request(
+                "this session belongs to another identity: open a new session with your own token",
+                None,
+            ))
         }
     }
 
@@ -93,16 +111,16 @@ impl McpServer {
     }
 
     /// The caller of a request: the client's name from `initialize`, and over
-    /// HTTP the session id from the request's headers.
+    /// HTTP the session id from the request's headers and the principal the
+    /// authentication middleware put in its extensions.
     fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
-        let session = context
-            .extensions
-            .get::<axum::http::request::Parts>()
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        let session = parts
             .and_then(|parts| parts.headers.get("mcp-session-id"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         Caller {
-            identity: None,
+            principal: parts.and_then(|p| p.extensions.get::<Arc<Principal>>().cloned()),
             client: context
                 .peer
                 .peer_info()
@@ -148,12 +166,26 @@ impl ServerHandler for McpServer {
         .with_instructions(self.instructions())
     }
 
+    /// Every tool the caller may use (all of them, without `[[access]]`
+    /// rules or without authentication).
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items((*self.tools).clone()))
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        // `tools` is the registry's entries, converted, in the same order.
+        let visible = self
+            .app
+            .registry
+            .entries()
+            .iter()
+            .zip(self.tools.iter())
+            .filter(|(entry, _)| self.app.access(&caller, entry).is_ok())
+            .map(|(_, tool)| tool.clone())
+            .collect();
+        Ok(ListToolsResult::with_all_items(visible))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -174,6 +206,7 @@ impl ServerHandler for McpServer {
             })),
         };
         let caller = self.caller(&context);
+        self.check_owner(&caller)?;
         let call = self.app.call(&request.name, arguments, &caller, log);
         let progress = async {
             match context.meta.get_progress_token() {

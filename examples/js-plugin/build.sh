@@ -10,6 +10,9 @@
 # the contract names as the way to read granted directories.
 set -euo pipefail
 cd "$(dirname "$0")"
+# One build at a time (tests and benches may start several).
+exec 9>.build.lock
+flock 9
 out=flaky.wasm
 WASI=0.2.12
 

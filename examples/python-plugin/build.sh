@@ -6,6 +6,9 @@
 # plue:plugin/*. Usage: ./build.sh [--force]
 set -euo pipefail
 cd "$(dirname "$0")"
+# One build at a time (tests and benches may start several).
+exec 9>.build.lock
+flock 9
 COMPONENTIZE_PY_VERSION=0.25.1
 out=slo.wasm
 

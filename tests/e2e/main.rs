@@ -17,6 +17,7 @@ mod loading;
 mod logs;
 mod operability;
 mod playwright;
+mod polyglot;
 mod prometheus;
 mod sql_roundtrips;
 mod stdio;

@@ -13,6 +13,7 @@ pub mod loki;
 pub mod mcp;
 pub mod mcp_http;
 pub mod ports;
+pub mod polyglot;
 pub mod postgres;
 pub mod prometheus;
 pub mod proxy;

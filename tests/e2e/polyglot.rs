@@ -118,7 +118,10 @@ fn inspect_shows_each_manifest_and_what_it_asks_for() -> Result<()> {
             ensure!(text.contains(tool), "tool `{tool}` missing:\n{text}");
         }
         ensure!(
-            !text.contains("wasi:sockets") && !text.contains("wasi:http"),
+            text.contains("plue:plugin/http@0.1.0: ok")
+                && !text.contains("REFUSED")
+                && !text.contains("loading would refuse it")
+                && !text.contains("wasi:sockets"),
             "{text}"
         );
     }
@@ -371,18 +374,26 @@ async fn js_flaky_trend_ranks_the_real_playwright_reports() -> Result<()> {
             &[],
         )
         .await?;
-    ensure!(out["reports"] == 2 && out["tests"].as_array().map(Vec::len) == Some(1), "{out}");
+    ensure!(
+        out["reports"] == 2 && out["tests"].as_array().map(Vec::len) == Some(1),
+        "{out}"
+    );
 
     // Out of the granted directory: the host's filesystem refuses; the host keeps serving.
     for path in ["../..", "../../../host"] {
-        let err = host.call_err("js_flaky_trend", json!({"path": path})).await?;
+        let err = host
+            .call_err("js_flaky_trend", json!({"path": path}))
+            .await?;
         ensure!(
             err.contains("not permitted") && err.contains("reports"),
             "{path}: {err}"
         );
     }
     let err = host
-        .call_err("js_flaky_trend", json!({"path": "test-results/auth-login-login-remembers-the-session-chromium-desktop"}))
+        .call_err(
+            "js_flaky_trend",
+            json!({"path": "test-results/auth-login-login-remembers-the-session-chromium-desktop"}),
+        )
         .await?;
     ensure!(err.contains("no Playwright JSON report"), "{err}");
     host.call_ok("js_echo", json!({"text": "still here"}))

@@ -305,9 +305,9 @@ export class Directory {
   }
 
   #open(relative) {
-    if (relative === "" || relative === ".") return this.root;
-    return capability(`directory \`${this.name}\` path \`${relative}\``, () =>
-      this.root.openAt({}, relative, {}, { read: true }),
+    const path = relative === "" ? "." : relative;
+    return capability(`directory \`${this.name}\` path \`${path}\``, () =>
+      this.root.openAt({}, path, {}, { read: true }),
     );
   }
 

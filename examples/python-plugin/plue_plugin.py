@@ -232,8 +232,13 @@ def _build(cls: type, obj: dict) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` with dataclasses (also inside lists and dicts) as plain dicts."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 

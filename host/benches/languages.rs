@@ -162,7 +162,7 @@ fn native_start_up() {
         for _ in 0..7 {
             let t = Instant::now();
             let ok = std::process::Command::new(&program)
-                .args(&args)
+                .args(args)
                 .status()
                 .is_ok_and(|s| s.success());
             if !ok {

@@ -1635,10 +1635,13 @@ mod tests {
             );
         }
 
-        // Stopped: the port refuses connections.
+        // Stopped: the port refuses connections (asked on a new client: a kept-alive
+        // connection of `api.client` would fail as closed, not refused).
         prom.stop();
-        let err = api
-            .client
+        let err = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
             .get(format!("{}/-/ready", prom.url()))
             .send()
             .await

@@ -12,6 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod support {
+    pub mod dispatch;
+}
+
 use plue_mcp::app::App;
 use plue_mcp::caller::Caller;
 use plue_mcp::capability::log::LogSink;
@@ -109,25 +113,7 @@ async fn measure(s: &Subject) -> Figures {
 
     let app = App::load(config(s, cache.path(), 128)).await.unwrap();
     let plugin = &app.plugins[0];
-    let mut inst = Vec::new();
-    for i in 0..330 {
-        let t = Instant::now();
-        let r = plue_mcp::plugin::call::call(
-            &app.runtime,
-            plugin,
-            "no_such_tool",
-            "{}".into(),
-            LogSink::default(),
-        )
-        .await;
-        assert!(
-            matches!(r, Err(plue_mcp::plugin::CallError::UnknownTool { .. })),
-            "{r:?}"
-        );
-        if i >= 30 {
-            inst.push(t.elapsed());
-        }
-    }
+    let mut inst = support::dispatch::instantiate_and_dispatch(&app, plugin, 30, 300).await;
     inst.sort();
     let mut calls = Vec::new();
     for i in 0..330 {

@@ -8,6 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support {
+    pub mod dispatch;
+}
+
 use plue_mcp::app::App;
 use plue_mcp::caller::Caller;
 use plue_mcp::capability::log::LogSink;
@@ -212,25 +216,7 @@ async fn per_call_instantiation() {
     let app = App::load(config).await.unwrap();
     println!();
     for plugin in &app.plugins {
-        let mut samples = Vec::new();
-        for i in 0..1100 {
-            let t = Instant::now();
-            let r = plue_mcp::plugin::call::call(
-                &app.runtime,
-                plugin,
-                "no_such_tool",
-                "{}".into(),
-                LogSink::default(),
-            )
-            .await;
-            assert!(
-                matches!(r, Err(plue_mcp::plugin::CallError::UnknownTool { .. })),
-                "{r:?}"
-            );
-            if i >= 100 {
-                samples.push(t.elapsed());
-            }
-        }
+        let samples = support::dispatch::instantiate_and_dispatch(&app, plugin, 100, 1000).await;
         report(
             &format!(
                 "instantiate + dispatch, {} ({} tools)",

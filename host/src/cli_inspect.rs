@@ -105,8 +105,10 @@ impl InspectReport {
             })
             .collect();
         let linker = crate::plugin::load::linker(&runtime.engine)?;
-        let pre = crate::bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
-        let mut m = crate::plugin::load::read_manifest(&runtime, &pre, Limits::default()).await?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = crate::plugin::exports::Exports::find(&pre)?;
+        let mut m =
+            crate::plugin::load::read_manifest(&runtime, &pre, &exports, Limits::default()).await?;
         let problems = crate::schema::manifest::check(&mut m)
             .err()
             .unwrap_or_default();

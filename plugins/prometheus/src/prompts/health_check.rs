@@ -89,6 +89,9 @@ fn render(args: &PromptArgs) -> Result<Briefing, ToolError> {
     }
     let next = match worst {
         Status::Ok => "Next: nothing failing here; observability with `full` for the detail.",
+        Status::Unknown => {
+            "Next: nothing failing, but some checks have no data: observability-guide says why HTTP metrics can be empty; prometheus_series shows what exists."
+        }
         _ => {
             "Next: service_health (targets), prometheus_alerts, error_analysis (5xx), latency_analysis, prometheus_rules: the first one matching a FAIL or WARN line."
         }

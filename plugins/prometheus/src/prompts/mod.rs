@@ -172,9 +172,9 @@ pub fn errors(t: &Traffic, requests_metric: &str) -> (Status, String) {
         Status::Ok
     };
     let mut line = format!(
-        "{} 5xx of {} req/s ({}) over 5m",
-        number(errors),
+        "{} req/s, {} req/s 5xx ({}) over 5m",
         number(rate),
+        number(errors),
         percent_of_ratio(ratio)
     );
     if let Some(worst) = t
@@ -274,7 +274,7 @@ Targets: 2 of 3 targets up (1 of 3 jobs not fully up).
 - DOWN runner r:2: Get \"http://r:2/metrics\": dial tcp r:2: connect: connection refused; last up 2023-11-14T22:08:20Z
 Alerts: 1 firing, 1 pending.
 - FIRING PlueServiceDown (critical): runner (r:2) is down
-Traffic: 1.1 5xx of 45 req/s (2.44%) over 5m; worst api 5%; p95 480 ms (slowest job api) over 5m.
+Traffic: 45 req/s, 1.1 req/s 5xx (2.44%) over 5m; worst api 5%; p95 480 ms (slowest job api) over 5m.
 Next: service_health, prometheus_alerts, error_analysis, prometheus_query_range (trend of a saved query)."
         );
         assert_eq!(
@@ -318,7 +318,7 @@ Next: service_health, prometheus_alerts, error_analysis, prometheus_query_range 
             "## Prometheus
 FAIL    targets: 2 of 3 targets up (1 of 3 jobs not fully up)
 FAIL    alerts: 1 firing, 1 pending
-WARN    5xx: 1.1 5xx of 45 req/s (2.44%) over 5m; worst api 5% (FAIL above 5%, WARN above 1%)
+WARN    5xx: 45 req/s, 1.1 req/s 5xx (2.44%) over 5m; worst api 5% (FAIL above 5%, WARN above 1%)
 OK      latency: p95 480 ms (slowest job api) over 5m (WARN above 1000 ms)
 Next: service_health (targets), prometheus_alerts, error_analysis (5xx), latency_analysis, prometheus_rules: the first one matching a FAIL or WARN line."
         );
@@ -339,6 +339,34 @@ Next: service_health (targets), prometheus_alerts, error_analysis (5xx), latency
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn without_http_metrics_the_checks_say_unknown_not_ok() {
+        testing::fake_http(|req| {
+            let p = &req.path_and_query;
+            let body = if p.starts_with("/api/v1/targets") {
+                r#"{"status":"success","data":{"activeTargets":[]}}"#.to_string()
+            } else if p.starts_with("/api/v1/alerts") {
+                r#"{"status":"success","data":{"alerts":[]}}"#.to_string()
+            } else if crate::testutil::query_of(p) == "up" {
+                crate::testutil::vector(&[(r#""job":"api","instance":"a:1""#, "1")])
+            } else {
+                crate::testutil::vector(&[])
+            };
+            Ok(testing::response(200, &body))
+        });
+        let (text, description, _) = render("health-check", &[]);
+        assert_eq!(
+            text,
+            "## Prometheus
+OK      targets: 1 of 1 target up
+OK      alerts: 0 firing, 0 pending
+UNKNOWN 5xx: no requests recorded by `plue_http_requests_total` in the last 5m (FAIL above 5%, WARN above 1%)
+UNKNOWN latency: no latency data in the last 5m (WARN above 1000 ms)
+Next: nothing failing, but some checks have no data: observability-guide says why HTTP metrics can be empty; prometheus_series shows what exists."
+        );
+        assert_eq!(description.as_deref(), Some("Prometheus health: UNKNOWN"));
     }
 
     #[test]

@@ -59,9 +59,19 @@ fn render(args: &PromptArgs) -> Result<Briefing, ToolError> {
                 h.targets_up, h.targets_total
             )];
             if let Ok(a) = &snap.alerts {
+                // With a job, only the alerts labelled with it.
+                let firing = a
+                    .value()
+                    .alerts
+                    .iter()
+                    .filter(|x| x.state == "firing")
+                    .filter(|x| {
+                        job.is_none_or(|j| x.labels.get("job").map(String::as_str) == Some(j))
+                    })
+                    .count();
                 parts.push(format!(
                     "{} firing",
-                    plue_plugin_sdk::text::count(a.value().firing, "alert")
+                    plue_plugin_sdk::text::count(firing, "alert")
                 ));
             }
             match &snap.traffic {

@@ -400,7 +400,7 @@ Next: nothing failing, but some checks have no data: observability-guide says wh
         assert_eq!(links.len(), 2);
         let (text, _, _) = render("observability-guide", &[("job", "api")]);
         assert!(
-            text.contains("Now (job api): 1 of 1 targets up, 1 alert firing, 20 req/s at 5% 5xx."),
+            text.contains("Now (job api): 1 of 1 targets up, 0 alerts firing, 20 req/s at 5% 5xx."),
             "{text}"
         );
         let err = testing::prompt(&plugin(), "observability-guide", &[("job", "nope")])

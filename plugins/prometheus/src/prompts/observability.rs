@@ -102,9 +102,14 @@ fn details(snap: &Snapshot) -> Vec<String> {
     let mut out = Vec::new();
     match snapshot::saved_now(snap, "top-5xx-endpoints") {
         Ok(s) if s.iter().any(|x| x.value.unwrap_or(0.0) > 0.0) => {
-            let top: Vec<String> = s
+            let failing: Vec<_> = s.iter().filter(|x| x.value.unwrap_or(0.0) > 0.0).collect();
+            let shown = if failing.len() > 3 {
+                format!(" (top 3 of {} endpoints)", failing.len())
+            } else {
+                String::new()
+            };
+            let top: Vec<String> = failing
                 .iter()
-                .filter(|x| x.value.unwrap_or(0.0) > 0.0)
                 .take(3)
                 .map(|x| {
                     let endpoint = format!("{} {}", x.label("method"), x.label("path"));
@@ -116,7 +121,10 @@ fn details(snap: &Snapshot) -> Vec<String> {
                     )
                 })
                 .collect();
-            out.push(format!("Most 5xx in the last 1h: {}.", top.join("; ")));
+            out.push(format!(
+                "Most 5xx in the last 1h{shown}: {}.",
+                top.join("; ")
+            ));
         }
         Ok(_) => out.push("Most 5xx in the last 1h: none.".into()),
         Err(e) => out.push(format!("Most 5xx in the last 1h: unavailable ({e}).")),

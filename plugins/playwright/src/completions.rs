@@ -1,7 +1,8 @@
 //! Completions: `test` (spec titles of the report in the context, else the
 //! latest; failing first, then flaky, then the rest; a prefix of the whole
-//! title or of its last part) and `report` (`latest` and every report's path,
-//! newest first).
+//! title or of its last part), `report` (`latest` and every report's path,
+//! newest first) and `path` (files of the directory, for the attachment
+//! resources).
 
 use plue_plugin_sdk::prelude::*;
 
@@ -45,6 +46,16 @@ pub fn report(typed: &Completing) -> Result<Vec<String>, ToolError> {
         );
     }
     Ok(typed.filter(names))
+}
+
+/// At most this many files are looked at for `path`.
+const MAX_FILES: usize = 5000;
+
+/// Files of the directory whose path continues what was typed, sorted.
+pub fn path(typed: &Completing) -> Result<Vec<String>, ToolError> {
+    let (found, _) =
+        plue_plugin_sdk::files::walk_except(report::DIR, "", MAX_FILES, &["node_modules", ".git"])?;
+    Ok(typed.filter(found))
 }
 
 #[cfg(test)]
@@ -93,6 +104,25 @@ mod tests {
             ["workflow runs › cancels a queued run"]
         );
         assert!(complete("test", "zzz", &[]).is_empty());
+    }
+
+    #[test]
+    fn attachment_paths_by_prefix() {
+        assert_eq!(
+            complete(
+                "path",
+                "test-results/auth-login-login-remembers-the-session-chromium-m",
+                &[]
+            ),
+            [
+                "test-results/auth-login-login-remembers-the-session-chromium-mobile/error-context.md",
+                "test-results/auth-login-login-remembers-the-session-chromium-mobile/test-failed-1.png",
+            ]
+        );
+        assert_eq!(
+            complete("path", "runs/", &[]),
+            ["runs/run-1.json", "runs/run-2.json"]
+        );
     }
 
     #[test]

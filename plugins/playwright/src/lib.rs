@@ -58,7 +58,8 @@ pub fn plugin() -> Plugin {
     .resources(resources::reports())
     .resources(resources::attachments())
     .completion("test", completions::test)
-    .completion("report", completions::report);
+    .completion("report", completions::report)
+    .completion("path", completions::path);
     prompts::defs().into_iter().fold(plugin, Plugin::prompt)
 }
 

@@ -1,8 +1,8 @@
 //! Completions: `test` (spec titles of the report in the context, else the
 //! latest; failing first, then flaky, then the rest; a prefix of the whole
 //! title or of its last part), `report` (`latest` and every report's path,
-//! newest first) and `path` (files of the directory, for the attachment
-//! resources).
+//! newest first), `path` (files of the directory, for the attachment
+//! resources) and the prompt flag `full` (`true`, `false`).
 
 use plue_plugin_sdk::prelude::*;
 
@@ -56,6 +56,11 @@ pub fn path(typed: &Completing) -> Result<Vec<String>, ToolError> {
     let (found, _) =
         plue_plugin_sdk::files::walk_except(report::DIR, "", MAX_FILES, &["node_modules", ".git"])?;
     Ok(typed.filter(found))
+}
+
+/// A prompt flag's values.
+pub fn flag(typed: &Completing) -> Result<Vec<String>, ToolError> {
+    Ok(typed.filter(["true", "false"].map(String::from)))
 }
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ pub fn plugin() -> Plugin {
     .resources(resources::attachments())
     .completion("test", completions::test)
     .completion("report", completions::report)
-    .completion("path", completions::path);
+    .completion("path", completions::path)
+    .completion("full", completions::flag);
     prompts::defs().into_iter().fold(plugin, Plugin::prompt)
 }
 

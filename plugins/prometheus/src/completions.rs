@@ -1,6 +1,7 @@
 //! Completions: `job` (the values of Prometheus's `job` label), `metric` (metric
-//! names) and `name` (saved query names), each a case-insensitive prefix match;
-//! the SDK keeps the first 100 and reports how many matched.
+//! names), `name` (saved query names) and the prompt flags `full` and `quick`
+//! (`true`, `false`), each a case-insensitive prefix match; the SDK keeps the
+//! first 100 and reports how many matched.
 
 use plue_plugin_sdk::prelude::*;
 
@@ -31,6 +32,11 @@ pub fn metric(typed: &Completing) -> Result<Vec<String>, ToolError> {
 /// Saved query names, in catalogue order.
 pub fn name(typed: &Completing) -> Result<Vec<String>, ToolError> {
     Ok(typed.filter(saved::names().into_iter().map(String::from)))
+}
+
+/// A prompt flag's values.
+pub fn flag(typed: &Completing) -> Result<Vec<String>, ToolError> {
+    Ok(typed.filter(["true", "false"].map(String::from)))
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@ pub fn plugin() -> Plugin {
     .resources(resources::queries())
     .completion("job", completions::job)
     .completion("metric", completions::metric)
-    .completion("name", completions::name);
+    .completion("name", completions::name)
+    .completion("full", completions::flag)
+    .completion("quick", completions::flag);
     prompts::defs().into_iter().fold(plugin, Plugin::prompt)
 }
 

@@ -99,14 +99,22 @@ fn one_run(id: i64, recent_ignored: bool) -> Result<Briefing, ToolError> {
             crate::tools::exit_suffix(f.exit_code),
             f.log_rows
         ));
-        if let Some(e) = &f.first_error {
+        // The cause usually quotes the error already.
+        if let Some(e) = &f.first_error
+            && !d.cause.as_deref().is_some_and(|c| c.contains(e.as_str()))
+        {
             out.push(format!("Error: {}", fmt::cut(e, 300)));
         }
         if !f.decisive_lines.is_empty() {
-            let shown = f.decisive_lines.len().min(LOG_LINES);
+            let total = f.decisive_lines.len();
+            let shown = total.min(LOG_LINES);
+            let cut = if shown < total {
+                format!("{shown} of {total} shown; ")
+            } else {
+                String::new()
+            };
             out.push(format!(
-                "Decisive log lines ({shown} of {} picked from {} rows):",
-                f.decisive_lines.len(),
+                "Decisive log lines ({cut}the step has {} log rows):",
                 f.log_rows
             ));
             out.extend(

@@ -25,28 +25,25 @@ const CONNECTIONS_READ: u32 = 50;
 /// Long connections listed in full mode.
 const LONG_LISTED: usize = 5;
 
+/// The shared prompts' descriptions, word for word the same in every plugin that
+/// offers them (the host joins the parts under one prompt).
+const OBSERVABILITY: &str = "The state of the stack now, one part per source (workflows, logs, database, …): failures, errors, waiting work; more detail with `full`.";
+const HEALTH_CHECK: &str = "Is everything healthy: a HEALTHY, DEGRADED or UNHEALTHY verdict per part with its evidence; one line each (quick, the default) or the details (full).";
+const FULL_LONG: &str = "`true` for the long version: more detail in every part.";
+const QUICK: &str = "`true` for one line per part (the default).";
+const FULL_DETAILS: &str = "`true` for the details behind each part's verdict.";
+
 pub fn health_check() -> PromptDef {
-    prompt(
-        "health-check",
-        "Is everything healthy: database connections against the limit, long-running statements, size; one line (quick, the default) or the evidence (full).",
-        render_health,
-    )
-    .title("Health check")
-    .argument("quick", "`true` for one line per part (the default).")
-    .argument("full", "`true` for the details behind each verdict.")
+    prompt("health-check", HEALTH_CHECK, render_health)
+        .title("Health check")
+        .argument("quick", QUICK)
+        .argument("full", FULL_DETAILS)
 }
 
 pub fn observability() -> PromptDef {
-    prompt(
-        "observability",
-        "Status of the stack; the database's part (connections, long statements, size, cache, largest tables) only with `full`.",
-        render_observability,
-    )
-    .title("Observability briefing")
-    .argument(
-        "full",
-        "`true` for the long version, which includes the database.",
-    )
+    prompt("observability", OBSERVABILITY, render_observability)
+        .title("Observability briefing")
+        .argument("full", FULL_LONG)
 }
 
 /// The facts both parts use.

@@ -25,6 +25,14 @@ pub const DEGRADED_ABOVE: f64 = 5.0;
 /// …and above this, unhealthy.
 pub const UNHEALTHY_ABOVE: f64 = 25.0;
 
+/// The shared prompts' descriptions, word for word the same in every plugin that
+/// offers them (the host joins the parts under one prompt).
+const OBSERVABILITY: &str = "The state of the stack now, one part per source (workflows, logs, database, …): failures, errors, waiting work; more detail with `full`.";
+const HEALTH_CHECK: &str = "Is everything healthy: a HEALTHY, DEGRADED or UNHEALTHY verdict per part with its evidence; one line each (quick, the default) or the details (full).";
+const FULL_LONG: &str = "`true` for the long version: more detail in every part.";
+const QUICK: &str = "`true` for one line per part (the default).";
+const FULL_DETAILS: &str = "`true` for the details behind each part's verdict.";
+
 pub fn trace_request() -> PromptDef {
     prompt(
         "trace-request",
@@ -39,27 +47,16 @@ pub fn trace_request() -> PromptDef {
 }
 
 pub fn observability() -> PromptDef {
-    prompt(
-        "observability",
-        "Status of the stack: error lines by service over the last hour, the top error and the top exception (more with `full`).",
-        render_observability,
-    )
-    .title("Observability briefing")
-    .argument(
-        "full",
-        "`true` for the long version (more error kinds, per-service volume).",
-    )
+    prompt("observability", OBSERVABILITY, render_observability)
+        .title("Observability briefing")
+        .argument("full", FULL_LONG)
 }
 
 pub fn health_check() -> PromptDef {
-    prompt(
-        "health-check",
-        "Is everything healthy: error rate per service over the last hour, one line (quick, the default) or per service (full).",
-        render_health,
-    )
-    .title("Health check")
-    .argument("quick", "`true` for one line per part (the default).")
-    .argument("full", "`true` for the details behind each verdict.")
+    prompt("health-check", HEALTH_CHECK, render_health)
+        .title("Health check")
+        .argument("quick", QUICK)
+        .argument("full", FULL_DETAILS)
 }
 
 /// Seconds between two RFC 3339 times (0 when either does not parse).

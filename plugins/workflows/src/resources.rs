@@ -24,6 +24,11 @@ pub const LISTED_RUNS: i64 = 20;
 pub const LISTED_FAILED: i64 = 5;
 /// Characters of log text a step-log read returns (its tail).
 pub const LOG_BUDGET: usize = 16_000;
+/// Steps in a run summary's table (failing and running ones are kept first).
+pub const TABLE_STEPS: usize = 50;
+/// Lines of a failed step's error message in a run summary, and characters of each.
+const ERROR_LINES: usize = 12;
+const ERROR_LINE_CHARS: usize = 300;
 /// Rows of a step's log read for the tail.
 const TAIL_ROWS: i64 = 1000;
 /// Characters of one log entry in a step-log read.
@@ -161,7 +166,19 @@ pub fn run_markdown(id: i64) -> Result<String, ToolError> {
         out.push(String::new());
         out.push("| id | name | type | status | duration | exit |".into());
         out.push("|---|---|---|---|---|---|".into());
-        for s in &steps {
+        // Failing and running steps first when the table must be cut, then in id order.
+        let mut shown: Vec<&queries::Step> = steps
+            .iter()
+            .filter(|s| s.failed() || s.status == Status::Running)
+            .chain(
+                steps
+                    .iter()
+                    .filter(|s| !(s.failed() || s.status == Status::Running)),
+            )
+            .take(TABLE_STEPS)
+            .collect();
+        shown.sort_by_key(|s| s.id);
+        for s in &shown {
             out.push(format!(
                 "| {} | {} | {} | {} | {} | {} |",
                 s.id,
@@ -170,6 +187,14 @@ pub fn run_markdown(id: i64) -> Result<String, ToolError> {
                 s.status,
                 fmt::took(&s.status, s.started_at.as_deref(), s.duration_s),
                 exit_text(s.exit_code)
+            ));
+        }
+        if shown.len() < steps.len() {
+            out.push(String::new());
+            out.push(format!(
+                "({} of {} steps shown, failing and running ones first; get_run_details(run_id={id}) lists them all)",
+                shown.len(),
+                steps.len()
             ));
         }
     }
@@ -187,9 +212,9 @@ pub fn run_markdown(id: i64) -> Result<String, ToolError> {
                     out.push(format!("First error: `{}`", fmt::cut(&first, 300)));
                     out.push(String::new());
                 }
-                let (head, left) = text::head_lines(m.trim(), 12);
+                let (head, left) = text::head_lines(m.trim(), ERROR_LINES);
                 out.push("```".into());
-                out.push(head.to_string());
+                out.extend(head.lines().map(|l| fmt::cut(l, ERROR_LINE_CHARS)));
                 out.push("```".into());
                 if left > 0 {
                     out.push(format!("({left} more lines of the error message left out)"));
@@ -372,6 +397,46 @@ mod tests {
             md.ends_with("Next: quick_debug(run_id=6), get_run_logs(run_id=6)"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_long_run_keeps_its_failed_step_in_the_cut_table() {
+        // 60 steps, #155 the only failed one: the table keeps it and 49 others.
+        let steps: Vec<Json> = (101..=160)
+            .map(|id| {
+                let failed = id == 155;
+                json!({"id": id, "run_id": 7, "plan_id": format!("step_{id}"), "name": format!("s{id}"),
+                       "step_type": "shell", "status": if failed { "failed" } else { "completed" },
+                       "exit_code": i64::from(failed), "error_message": if failed { Some("boom") } else { None },
+                       "log_rows": 1})
+            })
+            .collect();
+        serve(vec![
+            (
+                "WHERE r.id = $1::bigint",
+                vec![
+                    json!({"id": 7, "definition_id": 1, "workflow": "ci", "trigger_type": "push",
+                "status": "failed", "now_utc": NOW}),
+                ],
+            ),
+            ("FROM workflow_steps s\n  LEFT JOIN LATERAL", steps),
+        ]);
+        let md = testing::read(&crate::plugin(), "plue://runs/7").unwrap()[0]
+            .as_text()
+            .unwrap()
+            .to_string();
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| 1")).collect();
+        assert_eq!(rows.len(), super::TABLE_STEPS);
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("| 155 | s155 | shell | failed |")),
+            "{md}"
+        );
+        assert!(
+            rows[0].starts_with("| 101 |") && rows[48].starts_with("| 149 |"),
+            "{md}"
+        );
+        assert!(md.contains("(50 of 60 steps shown, failing and running ones first; get_run_details(run_id=7) lists them all)"), "{md}");
     }
 
     #[test]

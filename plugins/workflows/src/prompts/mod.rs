@@ -23,6 +23,14 @@ pub mod arg {
     pub const RECENT: &str = "recent";
 }
 
+/// The shared prompts' descriptions, word for word the same in every plugin that
+/// offers them (the host joins the parts under one prompt).
+const OBSERVABILITY: &str = "The state of the stack now, one part per source (workflows, logs, database, …): failures, errors, waiting work; more detail with `full`.";
+const HEALTH_CHECK: &str = "Is everything healthy: a HEALTHY, DEGRADED or UNHEALTHY verdict per part with its evidence; one line each (quick, the default) or the details (full).";
+const FULL_LONG: &str = "`true` for the long version: more detail in every part.";
+const QUICK: &str = "`true` for one line per part (the default).";
+const FULL_DETAILS: &str = "`true` for the details behind each part's verdict.";
+
 pub fn debug_workflows() -> PromptDef {
     prompt(
         "debug-workflows",
@@ -41,27 +49,16 @@ pub fn debug_workflows() -> PromptDef {
 }
 
 pub fn observability() -> PromptDef {
-    prompt(
-        "observability",
-        "Status of the stack: workflow failures, success rate over 24 h and waiting work (and more per part with `full`).",
-        status::observability,
-    )
-    .title("Observability briefing")
-    .argument(
-        arg::FULL,
-        "`true` for the long version (per-workflow statistics, runners, LLM usage).",
-    )
+    prompt("observability", OBSERVABILITY, status::observability)
+        .title("Observability briefing")
+        .argument(arg::FULL, FULL_LONG)
 }
 
 pub fn health_check() -> PromptDef {
-    prompt(
-        "health-check",
-        "Is everything healthy: one line per part (quick, the default) or the evidence behind it (full).",
-        status::health_check,
-    )
-    .title("Health check")
-    .argument(arg::QUICK, "`true` for one line per part (the default).")
-    .argument(arg::FULL, "`true` for the details behind each verdict.")
+    prompt("health-check", HEALTH_CHECK, status::health_check)
+        .title("Health check")
+        .argument(arg::QUICK, QUICK)
+        .argument(arg::FULL, FULL_DETAILS)
 }
 
 pub fn guide() -> PromptDef {

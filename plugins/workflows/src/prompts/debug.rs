@@ -91,8 +91,14 @@ fn one_run(id: i64, recent_ignored: bool) -> Result<Briefing, ToolError> {
     ));
     let mut briefing_links = vec![run_link(run.id, &format!("run {} summary", run.id))];
     if let Some(f) = d.findings.first() {
+        // Findings are the failed steps, or for a run still going its running ones.
+        let which = if f.status == crate::status::Status::Running {
+            "Running step"
+        } else {
+            "Failed step"
+        };
         out.push(format!(
-            "Failed step: '{}' (#{}, {}{}), {} log rows",
+            "{which}: '{}' (#{}, {}{}), {} log rows",
             f.name,
             f.step_id,
             f.step_type,

@@ -80,6 +80,40 @@ fn debug_one_run_names_step_error_lines_and_next_tools() {
 }
 
 #[test]
+fn debug_a_running_run_shows_its_running_step() {
+    let mut run = run6();
+    run["status"] = json!("running");
+    run["completed_at"] = json!(null);
+    run["duration_s"] = json!(1500.0);
+    serve(vec![
+        ("WHERE r.id = $1::bigint", vec![run]),
+        (
+            "FROM workflow_steps s\n  LEFT JOIN LATERAL",
+            vec![
+                json!({"id": 19, "run_id": 6, "plan_id": "step_4", "name": "e2e", "step_type": "shell", "status": "running",
+                        "started_at": "2026-01-02T10:00:30", "duration_s": 1470.0, "log_rows": 1}),
+            ],
+        ),
+        (
+            "row_number() OVER (PARTITION BY l.step_id, l.log_type",
+            vec![
+                json!({"step_id": 19, "log_type": "stdout", "content": "waiting for browser", "sequence": 0, "row_index": 0,
+                        "created_at": "2026-01-02T10:24:00"}),
+            ],
+        ),
+    ]);
+    let b = testing::prompt(&crate::plugin(), "debug-workflows", &[("run_id", "6")]).unwrap();
+    let text = b.texts().join("\n");
+    assert!(text.contains("Run #6 ci (alice/plue): RUNNING"), "{text}");
+    assert!(
+        text.contains("Running step: 'e2e' (#19, shell), 1 log rows"),
+        "{text}"
+    );
+    assert!(text.contains("  [stdout] waiting for browser"), "{text}");
+    assert!(!text.contains("Failed step"), "{text}");
+}
+
+#[test]
 fn debug_refuses_bad_and_unknown_runs() {
     let e = testing::prompt(&crate::plugin(), "debug-workflows", &[("run_id", "six")]).unwrap_err();
     assert!(

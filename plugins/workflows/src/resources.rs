@@ -495,6 +495,54 @@ mod tests {
     }
 
     #[test]
+    fn step_logs_and_failure_analysis_link_what_they_mention() {
+        serve(vec![
+            (
+                "AS matching_rows",
+                vec![
+                    json!({"id": 18, "run_id": 6, "name": "test", "step_type": "shell",
+                "status": "failed", "exit_code": 1, "total_rows": 1, "matching_rows": 1, "by_type": {"stderr": 1}}),
+                ],
+            ),
+            (
+                "OFFSET $3::bigint",
+                vec![
+                    json!({"log_type": "stderr", "content": "boom", "sequence": 0, "row_index": 0}),
+                ],
+            ),
+        ]);
+        let out = testing::call(&crate::plugin(), "get_step_logs", json!({"step_id": 18})).unwrap();
+        let uris: Vec<&str> = out.links().iter().map(|l| l.uri()).collect();
+        assert_eq!(uris, ["plue://steps/18/logs", "plue://runs/6"]);
+
+        let failed = |id: i64, step: &str, error: &str| {
+            json!({"id": id, "definition_id": 1, "workflow": "ci", "created_at": NOW, "failed_step_id": id * 10,
+                   "failed_step": step, "step_type": "shell", "step_error": error, "exit_code": 1, "now_utc": NOW})
+        };
+        serve(vec![
+            (
+                "WITH runs AS",
+                vec![
+                    json!({"definition_id": 1, "workflow": "ci", "total": 3, "completed": 0, "failed": 3,
+                "running": 0, "pending": 0, "cancelled": 0, "now_utc": NOW}),
+                ],
+            ),
+            (
+                "LIMIT $4::bigint",
+                vec![
+                    failed(9, "test", "TypeError: boom"),
+                    failed(8, "lint", "3 problems"),
+                    failed(7, "test", "TypeError: boom"),
+                ],
+            ),
+        ]);
+        let out = testing::call(&crate::plugin(), "analyze_failures", json!({})).unwrap();
+        let uris: Vec<&str> = out.links().iter().map(|l| l.uri()).collect();
+        // Two patterns (test ×2, newest run 9; lint ×1, run 8): each pattern's newest run.
+        assert_eq!(uris, ["plue://runs/9", "plue://runs/8"]);
+    }
+
+    #[test]
     fn tool_answers_link_the_run_and_failed_step() {
         serve(vec![
             (

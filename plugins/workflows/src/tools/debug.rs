@@ -836,6 +836,8 @@ mod tests {
             s["next"][0],
             "get_step_logs(step_id=18, log_type=\"stderr\")"
         );
+        let links: Vec<&str> = out.links().iter().map(|l| l.uri()).collect();
+        assert_eq!(links, ["plue://runs/6", "plue://steps/18/logs"]);
     }
 
     #[test]

@@ -33,9 +33,11 @@ pub fn render(args: &PromptArgs) -> Result<Briefing, ToolError> {
                 None => DEFAULT_RECENT,
                 Some(v) => match v.parse::<i64>() {
                     Ok(n) if (1..=MAX_RECENT).contains(&n) => n,
+                    // `recent` given as a flag (`--recent`): the default count.
+                    Err(_) if args.flag(arg::RECENT) => DEFAULT_RECENT,
                     _ => {
                         return Err(ToolError::invalid(format!(
-                            "`recent` must be a count of failed runs from 1 to {MAX_RECENT}, got `{v}`; leave it out for {DEFAULT_RECENT}"
+                            "`recent` must be a count of failed runs from 1 to {MAX_RECENT} (or `true`), got `{v}`; leave it out for {DEFAULT_RECENT}"
                         )));
                     }
                 },

@@ -44,7 +44,7 @@ pub fn debug_workflows() -> PromptDef {
     )
     .argument(
         arg::RECENT,
-        "How many of the newest failed runs to list (1–20, default 5); ignored when run_id is given.",
+        "How many of the newest failed runs to list (1–20, or `true` for 5, the default); ignored when run_id is given.",
     )
 }
 

@@ -133,7 +133,7 @@ fn debug_refuses_bad_and_unknown_runs() {
             testing::prompt(&crate::plugin(), "debug-workflows", &[("recent", bad)]).unwrap_err();
         assert!(
             e.to_string()
-                .contains("`recent` must be a count of failed runs from 1 to 20"),
+                .contains("`recent` must be a count of failed runs from 1 to 20 (or `true`)"),
             "{e}"
         );
     }
@@ -205,14 +205,51 @@ fn debug_recent_ranks_newest_failures_and_marks_repeats() {
 }
 
 #[test]
-fn debug_without_arguments_asks_for_five() {
-    let log = testing::sql_routes(
-        crate::queries::DB,
-        vec![("LIMIT $4::bigint", Ok(testing::json_rows(&[])))],
+fn debug_without_a_count_asks_for_five() {
+    for args in [&[][..], &[("recent", "true")][..]] {
+        let log = testing::sql_routes(
+            crate::queries::DB,
+            vec![("LIMIT $4::bigint", Ok(testing::json_rows(&[])))],
+        );
+        let b = testing::prompt(&crate::plugin(), "debug-workflows", args).unwrap();
+        assert!(b.texts()[0].contains("No failed workflow runs in the last year."));
+        assert_eq!(log.borrow()[0].1[3].as_i64(), Some(5), "{args:?}");
+    }
+}
+
+#[test]
+fn health_is_unhealthy_when_work_waits_without_runners() {
+    // 3 completed of 3 finished (100%), but run #11 has waited 20 min and no runner is available.
+    serve(vec![
+        (
+            "AS llm_calls",
+            vec![
+                json!({"total": 4, "completed": 3, "failed": 0, "running": 0, "pending": 1, "cancelled": 0,
+            "definitions": 1, "llm_calls": 0, "llm_tokens_in": 0, "llm_tokens_out": 0, "now_utc": NOW}),
+            ],
+        ),
+        ("LIMIT $4::bigint", vec![]),
+        (
+            "r.status IN ('pending', 'running')",
+            vec![
+                json!({"id": 11, "definition_id": 1, "workflow": "ci", "status": "pending",
+            "trigger_type": "push", "created_at": "2026-01-02T10:05:00", "age_s": 1200.0, "queued_s": 1200.0, "total": 1, "now_utc": NOW}),
+            ],
+        ),
+        (
+            "ORDER BY CASE p.status",
+            vec![
+                json!({"id": 2, "pod_name": "runner-b", "status": "claimed", "heartbeat_age_s": 3.0, "now_utc": NOW}),
+            ],
+        ),
+        ("to_regclass", vec![json!({"present": false})]),
+    ]);
+    let b = testing::prompt(&crate::plugin(), "health-check", &[]).unwrap();
+    let line = b.texts()[0].lines().nth(1).unwrap().to_string();
+    assert_eq!(
+        line,
+        "Workflows: UNHEALTHY (1 waiting and no runner available; work waiting 20m) — success 100% over 24 h (0 failed of 3 finished); 1 waiting; runners 0 available, 0 stale"
     );
-    let b = testing::prompt(&crate::plugin(), "debug-workflows", &[]).unwrap();
-    assert!(b.texts()[0].contains("No failed workflow runs in the last year."));
-    assert_eq!(log.borrow()[0].1[3].as_i64(), Some(5));
 }
 
 /// A day with 7 completed and 3 failed runs, one run running for 2 h, and

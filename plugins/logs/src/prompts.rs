@@ -178,12 +178,12 @@ fn render_observability(args: &PromptArgs) -> Result<Briefing, ToolError> {
         out.push("Errors, last 1 h: none.".into());
     } else {
         let read = if e.matching.is_some_and(|m| m > e.error_lines) {
-            format!(" ({} read)", e.error_lines)
+            format!("; by service, of the {} newest read", e.error_lines)
         } else {
-            String::new()
+            "; by service".into()
         };
         out.push(format!(
-            "Errors, last 1 h: {total} lines{read}; by service: {}",
+            "Errors, last 1 h: {total} lines{read}: {}",
             counts(e.by_service.iter())
         ));
         let kinds = if full { 5 } else { 1 };
@@ -498,6 +498,41 @@ mod tests {
         assert_eq!(
             lines[5],
             "Next tools: find_errors(service=\"api\"); search_exceptions(start=\"1h\"); log_stats() for volume per service"
+        );
+    }
+
+    #[test]
+    fn observability_says_when_only_the_newest_errors_were_read() {
+        // Loki holds 1,200 error lines; the part reads the newest 500 (all `api`).
+        fake_loki(|path, q| {
+            if path == "/loki/api/v1/query" {
+                // The count of all error lines; or, for the empty exception search's hint, lines per service.
+                let n = if q.starts_with("sum(count_over_time(") {
+                    "1200"
+                } else {
+                    "1500"
+                };
+                return vector(json!([{"metric": {"service": "api"}, "value": [1764000000, n]}]));
+            }
+            if q.starts_with(r#"{job="containerlogs"} |~ `(?:"#) {
+                return streams(json!([]));
+            }
+            let values: Vec<Json> = (0..500)
+                .map(|i| json!([ts(i), r#"{"level":"error","message":"db timeout"}"#]))
+                .collect();
+            streams(json!([{"stream": {"service": "api"}, "values": values}]))
+        });
+        let b = testing::prompt(&plugin(), "observability", &[]).unwrap();
+        let text = b.texts().join("\n");
+        assert!(
+            text.contains(
+                "Errors, last 1 h: 1200 lines; by service, of the 500 newest read: api 500"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Exceptions, last 1 h: no stack traces."),
+            "{text}"
         );
     }
 

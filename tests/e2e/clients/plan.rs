@@ -349,7 +349,7 @@ pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
              "contains": ["## Prometheus", "## Workflows (database)", "## Database (PostgreSQL)"]},
             {"name": "health-check", "arguments": {"full": "true"}, "contains": ["## Logs (Loki)"]},
             {"name": "observability-guide", "arguments": {}, "contains": ["## Prometheus"]},
-            {"name": "workflow-debugging-guide", "arguments": {}, "contains": ["list_workflow_runs"]},
+            {"name": "workflow-debugging-guide", "arguments": {}, "contains": ["quick_debug"]},
             {"name": "test-debugging-guide", "arguments": {}, "contains": ["plue://playwright/"]},
             {"name": "no-such-prompt", "arguments": {}, "expect": "error", "contains": ["prompts/list"]},
         ],

@@ -26,8 +26,8 @@ pub mod v0_1 {
 pub use current::*;
 pub use exports::plue::plugin::{completions, prompts, resources, tools};
 pub use plue::plugin::types::{
-    Completion, CompletionRef, Content, Image, PluginManifest, Prompt, PromptArgument, PromptMessage,
-    PromptResult, ResourceBody, ResourceContents, ResourceInfo, ResourceTemplate, Role,
-    ToolAnnotations, ToolError, ToolResult,
+    Completion, CompletionRef, Content, Image, PluginManifest, Prompt, PromptArgument,
+    PromptMessage, PromptResult, ResourceBody, ResourceContents, ResourceInfo, ResourceTemplate,
+    Role, ToolAnnotations, ToolError, ToolResult,
 };
 pub use plue::plugin::{http, log, settings, sql};

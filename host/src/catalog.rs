@@ -1,6 +1,6 @@
 //! The prompts and resource families of every plugin, built once at load:
 //! a prompt offered by several plugins is one prompt whose parts they render
-//! (joined in configuration order), and a resource URI is routed to the one
+//! (joined in plugin order, the order of `tools/list`), and a resource URI is routed to the one
 //! plugin whose URI template it matches. Protocol-free: `mcp/` converts.
 
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub struct MergedPrompt {
     pub description: String,
     /// Every contributor's arguments by name; required if any contributor requires it.
     pub arguments: Vec<PromptArgument>,
-    /// The plugins that render a part, in configuration order.
+    /// The plugins that render a part, in plugin order.
     pub plugins: Vec<Arc<LoadedPlugin>>,
 }
 
@@ -219,10 +219,70 @@ mod tests {
         }
     }
 
+    /// The five bundled groups, as the built-in default loads them, and their order.
+    async fn bundled() -> (Catalog, Vec<String>) {
+        let (_rt, loaded) = crate::plugin::load::tests::load(crate::config::BUILT_IN_DEFAULT).await;
+        let loaded = loaded.unwrap();
+        let order = loaded.iter().map(|p| p.name.clone()).collect();
+        (Catalog::build(&loaded).unwrap(), order)
+    }
+
+    #[tokio::test]
+    async fn a_prompt_of_several_plugins_is_one_with_parts_in_plugin_order() {
+        let (catalog, order) = bundled().await;
+        let health = catalog.prompt("health-check").unwrap();
+        let owners: Vec<&str> = health.plugins.iter().map(|p| p.name.as_str()).collect();
+        let expected: Vec<&str> = order
+            .iter()
+            .map(String::as_str)
+            .filter(|n| ["prometheus", "logs", "database", "workflows"].contains(n))
+            .collect();
+        assert_eq!(owners, expected);
+        let args: Vec<(&str, bool)> = health
+            .arguments
+            .iter()
+            .map(|a| (a.name.as_str(), a.required))
+            .collect();
+        assert_eq!(args, [("quick", false), ("full", false)]);
+        let trace = catalog.prompt("trace-request").unwrap();
+        assert_eq!(trace.plugins.len(), 1);
+        assert!(
+            trace
+                .arguments
+                .iter()
+                .any(|a| a.name == "request_id" && a.required)
+        );
+        // Listed once each, in first-seen order.
+        let names: Vec<&str> = catalog.prompts().iter().map(|p| p.name.as_str()).collect();
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn a_uri_routes_to_the_family_it_matches_with_its_variables() {
+        let (catalog, _) = bundled().await;
+        let (family, vars) = catalog.route("plue://runs/13").unwrap();
+        assert_eq!(family.plugin.name, "workflows");
+        assert_eq!(vars, [("run_id".to_string(), "13".to_string())]);
+        let (family, vars) = catalog
+            .route("plue://playwright/attachments/test-results/a%20b/shot.png")
+            .unwrap();
+        assert_eq!(family.plugin.name, "playwright");
+        assert_eq!(vars[0].1, "test-results/a b/shot.png");
+        assert!(catalog.route("plue://runs/13/more").is_none());
+        assert!(catalog.route("file:///etc/passwd").is_none());
+        assert!(catalog.family("plue://steps/{step_id}/logs").is_some());
+    }
+
     #[test]
     fn names_and_templates_are_checked() {
         assert!(check_prompt(&prompt("health-check", &[("quick", false)])).is_ok());
-        assert!(check_prompt(&prompt("Health", &[])).unwrap_err().contains("lowercase"));
+        assert!(
+            check_prompt(&prompt("Health", &[]))
+                .unwrap_err()
+                .contains("lowercase")
+        );
         assert!(
             check_prompt(&prompt("x", &[("run-id", false)]))
                 .unwrap_err()
@@ -236,7 +296,11 @@ mod tests {
             mime_type: None,
         };
         assert!(check_template(&template("plue://runs/{run_id}")).is_ok());
-        assert!(check_template(&template("file:///etc/{x}")).unwrap_err().contains("plue://"));
+        assert!(
+            check_template(&template("file:///etc/{x}"))
+                .unwrap_err()
+                .contains("plue://")
+        );
         assert!(check_template(&template("plue://a/{x}{y}")).is_err());
     }
 }

@@ -203,7 +203,10 @@ impl InspectReport {
             w,
             "contract: plue:plugin@{} (exports tools{})",
             self.contract,
-            self.exports.iter().map(|e| format!(", {e}")).collect::<String>()
+            self.exports
+                .iter()
+                .map(|e| format!(", {e}"))
+                .collect::<String>()
         );
         let _ = writeln!(w, "\nasks for:");
         let caps = &self.capabilities;

@@ -122,7 +122,7 @@ impl App {
     }
 
     /// Render prompt `name`: each contributing plugin's part, concurrently,
-    /// joined in configuration order. A part that fails says so in its place;
+    /// joined in plugin order. A part that fails says so in its place;
     /// the prompt fails only when every part does.
     pub async fn get_prompt(
         &self,
@@ -206,10 +206,7 @@ impl App {
                 Err((_, why)) => {
                     messages.push(PromptMessage {
                         role: Role::User,
-                        content: Content::Text(format!(
-                            "## {}: unavailable\n{why}",
-                            plugin.name
-                        )),
+                        content: Content::Text(format!("## {}: unavailable\n{why}", plugin.name)),
                     });
                     failures.push(why);
                 }

@@ -36,7 +36,13 @@ async fn a_plugin_built_against_0_1_serves_every_capability_beside_0_2_plugins()
         .iter()
         .map(|t| t.name.to_string())
         .collect();
-    for tool in ["echo", "old_echo", "old_http_get", "old_sql_query", "old_read_file"] {
+    for tool in [
+        "echo",
+        "old_echo",
+        "old_http_get",
+        "old_sql_query",
+        "old_read_file",
+    ] {
         assert!(names.iter().any(|n| n == tool), "{tool} not in {names:?}");
     }
     let r = host
@@ -51,7 +57,10 @@ async fn a_plugin_built_against_0_1_serves_every_capability_beside_0_2_plugins()
         .unwrap();
     assert_eq!(mcp::text(&r), "line one\nline two\n");
     let r = host
-        .call_ok("old_sql_query", json!({"statement": "SELECT 40 + 2 AS answer"}))
+        .call_ok(
+            "old_sql_query",
+            json!({"statement": "SELECT 40 + 2 AS answer"}),
+        )
         .await
         .unwrap();
     assert!(mcp::text(&r).contains("42"), "{}", mcp::text(&r));
@@ -72,7 +81,11 @@ async fn a_plugin_built_against_0_1_serves_every_capability_beside_0_2_plugins()
             .arg(path)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let old = inspect(&fixture());

@@ -21,11 +21,7 @@ use crate::registry::Entry;
 /// gets the JSON as its text, as MCP asks for clients that do not read
 /// `structuredContent`.
 pub fn call_tool_result(outcome: Outcome) -> CallToolResult {
-    let mut content: Vec<ContentBlock> = outcome
-        .content
-        .into_iter()
-        .map(content)
-        .collect();
+    let mut content: Vec<ContentBlock> = outcome.content.into_iter().map(content).collect();
     if content.is_empty()
         && let Some(v) = &outcome.structured
     {

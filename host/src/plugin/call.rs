@@ -285,7 +285,9 @@ mod tests {
     async fn an_answer_comes_back_as_the_plugin_gave_it() {
         let answer = misbehave("", "ok", "{}").await.unwrap();
         assert!(!answer.is_error);
-        assert!(matches!(&answer.content[..], [crate::bindings::Content::Text(t)] if t == "still fine"));
+        assert!(
+            matches!(&answer.content[..], [crate::bindings::Content::Text(t)] if t == "still fine")
+        );
         assert_eq!(output_size(&answer), "still fine".len() as u64);
     }
 

@@ -11,24 +11,22 @@ use crate::capability::state::CallState;
 
 /// Serve the 0.1 names of the host capabilities with the 0.2 implementations.
 pub fn add_imports(linker: &mut Linker<CallState>) -> anyhow::Result<()> {
-    linker
-        .instance("plue:plugin/http@0.1.0")?
-        .func_wrap_async("fetch", |mut store, (request,): (http::Request,)| {
+    linker.instance("plue:plugin/http@0.1.0")?.func_wrap_async(
+        "fetch",
+        |mut store, (request,): (http::Request,)| {
             Box::new(async move {
                 Ok((<CallState as http::Host>::fetch(store.data_mut(), request).await,))
             })
-        })?;
+        },
+    )?;
     linker.instance("plue:plugin/sql@0.1.0")?.func_wrap_async(
         "query",
         |mut store, (database, statement, params): (String, String, Vec<sql::Value>)| {
             Box::new(async move {
-                Ok((<CallState as sql::Host>::query(
-                    store.data_mut(),
-                    database,
-                    statement,
-                    params,
-                )
-                .await,))
+                Ok((
+                    <CallState as sql::Host>::query(store.data_mut(), database, statement, params)
+                        .await,
+                ))
             })
         },
     )?;

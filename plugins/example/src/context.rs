@@ -96,7 +96,10 @@ pub fn add(plugin: Plugin) -> Plugin {
                 "What the example plugin can see in its granted directory, and a file's head.",
                 brief,
             )
-            .argument("path", "A file to show the head of, relative to the directory."),
+            .argument(
+                "path",
+                "A file to show the head of, relative to the directory.",
+            ),
         )
         .resources(
             resources(
@@ -130,7 +133,10 @@ mod tests {
         let _d = data();
         let b = testing::prompt(&plugin(), "example-brief", &[("path", "a.txt")]).unwrap();
         let texts = b.texts().join("\n");
-        assert!(texts.contains("2 files") && texts.contains("- sub/b.md"), "{texts}");
+        assert!(
+            texts.contains("2 files") && texts.contains("- sub/b.md"),
+            "{texts}"
+        );
         assert!(texts.contains("### a.txt\nalpha"), "{texts}");
         assert_eq!(b.resource_uris(), ["plue://example/files/a.txt"]);
     }
@@ -140,12 +146,21 @@ mod tests {
         let _d = data();
         let links = testing::list_resources(&plugin()).unwrap();
         let uris: Vec<&str> = links.iter().map(|l| l.uri()).collect();
-        assert_eq!(uris, ["plue://example/files/a.txt", "plue://example/files/sub/b.md"]);
+        assert_eq!(
+            uris,
+            [
+                "plue://example/files/a.txt",
+                "plue://example/files/sub/b.md"
+            ]
+        );
         let read = testing::read(&plugin(), "plue://example/files/sub/b.md").unwrap();
         assert_eq!(read[0].as_text(), Some("# beta\n"));
         assert_eq!(read[0].mime(), Some("text/markdown"));
         let err = testing::read(&plugin(), "plue://example/files/../secret").unwrap_err();
         assert!(err.to_string().contains("`..` is not allowed"), "{err}");
-        assert_eq!(testing::complete(&plugin(), "path", "s", &[]).unwrap(), ["sub/b.md"]);
+        assert_eq!(
+            testing::complete(&plugin(), "path", "s", &[]).unwrap(),
+            ["sub/b.md"]
+        );
     }
 }

@@ -65,6 +65,25 @@ enum Command {
         #[arg(default_value = "{}")]
         args: String,
     },
+    /// Render a prompt (as `prompts/get` does) and print its messages; exit 1 on an error
+    Prompt {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The prompt's name, e.g. health-check
+        name: String,
+        /// Arguments as NAME=VALUE, e.g. run_id=13 quick=true
+        args: Vec<String>,
+    },
+    /// Read a resource (as `resources/read` does) and print it; exit 1 on an error
+    Read {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Write binary contents (a screenshot, a trace) to this file instead of describing them
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The resource's URI, e.g. plue://runs/13
+        uri: String,
+    },
     /// Check configuration, digests, grants and whether each backend can be reached
     Check {
         #[arg(long, short)]
@@ -237,6 +256,14 @@ async fn run(command: Command) -> ExitCode {
         }
         Command::Check { config, json } => crate::cli_check::check(config.as_deref(), json).await,
         Command::Inspect { plugin, json } => crate::cli_inspect::inspect(&plugin, json).await,
+        Command::Prompt { config, name, args } => match load(config.as_deref()).await {
+            Ok(app) => crate::cli_context::prompt(&app, &name, &args).await,
+            Err(code) => code,
+        },
+        Command::Read { config, out, uri } => match load(config.as_deref()).await {
+            Ok(app) => crate::cli_context::read(&app, &uri, out.as_deref()).await,
+            Err(code) => code,
+        },
     }
 }
 

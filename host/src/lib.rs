@@ -17,6 +17,7 @@ pub mod capability;
 pub mod catalog;
 pub mod cli;
 mod cli_check;
+mod cli_context;
 mod cli_inspect;
 pub mod codegen;
 pub mod config;

@@ -249,3 +249,68 @@ async fn prompts_reads_and_completions_are_audited_like_calls() {
     );
     assert_eq!(records[0]["arguments"]["path"], "notes.txt");
 }
+
+#[tokio::test]
+async fn the_command_line_renders_a_prompt_and_saves_a_blob() {
+    let web = WebServer::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("notes.txt"), "line one\n").unwrap();
+    let png = std::fs::read(plue_tests::stack::playwright_reports().join(
+        "test-results/workflows-runs-workflow-runs-counts-queued-runs-chromium-mobile-retry1/test-failed-1.png",
+    ))
+    .unwrap();
+    std::fs::write(data.path().join("shot.png"), &png).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("plue-mcp.toml");
+    std::fs::write(
+        &config,
+        crate::example::config(&web.url(), "${UNSET_DATABASE_URL_FOR_TEST}", data.path()),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(binary())
+            .args(args)
+            .arg("-c")
+            .arg(&config)
+            .env("EXAMPLE_TOKEN", TOKEN)
+            .env("PLUE_MCP_CACHE_DIR", plue_tests::mcp::cache_dir(binary()))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["prompt", "example-brief", "path=notes.txt"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("2 files") && stdout.contains("line one"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[resource plue://example/files/notes.txt]"),
+        "{stdout}"
+    );
+
+    let saved = dir.path().join("saved.png");
+    let (code, stdout, _) = run(&[
+        "read",
+        "plue://example/files/shot.png",
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(std::fs::read(&saved).unwrap(), png);
+    assert!(
+        stdout.contains(&format!("[image/png, {} bytes written", png.len())),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = run(&["read", "plue://example/files/../x"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("`..` is not allowed"), "{stderr}");
+    let (code, _, stderr) = run(&["prompt", "example-brief", "path"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("NAME=VALUE"), "{stderr}");
+}

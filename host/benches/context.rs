@@ -60,7 +60,15 @@ async fn main() {
     let prefix = &facts.request_id[..4];
 
     println!("completion/complete (target p50 < {COMPLETION_TARGET_MS} ms)");
-    let completions: Vec<(&str, CompletionRef, &str, &str, Vec<(String, String)>)> = vec![
+    // (label, target, argument, typed value, other arguments)
+    type Case<'a> = (
+        &'a str,
+        CompletionRef,
+        &'a str,
+        &'a str,
+        Vec<(String, String)>,
+    );
+    let completions: Vec<Case> = vec![
         (
             "run_id",
             CompletionRef::Prompt("debug-workflows".into()),

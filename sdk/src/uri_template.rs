@@ -141,7 +141,9 @@ fn percent_decode(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn pairs(v: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+    type Matched = Option<Vec<(String, String)>>;
+
+    fn pairs(v: &[(&str, &str)]) -> Matched {
         Some(
             v.iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -151,7 +153,7 @@ mod tests {
 
     #[test]
     fn members_match_and_others_do_not() {
-        let cases: &[(&str, &str, Option<Vec<(String, String)>>)] = &[
+        let cases: &[(&str, &str, Matched)] = &[
             (
                 "plue://runs/{run_id}",
                 "plue://runs/13",

@@ -384,7 +384,11 @@ impl YAxis {
         let (div, suffix, unit_on_ticks) = scale(lo.abs().max(hi.abs()), unit);
         let step = nice_step((hi - lo) / div / 5.0);
         let lo_s = (lo / div / step).floor() * step;
-        let hi_s = (hi / div / step).ceil() * step;
+        let mut hi_s = (hi / div / step).ceil() * step;
+        // A line along the top edge is hard to see: leave room above the highest value.
+        if hi_s - hi / div < 0.03 * (hi_s - lo_s) {
+            hi_s += step;
+        }
         YAxis {
             lo: lo_s * div,
             hi: hi_s * div,
@@ -725,11 +729,11 @@ mod tests {
         };
         assert_eq!(
             labels(0.0, 0.25, "s"),
-            ["0", "50ms", "100ms", "150ms", "200ms", "250ms"]
+            ["0", "50ms", "100ms", "150ms", "200ms", "250ms", "300ms"]
         );
         assert_eq!(labels(0.0, 3.0 * 1024.0 * 1024.0, "B")[1], "1MiB");
         assert_eq!(labels(0.0, 2500.0, "/s")[1], "0.5k/s");
-        assert_eq!(labels(0.0, 10.0, "lines"), ["0", "2", "4", "6", "8", "10"]);
+        assert_eq!(labels(0.0, 9.0, "lines"), ["0", "2", "4", "6", "8", "10"]);
         assert_eq!(scale(10.0, "lines"), (1.0, String::new(), false));
         // Data far from zero keeps its own bounds.
         assert_eq!(labels(100.0, 110.0, "")[0], "100");

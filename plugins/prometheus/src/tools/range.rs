@@ -393,7 +393,7 @@ fn chart_of(
         series: drawn
             .iter()
             .map(|r| chart::Series {
-                name: format::series_without(&r.metric, &shared),
+                name: legend_name(&r.metric, &shared),
                 points: r
                     .values
                     .iter()
@@ -405,6 +405,24 @@ fn chart_of(
     match chart::line_chart(&picture) {
         Ok(png) => (Some(png), chart::left_out_note(drawn.len(), series.len())),
         Err(e) => (None, Some(format!("No chart: {e}."))),
+    }
+}
+
+/// A series in a chart legend: its metric name and the labels not in `shared`, as
+/// `name job=api method=GET` (unquoted: the legend is narrow).
+fn legend_name(labels: &Labels, shared: &[&str]) -> String {
+    let parts: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| !shared.contains(&k.as_str()))
+        .map(|(k, v)| match k.as_str() {
+            "__name__" => v.clone(),
+            _ => format!("{k}={v}"),
+        })
+        .collect();
+    if parts.is_empty() {
+        format::series(labels)
+    } else {
+        parts.join(" ")
     }
 }
 
@@ -749,6 +767,15 @@ mod tests {
             Some("up")
         );
         assert_eq!(metric_name("topk by (job) (3, max)").as_deref(), None);
+        let labels = Labels::from(
+            [("__name__", "up"), ("job", "a"), ("env", "prod")]
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        assert_eq!(legend_name(&labels, &["env"]), "up job=a");
+        assert_eq!(
+            legend_name(&labels, &["__name__", "job", "env"]),
+            "up{env=\"prod\", job=\"a\"}"
+        );
     }
 
     /// RGB pixels of a PNG, after checking it is 800×300.

@@ -93,6 +93,13 @@ pub fn left_out_note(drawn: usize, total: usize) -> Option<String> {
     })
 }
 
+/// For a tool's `chart: bool` argument (`#[schemars(transform = chart::argument)]`):
+/// leaves out `"default": false`, which every agent would read in `tools/list` to
+/// learn what an absent boolean means anyway.
+pub fn argument(schema: &mut schemars::Schema) {
+    schema.remove("default");
+}
+
 // Palette indices. 16 colours at most: the image is 4 bits per pixel.
 const BACKGROUND: u8 = 0;
 const TEXT: u8 = 1;
@@ -737,6 +744,24 @@ mod tests {
         assert_eq!(scale(10.0, "lines"), (1.0, String::new(), false));
         // Data far from zero keeps its own bounds.
         assert_eq!(labels(100.0, 110.0, "")[0], "100");
+    }
+
+    #[test]
+    fn the_argument_schema_is_a_described_boolean() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Args {
+            /// PNG.
+            #[serde(default)]
+            #[schemars(transform = argument)]
+            chart: bool,
+        }
+        let schema = crate::schema::input_of::<Args>();
+        assert_eq!(
+            schema["properties"]["chart"],
+            serde_json::json!({"description": "PNG.", "type": "boolean"})
+        );
+        assert!(schema.get("required").is_none(), "{schema}");
     }
 
     #[test]

@@ -23,8 +23,9 @@ pub struct Args {
     #[serde(default = "one_hour")]
     pub start: String,
     pub end: Option<String>,
-    /// Add a PNG chart of lines over time.
+    /// PNG.
     #[serde(default)]
+    #[schemars(transform = chart::argument)]
     pub chart: bool,
 }
 

@@ -40,8 +40,9 @@ pub struct Args {
     #[serde(default)]
     #[schemars(range(min = 2, max = 100))]
     pub points: Option<u32>,
-    /// Add a PNG line chart.
+    /// PNG.
     #[serde(default)]
+    #[schemars(transform = chart::argument)]
     pub chart: bool,
 }
 

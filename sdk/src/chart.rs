@@ -4,7 +4,8 @@
 //! glance beside the text summary: 800×300 pixels, UTC time axis, y-axis ticks in
 //! the series' unit, one coloured line per series (at most [`MAX_SERIES`], with a
 //! legend). Drawn with built-in bitmap fonts into a 16-colour indexed image and
-//! deflated, so a chart costs a few kilobytes of the tool's output limit.
+//! deflated, so a chart costs a few kilobytes of the tool's output limit. The PNG
+//! container is written here (four chunks); the tests decode it with the `png` crate.
 //!
 //! ```
 //! use plue_plugin_sdk::chart::{line_chart, Chart, Series};
@@ -21,7 +22,7 @@
 use std::convert::Infallible;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use embedded_graphics::mono_font::MonoTextStyle;
 use embedded_graphics::mono_font::iso_8859_1::{FONT_6X13, FONT_7X13_BOLD};
 use embedded_graphics::pixelcolor::PixelColor;
@@ -513,28 +514,35 @@ impl TimeAxis {
     }
 
     fn label(&self, t: f64) -> String {
-        let format = if self.step >= 86400.0 {
-            "%m-%d"
+        let d = utc(t);
+        let (date, hm) = (
+            format!("{:02}-{:02}", d.month(), d.day()),
+            format!("{:02}:{:02}", d.hour(), d.minute()),
+        );
+        if self.step >= 86400.0 {
+            date
         } else if self.spans_days() {
-            "%m-%d %H:%M"
+            format!("{date} {hm}")
         } else if self.step < 60.0 {
-            "%H:%M:%S"
+            format!("{hm}:{:02}", d.second())
         } else {
-            "%H:%M"
-        };
-        utc(t).format(format).to_string()
+            hm
+        }
     }
 
     /// Under the axis: the time zone, and the date when the labels do not show it.
     fn caption(&self) -> String {
+        let d = utc(self.t0);
         if self.spans_days() || self.step >= 86400.0 {
-            format!("UTC, {}", utc(self.t0).format("%Y"))
+            format!("UTC, {}", d.year())
         } else {
-            format!("UTC, {}", utc(self.t0).format("%Y-%m-%d"))
+            format!("UTC, {}-{:02}-{:02}", d.year(), d.month(), d.day())
         }
     }
 }
 
+/// `t` in UTC (written by hand, not with `format`: strftime patterns would cost
+/// the plugin binary more than the chart itself needs).
 fn utc(t: f64) -> DateTime<Utc> {
     DateTime::from_timestamp(t.floor() as i64, 0).unwrap_or_default()
 }
@@ -563,29 +571,58 @@ impl Canvas {
         }
     }
 
-    /// PNG, 4-bit indexed colour, best compression.
+    /// PNG: 4-bit indexed colour, rows unfiltered (flat colours compress best so),
+    /// zlib at the highest level.
     fn encode(&self) -> Result<Vec<u8>, ChartError> {
-        let err = |e: png::EncodingError| ChartError::Encode(e.to_string());
-        let packed: Vec<u8> = self
-            .pixels
-            .chunks(WIDTH as usize)
-            .flat_map(|row| {
+        let row_bytes = WIDTH.div_ceil(2) as usize;
+        let mut raw = Vec::with_capacity((row_bytes + 1) * HEIGHT as usize);
+        for row in self.pixels.chunks(WIDTH as usize) {
+            raw.push(0); // filter type: none
+            raw.extend(
                 row.chunks(2)
-                    .map(|p| p[0] << 4 | p.get(1).copied().unwrap_or(0))
-            })
-            .collect();
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, WIDTH, HEIGHT);
-        encoder.set_color(png::ColorType::Indexed);
-        encoder.set_depth(png::BitDepth::Four);
-        encoder.set_palette(PALETTE.concat());
-        encoder.set_compression(png::Compression::High);
-        encoder.set_filter(png::Filter::NoFilter);
-        let mut writer = encoder.write_header().map_err(err)?;
-        writer.write_image_data(&packed).map_err(err)?;
-        writer.finish().map_err(err)?;
+                    .map(|p| p[0] << 4 | p.get(1).copied().unwrap_or(0)),
+            );
+        }
+        let mut header = Vec::with_capacity(13);
+        header.extend(WIDTH.to_be_bytes());
+        header.extend(HEIGHT.to_be_bytes());
+        // Bit depth 4, colour type 3 (palette), deflate, adaptive filters, no interlace.
+        header.extend([4, 3, 0, 0, 0]);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        chunk(&mut out, b"IHDR", &header);
+        chunk(&mut out, b"PLTE", &PALETTE.concat());
+        let data = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 10);
+        if data.is_empty() {
+            return Err(ChartError::Encode("deflate gave nothing".into()));
+        }
+        chunk(&mut out, b"IDAT", &data);
+        chunk(&mut out, b"IEND", &[]);
         Ok(out)
     }
+}
+
+/// Append a PNG chunk: length, type, data, CRC-32 of type and data.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend(kind);
+    out.extend(data);
+    out.extend(crc32(kind.iter().chain(data)).to_be_bytes());
+}
+
+/// CRC-32 (ISO 3309, as PNG uses it), bit by bit: a chart is a few kilobytes.
+fn crc32<'a>(bytes: impl Iterator<Item = &'a u8>) -> u32 {
+    let mut crc = !0u32;
+    for b in bytes {
+        crc ^= *b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 impl OriginDimensions for Canvas {

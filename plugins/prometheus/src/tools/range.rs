@@ -848,6 +848,30 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_without_values_is_a_note() {
+        testing::fake_http(|_| {
+            Ok(testing::response(
+                200,
+                r#"{"status":"success","data":{"resultType":"matrix","result":[
+                {"metric":{"job":"a"},"values":[[1700000000,"NaN"],[1700000060,"NaN"]]}]}}"#,
+            ))
+        });
+        let out = testing::call(
+            &plugin(),
+            "prometheus_query_range",
+            json!({"query": "x", "start": "1700000000", "end": "1700000060", "step": "1m", "chart": true}),
+        )
+        .unwrap();
+        assert!(out.images().is_empty());
+        assert!(
+            out.text_content()
+                .ends_with("No chart: no series has a value to draw."),
+            "{}",
+            out.text_content()
+        );
+    }
+
+    #[test]
     fn bad_ranges_are_refused() {
         let call = |args| {
             testing::call(&plugin(), "prometheus_query_range", args)

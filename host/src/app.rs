@@ -24,6 +24,8 @@ pub struct App {
     pub runtime: Runtime,
     pub plugins: Vec<Arc<LoadedPlugin>>,
     pub registry: Registry,
+    /// Every plugin's prompts and resource families.
+    pub catalog: crate::catalog::Catalog,
     /// Where every call is recorded.
     pub audit: crate::audit::Trail,
     /// Bounds concurrent calls to what the instance pool holds.
@@ -50,6 +52,8 @@ impl App {
         let plugins = Loader::new(&runtime, &config)?.load_all().await?;
         let registry =
             Registry::build(&plugins).map_err(|problems| crate::plugin::LoadError { problems })?;
+        let catalog = crate::catalog::Catalog::build(&plugins)
+            .map_err(|problems| crate::plugin::LoadError { problems })?;
         tracing::info!(
             plugins = plugins.len(),
             tools = registry.entries().len(),
@@ -84,6 +88,7 @@ impl App {
             runtime,
             plugins,
             registry,
+            catalog,
             audit,
             permits,
         })
@@ -190,6 +195,11 @@ impl App {
                 entry.tool_name,
             )
         })
+    }
+
+    /// The slots of the instance pool every call (and prompt, read, completion) takes one of.
+    pub(crate) fn permits(&self) -> &tokio::sync::Semaphore {
+        &self.permits
     }
 
     /// Refuse new calls from now on (calls waiting for a slot are refused

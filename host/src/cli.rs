@@ -218,6 +218,12 @@ async fn run(command: Command) -> ExitCode {
                                 crate::bindings::Content::Image(i) => {
                                     println!("[image, {}, {} bytes]", i.mime_type, i.data.len())
                                 }
+                                crate::bindings::Content::ResourceLink(l) => {
+                                    println!("[resource {}]", printable(&l.uri, true))
+                                }
+                                crate::bindings::Content::Embedded(r) => {
+                                    println!("[embedded resource {}]", printable(&r.uri, true))
+                                }
                             }
                         }
                     }

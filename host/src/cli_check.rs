@@ -22,6 +22,10 @@ pub struct CheckReport {
     pub plugins: Vec<PluginCheck>,
     /// Tools served, over every plugin.
     pub tools: usize,
+    /// Prompts served (a prompt several plugins render counts once).
+    pub prompts: usize,
+    /// Resource families (URI templates) served.
+    pub resource_templates: usize,
 }
 
 /// One loaded plugin and the state of each resource granted to it.
@@ -35,7 +39,13 @@ pub struct PluginCheck {
     pub pinned: bool,
     /// Where the compiled plugin came from: `embedded`, `cache` or `compiled`.
     pub compiled: CompileSource,
+    /// The contract version it was built against: `0.1` or `0.2`.
+    pub contract: &'static str,
     pub tools: usize,
+    /// The prompts it renders (a part of, when several plugins offer one).
+    pub prompts: Vec<String>,
+    /// Its resource families' URI templates.
+    pub resource_templates: Vec<String>,
     pub grants: Vec<GrantCheck>,
 }
 
@@ -162,7 +172,15 @@ impl CheckReport {
                 sha256: p.digest.clone(),
                 pinned: p.config.sha256.is_some(),
                 compiled: p.compiled,
+                contract: p.exports.contract().as_str(),
                 tools: p.manifest.tools.len(),
+                prompts: p.manifest.prompts.iter().map(|x| x.name.clone()).collect(),
+                resource_templates: p
+                    .manifest
+                    .resource_templates
+                    .iter()
+                    .map(|t| t.uri_template.clone())
+                    .collect(),
                 grants,
             });
         }
@@ -172,6 +190,8 @@ impl CheckReport {
             cache_refused: crate::engine::cache_status(&config.server.cache_dir).err(),
             plugins,
             tools: app.registry.entries().len(),
+            prompts: app.catalog.prompts().len(),
+            resource_templates: app.catalog.families().len(),
         }
     }
 
@@ -210,22 +230,38 @@ impl CheckReport {
             };
             let _ = writeln!(
                 w,
-                "\nplugin {} {} ({}; sha256 {} {pinned}; {compiled}): {} tools",
+                "\nplugin {} {} ({}; sha256 {} {pinned}; {compiled}; contract {}): {} tools",
                 printable(&p.name, false),
                 printable(&p.version, false),
                 p.source,
                 &p.sha256[..16],
+                p.contract,
                 p.tools
             );
+            let named = |items: &[String]| {
+                items
+                    .iter()
+                    .map(|i| printable(i, false))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !p.prompts.is_empty() {
+                let _ = writeln!(w, "  prompts: {}", named(&p.prompts));
+            }
+            if !p.resource_templates.is_empty() {
+                let _ = writeln!(w, "  resources: {}", named(&p.resource_templates));
+            }
             for g in &p.grants {
                 let _ = write!(w, "{}", g.text());
             }
         }
         let _ = writeln!(
             w,
-            "\n{} plugins, {} tools; {} backend(s) unavailable",
+            "\n{} plugins, {} tools, {} prompts, {} resource templates; {} backend(s) unavailable",
             self.plugins.len(),
             self.tools,
+            self.prompts,
+            self.resource_templates,
             self.unavailable()
         );
         out
@@ -348,10 +384,15 @@ mod tests {
                 sha256: "ab".repeat(32),
                 pinned: false,
                 compiled: CompileSource::Cache,
+                contract: "0.2",
                 tools: 3,
+                prompts: vec!["brief".into()],
+                resource_templates: vec!["plue://p/{id}".into()],
                 grants,
             }],
             tools: 3,
+            prompts: 1,
+            resource_templates: 1,
         }
     }
 
@@ -388,7 +429,9 @@ mod tests {
             "  http prom -> endpoint prom: http://127.0.0.1:2 UNREACHABLE: refused",
             "  sql main -> database main: UNAVAILABLE: DATABASE_URL is not set",
             "  directory data -> data: /d (read-only at /data)",
-            "1 plugins, 3 tools; 2 backend(s) unavailable",
+            "1 plugins, 3 tools, 1 prompts, 1 resource templates; 2 backend(s) unavailable",
+            "  prompts: brief",
+            "  resources: plue://p/{id}",
         ] {
             assert!(text.lines().any(|l| l == line), "`{line}` not in:\n{text}");
         }

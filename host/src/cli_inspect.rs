@@ -21,9 +21,17 @@ pub struct InspectReport {
     pub name: String,
     pub version: String,
     pub description: String,
+    /// The contract version it was built against: `0.1` or `0.2`.
+    pub contract: &'static str,
+    /// The optional interfaces it exports (`prompts`, `resources`, `completions`).
+    pub exports: Vec<&'static str>,
     pub capabilities: Capabilities,
     pub settings: Vec<Setting>,
     pub tools: Vec<ToolSummary>,
+    /// Prompt names with their arguments (`name(arg, required_arg*)`).
+    pub prompts: Vec<String>,
+    /// Resource URI templates.
+    pub resource_templates: Vec<String>,
     pub imports: Vec<Import>,
     /// What loading would refuse in the manifest (empty when it would load).
     pub problems: Vec<String>,
@@ -105,14 +113,35 @@ impl InspectReport {
             })
             .collect();
         let linker = crate::plugin::load::linker(&runtime.engine)?;
-        let pre = crate::bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
-        let mut m = crate::plugin::load::read_manifest(&runtime, &pre, Limits::default()).await?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = crate::plugin::exports::Exports::find(&pre)?;
+        let mut m =
+            crate::plugin::load::read_manifest(&runtime, &pre, &exports, Limits::default()).await?;
         let problems = crate::schema::manifest::check(&mut m)
             .err()
             .unwrap_or_default();
         Ok(InspectReport {
             file: path.display().to_string(),
             sha256: sha256_hex(&bytes),
+            contract: exports.contract().as_str(),
+            exports: exports.optional(),
+            prompts: m
+                .prompts
+                .iter()
+                .map(|p| {
+                    let args: Vec<String> = p
+                        .arguments
+                        .iter()
+                        .map(|a| format!("{}{}", a.name, if a.required { "*" } else { "" }))
+                        .collect();
+                    format!("{}({})", p.name, args.join(", "))
+                })
+                .collect(),
+            resource_templates: m
+                .resource_templates
+                .iter()
+                .map(|t| t.uri_template.clone())
+                .collect(),
             capabilities: Capabilities {
                 http: m.capabilities.http,
                 sql: m.capabilities.sql,
@@ -170,6 +199,15 @@ impl InspectReport {
             s(&self.description)
         );
         let _ = writeln!(w, "file:   {}\nsha256: {}", s(&self.file), self.sha256);
+        let _ = writeln!(
+            w,
+            "contract: plue:plugin@{} (exports tools{})",
+            self.contract,
+            self.exports
+                .iter()
+                .map(|e| format!(", {e}"))
+                .collect::<String>()
+        );
         let _ = writeln!(w, "\nasks for:");
         let caps = &self.capabilities;
         let _ = writeln!(w, "  http endpoints: {}", list(&caps.http));
@@ -203,6 +241,12 @@ impl InspectReport {
                 s(first_line)
             );
         }
+        if !self.prompts.is_empty() {
+            let _ = writeln!(w, "\nprompts (* required): {}", list(&self.prompts));
+        }
+        if !self.resource_templates.is_empty() {
+            let _ = writeln!(w, "resources: {}", list(&self.resource_templates));
+        }
         let _ = writeln!(w, "\nimports:");
         for i in &self.imports {
             let verdict = match (&i.why, i.allowed) {
@@ -233,6 +277,10 @@ mod tests {
             name: "p".into(),
             version: "1".into(),
             description: "does things\u{1b}]0;pwned\u{7}".into(),
+            contract: "0.2",
+            exports: vec!["prompts"],
+            prompts: vec!["brief\u{1b}[31m(run_id*)".into()],
+            resource_templates: vec![],
             capabilities: Capabilities {
                 http: vec!["web".into()],
                 sql: vec![],

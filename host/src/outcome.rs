@@ -70,7 +70,7 @@ impl Outcome {
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         self.content.iter().filter_map(|c| match c {
             Content::Text(t) => Some(t.as_str()),
-            Content::Image(_) => None,
+            _ => None,
         })
     }
 }

@@ -64,6 +64,13 @@ impl<'a> CallRecord<'a> {
         self.write(outcome.kind, bytes, limit);
     }
 
+    /// Record a request that is not a tool call (a prompt, a read, a completion):
+    /// how it ended and the bytes it returned.
+    pub fn finish_with(mut self, kind: OutcomeKind, bytes: usize, limit: Option<&'static str>) {
+        self.finished = true;
+        self.write(kind, bytes, limit);
+    }
+
     fn write(&self, kind: OutcomeKind, bytes: usize, limit: Option<&'static str>) {
         let elapsed = self.started.elapsed().as_secs_f64();
         metrics().call(&self.plugin.name, self.tool, kind, elapsed, limit);

@@ -46,21 +46,28 @@
 
 #[cfg(feature = "chart")]
 pub mod chart;
+pub mod complete;
 pub mod files;
 pub mod http;
 pub mod log;
 mod output;
 mod plugin;
+pub mod prompt;
 pub mod quote;
+pub mod resource;
 pub mod schema;
 pub mod settings;
 pub mod sql;
 pub mod testing;
 pub mod text;
 pub mod time;
+pub mod uri_template;
 
+pub use complete::Completing;
 pub use output::{Answer, Output, Reply, ToolError};
 pub use plugin::{Plugin, ToolDef, tool};
+pub use prompt::{Briefing, PromptArgs, PromptDef, prompt};
+pub use resource::{Contents, Link, TemplateDef, Vars, resources};
 
 /// Bindings generated from the `wit/` directory: the one source of truth of the contract.
 #[doc(hidden)]
@@ -83,7 +90,10 @@ pub struct ReadmeExamples;
 
 /// What a plugin usually needs, in one `use`.
 pub mod prelude {
-    pub use crate::{Answer, Output, Plugin, ToolDef, ToolError, tool};
+    pub use crate::{
+        Answer, Briefing, Completing, Contents, Link, Output, Plugin, PromptArgs, ToolDef,
+        ToolError, Vars, prompt, resources, tool,
+    };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value as Json, json};
@@ -91,7 +101,9 @@ pub mod prelude {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::plugin::{call_tool, manifest};
+    pub use crate::plugin::{
+        call_tool, complete, get_prompt, list_resources, manifest, read_resource,
+    };
     pub use serde_json;
 }
 
@@ -129,6 +141,52 @@ macro_rules! export_plugin {
                 $crate::bindings::plue::plugin::types::ToolError,
             > {
                 $crate::__private::call_tool(&$build(), &name, &arguments)
+            }
+        }
+
+        impl $crate::bindings::exports::plue::plugin::prompts::Guest for __PluePluginExport {
+            fn get_prompt(
+                name: ::std::string::String,
+                arguments: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            ) -> ::std::result::Result<
+                $crate::bindings::plue::plugin::types::PromptResult,
+                $crate::bindings::plue::plugin::types::ToolError,
+            > {
+                $crate::__private::get_prompt(&$build(), &name, arguments)
+            }
+        }
+
+        impl $crate::bindings::exports::plue::plugin::resources::Guest for __PluePluginExport {
+            fn list_resources() -> ::std::result::Result<
+                ::std::vec::Vec<$crate::bindings::plue::plugin::types::ResourceInfo>,
+                $crate::bindings::plue::plugin::types::ToolError,
+            > {
+                $crate::__private::list_resources(&$build())
+            }
+
+            fn read_resource(
+                uri: ::std::string::String,
+                uri_template: ::std::string::String,
+                variables: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            ) -> ::std::result::Result<
+                ::std::vec::Vec<$crate::bindings::plue::plugin::types::ResourceContents>,
+                $crate::bindings::plue::plugin::types::ToolError,
+            > {
+                $crate::__private::read_resource(&$build(), &uri, &uri_template, variables)
+            }
+        }
+
+        impl $crate::bindings::exports::plue::plugin::completions::Guest for __PluePluginExport {
+            fn complete(
+                _target: $crate::bindings::plue::plugin::types::CompletionRef,
+                argument: ::std::string::String,
+                value: ::std::string::String,
+                context: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            ) -> ::std::result::Result<
+                $crate::bindings::plue::plugin::types::Completion,
+                $crate::bindings::plue::plugin::types::ToolError,
+            > {
+                $crate::__private::complete(&$build(), &argument, value, context)
             }
         }
 

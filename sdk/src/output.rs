@@ -47,6 +47,12 @@ impl<T> Answer<T> {
         self
     }
 
+    /// Append a link to a resource the answer mentions (a report, a log, a screenshot).
+    pub fn with_link(mut self, link: crate::Link) -> Self {
+        self.output = self.output.with_link(link);
+        self
+    }
+
     /// The structured value.
     pub fn value(&self) -> &T {
         &self.value
@@ -106,6 +112,7 @@ impl<T: Serialize + JsonSchema> Reply for Answer<T> {
 pub struct Output {
     text: Vec<String>,
     images: Vec<(Vec<u8>, String)>,
+    links: Vec<crate::Link>,
     structured: Option<serde_json::Value>,
     is_error: bool,
 }
@@ -129,6 +136,17 @@ impl Output {
     pub fn with_image(mut self, data: Vec<u8>, mime_type: impl Into<String>) -> Self {
         self.images.push((data, mime_type.into()));
         self
+    }
+
+    /// Append a link to a resource the answer mentions (a report, a log, a screenshot).
+    pub fn with_link(mut self, link: crate::Link) -> Self {
+        self.links.push(link);
+        self
+    }
+
+    /// The resource links, in order.
+    pub fn links(&self) -> &[crate::Link] {
+        &self.links
     }
 
     /// Mark the answer as an error the agent should read (for example a backend
@@ -165,6 +183,11 @@ impl Output {
             self.images
                 .into_iter()
                 .map(|(data, mime_type)| wit::Content::Image(wit::Image { data, mime_type })),
+        );
+        content.extend(
+            self.links
+                .into_iter()
+                .map(|l| wit::Content::ResourceLink(l.into_wit())),
         );
         wit::ToolResult {
             content,
@@ -217,6 +240,16 @@ impl ToolError {
         match self {
             ToolError::InvalidArguments(m) => wit::ToolError::InvalidArguments(m),
             ToolError::Failed(m) => wit::ToolError::Failed(m),
+        }
+    }
+
+    pub(crate) fn from_wit(e: wit::ToolError) -> Self {
+        match e {
+            wit::ToolError::InvalidArguments(m) => ToolError::InvalidArguments(m),
+            wit::ToolError::Failed(m) => ToolError::Failed(m),
+            wit::ToolError::UnknownTool(name) => {
+                ToolError::InvalidArguments(format!("unknown name `{name}`"))
+            }
         }
     }
 }

@@ -1,10 +1,14 @@
-//! The plugin description ([`Plugin`], [`ToolDef`]) and the two exports built from
-//! it: the manifest and the dispatch of `call-tool` to a typed handler.
+//! The plugin description ([`Plugin`], [`ToolDef`]) and the exports built from
+//! it: the manifest, the dispatch of `call-tool` to a typed handler, and the
+//! prompts, resources and completions exports.
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use crate::bindings::plue::plugin::types as wit;
+use crate::complete::{Completer, Completing};
+use crate::prompt::{PromptArgs, PromptDef};
+use crate::resource::{TemplateDef, Vars};
 use crate::{Output, Reply, ToolError};
 
 type Handler = Box<dyn Fn(serde_json::Value) -> Result<Output, ToolError>>;
@@ -28,6 +32,9 @@ pub struct Plugin {
     directories: Vec<String>,
     settings: Vec<wit::Setting>,
     tools: Vec<ToolDef>,
+    prompts: Vec<PromptDef>,
+    templates: Vec<TemplateDef>,
+    completers: Vec<(String, Completer)>,
 }
 
 impl Plugin {
@@ -42,6 +49,9 @@ impl Plugin {
             directories: Vec::new(),
             settings: Vec::new(),
             tools: Vec::new(),
+            prompts: Vec::new(),
+            templates: Vec::new(),
+            completers: Vec::new(),
         }
     }
 
@@ -77,6 +87,30 @@ impl Plugin {
     /// Add a tool.
     pub fn tool(mut self, tool: ToolDef) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// Add a prompt (see [`crate::prompt()`]).
+    pub fn prompt(mut self, prompt: PromptDef) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
+    /// Add a resource family (see [`crate::resources()`]).
+    pub fn resources(mut self, template: TemplateDef) -> Self {
+        self.templates.push(template);
+        self
+    }
+
+    /// Suggest values for every prompt argument and template variable named
+    /// `argument`: `completer` returns candidates best first (the SDK keeps the
+    /// first 100 and reports how many there were).
+    pub fn completion(
+        mut self,
+        argument: &str,
+        completer: impl Fn(&Completing) -> Result<Vec<String>, ToolError> + 'static,
+    ) -> Self {
+        self.completers.push((argument.into(), Box::new(completer)));
         self
     }
 
@@ -237,6 +271,8 @@ pub fn manifest(plugin: &Plugin) -> wit::PluginManifest {
             directories: plugin.directories.clone(),
         },
         settings: plugin.settings.clone(),
+        prompts: plugin.prompts.iter().map(PromptDef::wit).collect(),
+        resource_templates: plugin.templates.iter().map(TemplateDef::wit).collect(),
     }
 }
 
@@ -270,4 +306,80 @@ pub(crate) fn dispatch(plugin: &Plugin, name: &str, arguments: &str) -> Result<O
         })?,
     };
     tool.run(value).map_err(Dispatch::Tool)
+}
+
+/// The get-prompt export.
+#[doc(hidden)]
+pub fn get_prompt(
+    plugin: &Plugin,
+    name: &str,
+    arguments: Vec<(String, String)>,
+) -> Result<wit::PromptResult, wit::ToolError> {
+    crate::settings::set_defaults(plugin);
+    let prompt = plugin
+        .prompts
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| wit::ToolError::UnknownTool(name.into()))?;
+    prompt
+        .render(&PromptArgs::new(arguments))
+        .map(crate::Briefing::into_wit)
+        .map_err(ToolError::into_wit)
+}
+
+/// The list-resources export: every family's members, in declaration order.
+#[doc(hidden)]
+pub fn list_resources(plugin: &Plugin) -> Result<Vec<wit::ResourceInfo>, wit::ToolError> {
+    crate::settings::set_defaults(plugin);
+    let mut all = Vec::new();
+    for t in &plugin.templates {
+        all.extend(
+            t.list_members()
+                .map_err(ToolError::into_wit)?
+                .into_iter()
+                .map(crate::Link::into_wit),
+        );
+    }
+    Ok(all)
+}
+
+/// The read-resource export.
+#[doc(hidden)]
+pub fn read_resource(
+    plugin: &Plugin,
+    uri: &str,
+    uri_template: &str,
+    variables: Vec<(String, String)>,
+) -> Result<Vec<wit::ResourceContents>, wit::ToolError> {
+    crate::settings::set_defaults(plugin);
+    let template = plugin
+        .templates
+        .iter()
+        .find(|t| t.uri_template() == uri_template)
+        .ok_or_else(|| wit::ToolError::UnknownTool(uri_template.into()))?;
+    template
+        .read(&Vars::new(uri, variables))
+        .map(|c| c.into_iter().map(crate::Contents::into_wit).collect())
+        .map_err(ToolError::into_wit)
+}
+
+/// The complete export: the completer for `argument`, or no suggestions.
+#[doc(hidden)]
+pub fn complete(
+    plugin: &Plugin,
+    argument: &str,
+    value: String,
+    context: Vec<(String, String)>,
+) -> Result<wit::Completion, wit::ToolError> {
+    crate::settings::set_defaults(plugin);
+    let Some((_, completer)) = plugin.completers.iter().find(|(a, _)| a == argument) else {
+        return Ok(crate::complete::into_wit(Vec::new()));
+    };
+    let completing = Completing {
+        value,
+        context: context.into_iter().collect(),
+    };
+    completer(&completing)
+        .map(crate::complete::into_wit)
+        .map_err(ToolError::into_wit)
 }

@@ -1,6 +1,6 @@
 //! Read-only SQL on databases the operator granted by name. The host runs each
-//! statement alone, prepared, inside a `READ ONLY` transaction with a timeout,
-//! and caps the rows; this module adds typed parameters and rows.
+//! statement alone, prepared, in a read-only transaction with a timeout, and
+//! caps the rows; this module adds typed parameters and rows.
 //!
 //! ```
 //! use plue_plugin_sdk::sql::{self, Value, Rows, Column};

@@ -235,6 +235,77 @@ pub fn call(
     Ok(out)
 }
 
+/// Render prompt `name` of `plugin` with `arguments`, as the host would.
+pub fn prompt(
+    plugin: &Plugin,
+    name: &str,
+    arguments: &[(&str, &str)],
+) -> Result<crate::Briefing, ToolError> {
+    let args = arguments
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    crate::plugin::get_prompt(plugin, name, args)
+        .map(crate::Briefing::from_wit)
+        .map_err(ToolError::from_wit)
+}
+
+/// Every resource `plugin` lists now, each checked to belong to one of its
+/// families (as the host checks).
+///
+/// # Panics
+///
+/// When a listed URI matches none of the plugin's URI templates.
+pub fn list_resources(plugin: &Plugin) -> Result<Vec<crate::Link>, ToolError> {
+    let links = crate::plugin::list_resources(plugin).map_err(ToolError::from_wit)?;
+    let manifest = crate::plugin::manifest(plugin);
+    for link in &links {
+        assert!(
+            manifest
+                .resource_templates
+                .iter()
+                .any(|t| crate::uri_template::match_uri(&t.uri_template, &link.uri).is_some()),
+            "listed resource `{}` matches none of the plugin's URI templates",
+            link.uri
+        );
+    }
+    Ok(links.into_iter().map(crate::Link::from_wit).collect())
+}
+
+/// Read `uri` from `plugin`, routed to the first template it matches, as the
+/// host routes it.
+pub fn read(plugin: &Plugin, uri: &str) -> Result<Vec<crate::Contents>, ToolError> {
+    let manifest = crate::plugin::manifest(plugin);
+    let (template, vars) = manifest
+        .resource_templates
+        .iter()
+        .find_map(|t| {
+            crate::uri_template::match_uri(&t.uri_template, uri)
+                .map(|v| (t.uri_template.clone(), v))
+        })
+        .ok_or_else(|| ToolError::invalid(format!("no resource family matches `{uri}`")))?;
+    crate::plugin::read_resource(plugin, uri, &template, vars)
+        .map(|c| c.into_iter().map(crate::Contents::from_wit).collect())
+        .map_err(ToolError::from_wit)
+}
+
+/// Complete `argument` from `value` with `context`, as the host asks: the
+/// suggested values, at most [`crate::complete::MAX_VALUES`].
+pub fn complete(
+    plugin: &Plugin,
+    argument: &str,
+    value: &str,
+    context: &[(&str, &str)],
+) -> Result<Vec<String>, ToolError> {
+    let context = context
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    crate::plugin::complete(plugin, argument, value.into(), context)
+        .map(|c| c.values)
+        .map_err(ToolError::from_wit)
+}
+
 /// What a client checks in a tool's answer: structured content present when an
 /// output schema is declared, and valid against it.
 #[cfg(not(target_arch = "wasm32"))]

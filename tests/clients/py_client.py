@@ -4,7 +4,8 @@ Usage: python3 py_client.py PLAN.json --url http://127.0.0.1:PORT/mcp
        python3 py_client.py PLAN.json -- COMMAND [ARGS...]     (stdio)
 Over HTTP, MCP_BEARER_TOKEN (when set) is sent as `Authorization: Bearer ...`.
 
-PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}]}.
+PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}],
+            "context": {...}} (optional; see run_context: prompts, resources, completions).
 Lists the tools, calls each planned tool (the SDK checks structured content against the
 tool's outputSchema), and compares each answer with the plan. Prints one line per tool;
 exits 1 naming tool and reason on any rejection, client warning or broken expectation,
@@ -115,6 +116,120 @@ async def list_all(session: ClientSession) -> list:
             return tools
 
 
+PNG_SIGNATURE = bytes.fromhex("89504e470d0a1a0a")
+
+
+def lacks(text: str, needles: list[str] | None) -> str | None:
+    missing = [n for n in needles or [] if n not in text]
+    return f"lacks {', '.join(json.dumps(m) for m in missing)}: {one_line(text)}" if missing else None
+
+
+async def run_context(session: ClientSession, context: dict, noises: Noises) -> list[str]:
+    """Prompts, resources and completions through the SDK's typed methods; one line each."""
+    import base64
+
+    from mcp import types
+
+    failures: list[str] = []
+
+    async def check(label: str, fn) -> None:
+        noises.phase = label
+        started = time.monotonic()
+        try:
+            problem = await fn()
+        except Exception as error:
+            problem = f"rejected: {rejection(error)}"
+        ms = round((time.monotonic() - started) * 1000)
+        print(f"{'FAIL' if problem else 'ok  '}  {label}  {ms} ms" + (f"  {problem}" if problem else ""))
+        if problem:
+            failures.append(f"{label}: {problem}")
+
+    async def list_prompts():
+        names = [p.name for p in (await session.list_prompts()).prompts]
+        missing = [n for n in context.get("prompt_names", []) if n not in names]
+        return f"missing {', '.join(missing)} (listed: {', '.join(names)})" if missing else None
+
+    await check("prompts/list", list_prompts)
+
+    for p in context.get("prompts", []):
+        async def get(p=p):
+            try:
+                result = await session.get_prompt(p["name"], p.get("arguments") or {})
+            except Exception as error:
+                if p.get("expect") == "error":
+                    return lacks(str(error), p.get("contains"))
+                raise
+            if p.get("expect") == "error":
+                return f"expected an error, got {len(result.messages)} messages"
+            parts = []
+            for m in result.messages:
+                c = m.content
+                parts.append(getattr(c, "text", None) or str(getattr(c, "uri", "")))
+            return lacks("\n".join(parts), p.get("contains"))
+
+        await check(f"prompts/get {p['name']} {json.dumps(p.get('arguments') or {})}", get)
+
+    async def templates():
+        listed = [t.uri_template for t in (await session.list_resource_templates()).resource_templates]
+        missing = [t for t in context.get("templates", []) if t not in listed]
+        return f"missing {', '.join(missing)}" if missing else None
+
+    await check("resources/templates/list", templates)
+
+    async def listing():
+        uris = [str(r.uri) for r in (await session.list_resources()).resources]
+        missing = [u for u in context.get("listed", []) if u not in uris]
+        return f"missing {', '.join(missing)} ({len(uris)} listed)" if missing else None
+
+    await check("resources/list", listing)
+
+    for r in context.get("reads", []):
+        async def read(r=r):
+            try:
+                result = await session.read_resource(r["uri"])
+            except Exception as error:
+                if r.get("expect") == "error":
+                    return lacks(str(error), r.get("contains"))
+                raise
+            if r.get("expect") == "error":
+                return f"expected an error, got {len(result.contents)} contents"
+            if not result.contents:
+                return "no contents"
+            c = result.contents[0]
+            if r.get("mime") and c.mime_type != r["mime"]:
+                return f"mimeType {c.mime_type}, expected {r['mime']}"
+            if r.get("png"):
+                data = base64.b64decode(getattr(c, "blob", "") or "")
+                if data[:8] != PNG_SIGNATURE:
+                    return "blob is not a PNG"
+                if r.get("bytes") and len(data) != r["bytes"]:
+                    return f"{len(data)} bytes, expected {r['bytes']}"
+                return None
+            return lacks(getattr(c, "text", "") or "", r.get("contains"))
+
+        await check(f"resources/read {r['uri']}", read)
+
+    for c in context.get("completions", []):
+        async def complete(c=c):
+            if c.get("prompt"):
+                ref = types.PromptReference(type="ref/prompt", name=c["prompt"])
+            else:
+                ref = types.ResourceTemplateReference(type="ref/resource", uri=c["template"])
+            result = await session.complete(ref, {"name": c["argument"], "value": c["value"]}, c.get("context"))
+            values = result.completion.values
+            missing = [v for v in c.get("includes", []) if v not in values]
+            if missing:
+                return f"lacks {', '.join(missing)} (got {', '.join(values[:10])})"
+            if c.get("first") and (not values or values[0] != c["first"]):
+                return f"first is {values[0] if values else None}, expected {c['first']}"
+            stray = [v for v in values if not v.lower().startswith(c["value"].lower())]
+            return f"values not starting with {c['value']}: {', '.join(stray[:5])}" if stray else None
+
+        label = c.get("prompt") or c.get("template")
+        await check(f"completion/complete {label} {c['argument']}={json.dumps(c['value'])}", complete)
+    return failures
+
+
 async def run(plan: dict, target: dict, noises: Noises) -> list[str]:
     failures: list[str] = []
 
@@ -154,6 +269,8 @@ async def run(plan: dict, target: dict, noises: Noises) -> list[str]:
                 print(f"{status}  {entry['tool']}  {entry.get('expect')}  {ms} ms  {size} B" + (f"  {problem}" if problem else ""))
                 if problem:
                     failures.append(f"{entry['tool']}: {problem}")
+            if plan.get("context"):
+                failures.extend(await run_context(session, plan["context"], noises))
             noises.phase = "close"
     return failures
 

@@ -4,7 +4,8 @@
 //        node ts_client.mjs PLAN.json -- COMMAND [ARGS...]     (stdio)
 // Over HTTP, MCP_BEARER_TOKEN (when set) is sent as `Authorization: Bearer …`.
 //
-// PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}]}.
+// PLAN.json: {"calls": [{"tool", "arguments", "expect": "ok" | "error", "contains": [..]}],
+//             "context": {...}} (optional; see runContext below: prompts, resources, completions).
 // Lists the tools (the SDK validates the listing and compiles every outputSchema), calls each
 // planned tool (the SDK checks structuredContent against the outputSchema), and compares each
 // answer with the plan. Prints one line per tool; exits 1 naming tool and reason on any
@@ -113,6 +114,100 @@ function describeListingError(error, rawTools) {
     .join('; ');
 }
 
+const PNG_SIGNATURE = '89504e470d0a1a0a';
+
+// What is wrong with a text, given the needles it must contain, or null.
+const lacks = (text, needles) => {
+  const missing = (needles ?? []).filter((n) => !text.includes(n));
+  return missing.length ? `lacks ${missing.map((m) => JSON.stringify(m)).join(', ')}: ${oneLine(text)}` : null;
+};
+
+// Prompts, resources and completions, through the SDK's validating methods. Each check
+// is one line; returns the failures.
+async function runContext(client, context) {
+  const failures = [];
+  const check = async (label, fn) => {
+    phase = label;
+    const started = Date.now();
+    let problem;
+    try {
+      problem = await fn();
+    } catch (error) {
+      problem = `rejected: ${oneLine(error?.message ?? error, 1000)}`;
+    }
+    console.log(`${problem ? 'FAIL' : 'ok  '}  ${label}  ${Date.now() - started} ms${problem ? `  ${problem}` : ''}`);
+    if (problem) failures.push(`${label}: ${problem}`);
+  };
+  await check('prompts/list', async () => {
+    const { prompts } = await client.listPrompts();
+    const names = prompts.map((p) => p.name);
+    const missing = (context.prompt_names ?? []).filter((n) => !names.includes(n));
+    return missing.length ? `missing ${missing.join(', ')} (listed: ${names.join(', ')})` : null;
+  });
+  for (const p of context.prompts ?? []) {
+    await check(`prompts/get ${p.name} ${JSON.stringify(p.arguments ?? {})}`, async () => {
+      let result;
+      try {
+        result = await client.getPrompt({ name: p.name, arguments: p.arguments ?? {} });
+      } catch (error) {
+        if (p.expect === 'error') return lacks(String(error?.message ?? error), p.contains);
+        throw error;
+      }
+      if (p.expect === 'error') return `expected an error, got ${result.messages.length} messages`;
+      const text = result.messages.map((m) => (m.content.type === 'text' ? m.content.text : m.content.type === 'resource_link' ? m.content.uri : '')).join('\n');
+      return lacks(text, p.contains);
+    });
+  }
+  await check('resources/templates/list', async () => {
+    const { resourceTemplates } = await client.listResourceTemplates();
+    const listed = resourceTemplates.map((t) => t.uriTemplate);
+    const missing = (context.templates ?? []).filter((t) => !listed.includes(t));
+    return missing.length ? `missing ${missing.join(', ')}` : null;
+  });
+  await check('resources/list', async () => {
+    const { resources } = await client.listResources();
+    const uris = resources.map((r) => r.uri);
+    const missing = (context.listed ?? []).filter((u) => !uris.includes(u));
+    return missing.length ? `missing ${missing.join(', ')} (${uris.length} listed)` : null;
+  });
+  for (const r of context.reads ?? []) {
+    await check(`resources/read ${r.uri}`, async () => {
+      let result;
+      try {
+        result = await client.readResource({ uri: r.uri });
+      } catch (error) {
+        if (r.expect === 'error') return lacks(String(error?.message ?? error), r.contains);
+        throw error;
+      }
+      if (r.expect === 'error') return `expected an error, got ${result.contents.length} contents`;
+      const [c] = result.contents;
+      if (!c) return 'no contents';
+      if (r.mime && c.mimeType !== r.mime) return `mimeType ${c.mimeType}, expected ${r.mime}`;
+      if (r.png) {
+        const bytes = Buffer.from(c.blob ?? '', 'base64');
+        if (bytes.subarray(0, 8).toString('hex') !== PNG_SIGNATURE) return 'blob is not a PNG';
+        if (r.bytes && bytes.length !== r.bytes) return `${bytes.length} bytes, expected ${r.bytes}`;
+        return null;
+      }
+      return lacks(c.text ?? '', r.contains);
+    });
+  }
+  for (const c of context.completions ?? []) {
+    const ref = c.prompt ? { type: 'ref/prompt', name: c.prompt } : { type: 'ref/resource', uri: c.template };
+    await check(`completion/complete ${c.prompt ?? c.template} ${c.argument}=${JSON.stringify(c.value)}`, async () => {
+      const params = { ref, argument: { name: c.argument, value: c.value } };
+      if (c.context) params.context = { arguments: c.context };
+      const { completion } = await client.complete(params);
+      const missing = (c.includes ?? []).filter((v) => !completion.values.includes(v));
+      if (missing.length) return `lacks ${missing.join(', ')} (got ${completion.values.slice(0, 10).join(', ')})`;
+      if (c.first && completion.values[0] !== c.first) return `first is ${completion.values[0]}, expected ${c.first}`;
+      const stray = completion.values.filter((v) => !v.toLowerCase().startsWith(c.value.toLowerCase()));
+      return stray.length ? `values not starting with ${c.value}: ${stray.slice(0, 5).join(', ')}` : null;
+    });
+  }
+  return failures;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const plan = JSON.parse(readFileSync(opts.planPath, 'utf8'));
@@ -171,6 +266,7 @@ async function main() {
       if (problem) failures.push(`${entry.tool}: ${problem}`);
     }
   }
+  if (plan.context) failures.push(...(await runContext(client, plan.context)));
   phase = 'close';
   await client.close().catch((error) => noises.push({ phase, text: `close: ${error?.message ?? error}` }));
 

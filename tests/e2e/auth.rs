@@ -476,6 +476,41 @@ async fn oidc_access_tokens_are_checked_locally_against_the_issuers_keys() -> Re
         "rs-client (scope logs:read)"
     );
     ensure!(es_session.tool_names().await? == ["mb_ok"], "es-client");
+    // Prompts and resources follow the same rules: a plugin's are visible to an identity
+    // that may use one of its tools (`example` offers one of each, `misbehave` none).
+    ensure!(
+        rs_session.listed("prompts/list", "prompts", "name").await? == ["example-brief"],
+        "rs-client's prompts"
+    );
+    ensure!(
+        es_session
+            .listed("prompts/list", "prompts", "name")
+            .await?
+            .is_empty(),
+        "es-client's prompts"
+    );
+    ensure!(
+        es_session
+            .listed(
+                "resources/templates/list",
+                "resourceTemplates",
+                "uriTemplate"
+            )
+            .await?
+            .is_empty(),
+        "es-client's resource templates"
+    );
+    ensure!(
+        rs_session
+            .listed(
+                "resources/templates/list",
+                "resourceTemplates",
+                "uriTemplate"
+            )
+            .await?
+            == ["plue://example/files/{+path}"],
+        "rs-client's resource templates"
+    );
     let answer = rs_session.call("echo", json!({"text": "signed"})).await?;
     ensure!(!is_error(&answer), "{answer}");
     let answer = es_session.call("mb_ok", json!({})).await?;

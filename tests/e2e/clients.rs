@@ -42,7 +42,8 @@ async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Resul
     std::fs::create_dir(&home)?;
 
     let (listed, capabilities) = listed_tools(&stack.config()).await?;
-    let plan = plan::for_listed(&listed, &stack.log_facts())?;
+    let mut plan = plan::for_listed(&listed, &stack.log_facts())?;
+    plan["context"] = plan::context(&context_facts(&stack)?, &stack.log_facts());
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)?;
 
@@ -66,6 +67,56 @@ async fn official_clients_list_and_call_every_tool_of_the_five_groups() -> Resul
     outcomes.push(inspector(run, listed.len()));
     outcomes.push(conformance::run(http.url(), &capabilities, &home).await?);
     report(&outcomes, &http)
+}
+
+/// What the context plan expects, read from the stack's own data.
+fn context_facts(stack: &Stack) -> Result<plan::ContextFacts> {
+    let one = |sql: &str| -> Result<String> {
+        let out = stack.pg.psql(sql)?;
+        Ok(out.trim().to_string())
+    };
+    let newest_run = one("SELECT id FROM workflow_runs ORDER BY created_at DESC, id DESC LIMIT 1")?;
+    let failed = one(
+        "SELECT r.id || '|' || s.id || '|' || s.name FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id \
+         WHERE r.status = 'failed' AND s.status = 'failed' ORDER BY r.created_at DESC, r.id DESC, s.id LIMIT 1",
+    )?;
+    let mut parts = failed.splitn(3, '|');
+    let (run, step, name) = (parts.next(), parts.next(), parts.next());
+    let (Some(run), Some(step), Some(name)) = (run, step, name) else {
+        anyhow::bail!("no failed run with a failed step in the fixture: {failed:?}");
+    };
+    let dir = stack.playwright_dir();
+    let screenshot = walk_pngs(dir)?
+        .into_iter()
+        .next()
+        .context("no PNG in the Playwright reports")?;
+    let bytes = std::fs::metadata(dir.join(&screenshot))?.len();
+    Ok(plan::ContextFacts {
+        newest_run: newest_run.parse().context("newest run id")?,
+        failed_run: run.parse().context("failed run id")?,
+        failed_step_name: name.to_string(),
+        failed_step_id: step.parse().context("failed step id")?,
+        screenshot,
+        screenshot_bytes: bytes,
+    })
+}
+
+/// The PNG files under `dir`, relative to it, sorted.
+fn walk_pngs(dir: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "png") {
+                found.push(path.strip_prefix(dir)?.display().to_string());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The tool names `tools/list` gives and the capabilities the server advertises (through the

@@ -15,7 +15,7 @@ pub fn binary() -> &'static Path {
 }
 
 /// A configuration granting the example plugin everything it asks for.
-fn config(web_url: &str, db_url: &str, data_dir: &Path) -> String {
+pub(crate) fn config(web_url: &str, db_url: &str, data_dir: &Path) -> String {
     format!(
         r#"
 [limits]

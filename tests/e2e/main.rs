@@ -6,6 +6,8 @@ mod auth;
 mod boundaries;
 mod browser;
 mod clients;
+mod compat;
+mod context;
 mod contract;
 mod database;
 mod escapes;

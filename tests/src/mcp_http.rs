@@ -166,6 +166,24 @@ impl HttpSession {
             .collect())
     }
 
+    /// The `key` field of each item of `field` in the answer to `method` (for example
+    /// `prompts/list`, `prompts`, `name`).
+    pub async fn listed(&self, method: &str, field: &str, key: &str) -> Result<Vec<String>> {
+        let reply = self
+            .post(json!({"jsonrpc": "2.0", "id": self.next_id(), "method": method}))
+            .await?;
+        let answer = reply
+            .answer()
+            .with_context(|| format!("no answer to {method} (HTTP {})", reply.status))?;
+        let items = answer["result"][field]
+            .as_array()
+            .with_context(|| format!("{method} answered {answer}"))?;
+        Ok(items
+            .iter()
+            .filter_map(|t| t[key].as_str().map(String::from))
+            .collect())
+    }
+
     /// `notifications/cancelled` for request `id`.
     pub async fn cancel(&self, id: i64) -> Result<u16> {
         let reply = self

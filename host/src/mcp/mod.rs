@@ -1,5 +1,7 @@
 //! The MCP front end (rmcp): `tools/list` is the registry, `tools/call` goes
-//! through [`App::call`], plugin log messages become `notifications/message`.
+//! through [`App::call`], prompts, resources and completions through the
+//! [`crate::context`] methods of [`App`], plugin log messages become
+//! `notifications/message`.
 //! Only this module knows the protocol's request types; `stdio` and `http`
 //! put a gate in front of rmcp's transports for what the specification asks
 //! and rmcp does not do.
@@ -17,9 +19,11 @@ use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
@@ -27,6 +31,7 @@ use rmcp::{ErrorData, RoleServer};
 use crate::app::App;
 use crate::caller::{Caller, Principal, Transport};
 use crate::capability::log::LogSink;
+use crate::context::ContextError;
 use log::{ClientLevel, SessionLog};
 
 /// One MCP session over a loaded [`App`].
@@ -130,6 +135,17 @@ impl McpServer {
         }
     }
 
+    /// Where a request's plugin log messages go: this session's client.
+    fn log_sink(&self, context: &RequestContext<RoleServer>) -> LogSink {
+        LogSink {
+            plugin: String::new(),
+            client: Some(Arc::new(SessionLog {
+                peer: context.peer.clone(),
+                level: self.client_level.clone(),
+            })),
+        }
+    }
+
     fn instructions(&self) -> String {
         let groups: Vec<String> = self
             .app
@@ -153,17 +169,26 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(Implementation::new(
-            self.app.config.server.name.clone(),
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .with_instructions(self.instructions())
+        let catalog = &self.app.catalog;
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .build();
+        if !catalog.prompts().is_empty() {
+            capabilities.prompts = Some(Default::default());
+        }
+        if !catalog.families().is_empty() {
+            capabilities.resources = Some(Default::default());
+        }
+        if self.app.plugins.iter().any(|p| p.exports.has_completions()) {
+            capabilities.completions = Some(Default::default());
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new(
+                self.app.config.server.name.clone(),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(self.instructions())
     }
 
     /// Every tool the caller may use (all of them, without `[[access]]`
@@ -198,13 +223,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
-        let log = LogSink {
-            plugin: String::new(),
-            client: Some(std::sync::Arc::new(SessionLog {
-                peer: context.peer.clone(),
-                level: self.client_level.clone(),
-            })),
-        };
+        let log = self.log_sink(&context);
         let caller = self.caller(&context);
         self.check_owner(&caller)?;
         let call = self.app.call(&request.name, arguments, &caller, log);
@@ -230,5 +249,149 @@ impl ServerHandler for McpServer {
     ) -> Result<(), ErrorData> {
         self.client_level.set(request.level);
         Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let prompts = self.app.prompts_for(&caller);
+        Ok(ListPromptsResult::with_all_items(
+            prompts.into_iter().map(result::prompt).collect(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let arguments = request
+            .arguments
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect();
+        let log = self.log_sink(&context);
+        let rendered = self
+            .app
+            .get_prompt(&request.name, arguments, &caller, log)
+            .await
+            .map_err(protocol_error)?;
+        Ok(result::prompt_result(rendered).into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let log = self.log_sink(&context);
+        let listed = self.app.list_resources(&caller, log).await;
+        Ok(ListResourcesResult::with_all_items(
+            listed.into_iter().map(result::resource).collect(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let families = self
+            .app
+            .catalog
+            .families()
+            .iter()
+            .filter(|f| self.app.may_use_plugin(&caller, &f.plugin))
+            .map(result::template)
+            .collect();
+        Ok(ListResourceTemplatesResult::with_all_items(families))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let log = self.log_sink(&context);
+        let contents = self
+            .app
+            .read_resource(&request.uri, &caller, log)
+            .await
+            .map_err(protocol_error)?;
+        Ok(ReadResourceResult::new(contents.into_iter().map(result::contents).collect()).into())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let caller = self.caller(&context);
+        self.check_owner(&caller)?;
+        let target = match request.r#ref {
+            Reference::Prompt(p) => crate::bindings::CompletionRef::Prompt(p.name),
+            Reference::Resource(r) => crate::bindings::CompletionRef::ResourceTemplate(r.uri),
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "completion/complete: `ref` must be ref/prompt or ref/resource",
+                    None,
+                ));
+            }
+        };
+        let given = request
+            .context
+            .and_then(|c| c.arguments)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let log = self.log_sink(&context);
+        let completion = self
+            .app
+            .complete(
+                target,
+                &request.argument.name,
+                &request.argument.value,
+                given,
+                &caller,
+                log,
+            )
+            .await
+            .map_err(protocol_error)?;
+        Ok(CompleteResult::new(result::completion(completion)))
+    }
+}
+
+/// A prompt, resource or completion failure as the JSON-RPC error MCP names:
+/// -32002 for a resource that does not exist, -32602 for bad parameters,
+/// -32603 when a plugin could not answer.
+fn protocol_error(e: ContextError) -> ErrorData {
+    let message = e.to_string();
+    match e {
+        ContextError::UnknownResource(_) => ErrorData::resource_not_found(message, None),
+        ContextError::Failed(_) => ErrorData::internal_error(message, None),
+        ContextError::UnknownPrompt(_)
+        | ContextError::MissingArgument { .. }
+        | ContextError::UnknownArgument { .. }
+        | ContextError::UnknownTemplate(_)
+        | ContextError::Invalid(_) => ErrorData::invalid_params(message, None),
     }
 }

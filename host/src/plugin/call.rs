@@ -1,4 +1,5 @@
-//! One tool call: a fresh store and instance from the plugin's `InstancePre`,
+//! One call (a tool, or a prompt, resource or completion request): a fresh store
+//! and instance from the plugin's `InstancePre`,
 //! under a wall-clock deadline (epoch yields plus a host-side timeout that also
 //! covers time in host calls), a memory cap and an output cap. Whatever
 //! happens, the caller gets an outcome it can show; the host keeps serving.
@@ -8,8 +9,9 @@ use std::sync::Arc;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::LoadedPlugin;
+use super::exports::{Reply, Request};
 use crate::bindings::log::Level;
-use crate::bindings::{Content, ToolError, ToolResult};
+use crate::bindings::{ToolError, ToolResult};
 use crate::capability::log::LogSink;
 use crate::capability::state::CallState;
 use crate::engine::Runtime;
@@ -97,6 +99,26 @@ pub async fn call(
     arguments: String,
     log: LogSink,
 ) -> CallOutcome {
+    let request = Request::Tool {
+        name: tool.into(),
+        arguments,
+    };
+    match ask(runtime, plugin, &request, log).await? {
+        Reply::Tool(answer) => Ok(answer),
+        other => Err(CallError::Failed {
+            plugin: plugin.name.clone(),
+            message: format!("answered a tool call with {other:?}"),
+        }),
+    }
+}
+
+/// Ask `request` of `plugin` in a fresh instance, under the plugin's limits.
+pub async fn ask(
+    runtime: &Runtime,
+    plugin: &Arc<LoadedPlugin>,
+    request: &Request,
+    log: LogSink,
+) -> Result<Reply, CallError> {
     let name = plugin.name.clone();
     let limits = plugin.limits;
     let state = CallState::new(plugin.grants.clone(), log, limits.memory_bytes).map_err(|e| {
@@ -112,9 +134,9 @@ pub async fn call(
             .instantiate_async(&mut store)
             .await
             .map_err(|e| (true, e))?;
-        instance
-            .plue_plugin_tools()
-            .call_call_tool(&mut store, tool, &arguments)
+        plugin
+            .exports
+            .invoke(&mut store, &instance, request)
             .await
             .map_err(|e| (false, e))
     };
@@ -149,7 +171,7 @@ pub async fn call(
     };
     match result {
         Ok(answer) => {
-            let size = output_size(&answer);
+            let size = answer.size();
             if size > limits.max_output_bytes {
                 return Err(CallError::Output {
                     plugin: name,
@@ -231,16 +253,7 @@ fn classify_trap(
 
 /// Bytes of everything the client will receive.
 pub fn output_size(result: &ToolResult) -> u64 {
-    let content: usize = result
-        .content
-        .iter()
-        .map(|c| match c {
-            Content::Text(t) => t.len(),
-            // base64 grows bytes by a third
-            Content::Image(i) => i.data.len() * 4 / 3 + i.mime_type.len(),
-        })
-        .sum();
-    (content + result.structured.as_ref().map_or(0, String::len)) as u64
+    Reply::Tool(result.clone()).size()
 }
 
 #[cfg(test)]
@@ -272,7 +285,9 @@ mod tests {
     async fn an_answer_comes_back_as_the_plugin_gave_it() {
         let answer = misbehave("", "ok", "{}").await.unwrap();
         assert!(!answer.is_error);
-        assert!(matches!(&answer.content[..], [Content::Text(t)] if t == "still fine"));
+        assert!(
+            matches!(&answer.content[..], [crate::bindings::Content::Text(t)] if t == "still fine")
+        );
         assert_eq!(output_size(&answer), "still fine".len() as u64);
     }
 
@@ -353,8 +368,8 @@ mod tests {
     fn output_size_counts_text_structured_and_base64_images() {
         let result = ToolResult {
             content: vec![
-                Content::Text("abc".into()),
-                Content::Image(crate::bindings::plue::plugin::types::Image {
+                crate::bindings::Content::Text("abc".into()),
+                crate::bindings::Content::Image(crate::bindings::Image {
                     data: vec![0; 300],
                     mime_type: "image/png".into(),
                 }),

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 
-use crate::bindings::{PluginManifest, PluginPre};
+use super::exports::Exports;
+use crate::bindings::PluginManifest;
 use crate::capability::files::DirectoryGrants;
 use crate::capability::http::HttpGrants;
 use crate::capability::log::LogSink;
@@ -32,7 +33,9 @@ pub struct LoadedPlugin {
     pub contracts: BTreeMap<String, Arc<ToolContract>>,
     pub digest: String,
     pub compiled: CompileSource,
-    pub pre: PluginPre<CallState>,
+    pub pre: InstancePre<CallState>,
+    /// Its exports: the contract version and the optional interfaces.
+    pub exports: Exports,
     pub grants: Arc<Grants>,
     pub limits: Limits,
     /// Granted resources that cannot be used (unset variable, missing
@@ -178,9 +181,9 @@ impl<'a> Loader<'a> {
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .and_then(PluginPre::new)
             .map_err(|e| vec![format!("plugin `{name}` cannot be linked: {e:#}")])?;
-        let mut manifest = read_manifest(self.runtime, &pre, config.limits)
+        let exports = Exports::find(&pre).map_err(|e| vec![format!("plugin `{name}` {e:#}")])?;
+        let mut manifest = read_manifest(self.runtime, &pre, &exports, config.limits)
             .await
             .map_err(|e| {
                 vec![format!(
@@ -213,6 +216,7 @@ impl<'a> Loader<'a> {
             digest,
             compiled,
             pre,
+            exports,
             grants: Arc::new(grants),
             limits: config.limits,
         })
@@ -280,6 +284,7 @@ pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
         &mut linker,
         |s| s,
     )?;
+    super::compat::add_imports(&mut linker)?;
     Ok(linker)
 }
 
@@ -287,7 +292,8 @@ pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<CallState>> {
 /// `limits`. The manifest is not checked yet: see [`crate::schema::manifest::check`].
 pub async fn read_manifest(
     runtime: &Runtime,
-    pre: &PluginPre<CallState>,
+    pre: &InstancePre<CallState>,
+    exports: &Exports,
     limits: Limits,
 ) -> anyhow::Result<PluginManifest> {
     let state = CallState::new(
@@ -298,12 +304,7 @@ pub async fn read_manifest(
     let mut store = crate::plugin::call::new_store(runtime, state);
     let run = async {
         let instance = pre.instantiate_async(&mut store).await?;
-        anyhow::Ok(
-            instance
-                .plue_plugin_tools()
-                .call_manifest(&mut store)
-                .await?,
-        )
+        anyhow::Ok(exports.manifest(&mut store, &instance).await?)
     };
     let manifest = tokio::time::timeout(limits.call_timeout, run)
         .await

@@ -170,6 +170,8 @@ mod tests {
                     default_value: Some(d.to_string()),
                 })
                 .collect(),
+            prompts: vec![],
+            resource_templates: vec![],
         }
     }
 

@@ -136,6 +136,8 @@ mod tests {
                 directories: vec![],
             },
             settings: vec![],
+            prompts: vec![],
+            resource_templates: vec![],
         }
     }
 

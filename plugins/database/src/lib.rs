@@ -9,7 +9,8 @@
 //!
 //! Modules: [`db`] (the door to the database), [`errors`], [`format`] (tables,
 //! UTC times, secret prefixes), [`plan`] (EXPLAIN JSON); one module per tool
-//! in [`tools`], each holding its arguments, answer, handler and definition.
+//! in [`tools`], each holding its arguments, answer, handler and definition;
+//! [`prompts`] its parts of the shared `health-check` and `observability` prompts.
 
 // The EXPLAIN fixtures in the tests are deep `json!` literals.
 #![cfg_attr(test, recursion_limit = "256")]
@@ -18,6 +19,7 @@ pub mod db;
 pub mod errors;
 pub mod format;
 pub mod plan;
+pub mod prompts;
 pub mod tools;
 
 #[cfg(test)]
@@ -46,6 +48,8 @@ pub fn plugin() -> Plugin {
     .tool(tools::sessions::def())
     .tool(tools::connections::def())
     .tool(tools::explain::def())
+    .prompt(prompts::health_check())
+    .prompt(prompts::observability())
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

@@ -1,13 +1,15 @@
-//! The example plugin: one tool per host capability, for plugin authors to copy
+//! The example plugin: one tool per host capability, and one prompt, resource
+//! family and completion (`context`), for plugin authors to copy
 //! and for the end-to-end tests to prove each capability works (and is denied
 //! when not granted).
 
 use plue_plugin_sdk::prelude::*;
 
+mod context;
 pub mod tools;
 
 pub fn plugin() -> Plugin {
-    Plugin::new(
+    let plugin = Plugin::new(
         "example",
         env!("CARGO_PKG_VERSION"),
         "Example plugin: one tool per host capability (echo, HTTP, SQL, files).",
@@ -23,7 +25,8 @@ pub fn plugin() -> Plugin {
     .tool(tools::echo::def())
     .tool(tools::http_get::def())
     .tool(tools::sql_query::def())
-    .tool(tools::read_file::def())
+    .tool(tools::read_file::def());
+    context::add(plugin)
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

@@ -152,7 +152,7 @@ impl Ctx {
     /// selector picks has one; `None` if Loki could not say. Counted with
     /// `count_over_time`, which is exact: Loki's label-values API also names streams
     /// whose lines all lie outside the window (an ingester answers for whole chunks).
-    fn services_with_lines(&self, window: &Window) -> Option<(Vec<String>, bool)> {
+    pub fn services_with_lines(&self, window: &Window) -> Option<(Vec<String>, bool)> {
         let selector = self.selector(None).ok()?;
         let query = format!(
             "sum by ({}) (count_over_time({selector} [{}]))",

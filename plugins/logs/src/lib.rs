@@ -6,14 +6,18 @@
 //! [`traces`] and [`normalize`] read what the lines say whatever their shape
 //! ([`rejoin`] puts traces split one line per entry back together);
 //! [`render`] bounds what the agent reads; [`tools`] holds one module per tool.
+//! [`prompts`] renders `trace-request` and this plugin's parts of `observability`
+//! and `health-check`; [`complete`] suggests request ids and services.
 //! The operator's settings name the label that identifies a service and the base
 //! stream selector, so the tools fit any Promtail or Alloy set-up.
 
+pub mod complete;
 pub mod context;
 pub mod line;
 pub mod logql;
 pub mod loki;
 pub mod normalize;
+pub mod prompts;
 pub mod rejoin;
 pub mod render;
 pub mod tools;
@@ -49,8 +53,42 @@ pub fn plugin() -> Plugin {
     .tool(tools::exceptions::def())
     .tool(tools::workflows::def())
     .tool(tools::agents::def())
+    .prompt(prompts::trace_request())
+    .prompt(prompts::observability())
+    .prompt(prompts::health_check())
+    .completion("request_id", complete::request_id)
+    .completion("service", complete::service)
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
 
 plue_plugin_sdk::schema_test!(plugin);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prompts_use_the_shared_argument_names() {
+        let manifest = plue_plugin_sdk::__private::manifest(&super::plugin());
+        let prompts: Vec<(&str, Vec<(&str, bool)>)> = manifest
+            .prompts
+            .iter()
+            .map(|p| {
+                let args = p
+                    .arguments
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.required))
+                    .collect();
+                (p.name.as_str(), args)
+            })
+            .collect();
+        assert_eq!(
+            prompts,
+            [
+                ("trace-request", vec![("request_id", true)]),
+                ("observability", vec![("full", false)]),
+                ("health-check", vec![("quick", false), ("full", false)]),
+            ]
+        );
+        assert!(manifest.resource_templates.is_empty());
+    }
+}

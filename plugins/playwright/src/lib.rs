@@ -7,21 +7,27 @@
 //! report, [`history`] finds the other runs, [`attachment`] maps attachment
 //! paths and reads their content, [`scan`] searches the directory, [`fmt`]
 //! holds the text helpers, and
-//! [`tools`] one module per tool.
+//! [`tools`] one module per tool. Beyond tools: [`prompts`], [`resources`]
+//! (reports and attachments, addressed as [`links`] says) and [`completions`].
 
 pub mod attachment;
+pub mod completions;
 pub mod fmt;
 pub mod history;
+pub mod links;
+pub mod prompts;
 pub mod raw;
 pub mod report;
+pub mod resources;
 pub mod scan;
 pub mod tools;
 
 use plue_plugin_sdk::prelude::*;
 
-/// The plugin description: its directory, settings and tools.
+/// The plugin description: its directory, settings, tools, prompts, resources
+/// and completions.
 pub fn plugin() -> Plugin {
-    Plugin::new(
+    let plugin = Plugin::new(
         "playwright",
         env!("CARGO_PKG_VERSION"),
         "Playwright test results: summary, failures and their common causes, flaky and slow tests \
@@ -49,6 +55,13 @@ pub fn plugin() -> Plugin {
     .tool(tools::slow::def())
     .tool(tools::artifacts::def())
     .tool(tools::files::def())
+    .resources(resources::reports())
+    .resources(resources::attachments())
+    .completion("test", completions::test)
+    .completion("report", completions::report)
+    .completion("path", completions::path)
+    .completion("full", completions::flag);
+    prompts::defs().into_iter().fold(plugin, Plugin::prompt)
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

@@ -5,19 +5,28 @@
 //!
 //! The plugin sends only `/api/v1/...` paths: the host prepends the endpoint's base
 //! URL (with any path prefix such as `/prometheus`) and adds its auth headers.
+//!
+//! Besides tools: prompts ([`prompts`]: its part of `observability` and
+//! `health-check`, and `observability-guide`), saved queries as resources
+//! ([`saved`], [`resources`]) and completions ([`completions`]).
 
 pub mod api;
+pub mod completions;
 pub mod format;
+pub mod prompts;
 pub mod promql;
+pub mod resources;
+pub mod saved;
 #[cfg(test)]
 mod testutil;
 pub mod tools;
 
 use plue_plugin_sdk::prelude::*;
 
-/// The plugin description: its capability, settings and tools.
+/// The plugin description: its capability, settings, tools, prompts, resources
+/// and completions.
 pub fn plugin() -> Plugin {
-    Plugin::new(
+    let plugin = Plugin::new(
         "prometheus",
         env!("CARGO_PKG_VERSION"),
         "Prometheus metrics for agents: run PromQL (instant and range, summarised), find series, labels and metric metadata, check targets, alerts and rules, and analyse service health, HTTP errors and latency.",
@@ -49,6 +58,13 @@ pub fn plugin() -> Plugin {
     .tool(tools::latency::def())
     .tool(tools::rules::def())
     .tool(tools::metadata::def())
+    .resources(resources::queries())
+    .completion("job", completions::job)
+    .completion("metric", completions::metric)
+    .completion("name", completions::name)
+    .completion("full", completions::flag)
+    .completion("quick", completions::flag);
+    prompts::defs().into_iter().fold(plugin, Plugin::prompt)
 }
 
 plue_plugin_sdk::export_plugin!(plugin);

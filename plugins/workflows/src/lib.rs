@@ -4,13 +4,18 @@
 //! Code map: `tools/` holds one module per tool (its arguments, definition,
 //! structured output and text); `queries.rs` every SQL statement; `logs.rs`
 //! the pure log condensing (tokens joined, decisive lines, bounded views);
-//! `fmt.rs` times, durations and numbers; `args.rs` shared argument checks.
-//! This file only registers the tools.
+//! `fmt.rs` times, durations and numbers; `args.rs` shared argument checks;
+//! `prompts/` the briefings, `resources.rs` run summaries and step logs as
+//! resources, `complete.rs` run and step id completions.
+//! This file only registers them.
 
 pub mod args;
+pub mod complete;
 pub mod fmt;
 pub mod logs;
+pub mod prompts;
 pub mod queries;
+pub mod resources;
 pub mod status;
 pub mod tools;
 
@@ -39,6 +44,14 @@ pub fn plugin() -> Plugin {
     .tool(tools::stats::def())
     .tool(tools::definition::def())
     .tool(tools::agents::def())
+    .prompt(prompts::debug_workflows())
+    .prompt(prompts::observability())
+    .prompt(prompts::health_check())
+    .prompt(prompts::guide())
+    .resources(resources::runs())
+    .resources(resources::step_logs())
+    .completion("run_id", complete::run_id)
+    .completion("step_id", complete::step_id)
 }
 
 plue_plugin_sdk::export_plugin!(plugin);
@@ -75,6 +88,47 @@ mod tests {
             assert!(t.output_schema.is_some(), "{}", t.name);
         }
         assert_eq!(manifest.capabilities.sql, ["plue"]);
+    }
+
+    #[test]
+    fn prompts_and_resource_families_are_declared() {
+        let manifest = plue_plugin_sdk::__private::manifest(&plugin());
+        let prompts: Vec<(&str, Vec<(&str, bool)>)> = manifest
+            .prompts
+            .iter()
+            .map(|p| {
+                let args = p
+                    .arguments
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.required))
+                    .collect();
+                (p.name.as_str(), args)
+            })
+            .collect();
+        assert_eq!(
+            prompts,
+            [
+                (
+                    "debug-workflows",
+                    vec![("run_id", false), ("recent", false)]
+                ),
+                ("observability", vec![("full", false)]),
+                ("health-check", vec![("quick", false), ("full", false)]),
+                ("workflow-debugging-guide", vec![]),
+            ]
+        );
+        let templates: Vec<(&str, Option<&str>)> = manifest
+            .resource_templates
+            .iter()
+            .map(|t| (t.uri_template.as_str(), t.mime_type.as_deref()))
+            .collect();
+        assert_eq!(
+            templates,
+            [
+                ("plue://runs/{run_id}", Some("text/markdown")),
+                ("plue://steps/{step_id}/logs", Some("text/plain")),
+            ]
+        );
     }
 
     #[test]

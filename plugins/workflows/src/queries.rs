@@ -445,6 +445,42 @@ pub fn run_logs(run: i64, per_step: i64, limit: i64) -> Result<Fetched<StepLogRo
     )
 }
 
+// --- completions --------------------------------------------------------------
+
+/// An id, for completions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Id {
+    pub id: i64,
+}
+
+/// Ids of the newest runs whose id starts with `prefix` (digits, or '' for any), newest first.
+pub fn run_ids(prefix: &str, limit: i64) -> Result<Vec<i64>, ToolError> {
+    let rows: Vec<Id> = fetch(
+        "run ids",
+        "SELECT r.id FROM workflow_runs r
+ WHERE ($1::text = '' OR r.id::text LIKE $1::text || '%')
+ ORDER BY r.created_at DESC NULLS LAST, r.id DESC
+ LIMIT $2::bigint",
+        &[prefix.into(), limit.into()],
+    )?
+    .rows;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Ids of the newest steps whose id starts with `prefix` (digits, or '' for any), newest first.
+pub fn step_ids(prefix: &str, limit: i64) -> Result<Vec<i64>, ToolError> {
+    let rows: Vec<Id> = fetch(
+        "step ids",
+        "SELECT s.id FROM workflow_steps s
+ WHERE ($1::text = '' OR s.id::text LIKE $1::text || '%')
+ ORDER BY s.id DESC
+ LIMIT $2::bigint",
+        &[prefix.into(), limit.into()],
+    )?
+    .rows;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 // --- failures -----------------------------------------------------------------
 
 row! {

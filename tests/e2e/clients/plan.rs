@@ -305,3 +305,88 @@ fn playwright() -> Vec<Call> {
         ),
     ]
 }
+
+/// Values the context plan derives from the stack's data.
+pub struct ContextFacts {
+    /// The newest workflow run (by creation time).
+    pub newest_run: i64,
+    /// The newest failed run, its failed step's name and id.
+    pub failed_run: i64,
+    pub failed_step_name: String,
+    pub failed_step_id: i64,
+    /// A screenshot of the Playwright reports, relative to their directory, and its size.
+    pub screenshot: String,
+    pub screenshot_bytes: u64,
+}
+
+/// Prompts, resources and completions for the official clients (issue 16): the seed's four
+/// commands and three skills as prompts rendered from live data, the resource families,
+/// reads (a screenshot as a PNG blob, a run summary, a step log, a saved query), refusals,
+/// and completions from the live backends. Expected values come from `facts` and `logs`.
+pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
+    let request = &logs.request_id;
+    let prefix = &request[..request.len().min(4)];
+    let run = facts.failed_run.to_string();
+    let step_logs = format!("plue://steps/{}/logs", facts.failed_step_id);
+    json!({
+        "prompt_names": [
+            "observability", "debug-workflows", "health-check", "trace-request",
+            "observability-guide", "workflow-debugging-guide", "test-debugging-guide"
+        ],
+        "prompts": [
+            {"name": "debug-workflows", "arguments": {"run_id": run},
+             "contains": ["## Workflows (database)", facts.failed_step_name, "Next tools:"]},
+            {"name": "debug-workflows", "arguments": {"recent": "3"},
+             "contains": [format!("{}", facts.failed_run)]},
+            {"name": "trace-request", "arguments": {"request_id": request},
+             "contains": [request.as_str(), logs.request_services[0].as_str()]},
+            {"name": "trace-request", "arguments": {}, "expect": "error", "contains": ["request_id"]},
+            {"name": "observability", "arguments": {"full": "true"},
+             "contains": ["## Prometheus", "## Workflows (database)", "## Logs (Loki)", "## Database (PostgreSQL)"]},
+            {"name": "observability", "arguments": {},
+             "contains": ["## Prometheus", "## Workflows (database)", "## Logs (Loki)"]},
+            {"name": "health-check", "arguments": {"quick": "true"},
+             "contains": ["## Prometheus", "## Workflows (database)", "## Database (PostgreSQL)"]},
+            {"name": "health-check", "arguments": {"full": "true"}, "contains": ["## Logs (Loki)"]},
+            {"name": "observability-guide", "arguments": {}, "contains": ["## Prometheus"]},
+            {"name": "workflow-debugging-guide", "arguments": {}, "contains": ["quick_debug"]},
+            {"name": "test-debugging-guide", "arguments": {}, "contains": ["plue://playwright/"]},
+            {"name": "no-such-prompt", "arguments": {}, "expect": "error", "contains": ["prompts/list"]},
+        ],
+        "templates": [
+            "plue://runs/{run_id}", "plue://steps/{step_id}/logs",
+            "plue://prometheus/queries/{name}",
+            "plue://playwright/reports/{report}", "plue://playwright/attachments/{+path}",
+        ],
+        "listed": [
+            format!("plue://runs/{}", facts.newest_run),
+            "plue://prometheus/queries/error-ratio",
+            format!("plue://playwright/attachments/{}", facts.screenshot),
+        ],
+        "reads": [
+            {"uri": format!("plue://playwright/attachments/{}", facts.screenshot),
+             "mime": "image/png", "png": true, "bytes": facts.screenshot_bytes},
+            {"uri": format!("plue://runs/{run}"), "mime": "text/markdown",
+             "contains": [facts.failed_step_name.as_str()]},
+            {"uri": step_logs, "mime": "text/plain"},
+            {"uri": "plue://prometheus/queries/error-ratio", "mime": "text/markdown",
+             "contains": ["error-ratio"]},
+            {"uri": "plue://playwright/attachments/../../etc/passwd", "expect": "error", "contains": [".."]},
+            {"uri": "plue://runs/999999", "expect": "error", "contains": ["999999"]},
+            {"uri": "plue://nowhere/1", "expect": "error", "contains": ["resources/templates/list"]},
+        ],
+        "completions": [
+            {"prompt": "debug-workflows", "argument": "run_id", "value": "",
+             "first": facts.newest_run.to_string()},
+            {"template": "plue://runs/{run_id}", "argument": "run_id", "value": "",
+             "includes": [run]},
+            {"template": "plue://steps/{step_id}/logs", "argument": "step_id", "value": "",
+             "context": {"run_id": facts.failed_run.to_string()},
+             "includes": [facts.failed_step_id.to_string()]},
+            {"prompt": "trace-request", "argument": "request_id", "value": prefix,
+             "includes": [request.as_str()]},
+            {"template": "plue://prometheus/queries/{name}", "argument": "name", "value": "error",
+             "includes": ["error-ratio", "error-rate"]},
+        ],
+    })
+}

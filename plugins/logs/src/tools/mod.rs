@@ -45,4 +45,4 @@ pub fn counts<'a>(counts: impl IntoIterator<Item = (&'a String, &'a usize)>) -> 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

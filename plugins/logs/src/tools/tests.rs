@@ -14,17 +14,17 @@ fn param(path_and_query: &str, name: &str) -> Option<String> {
     })
 }
 
-fn streams(result: Json) -> String {
+pub(crate) fn streams(result: Json) -> String {
     json!({"status": "success", "data": {"resultType": "streams", "result": result}}).to_string()
 }
 
-fn vector(result: Json) -> String {
+pub(crate) fn vector(result: Json) -> String {
     json!({"status": "success", "data": {"resultType": "vector", "result": result}}).to_string()
 }
 
 /// Serve Loki's API: `answer(path, query)` gives the body of query endpoints; label
 /// endpoints answer `api`, `web`.
-fn fake_loki(answer: impl Fn(&str, &str) -> String + 'static) {
+pub(crate) fn fake_loki(answer: impl Fn(&str, &str) -> String + 'static) {
     testing::fake_http(move |req| {
         assert_eq!(req.endpoint, "loki");
         let path = req.path_and_query.split('?').next().unwrap().to_string();
@@ -42,9 +42,9 @@ fn fake_loki(answer: impl Fn(&str, &str) -> String + 'static) {
     });
 }
 
-const T0: i64 = 1_764_000_000_000_000_000;
+pub(crate) const T0: i64 = 1_764_000_000_000_000_000;
 
-fn ts(seconds: i64) -> String {
+pub(crate) fn ts(seconds: i64) -> String {
     (T0 + seconds * 1_000_000_000).to_string()
 }
 

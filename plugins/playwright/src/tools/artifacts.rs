@@ -197,7 +197,18 @@ pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
         "Open one with view_attachment (attachmentPath = the path or inline: name shown).".into(),
     );
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Answer::new(
+    let links = crate::links::attachments(
+        shown_attempts.iter().flat_map(|a| {
+            a.artifacts.iter().map(move |i| {
+                (
+                    i,
+                    format!("{} [{}] attempt {}", a.title, a.project, a.retry + 1),
+                )
+            })
+        }),
+        crate::links::MAX_LINKS,
+    );
+    let answer = Answer::new(
         out.join("\n"),
         Artifacts {
             report: report.path.clone(),
@@ -205,7 +216,8 @@ pub fn run(args: Args) -> Result<Answer<Artifacts>, ToolError> {
             attempts: shown_attempts,
             other_files: shown_others,
         },
-    ))
+    );
+    Ok(links.into_iter().fold(answer, Answer::with_link))
 }
 
 /// Whether `path` contains `needle`, as typed or as Playwright turns a title
@@ -342,5 +354,16 @@ Open one with view_attachment (attachmentPath = the path or inline: name shown).
                 {"path": "test-results/workflows-runs-workflow-runs-attaches-run-metadata-chromium-mobile/runs.json", "kind": "json", "size_bytes": 917}
             ])
         );
+    }
+
+    #[test]
+    fn links_a_few_artifacts_screenshots_first() {
+        let out = call("test_artifacts", json!({})).unwrap();
+        assert_eq!(out.links().len(), crate::links::MAX_LINKS);
+        assert_eq!(
+            out.links()[0].uri(),
+            "plue://playwright/attachments/test-results/repo-browse-repository-browser-counts-open-issues-chromium-desktop/test-failed-1.png"
+        );
+        assert!(out.links().iter().all(|l| l.mime() == Some("image/png")));
     }
 }

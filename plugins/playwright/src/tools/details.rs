@@ -195,7 +195,30 @@ pub fn run(args: Args) -> Result<Answer<Details>, ToolError> {
         projects,
         other_matches: others,
     };
-    Ok(Answer::new(out.join("\n"), details))
+    let links = attachment_links(&details, crate::links::MAX_LINKS);
+    Ok(links
+        .into_iter()
+        .fold(Answer::new(out.join("\n"), details), Answer::with_link))
+}
+
+/// Links to a few of the test's attachments: failing attempts first, then
+/// screenshots, error contexts and traces before other kinds.
+pub fn attachment_links(details: &Details, max: usize) -> Vec<Link> {
+    let mut attempts: Vec<(&ProjectDetails, &AttemptDetails)> = details
+        .projects
+        .iter()
+        .flat_map(|p| p.attempts.iter().map(move |a| (p, a)))
+        .collect();
+    attempts.sort_by_key(|(_, a)| a.status == "passed");
+    let infos = attempts.into_iter().flat_map(|(p, a)| {
+        a.attachments.iter().map(move |i| {
+            (
+                i,
+                format!("{} [{}] attempt {}", details.title, p.project, a.retry + 1),
+            )
+        })
+    });
+    crate::links::attachments(infos, max)
 }
 
 fn last_title(case: &Case) -> &str {
@@ -430,6 +453,52 @@ mod tests {
              `login › shows the sign-in form`, `login › rejects a wrong password`, `login › remembers the session`, \
              `login › signs in with single sign-on`, `repository browser › lists the top-level files` \
              (list_failures and list_test_files show more)"
+        );
+    }
+
+    #[test]
+    fn links_every_attempts_screenshot_and_error_context() {
+        let out = call(
+            "test_details",
+            json!({"testTitle": "counts open issues", "project": "chromium-desktop"}),
+        )
+        .unwrap();
+        let dir = "plue://playwright/attachments/test-results/repo-browse-repository-browser-counts-open-issues-chromium-desktop";
+        let links: Vec<(&str, Option<&str>)> =
+            out.links().iter().map(|l| (l.uri(), l.mime())).collect();
+        assert_eq!(
+            links,
+            [
+                (
+                    format!("{dir}/test-failed-1.png").as_str(),
+                    Some("image/png")
+                ),
+                (
+                    format!("{dir}-retry1/test-failed-1.png").as_str(),
+                    Some("image/png")
+                ),
+                (
+                    format!("{dir}/error-context.md").as_str(),
+                    Some("text/markdown")
+                ),
+                (
+                    format!("{dir}-retry1/error-context.md").as_str(),
+                    Some("text/markdown")
+                ),
+            ]
+        );
+        // Inline attachments link by their `inline:` name, with the report's type.
+        let out = call(
+            "test_details",
+            json!({"testTitle": "attaches run metadata", "project": "chromium-mobile"}),
+        )
+        .unwrap();
+        assert!(
+            out.links().iter().any(|l| l.uri()
+                == "plue://playwright/attachments/inline%3Af3eea7468f7e80799e41-dc4d808d15b896431321/chromium-mobile/0/console-logs"
+                && l.mime() == Some("application/json")),
+            "{:?}",
+            out.links()
         );
     }
 }

@@ -4,9 +4,11 @@
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text;
 
+use super::details::AttachmentInfo;
 use super::{Counts, Scope, by_spec, headline, projects, whole_ms};
-use crate::fmt;
+use crate::attachment::Resolver;
 use crate::report::{Case, ErrorInfo, Outcome};
+use crate::{fmt, links};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Args {
@@ -163,7 +165,8 @@ pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
     }
     tail.push("Full errors and attachments: test_details with testTitle; grouped causes: failure_patterns.".into());
     out.push(format!("\n{}", tail.join("\n")));
-    Ok(Answer::new(
+    let links = final_attachments(&report, taken.items.iter().flatten().copied());
+    let answer = Answer::new(
         out.join("\n"),
         Failures {
             report: report.path.clone(),
@@ -171,7 +174,33 @@ pub fn run(args: Args) -> Result<Answer<Failures>, ToolError> {
             failing_results: failing.len(),
             failures,
         },
-    ))
+    );
+    Ok(links.into_iter().fold(answer, Answer::with_link))
+}
+
+/// Links to the final attempt's screenshots and error contexts of `cases`, a few.
+fn final_attachments<'a>(
+    report: &crate::report::Report,
+    cases: impl Iterator<Item = &'a Case>,
+) -> Vec<Link> {
+    let resolver = Resolver::new(report);
+    let infos: Vec<(AttachmentInfo, String)> = cases
+        .filter_map(|case| case.attempts.last().map(|a| (case, a)))
+        .flat_map(|(case, attempt)| {
+            attempt.attachments.iter().map(|a| {
+                (
+                    AttachmentInfo::of(&resolver, case, attempt, a),
+                    format!(
+                        "{} [{}] attempt {}",
+                        case.title,
+                        case.project,
+                        attempt.retry + 1
+                    ),
+                )
+            })
+        })
+        .collect();
+    links::attachments(infos.iter().map(|(i, a)| (i, a.clone())), links::MAX_LINKS)
 }
 
 fn count_projects(cases: &[&Case]) -> usize {
@@ -319,6 +348,32 @@ Full errors and attachments: test_details with testTitle; grouped causes: failur
         assert_eq!(
             out.text_content(),
             "No failing tests in test-results/results.json (2 tests: 2 passed)."
+        );
+    }
+
+    #[test]
+    fn links_the_final_attempts_screenshots_first() {
+        let out = call("list_failures", json!({})).unwrap();
+        let uris: Vec<&str> = out.links().iter().map(|l| l.uri()).collect();
+        let shot = |dir: &str| {
+            format!("plue://playwright/attachments/test-results/{dir}-retry1/test-failed-1.png")
+        };
+        assert_eq!(
+            uris,
+            [
+                shot("repo-browse-repository-browser-counts-open-issues-chromium-desktop"),
+                shot("repo-browse-repository-browser-counts-open-issues-chromium-mobile"),
+                shot("workflows-runs-workflow-runs-counts-queued-runs-chromium-desktop"),
+                shot("workflows-runs-workflow-runs-counts-queued-runs-chromium-mobile"),
+                shot(
+                    "workflows-runs-workflow-runs-waits-for-the-deploy-to-finish-chromium-desktop"
+                ),
+            ]
+        );
+        assert!(out.links().iter().all(|l| l.mime() == Some("image/png")));
+        assert_eq!(
+            out.links()[0].name(),
+            "screenshot: repository browser › counts open issues [chromium-desktop] attempt 2"
         );
     }
 }

@@ -84,7 +84,7 @@ pub fn run(args: Args) -> Result<Answer<Viewed>, ToolError> {
 }
 
 /// An `inline:` attachment's name, type and content.
-fn inline(
+pub(crate) fn inline(
     wanted: &str,
     report: Option<&str>,
 ) -> Result<(String, String, Option<Vec<u8>>), ToolError> {

@@ -148,7 +148,7 @@ fn hold_durations(api: &Api) -> BTreeMap<String, f64> {
     }
 }
 
-fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
+pub(crate) fn run(args: Args) -> Result<Answer<AlertsOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let limit = text::limit(args.limit, 50, 200);

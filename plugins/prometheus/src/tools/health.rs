@@ -199,7 +199,7 @@ fn status(up: usize, down: usize, total: usize) -> &'static str {
     }
 }
 
-fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
+pub(crate) fn run(args: Args) -> Result<Answer<HealthOut>, ToolError> {
     let now = now();
     let api = Api::new();
     let job = args.job.as_deref().filter(|j| !j.is_empty());

@@ -122,7 +122,7 @@ fn rule_text(r: &RuleOut, now: f64) -> String {
     text
 }
 
-fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
+pub(crate) fn run(args: Args) -> Result<Answer<RulesOut>, ToolError> {
     let now = now();
     let limit = text::limit(args.limit, 50, 500);
     let kind = args.kind.map(|k| match k {

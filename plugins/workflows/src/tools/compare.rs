@@ -208,7 +208,9 @@ pub fn compare_runs(a: CompareArgs) -> Result<Answer<Comparison>, ToolError> {
         differences,
     };
     let text = comparison_text(ra, rb, &clock, &result);
-    Ok(Answer::new(text, result))
+    Ok(Answer::new(text, result)
+        .with_link(crate::resources::run_link(ra.id, "run A"))
+        .with_link(crate::resources::run_link(rb.id, "run B")))
 }
 
 /// Steps of A and B paired: same plan id and name first, then same name, then

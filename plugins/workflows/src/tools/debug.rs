@@ -207,6 +207,16 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
     out.push("Next:".into());
     out.extend(next.iter().map(|n| format!("  - {n}")));
 
+    let mut links = vec![crate::resources::run_link(
+        run.id,
+        "the debugged run's summary",
+    )];
+    if let Some(f) = findings.first() {
+        links.push(crate::resources::step_log_link(
+            f.step_id,
+            &format!("log of step '{}'", f.name),
+        ));
+    }
     let result = QuickDebug {
         found: true,
         selected_by: selected_by.into(),
@@ -234,7 +244,8 @@ pub fn quick_debug(a: DebugArgs) -> Result<Answer<QuickDebug>, ToolError> {
             .map(|n| n.split(':').next().unwrap_or(n).to_string())
             .collect(),
     };
-    Ok(Answer::new(out.join("\n"), result))
+    let answer = Answer::new(out.join("\n"), result);
+    Ok(links.into_iter().fold(answer, Answer::with_link))
 }
 
 /// Failed runs of the last 7 days like this one, same step and error first, and
@@ -825,6 +836,8 @@ mod tests {
             s["next"][0],
             "get_step_logs(step_id=18, log_type=\"stderr\")"
         );
+        let links: Vec<&str> = out.links().iter().map(|l| l.uri()).collect();
+        assert_eq!(links, ["plue://runs/6", "plue://steps/18/logs"]);
     }
 
     #[test]

@@ -185,6 +185,12 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, Tool
             ));
         }
     }
+    let links: Vec<Link> = patterns
+        .iter()
+        .take(3)
+        .filter_map(|p| p.runs.first())
+        .map(|r| crate::resources::run_link(*r, "newest run of a failure pattern"))
+        .collect();
     let result = FailureAnalysis {
         hours,
         runs: CountsOut::of(&totals),
@@ -204,7 +210,8 @@ pub fn analyze_failures(a: FailuresArgs) -> Result<Answer<FailureAnalysis>, Tool
             .collect(),
         total_patterns,
     };
-    Ok(Answer::new(out.join("\n"), result))
+    let answer = Answer::new(out.join("\n"), result);
+    Ok(links.into_iter().fold(answer, Answer::with_link))
 }
 
 /// `, workflow_name contains "ci", repository=acme/app`, or nothing without filters.

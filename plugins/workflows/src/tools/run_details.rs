@@ -100,6 +100,13 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
     next.push(format!("get_run_logs(run_id={})", run.id));
     out.push(format!("Next: {}", next.join(", ")));
 
+    let mut links = vec![crate::resources::run_link(run.id, "this run's summary")];
+    if let Some(s) = failed.first() {
+        links.push(crate::resources::step_log_link(
+            s.id,
+            &format!("log of failed step '{}'", s.name),
+        ));
+    }
     let details = RunDetails {
         run: RunSummary::of(&run),
         file_path: run.file_path.clone(),
@@ -108,7 +115,8 @@ pub fn get_run_details(a: DetailsArgs) -> Result<Answer<RunDetails>, ToolError> 
         outputs: run.outputs.clone(),
         steps: steps.iter().map(StepSummary::of).collect(),
     };
-    Ok(Answer::new(out.join("\n"), details))
+    let answer = Answer::new(out.join("\n"), details);
+    Ok(links.into_iter().fold(answer, Answer::with_link))
 }
 
 pub fn def() -> ToolDef {

@@ -170,7 +170,13 @@ pub fn get_step_logs(a: StepLogsArgs) -> Result<Answer<StepLogs>, ToolError> {
             "For just the decisive lines: quick_debug(run_id={run})."
         ));
     }
-    Ok(Answer::new(out.join("\n"), result))
+    let mut answer = Answer::new(out.join("\n"), result).with_link(
+        crate::resources::step_log_link(id, &format!("log tail of step '{}'", step.name)),
+    );
+    if let Some(run) = step.run_id {
+        answer = answer.with_link(crate::resources::run_link(run, "the step's run"));
+    }
+    Ok(answer)
 }
 
 /// `stdout 255, stderr 3` from `{"stdout": 255, "stderr": 3}`.

@@ -2,7 +2,7 @@
 //! manifest is a flood: 10 000 tools, one with a 5 MB input schema. The host
 //! must refuse to load it, naming the bound, and keep loading the others.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "plue:plugin/plugin" });
+wit_bindgen::generate!({ path: "../../../wit", world: "plue:plugin/tool-group" });
 
 use exports::plue::plugin::tools::Guest;
 use plue::plugin::types::{
@@ -46,6 +46,8 @@ impl Guest for Component {
                 directories: vec![],
             },
             settings: vec![],
+            prompts: vec![],
+            resource_templates: vec![],
         }
     }
 

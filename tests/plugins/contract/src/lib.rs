@@ -4,7 +4,7 @@
 //! must normalise), and structured content off its output schema or missing
 //! (which the host must turn into an `isError` naming tool, path and rule).
 
-wit_bindgen::generate!({ path: "../../../wit", world: "plue:plugin/plugin" });
+wit_bindgen::generate!({ path: "../../../wit", world: "plue:plugin/tool-group" });
 
 use exports::plue::plugin::tools::Guest;
 use plue::plugin::types::{
@@ -52,6 +52,8 @@ impl Guest for Component {
                 directories: vec![],
             },
             settings: vec![],
+            prompts: vec![],
+            resource_templates: vec![],
         }
     }
 

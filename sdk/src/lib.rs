@@ -44,6 +44,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "chart")]
+pub mod chart;
 pub mod complete;
 pub mod files;
 pub mod http;

@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use plue_tests::declared;
+use plue_tests::image::{png_of, series_color};
 use plue_tests::logs_fixture as fixture;
 use plue_tests::loki::{Loki, Stream, Tenant, now_ns};
 use plue_tests::mcp::{self, Host};
@@ -106,6 +107,43 @@ async fn log_stats_counts_volume_errors_and_warnings_per_service() {
     assert!(text.starts_with("Log volume in the last 1h ("), "{text}");
     assert!(text.contains("(no service label)"), "{text}");
     // `/api/error-reports` is an info line: a naive `|~ "(?i)error"` would count it.
+}
+
+#[tokio::test]
+async fn log_stats_charts_lines_per_service_on_request() {
+    let (host, _tenant) = start().await;
+    let end = now_ns() / 1_000_000_000;
+    let args = |chart: Option<bool>| {
+        let mut a = json!({"start": (end - 3600).to_string(), "end": end.to_string()});
+        if let Some(c) = chart {
+            a["chart"] = json!(c);
+        }
+        a
+    };
+    let plain = host.call_ok("log_stats", args(None)).await.unwrap();
+    let off = host.call_ok("log_stats", args(Some(false))).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&plain).unwrap(),
+        serde_json::to_string(&off).unwrap()
+    );
+    let on = host.call_ok("log_stats", args(Some(true))).await.unwrap();
+    // The fixture's services and the unlabelled streams: all fit, so no note.
+    let n = fixture::SERVICE_COUNTS.len() + 1;
+    let text = mcp::text(&on);
+    assert_eq!(text, mcp::text(&plain));
+    assert_eq!(mcp::structured(&on), mcp::structured(&plain));
+    let total: usize = fixture::SERVICE_COUNTS
+        .iter()
+        .map(|c| c.lines_last_hour)
+        .sum::<usize>()
+        + fixture::POSTGRES_LINES;
+    assert!(text.contains(&format!(": {total} lines, ")), "{text}");
+    let img = png_of(&on).unwrap();
+    assert_eq!((img.width, img.height), (800, 300));
+    assert!(img.png.len() < 20_000, "{} bytes", img.png.len());
+    for i in 0..8 {
+        assert_eq!(img.has(series_color(i), 0..800), i < n, "series {i} of {n}");
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,8 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use plue_tests::check::{Cases, num};
 use plue_tests::declared;
-use plue_tests::mcp::Host;
+use plue_tests::image::{png_of, series_color};
+use plue_tests::mcp::{self, Host};
 use plue_tests::prometheus::{PromServer, expected};
 use plue_tests::proxy::Route;
 use serde_json::{Value, json};
@@ -563,6 +564,89 @@ async fn prometheus_tools_answer_exactly_over_mcp() -> Result<()> {
                         "Showing 1 of 2 series",
                     ],
                 )?;
+                anyhow::Ok(())
+            },
+        )
+        .await;
+
+    cases
+        .check(
+            "Range charts: a PNG line per series where its values are; the text unchanged",
+            async {
+                // (job, method): series of distinct rates, so no line hides another.
+                let query = "sum by (job, method) (rate(plue_http_requests_total[5m]))";
+                let end = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs()
+                    / 60
+                    * 60;
+                let args = |chart: Option<bool>| {
+                    let mut a = json!({"query": query, "start": (end - 7200).to_string(),
+                        "end": end.to_string(), "step": "1m"});
+                    if let Some(c) = chart {
+                        a["chart"] = json!(c);
+                    }
+                    a
+                };
+                let call = |chart| host.call_ok("prometheus_query_range", args(chart));
+                let (plain, off, on) = (
+                    call(None).await?,
+                    call(Some(false)).await?,
+                    call(Some(true)).await?,
+                );
+                ensure!(
+                    serde_json::to_string(&plain)? == serde_json::to_string(&off)?,
+                    "chart:false differs from no chart"
+                );
+                // The fixture's series per (job, method) and their rates, highest first.
+                let mut rates = std::collections::BTreeMap::new();
+                for (method, _, _, rate) in expected::API_REQUESTS {
+                    *rates.entry((expected::JOB_API, *method)).or_insert(0.0) +=
+                        rate * expected::API_INSTANCES as f64;
+                }
+                for (method, _, _, rate) in expected::WEB_REQUESTS {
+                    *rates.entry((expected::JOB_WEB, *method)).or_insert(0.0) += rate;
+                }
+                let mut ranked: Vec<f64> = rates.into_values().collect();
+                ranked.sort_by(|a, b| b.total_cmp(a));
+                let n = ranked.len();
+                // Every series fits in the chart: the text is the text without a chart.
+                let text = mcp::text(&on);
+                ensure!(text == mcp::text(&plain), "text changed:\n{text}");
+                ensure!(mcp::structured(&on) == mcp::structured(&plain));
+                check_text(
+                    "chart",
+                    &text,
+                    &[&format!("{n} series, highest mean first.")],
+                )?;
+                let img = png_of(&on)?;
+                ensure!(
+                    (img.width, img.height) == (800, 300),
+                    "{}x{}",
+                    img.width,
+                    img.height
+                );
+                ensure!(img.png.len() < 20_000, "{} bytes", img.png.len());
+                // The plot is the left three quarters; the legend is right of it.
+                for i in 0..8 {
+                    ensure!(
+                        img.has(series_color(i), 0..600) == (i < n),
+                        "series {i} of {n}"
+                    );
+                }
+                // The two busiest series are flat lines, the busiest highest.
+                let rows = |i| img.rows_with(series_color(i), 0..600);
+                let (first, second, third) = (rows(0), rows(1), rows(2));
+                ensure!(ranked[0] > ranked[1] && ranked[1] > ranked[2]);
+                ensure!(
+                    first.len() <= 2
+                        && first.iter().max() < second.iter().min()
+                        && second.iter().max() < third.iter().min(),
+                    "rows {first:?} {second:?} {third:?}"
+                );
+                if let Ok(path) = std::env::var("PLUE_SAVE_CHART") {
+                    std::fs::write(&path, &img.png)?;
+                }
                 anyhow::Ok(())
             },
         )

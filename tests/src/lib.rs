@@ -8,6 +8,7 @@
 pub mod check;
 pub mod clients;
 pub mod declared;
+pub mod image;
 pub mod logs_fixture;
 pub mod loki;
 pub mod mcp;

@@ -131,8 +131,39 @@ impl Loki {
             ("limit", &limit),
             ("direction", direction),
         ];
+        self.query_range(query, &params)
+    }
+
+    /// `GET /loki/api/v1/query_range` for a metric query evaluated every `step`
+    /// seconds over `window`.
+    pub fn matrix(
+        &self,
+        query: &str,
+        window: &Window,
+        step: f64,
+    ) -> Result<Vec<Series>, ToolError> {
+        let (start, end, step) = (
+            window.start_ns.to_string(),
+            window.end_ns.to_string(),
+            step.to_string(),
+        );
+        let params = [
+            ("query", query),
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+            ("step", step.as_str()),
+        ];
+        match self.query_range(query, &params)? {
+            RangeAnswer::Matrix(series) => Ok(series),
+            RangeAnswer::Streams(_) => Err(ToolError::failed(format!(
+                "Loki answered log lines to a metric query; LogQL: {query}"
+            ))),
+        }
+    }
+
+    fn query_range(&self, query: &str, params: &[(&str, &str)]) -> Result<RangeAnswer, ToolError> {
         let data: QueryData = self
-            .get("/loki/api/v1/query_range", &params, Some(query))?
+            .get("/loki/api/v1/query_range", params, Some(query))?
             .ok_or_else(|| no_data(query))?;
         match data.result_type.as_str() {
             "streams" => Ok(RangeAnswer::Streams(streams(&data.result))),

@@ -256,6 +256,7 @@ fn service_rates() -> Result<Vec<Rate>, ToolError> {
     let stats = tools::stats::run(tools::stats::Args {
         start: "1h".into(),
         end: None,
+        chart: false,
     })?;
     let mut rates: Vec<Rate> = stats
         .value()

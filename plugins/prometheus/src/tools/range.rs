@@ -1,7 +1,9 @@
 //! `prometheus_query_range`: a PromQL expression over a time range, each series
 //! summarised (min, max, mean, last, and its points down-sampled to a readable
-//! trend) instead of dumped, series ranked by mean and capped.
+//! trend) instead of dumped, series ranked by mean and capped; on request also a
+//! PNG line chart of the top series.
 
+use plue_plugin_sdk::chart::{self, Chart};
 use plue_plugin_sdk::prelude::*;
 use plue_plugin_sdk::text::{self, cut_note};
 use plue_plugin_sdk::time::{human_duration, now, parse_duration, rfc3339};
@@ -38,6 +40,10 @@ pub struct Args {
     #[serde(default)]
     #[schemars(range(min = 2, max = 100))]
     pub points: Option<u32>,
+    /// PNG.
+    #[serde(default)]
+    #[schemars(transform = chart::argument)]
+    pub chart: bool,
 }
 
 // One point of a down-sampled trend.
@@ -326,6 +332,11 @@ fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
     } else {
         summaries.text
     };
+    let (image, chart_note) = if args.chart {
+        chart_of(&args.query, &series, &summaries.shown, (start, end))
+    } else {
+        (None, None)
+    };
     let out = RangeOut {
         query: args.query,
         start: rfc3339(start),
@@ -344,8 +355,206 @@ fn run(args: Args) -> Result<Answer<RangeOut>, ToolError> {
         Some(body),
         hint,
         notes_text(&out.warnings),
+        chart_note,
     ]);
-    Ok(Answer::new(text, out))
+    let answer = Answer::new(text, out);
+    Ok(match image {
+        Some(png) => answer.with_image(png, "image/png"),
+        None => answer,
+    })
+}
+
+/// The chart of the first [`chart::MAX_SERIES`] of `shown` (ranked), and a note
+/// when series were left out of it or it could not be drawn.
+fn chart_of(
+    query: &str,
+    series: &[RangeSeries],
+    shown: &[SeriesSummary],
+    range: (f64, f64),
+) -> (Option<Vec<u8>>, Option<String>) {
+    let drawn: Vec<&RangeSeries> = shown
+        .iter()
+        .take(chart::MAX_SERIES)
+        .filter_map(|s| series.iter().find(|r| r.metric == s.labels))
+        .collect();
+    // Legend names without the labels all drawn series share.
+    let shared: Vec<&str> = match drawn.split_first() {
+        Some((first, rest)) if !rest.is_empty() => first
+            .metric
+            .iter()
+            .filter(|(k, v)| rest.iter().all(|r| r.metric.get(*k) == Some(v)))
+            .map(|(k, _)| k.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let picture = Chart {
+        title: query.to_string(),
+        y_unit: value_unit(query).to_string(),
+        range: Some(range),
+        series: drawn
+            .iter()
+            .map(|r| chart::Series {
+                name: legend_name(&r.metric, &shared),
+                points: r
+                    .values
+                    .iter()
+                    .map(|p| (p.0, p.value().unwrap_or(f64::NAN)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    match chart::line_chart(&picture) {
+        Ok(png) => (Some(png), chart::left_out_note(drawn.len(), series.len())),
+        Err(e) => (None, Some(format!("No chart: {e}."))),
+    }
+}
+
+/// A series in a chart legend: its metric name and the labels not in `shared`, as
+/// `name job=api method=GET` (unquoted: the legend is narrow).
+fn legend_name(labels: &Labels, shared: &[&str]) -> String {
+    let parts: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| !shared.contains(&k.as_str()))
+        .map(|(k, v)| match k.as_str() {
+            "__name__" => v.clone(),
+            _ => format!("{k}={v}"),
+        })
+        .collect();
+    if parts.is_empty() {
+        format::series(labels)
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// `query` without label matchers, ranges and strings: its names and operators.
+fn skeleton(query: &str) -> String {
+    let mut out = String::new();
+    let mut chars = query.chars();
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '{' => '}',
+            '[' => ']',
+            '"' | '\'' | '`' => c,
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        let mut quote = None;
+        while let Some(d) = chars.next() {
+            match (quote, d) {
+                (Some(_), '\\') => {
+                    chars.next();
+                }
+                (Some(q), _) if d == q => quote = None,
+                (Some(_), _) => {}
+                (None, _) if d == close => break,
+                (None, '"' | '\'' | '`') => quote = Some(d),
+                (None, _) => {}
+            }
+        }
+        out.push(' ');
+    }
+    out
+}
+
+/// The first metric name in `query` (not a function, keyword or grouping label).
+fn metric_name(query: &str) -> Option<String> {
+    const GROUPING: [&str; 6] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+    ];
+    // Operators, and aggregations (`sum by (job) (…)` has no `(` after `sum`).
+    const KEYWORDS: [&str; 19] = [
+        "bool",
+        "offset",
+        "and",
+        "or",
+        "unless",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "count",
+        "group",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
+        "limitk",
+        "limit_ratio",
+    ];
+    let s = skeleton(query);
+    let mut rest = s.as_str();
+    let is_start = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':';
+    let is_part = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    while let Some(i) = rest.find(is_start) {
+        // A name inside a number (`1e3`) or after a digit is not one.
+        let prev = rest[..i].chars().last();
+        let len = rest[i..].find(|c| !is_part(c)).unwrap_or(rest.len() - i);
+        let name = &rest[i..i + len];
+        let after = rest[i + len..].trim_start();
+        rest = &rest[i + len..];
+        if prev.is_some_and(|c| c.is_ascii_digit() || c == '.') {
+            continue;
+        }
+        if GROUPING.contains(&name) && after.starts_with('(') {
+            // Skip the label list.
+            rest = after.find(')').map_or("", |j| &after[j + 1..]);
+            continue;
+        }
+        if after.starts_with('(') || KEYWORDS.contains(&name) || GROUPING.contains(&name) {
+            continue;
+        }
+        return Some(name.to_string());
+    }
+    None
+}
+
+/// The unit of `query`'s values for the chart's y axis, read from its metric name
+/// (`_seconds`, `_bytes`) and whether a rate is taken; empty when not known.
+fn value_unit(query: &str) -> &'static str {
+    let Some(name) = metric_name(query) else {
+        return "";
+    };
+    let s = skeleton(query).replace(' ', "");
+    let rate = s.contains("rate(");
+    let stem = ["_total", "_sum", "_count", "_bucket"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(&name);
+    let base = if stem.ends_with("_seconds") {
+        "s"
+    } else if stem.ends_with("_bytes") {
+        "B"
+    } else {
+        ""
+    };
+    if s.contains("histogram_quantile(") {
+        return base;
+    }
+    if name.ends_with("_sum") && s.contains('/') {
+        // sum / count: a mean.
+        return base;
+    }
+    if s.contains(['/', '*']) {
+        // A ratio or a product: its unit is not the metric's.
+        return "";
+    }
+    match (rate, base) {
+        (true, "B") => "B/s",
+        (true, "s") => "",
+        (true, _) => "/s",
+        (false, _) if name.ends_with("_count") || name.ends_with("_bucket") => "",
+        (false, b) => b,
+    }
 }
 
 /// The tool.
@@ -523,6 +732,143 @@ mod tests {
         );
         let s = out.structured().unwrap();
         assert_eq!(s["series"][0]["trend"].as_array().unwrap().len(), 20);
+    }
+
+    #[test]
+    fn units_come_from_the_metric_name() {
+        let cases = [
+            ("up", ""),
+            ("process_resident_memory_bytes", "B"),
+            (
+                "rate(node_network_receive_bytes_total{device=\"eth0\"}[5m])",
+                "B/s",
+            ),
+            (
+                "sum by (job) (rate(http_requests_total{path=\"/a/b\"}[5m]))",
+                "/s",
+            ),
+            ("rate(process_cpu_seconds_total[1m])", ""),
+            (
+                "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+                "s",
+            ),
+            (
+                "rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])",
+                "s",
+            ),
+            ("rate(a_total[5m]) / rate(b_total[5m])", ""),
+            ("increase(http_requests_total[1h])", ""),
+            ("go_gc_duration_seconds{quantile=\"0.5\"} offset 5m", "s"),
+        ];
+        for (query, unit) in cases {
+            assert_eq!(value_unit(query), unit, "{query}");
+        }
+        assert_eq!(
+            metric_name("sum without (instance) (up)").as_deref(),
+            Some("up")
+        );
+        assert_eq!(metric_name("topk by (job) (3, max)").as_deref(), None);
+        let labels = Labels::from(
+            [("__name__", "up"), ("job", "a"), ("env", "prod")]
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        assert_eq!(legend_name(&labels, &["env"]), "up job=a");
+        assert_eq!(
+            legend_name(&labels, &["__name__", "job", "env"]),
+            "up{env=\"prod\", job=\"a\"}"
+        );
+    }
+
+    /// RGB pixels of a PNG, after checking it is 800×300.
+    fn pixels(png_bytes: &[u8]) -> Vec<[u8; 3]> {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (chart::WIDTH, chart::HEIGHT));
+        buf[..info.buffer_size()]
+            .chunks(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect()
+    }
+
+    #[test]
+    fn chart_on_request_draws_the_top_series() {
+        // Ten series; series i has value i at every step.
+        testing::fake_http(|_| {
+            let series: Vec<String> = (0..10)
+                .map(|i| {
+                    let values: Vec<String> = (0..11)
+                        .map(|t| format!("[{},\"{i}\"]", 1_700_000_000 + t * 60))
+                        .collect();
+                    format!(
+                        r#"{{"metric":{{"job":"j{i}"}},"values":[{}]}}"#,
+                        values.join(",")
+                    )
+                })
+                .collect();
+            Ok(testing::response(
+                200,
+                &format!(
+                    r#"{{"status":"success","data":{{"resultType":"matrix","result":[{}]}}}}"#,
+                    series.join(",")
+                ),
+            ))
+        });
+        let args = json!({"query": "x", "start": "1700000000", "end": "1700000600", "step": "1m"});
+        let call = |extra: serde_json::Value| {
+            let mut a = args.clone();
+            a.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            testing::call(&plugin(), "prometheus_query_range", a).unwrap()
+        };
+        let plain = call(json!({}));
+        let off = call(json!({"chart": false}));
+        assert!(plain.images().is_empty() && off.images().is_empty());
+        assert_eq!(plain.text_content(), off.text_content());
+        assert_eq!(plain.structured(), off.structured());
+
+        let on = call(json!({"chart": true}));
+        assert_eq!(on.images().len(), 1);
+        let (png_bytes, mime) = &on.images()[0];
+        assert_eq!(mime, "image/png");
+        let px = pixels(png_bytes);
+        for i in 0..chart::MAX_SERIES {
+            assert!(px.contains(&chart::series_color(i)), "series {i}");
+        }
+        let text = on.text_content();
+        assert!(text.starts_with(&plain.text_content()), "{text}");
+        assert!(
+            text.ends_with("The chart draws the first 8 of 10 series; 2 are left out of it."),
+            "{text}"
+        );
+        assert_eq!(on.structured(), plain.structured());
+    }
+
+    #[test]
+    fn a_chart_without_values_is_a_note() {
+        testing::fake_http(|_| {
+            Ok(testing::response(
+                200,
+                r#"{"status":"success","data":{"resultType":"matrix","result":[
+                {"metric":{"job":"a"},"values":[[1700000000,"NaN"],[1700000060,"NaN"]]}]}}"#,
+            ))
+        });
+        let out = testing::call(
+            &plugin(),
+            "prometheus_query_range",
+            json!({"query": "x", "start": "1700000000", "end": "1700000060", "step": "1m", "chart": true}),
+        )
+        .unwrap();
+        assert!(out.images().is_empty());
+        assert!(
+            out.text_content()
+                .ends_with("No chart: no series has a value to draw."),
+            "{}",
+            out.text_content()
+        );
     }
 
     #[test]

@@ -322,14 +322,21 @@ async fn read(host: &Host, uri: &str) -> Result<Vec<ResourceContents>, String> {
 /// The one text content of a read, with its MIME type.
 fn only_text(contents: &[ResourceContents]) -> Result<(String, Option<String>)> {
     match contents {
-        [ResourceContents::TextResourceContents {
-            text, mime_type, ..
-        }] => Ok((text.clone(), mime_type.clone())),
+        [
+            ResourceContents::TextResourceContents {
+                text, mime_type, ..
+            },
+        ] => Ok((text.clone(), mime_type.clone())),
         other => anyhow::bail!("not one text content: {other:?}"),
     }
 }
 
-async fn complete(host: &Host, reference: Reference, argument: &str, value: &str) -> Result<Vec<String>> {
+async fn complete(
+    host: &Host,
+    reference: Reference,
+    argument: &str,
+    value: &str,
+) -> Result<Vec<String>> {
     let params = CompleteRequestParams::new(reference, ArgumentInfo::new(argument, value));
     Ok(host.client().complete(params).await?.completion.values)
 }
@@ -348,10 +355,18 @@ async fn listed(host: &Host, prefix: &str) -> Result<Vec<String>> {
 
 /// The number right after `label` in `text`, up to the next `x` (a burn rate such as `50x`).
 fn burn_after(text: &str, label: &str) -> Result<f64> {
-    let at = text.find(label).with_context(|| format!("`{label}` not in {text}"))? + label.len();
+    let at = text
+        .find(label)
+        .with_context(|| format!("`{label}` not in {text}"))?
+        + label.len();
     let rest = text[at..].trim_start();
-    let end = rest.find('x').with_context(|| format!("no `x` after `{label}`"))?;
-    rest[..end].trim().parse().with_context(|| format!("burn after `{label}` in {text}"))
+    let end = rest
+        .find('x')
+        .with_context(|| format!("no `x` after `{label}`"))?;
+    rest[..end]
+        .trim()
+        .parse()
+        .with_context(|| format!("burn after `{label}` in {text}"))
 }
 
 fn near(got: f64, want: f64) -> bool {
@@ -380,7 +395,12 @@ async fn python_prompt_resources_and_completion_read_the_real_prometheus() -> Re
 
     // plue-api: 1 of 20 requests/s fail; against 99% that burns 5x (under 14.4x and 6x).
     let api = expected::API;
-    let text = prompt_text(&host, "slo-report", json!({"job": "plue-api", "objective": "0.99"})).await?;
+    let text = prompt_text(
+        &host,
+        "slo-report",
+        json!({"job": "plue-api", "objective": "0.99"}),
+    )
+    .await?;
     ensure!(text.contains("plue-api: ok against 99%"), "{text}");
     ensure!(
         near(burn_after(&text, "1h/5m: burn")?, api.error_ratio / 0.01),
@@ -396,11 +416,17 @@ async fn python_prompt_resources_and_completion_read_the_real_prometheus() -> Re
     );
     let err = host
         .client()
-        .get_prompt(prompt_params("slo-report", json!({"job": "plue-api", "objective": "2"})))
+        .get_prompt(prompt_params(
+            "slo-report",
+            json!({"job": "plue-api", "objective": "2"}),
+        ))
         .await
         .unwrap_err()
         .to_string();
-    ensure!(err.contains("objective `2`") && err.contains("between 0 and 1"), "{err}");
+    ensure!(
+        err.contains("objective `2`") && err.contains("between 0 and 1"),
+        "{err}"
+    );
 
     // One resource per job with traffic; a read is the job's table against 99.9%.
     let mut jobs = [api.job, expected::WEB.job].map(Option::unwrap_or_default);
@@ -408,7 +434,11 @@ async fn python_prompt_resources_and_completion_read_the_real_prometheus() -> Re
     let want: Vec<String> = jobs.iter().map(|j| format!("plue://slo/{j}")).collect();
     ensure!(listed(&host, "plue://slo/").await? == want, "{want:?}");
     let web = expected::WEB;
-    let (page, mime) = only_text(&read(&host, "plue://slo/plue-web").await.map_err(anyhow::Error::msg)?)?;
+    let (page, mime) = only_text(
+        &read(&host, "plue://slo/plue-web")
+            .await
+            .map_err(anyhow::Error::msg)?,
+    )?;
     ensure!(mime.as_deref() == Some("text/markdown"), "{mime:?}");
     ensure!(page.starts_with("# SLO of plue-web"), "{page}");
     ensure!(
@@ -416,14 +446,25 @@ async fn python_prompt_resources_and_completion_read_the_real_prometheus() -> Re
         "{page}"
     );
     let err = read(&host, "plue://slo/no-such-job").await.unwrap_err();
-    ensure!(err.contains("no requests") && err.contains("no-such-job"), "{err}");
+    ensure!(
+        err.contains("no requests") && err.contains("no-such-job"),
+        "{err}"
+    );
 
     // `job` completes from Prometheus, for the prompt and for the template.
     ensure!(
-        complete(&host, Reference::for_prompt("slo-report"), "job", "plue-w").await? == ["plue-web"]
+        complete(&host, Reference::for_prompt("slo-report"), "job", "plue-w").await?
+            == ["plue-web"]
     );
     ensure!(
-        complete(&host, Reference::for_resource("plue://slo/{job}"), "job", "").await? == jobs
+        complete(
+            &host,
+            Reference::for_resource("plue://slo/{job}"),
+            "job",
+            ""
+        )
+        .await?
+            == jobs
     );
     Ok(())
 }
@@ -481,7 +522,9 @@ async fn js_prompt_resources_and_completion_read_the_real_reports() -> Result<()
     let (page, mime) = only_text(&read(&host, &uris[0]).await.map_err(anyhow::Error::msg)?)?;
     ensure!(mime.as_deref() == Some("text/markdown"), "{mime:?}");
     ensure!(
-        page.starts_with(&format!("# {key}\n\nFlaky in {flaky_runs} of {runs} run(s)")),
+        page.starts_with(&format!(
+            "# {key}\n\nFlaky in {flaky_runs} of {runs} run(s)"
+        )),
         "{page}"
     );
     ensure!(page.matches("| flaky |").count() == *flaky_runs, "{page}");
@@ -506,7 +549,13 @@ async fn js_prompt_resources_and_completion_read_the_real_reports() -> Result<()
         got.iter().collect::<Vec<_>>() == want,
         "got {got:?}\nwant {want:?}"
     );
-    let got = complete(&host, Reference::for_resource("plue://flaky/{+test}"), "test", prefix).await?;
+    let got = complete(
+        &host,
+        Reference::for_resource("plue://flaky/{+test}"),
+        "test",
+        prefix,
+    )
+    .await?;
     ensure!(got.len() == want.len(), "{got:?}");
     Ok(())
 }

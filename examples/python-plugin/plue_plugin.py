@@ -1,10 +1,10 @@
 """Write a plue-mcp tool group in Python: what the Rust SDK (sdk/) gives Rust authors.
 
 A plugin is a WASI 0.2 component built by componentize-py against wit/plugin.wit
-(the `plue:plugin/plugin` world). This module turns typed Python functions into
-that world's `tools` export and wraps the host capabilities (HTTP to named
-endpoints, read-only SQL, settings, log) in small helpers that raise Python
-exceptions when the host refuses.
+(the `plue:plugin/plugin` world of contract 0.2). This module turns typed Python
+functions into that world's `tools`, `prompts`, `resources` and `completions`
+exports and wraps the host capabilities (HTTP to named endpoints, read-only SQL,
+settings, log) in small helpers that raise Python exceptions when the host refuses.
 
     from dataclasses import dataclass, field
     from plue_plugin import Plugin, Answer, desc
@@ -20,7 +20,28 @@ exceptions when the host refuses.
         "Greet someone by name."
         return Answer(f"hello, {args.name}", {"greeting": f"hello, {args.name}"})
 
-    Tools = plugin.export()   # the class componentize-py looks for
+    @plugin.prompt("hello-brief", arguments={"name": "Who to greet."}, required=["name"])
+    def brief(args: PromptArgs) -> Briefing:
+        "Greet someone, as a prompt."
+        return Briefing.text(f"Say hello to {args.required('name')}.")
+
+    @plugin.resources("plue://hello/{name}", "greeting", mime_type="text/plain")
+    def greeting(vars: Vars) -> list[Contents]:
+        "A greeting, as a resource."
+        return [Contents.text(vars.uri, "text/plain", f"hello, {vars.get('name')}")]
+
+    @greeting.list
+    def greetings() -> list[Link]:
+        return [Link(expand("plue://hello/{name}", name="world"), "world")]
+
+    @plugin.completion("name")
+    def names(c: Completing) -> list[str]:
+        return c.filter(["world", "wasm"])
+
+    Tools, Prompts, Resources, Completions = plugin.exports()  # what componentize-py looks for
+
+A plugin with tools only declares none of the last four and exports the same four
+classes: prompts, resources and completions then answer with nothing.
 
 Arguments come either as one dataclass parameter (as above) or as plain
 annotated parameters (`def greet(name: Annotated[str, desc("Who.")])`); the
@@ -266,6 +287,229 @@ class _Tool:
     args_class: Optional[type]
 
 
+# ---------------------------------------------------------------- prompts, resources, completions
+
+# The most values one completion returns (MCP's cap).
+MAX_COMPLETIONS = 100
+
+_UNRESERVED = "-._~"
+
+
+def _template_parts(template: str) -> list[tuple[str, str, bool]]:
+    """`template` as (literal, "", False) and ("", variable, reserved) parts: the
+    subset of RFC 6570 resource families use (`{name}` one segment, `{+name}` the rest)."""
+    parts: list[tuple[str, str, bool]] = []
+    rest = template
+    while rest:
+        start = rest.find("{")
+        if start == 0:
+            end = rest.find("}")
+            if end < 0:
+                raise ValueError(f"`{template}`: `{{` without `}}`")
+            inner = rest[1:end]
+            name = inner[1:] if inner.startswith("+") else inner
+            if not name or not all(c.islower() or c.isdigit() or c == "_" for c in name) or not name.isascii():
+                raise ValueError(f"`{template}`: variable `{inner}` must be lowercase letters, digits and `_` (optionally after `+`)")
+            if parts and parts[-1][1]:
+                raise ValueError(f"`{template}`: two variables need a literal between them")
+            parts.append(("", name, inner.startswith("+")))
+            rest = rest[end + 1:]
+        else:
+            cut = len(rest) if start < 0 else start
+            parts.append((rest[:cut], "", False))
+            rest = rest[cut:]
+    return parts
+
+
+def expand(template: str, **values: str) -> str:
+    """The URI of the member of `template` with these variable values, percent-encoded
+    as the host decodes them (`/` kept only in a `{+name}`)."""
+    out = []
+    for literal, name, reserved in _template_parts(template):
+        if name:
+            out.append(urllib.parse.quote(str(values[name]), safe=_UNRESERVED + ("/" if reserved else "")))
+        else:
+            out.append(literal)
+    return "".join(out)
+
+
+def match_uri(template: str, uri: str) -> Optional[dict[str, str]]:
+    """The variables (percent-decoded) when `uri` is a member of `template`, as the host matches."""
+    parts = _template_parts(template)
+    values: dict[str, str] = {}
+    rest = uri
+    for i, (literal, name, reserved) in enumerate(parts):
+        if not name:
+            if not rest.startswith(literal):
+                return None
+            rest = rest[len(literal):]
+            continue
+        following = parts[i + 1][0] if i + 1 < len(parts) else ""
+        end = rest.find(following) if following else len(rest)
+        value = rest[:max(end, 0)] if end >= 0 else None
+        if not value or (not reserved and "/" in value):
+            return None
+        values[name] = urllib.parse.unquote(value, errors="strict")
+        rest = rest[end:]
+    return values if not rest else None
+
+
+class PromptArgs:
+    """A prompt's arguments as the user gave them (text; empty values count as absent)."""
+
+    def __init__(self, pairs: Any = ()):
+        items = pairs.items() if isinstance(pairs, dict) else pairs
+        self._values = {k: v.strip() for k, v in items if v.strip()}
+
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """The value of `name`, if given."""
+        return self._values.get(name, default)
+
+    def required(self, name: str) -> str:
+        """The value of `name`, or InvalidArguments saying it is needed."""
+        if name not in self._values:
+            raise InvalidArguments(f"argument `{name}` is required")
+        return self._values[name]
+
+    def flag(self, name: str) -> bool:
+        """Whether the flag `name` is on: `true`, `yes`, `y`, `1` or `on`."""
+        return self._values.get(name, "").lower() in ("true", "yes", "y", "1", "on")
+
+    def names(self) -> list[str]:
+        return list(self._values)
+
+
+@dataclasses.dataclass
+class Link:
+    """One concrete resource: a member a lister returns, or a link in a prompt."""
+
+    uri: str
+    name: str
+    title: Optional[str] = None
+    description: Optional[str] = None
+    mime_type: Optional[str] = None
+    size: Optional[int] = None
+
+
+@dataclasses.dataclass
+class Contents:
+    """A resource's contents: text (`str`) or a blob (`bytes`). Build with `text` or `blob`."""
+
+    uri: str
+    mime_type: Optional[str]
+    body: Any
+
+    @classmethod
+    def text(cls, uri: str, mime_type: str, text: str) -> "Contents":
+        return cls(uri, mime_type, str(text))
+
+    @classmethod
+    def blob(cls, uri: str, mime_type: str, data: bytes) -> "Contents":
+        return cls(uri, mime_type, bytes(data))
+
+    def as_text(self) -> Optional[str]:
+        return self.body if isinstance(self.body, str) else None
+
+    def as_bytes(self) -> Optional[bytes]:
+        return self.body if isinstance(self.body, bytes) else None
+
+
+class Briefing:
+    """A rendered prompt: user messages for the model, most useful first.
+
+    `Briefing.text("2 jobs burning").with_text("Next: slo_burn_rate").with_link(Link(...))`"""
+
+    def __init__(self) -> None:
+        self.description: Optional[str] = None
+        self.messages: list[Any] = []  # str, Link or Contents
+
+    @classmethod
+    def text(cls, text: str) -> "Briefing":
+        return cls().with_text(text)
+
+    def described(self, description: str) -> "Briefing":
+        """One line on what this rendering is about."""
+        self.description = description
+        return self
+
+    def with_text(self, text: str) -> "Briefing":
+        self.messages.append(str(text))
+        return self
+
+    def with_resource(self, contents: Contents) -> "Briefing":
+        """Embed a resource's contents."""
+        self.messages.append(contents)
+        return self
+
+    def with_link(self, link: Link) -> "Briefing":
+        """Link a resource the client can read."""
+        self.messages.append(link)
+        return self
+
+    def texts(self) -> list[str]:
+        return [m for m in self.messages if isinstance(m, str)]
+
+    def resource_uris(self) -> list[str]:
+        return [m.uri for m in self.messages if not isinstance(m, str)]
+
+
+class Vars:
+    """The URI being read and its template variables' values (percent-decoded)."""
+
+    def __init__(self, uri: str, values: Any = ()):
+        self.uri = uri
+        self._values = dict(values)
+
+    def get(self, name: str) -> str:
+        if name not in self._values:
+            raise InvalidArguments(f"`{self.uri}` has no variable `{name}`")
+        return self._values[name]
+
+
+@dataclasses.dataclass
+class Completing:
+    """What is being completed: the text typed so far and the other arguments, by name."""
+
+    value: str = ""
+    context: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def matches(self, candidate: str) -> bool:
+        """Whether `candidate` continues what was typed (case-insensitive prefix)."""
+        return candidate.lower().startswith(self.value.lower())
+
+    def filter(self, candidates: Any) -> list[str]:
+        """`candidates` that continue what was typed, in their order."""
+        return [c for c in candidates if self.matches(c)]
+
+
+@dataclasses.dataclass
+class _Prompt:
+    name: str
+    title: Optional[str]
+    description: str
+    arguments: list[tuple[str, str, bool]]
+    handler: Callable[[PromptArgs], Any]
+
+
+class Template:
+    """A resource family: its URI template, its reader and (with `.list`) its lister."""
+
+    def __init__(self, uri_template: str, name: str, title: Optional[str], description: str,
+                 mime_type: Optional[str], reader: Callable[[Vars], list[Contents]]):
+        _template_parts(uri_template)  # a malformed template fails at import, not at read
+        self.uri_template, self.name, self.title = uri_template, name, title
+        self.description, self.mime_type, self.reader = description, mime_type, reader
+        self.lister: Callable[[], list[Link]] = lambda: []
+
+    def list(self, lister: Callable[[], list[Link]]) -> Callable[[], list[Link]]:
+        """Decorator: the family's current members, most useful first."""
+        self.lister = lister
+        return lister
+
+    def __call__(self, vars: Vars) -> list[Contents]:
+        return self.reader(vars)
+
+
 class Plugin:
     """A tool group: its name, version, tools, the resources it asks for, its settings."""
 
@@ -274,6 +518,9 @@ class Plugin:
         self.tools: dict[str, _Tool] = {}
         self.capabilities: dict[str, list[str]] = {"http": [], "sql": [], "directories": []}
         self.settings: list[tuple[str, str, Optional[str]]] = []
+        self.prompts: dict[str, _Prompt] = {}
+        self.templates: dict[str, Template] = {}
+        self.completers: dict[str, Callable[[Completing], list[str]]] = {}
 
     def http(self, endpoint: str) -> "Plugin":
         """Ask for the HTTP endpoint `endpoint` (the operator grants it by name)."""
@@ -330,6 +577,87 @@ class Plugin:
 
         return register
 
+    def prompt(self, name: str, *, title: Optional[str] = None, description: Optional[str] = None,
+               arguments: Optional[dict[str, str]] = None, required: Any = ()) -> Callable[[Callable], Callable]:
+        """Register a handler `(PromptArgs) -> Briefing | str` as the prompt `name`.
+        `arguments` maps argument names to what to pass; those in `required` must be given.
+        Its docstring is the description unless given."""
+
+        def register(fn: Callable) -> Callable:
+            text = description or inspect.getdoc(fn)
+            if not text:
+                raise TypeError(f"prompt `{name}` needs a description (a docstring)")
+            args = arguments or {}
+            unknown = [r for r in required if r not in args]
+            if unknown:
+                raise TypeError(f"prompt `{name}`: required {unknown} not among its arguments")
+            self.prompts[name] = _Prompt(name, title, text, [(a, d, a in required) for a, d in args.items()], fn)
+            return fn
+
+        return register
+
+    def resources(self, uri_template: str, name: str, *, title: Optional[str] = None,
+                  description: Optional[str] = None, mime_type: Optional[str] = None) -> Callable[[Callable], Template]:
+        """Register a reader `(Vars) -> list[Contents]` for the family `uri_template`
+        (`{name}` one path segment, `{+name}` the rest). Returns the Template: decorate
+        its lister with `@<reader>.list`. Its docstring is the description unless given."""
+
+        def register(fn: Callable) -> Template:
+            text = description or inspect.getdoc(fn)
+            if not text:
+                raise TypeError(f"resource family `{uri_template}` needs a description (a docstring)")
+            template = Template(uri_template, name, title, text, mime_type, fn)
+            self.templates[uri_template] = template
+            return template
+
+        return register
+
+    def completion(self, argument: str) -> Callable[[Callable], Callable]:
+        """Register `(Completing) -> list[str]` for every prompt argument and template
+        variable named `argument`, candidates best first (the first 100 are sent)."""
+
+        def register(fn: Callable) -> Callable:
+            self.completers[argument] = fn
+            return fn
+
+        return register
+
+    # ---- prompts, resources and completions, independent of the WIT types (plue_testing uses them)
+
+    def render(self, name: str, pairs: Any) -> Briefing:
+        """Render prompt `name` with (name, value) pairs. Raises ToolError; KeyError if unknown."""
+        prompt = self.prompts[name]
+        args = PromptArgs(pairs)
+        for arg, _, required in prompt.arguments:
+            if required:
+                args.required(arg)
+        known = [a for a, _, _ in prompt.arguments]
+        for given in args.names():
+            if given not in known:
+                raise InvalidArguments(f"prompt `{name}` has no argument `{given}`; its arguments: {', '.join(known) or 'none'}")
+        out = prompt.handler(args)
+        if isinstance(out, str):
+            out = Briefing.text(out)
+        if not isinstance(out, Briefing):
+            raise TypeError(f"prompt `{name}` returned {type(out).__name__}; return a Briefing or a str")
+        return out
+
+    def list_resources(self) -> list[Link]:
+        """Every family's members, in declaration order."""
+        return [link for t in self.templates.values() for link in t.lister()]
+
+    def read(self, uri: str, uri_template: str, variables: Any) -> list[Contents]:
+        """Read `uri` of the family `uri_template`. Raises ToolError; KeyError if unknown."""
+        return list(self.templates[uri_template].reader(Vars(uri, variables)))
+
+    def complete(self, argument: str, value: str, context: Any = ()) -> tuple[list[str], int]:
+        """(the first MAX_COMPLETIONS suggestions, how many there were) for `argument`."""
+        completer = self.completers.get(argument)
+        if completer is None:
+            return [], 0
+        values = list(completer(Completing(value, dict(context))))
+        return values[:MAX_COMPLETIONS], len(values)
+
     # ---- running a tool, independent of the WIT types (testing.call uses it too)
 
     def run(self, name: str, arguments: str) -> Answer:
@@ -354,18 +682,38 @@ class Plugin:
 
     # ---- the WIT export
 
-    def export(self) -> type:
-        """The class componentize-py instantiates for the `tools` export."""
+    def exports(self) -> tuple[type, type, type, type]:
+        """The classes componentize-py instantiates for the world's four exports:
+        `Tools, Prompts, Resources, Completions = plugin.exports()`."""
         plugin = self
+        base = _exports if IN_COMPONENT else None
 
-        class Tools(_exports.Tools if IN_COMPONENT else object):  # type: ignore[misc]
+        class Tools(base.Tools if base else object):  # type: ignore[misc,union-attr]
             def manifest(self):  # noqa: D401 - WIT export
                 return plugin._manifest()
 
             def call_tool(self, name: str, arguments: str):
                 return plugin._call(name, arguments)
 
-        return Tools
+        class Prompts(base.Prompts if base else object):  # type: ignore[misc,union-attr]
+            def get_prompt(self, name: str, arguments: list[tuple[str, str]]):
+                return plugin._get_prompt(name, arguments)
+
+        class Resources(base.Resources if base else object):  # type: ignore[misc,union-attr]
+            def list_resources(self):
+                return _guarded(lambda: [_wit_link(link) for link in plugin.list_resources()])
+
+            def read_resource(self, uri: str, uri_template: str, variables: list[tuple[str, str]]):
+                if uri_template not in plugin.templates:
+                    raise _Err(_types.ToolError_UnknownTool(uri_template))
+                return _guarded(lambda: [_wit_contents(c) for c in plugin.read(uri, uri_template, variables)])
+
+        class Completions(base.Completions if base else object):  # type: ignore[misc,union-attr]
+            def complete(self, target: Any, argument: str, value: str, context: list[tuple[str, str]]):
+                values, total = _guarded(lambda: plugin.complete(argument, value, context))
+                return _types.Completion(values, total, total > len(values))
+
+        return Tools, Prompts, Resources, Completions
 
     def _manifest(self):
         t = _types
@@ -386,7 +734,31 @@ class Plugin:
             ],
             t.Capabilities(self.capabilities["http"], self.capabilities["sql"], self.capabilities["directories"]),
             [t.Setting(key, description, default) for key, description, default in self.settings],
+            [
+                t.Prompt(p.name, p.title, p.description, [t.PromptArgument(a, d, r) for a, d, r in p.arguments])
+                for p in self.prompts.values()
+            ],
+            [
+                t.ResourceTemplate(tp.uri_template, tp.name, tp.title, tp.description, tp.mime_type)
+                for tp in self.templates.values()
+            ],
         )
+
+    def _get_prompt(self, name: str, arguments: list[tuple[str, str]]):
+        t = _types
+        if name not in self.prompts:
+            raise _Err(t.ToolError_UnknownTool(name))
+        briefing = _guarded(lambda: self.render(name, arguments))
+        messages = []
+        for m in briefing.messages:
+            if isinstance(m, str):
+                content = t.Content_Text(m)
+            elif isinstance(m, Link):
+                content = t.Content_ResourceLink(_wit_link(m))
+            else:
+                content = t.Content_Embedded(_wit_contents(m))
+            messages.append(t.PromptMessage(t.Role.USER, content))
+        return t.PromptResult(briefing.description, messages)
 
     def _call(self, name: str, arguments: str):
         t = _types
@@ -400,6 +772,25 @@ class Plugin:
             raise _Err(t.ToolError_Failed(str(e)))
         structured = None if answer.structured is None else json.dumps(_jsonable(answer.structured))
         return t.ToolResult([t.Content_Text(answer.text)], structured, answer.is_error)
+
+
+def _guarded(run: Callable[[], Any]) -> Any:
+    """`run()`, its ToolError as the WIT `tool-error` the host reports."""
+    try:
+        return run()
+    except InvalidArguments as e:
+        raise _Err(_types.ToolError_InvalidArguments(str(e)))
+    except ToolError as e:
+        raise _Err(_types.ToolError_Failed(str(e)))
+
+
+def _wit_link(link: Link):
+    return _types.ResourceInfo(link.uri, link.name, link.title, link.description, link.mime_type, link.size)
+
+
+def _wit_contents(c: Contents):
+    body = _types.ResourceBody_Blob(c.body) if isinstance(c.body, bytes) else _types.ResourceBody_Text(c.body)
+    return _types.ResourceContents(c.uri, c.mime_type, body)
 
 
 # ---------------------------------------------------------------- capabilities

@@ -4,6 +4,8 @@
     from plue_testing import FAKE, call
     FAKE.http = lambda endpoint, method, path_and_query, headers, body: Response(200, [], b"{}")
     answer = call(plugin, "echo", {"text": "hi"})
+    briefing = prompt(plugin, "slo-report", {"job": "plue-api"})
+    contents = read(plugin, "plue://slo/plue-api")
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Optional
 
-from plue_plugin import AccessDenied, Answer, Plugin, Response
+from plue_plugin import AccessDenied, Answer, Briefing, Contents, Link, Plugin, Response, match_uri
 
 
 class FakeHost:
@@ -52,3 +54,27 @@ def response(status: int, body: Any) -> Response:
 def call(plugin: Plugin, tool: str, arguments: dict) -> Answer:
     """Run `tool` as the host would, minus the schema check; raises ToolError."""
     return plugin.run(tool, json.dumps(arguments))
+
+
+def prompt(plugin: Plugin, name: str, arguments: dict[str, str]) -> Briefing:
+    """Render prompt `name` as the host would; raises ToolError."""
+    return plugin.render(name, list(arguments.items()))
+
+
+def list_resources(plugin: Plugin) -> list[Link]:
+    """Every resource the plugin lists now."""
+    return plugin.list_resources()
+
+
+def read(plugin: Plugin, uri: str) -> list[Contents]:
+    """Read `uri` through the family whose template matches it, as the host routes; raises ToolError."""
+    for template in plugin.templates:
+        variables = match_uri(template, uri)
+        if variables is not None:
+            return plugin.read(uri, template, list(variables.items()))
+    raise KeyError(f"no resource template of `{plugin.name}` matches {uri}")
+
+
+def complete(plugin: Plugin, argument: str, value: str, context: Optional[dict[str, str]] = None) -> list[str]:
+    """The suggestions for `argument` after typing `value`."""
+    return plugin.complete(argument, value, list((context or {}).items()))[0]

@@ -1,9 +1,12 @@
 //! Plugins in Python and JavaScript, built from source by their own `build.sh`
-//! (componentize-py from PyPI, componentize-js from npm) against the unchanged
-//! `wit/plugin.wit`, loaded from a path pinned by sha256 next to a bundled Rust
-//! group, and called over MCP: the Python `slo_burn_rate` against the suite's real
-//! Prometheus, the JavaScript `flaky_trend` on the real Playwright reports; each
-//! refused what it was not granted, and stopped by the time and memory limits.
+//! (componentize-py from PyPI, componentize-js from npm) against `wit/plugin.wit`
+//! (contract 0.2, world `plugin`), loaded from a path pinned by sha256 next to a
+//! bundled Rust group, and called over MCP: the Python `slo_burn_rate`, prompt
+//! `slo-report`, resources `plue://slo/{job}` and `job` completion against the
+//! suite's real Prometheus; the JavaScript `flaky_trend`, prompt `flaky-brief`,
+//! resources `plue://flaky/{+test}` and `test` completion on the real Playwright
+//! reports; each refused what it was not granted, and stopped by the time and
+//! memory limits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,10 @@ use anyhow::{Context, Result, ensure};
 use plue_tests::mcp::{self, Host};
 use plue_tests::polyglot::{self, Language};
 use plue_tests::prometheus::{PromServer, expected};
+use rmcp::model::{
+    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
+    Reference, ResourceContents,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -90,16 +97,18 @@ async fn prometheus() -> Result<PromServer> {
 
 #[test]
 fn inspect_shows_each_manifest_and_what_it_asks_for() -> Result<()> {
-    for (language, tools, asks) in [
+    for (language, tools, asks, context) in [
         (
             Language::Python,
             ["slo_burn_rate", "echo", "stress"],
             "prometheus",
+            ["slo-report(job*, objective)", "plue://slo/{job}"],
         ),
         (
             Language::JavaScript,
             ["flaky_trend", "echo", "stress"],
             "reports",
+            ["flaky-brief(project, test)", "plue://flaky/{+test}"],
         ),
     ] {
         let wasm = polyglot::build(language)?;
@@ -120,8 +129,11 @@ fn inspect_shows_each_manifest_and_what_it_asks_for() -> Result<()> {
         for tool in tools {
             ensure!(text.contains(tool), "tool `{tool}` missing:\n{text}");
         }
+        for item in context {
+            ensure!(text.contains(item), "`{item}` missing:\n{text}");
+        }
         ensure!(
-            text.contains("plue:plugin/http@0.1.0: ok")
+            text.contains("plue:plugin/http@0.2.0: ok")
                 && !text.contains("REFUSED")
                 && !text.contains("loading would refuse it")
                 && !text.contains("wasi:sockets"),
@@ -280,6 +292,271 @@ async fn python_slo_burn_rate_reads_the_real_prometheus() -> Result<()> {
     // The Rust group beside it still answers.
     host.call_ok("prometheus_query", json!({"query": "up"}))
         .await?;
+    Ok(())
+}
+
+fn prompt_params(name: &str, arguments: Value) -> GetPromptRequestParams {
+    let mut params = GetPromptRequestParams::new(name);
+    params.arguments = arguments.as_object().cloned();
+    params
+}
+
+/// A rendered prompt's messages as JSON text (texts and resource links).
+async fn prompt_text(host: &Host, name: &str, arguments: Value) -> Result<String> {
+    let got = host
+        .client()
+        .get_prompt(prompt_params(name, arguments))
+        .await
+        .with_context(|| format!("prompt {name}"))?;
+    Ok(serde_json::to_string(&got.messages)?)
+}
+
+async fn read(host: &Host, uri: &str) -> Result<Vec<ResourceContents>, String> {
+    host.client()
+        .read_resource(ReadResourceRequestParams::new(uri))
+        .await
+        .map(|r| r.contents)
+        .map_err(|e| e.to_string())
+}
+
+/// The one text content of a read, with its MIME type.
+fn only_text(contents: &[ResourceContents]) -> Result<(String, Option<String>)> {
+    match contents {
+        [
+            ResourceContents::TextResourceContents {
+                text, mime_type, ..
+            },
+        ] => Ok((text.clone(), mime_type.clone())),
+        other => anyhow::bail!("not one text content: {other:?}"),
+    }
+}
+
+async fn complete(
+    host: &Host,
+    reference: Reference,
+    argument: &str,
+    value: &str,
+) -> Result<Vec<String>> {
+    let params = CompleteRequestParams::new(reference, ArgumentInfo::new(argument, value));
+    Ok(host.client().complete(params).await?.completion.values)
+}
+
+/// The listed resources whose URI starts with `prefix`, in order.
+async fn listed(host: &Host, prefix: &str) -> Result<Vec<String>> {
+    Ok(host
+        .client()
+        .list_all_resources()
+        .await?
+        .into_iter()
+        .map(|r| r.uri.clone())
+        .filter(|u| u.starts_with(prefix))
+        .collect())
+}
+
+/// The number right after `label` in `text`, up to the next `x` (a burn rate such as `50x`).
+fn burn_after(text: &str, label: &str) -> Result<f64> {
+    let at = text
+        .find(label)
+        .with_context(|| format!("`{label}` not in {text}"))?
+        + label.len();
+    let rest = text[at..].trim_start();
+    let end = rest
+        .find('x')
+        .with_context(|| format!("no `x` after `{label}`"))?;
+    rest[..end]
+        .trim()
+        .parse()
+        .with_context(|| format!("burn after `{label}` in {text}"))
+}
+
+fn near(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-3 * want.abs().max(1e-9)
+}
+
+#[tokio::test]
+async fn python_prompt_resources_and_completion_read_the_real_prometheus() -> Result<()> {
+    let (b, prom) = tokio::try_join!(built(), prometheus())?;
+    let host = Host::start(binary(), &config(&prom.url(), &b.python, &b.js, "")?).await?;
+    let prompts = host.client().list_all_prompts().await?;
+    let report = prompts
+        .iter()
+        .find(|p| p.name == "slo-report")
+        .context("slo-report not listed")?;
+    let args: Vec<(&str, Option<bool>)> = report
+        .arguments
+        .iter()
+        .flatten()
+        .map(|a| (a.name.as_str(), a.required))
+        .collect();
+    ensure!(
+        args == [("job", Some(true)), ("objective", Some(false))],
+        "{args:?}"
+    );
+
+    // plue-api: 1 of 20 requests/s fail; against 99% that burns 5x (under 14.4x and 6x).
+    let api = expected::API;
+    let text = prompt_text(
+        &host,
+        "slo-report",
+        json!({"job": "plue-api", "objective": "0.99"}),
+    )
+    .await?;
+    ensure!(text.contains("plue-api: ok against 99%"), "{text}");
+    ensure!(
+        near(burn_after(&text, "1h/5m: burn")?, api.error_ratio / 0.01),
+        "{text}"
+    );
+    ensure!(text.contains("plue://slo/plue-api"), "no link: {text}");
+    // The `objective` setting's default, 0.999: the same errors burn 50x, which pages.
+    let text = prompt_text(&host, "slo-report", json!({"job": "plue-api"})).await?;
+    let firing = api.error_ratio / 0.001 >= 14.4;
+    ensure!(
+        text.contains(if firing { "FIRING" } else { ": ok" }),
+        "{text}"
+    );
+    let err = host
+        .client()
+        .get_prompt(prompt_params(
+            "slo-report",
+            json!({"job": "plue-api", "objective": "2"}),
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    ensure!(
+        err.contains("objective `2`") && err.contains("between 0 and 1"),
+        "{err}"
+    );
+
+    // One resource per job with traffic; a read is the job's table against 99.9%.
+    let mut jobs = [api.job, expected::WEB.job].map(Option::unwrap_or_default);
+    jobs.sort();
+    let want: Vec<String> = jobs.iter().map(|j| format!("plue://slo/{j}")).collect();
+    ensure!(listed(&host, "plue://slo/").await? == want, "{want:?}");
+    let web = expected::WEB;
+    let (page, mime) = only_text(
+        &read(&host, "plue://slo/plue-web")
+            .await
+            .map_err(anyhow::Error::msg)?,
+    )?;
+    ensure!(mime.as_deref() == Some("text/markdown"), "{mime:?}");
+    ensure!(page.starts_with("# SLO of plue-web"), "{page}");
+    ensure!(
+        near(burn_after(&page, "| 1h/5m |")?, web.error_ratio / 0.001),
+        "{page}"
+    );
+    let err = read(&host, "plue://slo/no-such-job").await.unwrap_err();
+    ensure!(
+        err.contains("no requests") && err.contains("no-such-job"),
+        "{err}"
+    );
+
+    // `job` completes from Prometheus, for the prompt and for the template.
+    ensure!(
+        complete(&host, Reference::for_prompt("slo-report"), "job", "plue-w").await?
+            == ["plue-web"]
+    );
+    ensure!(
+        complete(
+            &host,
+            Reference::for_resource("plue://slo/{job}"),
+            "job",
+            ""
+        )
+        .await?
+            == jobs
+    );
+    Ok(())
+}
+
+/// `key` percent-encoded as a `{+test}` value: what the plugin's URIs hold.
+fn encode_reserved(key: &str) -> String {
+    key.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn js_prompt_resources_and_completion_read_the_real_reports() -> Result<()> {
+    let b = built().await?;
+    let host = Host::start(binary(), &config(NO_PROMETHEUS, &b.python, &b.js, "")?).await?;
+    let counts = flaky_counts()?;
+    let mut flaky: Vec<(&String, &(usize, usize))> =
+        counts.iter().filter(|(_, (_, f))| *f > 0).collect();
+    flaky.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    ensure!(!flaky.is_empty(), "the fixture reports hold no flaky test");
+    let uris: Vec<String> = flaky
+        .iter()
+        .map(|(k, _)| format!("plue://flaky/{}", encode_reserved(k)))
+        .collect();
+
+    let text = prompt_text(&host, "flaky-brief", json!({})).await?;
+    ensure!(
+        text.contains(&format!(
+            "## Flaky tests: {} of {} passed only on retry in 3 report(s)",
+            flaky.len(),
+            counts.len()
+        )),
+        "{text}"
+    );
+    for uri in uris.iter().take(5) {
+        ensure!(text.contains(uri.as_str()), "no link {uri}: {text}");
+    }
+    let err = host
+        .client()
+        .get_prompt(prompt_params("flaky-brief", json!({"test": "nope"})))
+        .await
+        .unwrap_err()
+        .to_string();
+    ensure!(err.contains("no test `nope`"), "{err}");
+
+    // Each flaky test is a resource; a read is its history, run by run.
+    ensure!(listed(&host, "plue://flaky/").await? == uris, "{uris:?}");
+    let (key, (runs, flaky_runs)) = flaky[0];
+    let (page, mime) = only_text(&read(&host, &uris[0]).await.map_err(anyhow::Error::msg)?)?;
+    ensure!(mime.as_deref() == Some("text/markdown"), "{mime:?}");
+    ensure!(
+        page.starts_with(&format!(
+            "# {key}\n\nFlaky in {flaky_runs} of {runs} run(s)"
+        )),
+        "{page}"
+    );
+    ensure!(page.matches("| flaky |").count() == *flaky_runs, "{page}");
+    let err = read(&host, "plue://flaky/nope").await.unwrap_err();
+    ensure!(err.contains("no test `nope`"), "{err}");
+
+    // `test` completes from the reports: the flaky ones first, then the rest by name.
+    let prefix = &key[..key.find(' ').unwrap_or(key.len())];
+    let mut rest: Vec<&String> = counts
+        .keys()
+        .filter(|k| k.starts_with(prefix) && counts[*k].1 == 0)
+        .collect();
+    rest.sort();
+    let want: Vec<&String> = flaky
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| k.starts_with(prefix))
+        .chain(rest)
+        .collect();
+    let got = complete(&host, Reference::for_prompt("flaky-brief"), "test", prefix).await?;
+    ensure!(
+        got.iter().collect::<Vec<_>>() == want,
+        "got {got:?}\nwant {want:?}"
+    );
+    let got = complete(
+        &host,
+        Reference::for_resource("plue://flaky/{+test}"),
+        "test",
+        prefix,
+    )
+    .await?;
+    ensure!(got.len() == want.len(), "{got:?}");
     Ok(())
 }
 

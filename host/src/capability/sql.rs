@@ -34,6 +34,42 @@ pub struct Database {
     slots: tokio::sync::Semaphore,
     /// `Some(Ok)` once the role was checked; errors are not cached.
     role_checked: Mutex<Option<Result<(), String>>>,
+    /// Statements the policy accepted (see [`Accepted`]).
+    accepted: Accepted,
+}
+
+/// Statements the policy already accepted, so a repeated statement (a tool's
+/// own SQL, an agent's retry) is not parsed again. The verdict is a pure
+/// function of the text, so remembering it changes no decision. It also keeps
+/// the parser off a plugin call's stack: the parser guards its recursion by
+/// switching to a freshly mapped stack when it cannot measure the one it runs
+/// on, which on a wasmtime fiber is every time (an mmap, a munmap and a TLB
+/// shootdown across cores per statement). Bounded: at most
+/// [`Accepted::ENTRIES`] statements of at most [`Accepted::MAX_LEN`] bytes,
+/// forgotten all at once when full.
+#[derive(Default)]
+struct Accepted(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl Accepted {
+    const ENTRIES: usize = 512;
+    const MAX_LEN: usize = 4096;
+
+    fn check(&self, statement: &str) -> Result<(), SqlError> {
+        let known = |set: &std::collections::HashSet<String>| set.contains(statement);
+        if self.0.lock().is_ok_and(|set| known(&set)) {
+            return Ok(());
+        }
+        policy::sql::check_statement(statement).map_err(|r| SqlError::Refused(r.0))?;
+        if statement.len() <= Self::MAX_LEN
+            && let Ok(mut set) = self.0.lock()
+        {
+            if set.len() >= Self::ENTRIES {
+                set.clear();
+            }
+            set.insert(statement.to_string());
+        }
+        Ok(())
+    }
 }
 
 /// How long a call waits for the pool to open (or give back) a connection once
@@ -70,6 +106,7 @@ impl Database {
             config,
             pool,
             role_checked: Mutex::new(None),
+            accepted: Accepted::default(),
         }
     }
 
@@ -128,7 +165,7 @@ impl Database {
     /// (the server restarted since it was pooled) is dropped and the read
     /// retried once on a fresh one: a read is safe to repeat.
     pub async fn query(&self, statement: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
-        policy::sql::check_statement(statement).map_err(|r| SqlError::Refused(r.0))?;
+        self.accepted.check(statement)?;
         let pool = self
             .pool
             .as_ref()

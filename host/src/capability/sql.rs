@@ -416,6 +416,30 @@ impl Database {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn remembered_statements_are_only_ever_accepted_ones_and_stay_bounded() {
+        let accepted = Accepted::default();
+        assert!(accepted.check("SELECT 1").is_ok());
+        assert!(accepted.0.lock().unwrap().contains("SELECT 1"));
+        // A refused statement is refused each time and never remembered.
+        for _ in 0..2 {
+            assert!(matches!(
+                accepted.check("DELETE FROM users"),
+                Err(SqlError::Refused(_))
+            ));
+        }
+        assert!(!accepted.0.lock().unwrap().contains("DELETE FROM users"));
+        // Long statements are checked but not kept; a full set is emptied, not grown.
+        let long = format!("SELECT '{}'", "x".repeat(Accepted::MAX_LEN));
+        assert!(accepted.check(&long).is_ok());
+        assert!(!accepted.0.lock().unwrap().contains(&long));
+        for n in 0..Accepted::ENTRIES + 10 {
+            accepted.check(&format!("SELECT {n}")).unwrap();
+        }
+        assert!(accepted.0.lock().unwrap().len() <= Accepted::ENTRIES);
+    }
+
     use super::*;
 
     fn grants(url: Result<&str, &str>) -> SqlGrants {

@@ -56,7 +56,13 @@ async fn main() {
     let app = App::load(config).await.unwrap();
     let caller = Caller::default();
     let facts = stack.log_facts();
-    let run = facts.run_id.to_string();
+    // The newest run with a failed step, from the database itself.
+    let run = stack
+        .pg
+        .psql("SELECT run_id FROM workflow_steps WHERE status = 'failed' ORDER BY run_id DESC LIMIT 1")
+        .expect("a failed run in the fixture")
+        .trim()
+        .to_string();
     let prefix = &facts.request_id[..4];
 
     println!("completion/complete (target p50 < {COMPLETION_TARGET_MS} ms)");
@@ -88,13 +94,6 @@ async fn main() {
             CompletionRef::Prompt("trace-request".into()),
             "request_id",
             prefix,
-            vec![],
-        ),
-        (
-            "service",
-            CompletionRef::Prompt("observability-guide".into()),
-            "service",
-            "",
             vec![],
         ),
         (

@@ -10,7 +10,7 @@ use crate::loki::Direction;
 /// Fields of JSON and logfmt lines that hold a request id.
 pub const REQUEST_ID_FIELDS: [&str; 3] = ["request_id", "requestId", "req_id"];
 /// Lines read to find request ids.
-pub const LINES_READ: usize = 1000;
+pub const LINES_READ: usize = 300;
 
 /// Request ids starting with what was typed, from the newest lines of the last hour.
 pub fn request_id(c: &Completing) -> Result<Vec<String>, ToolError> {

@@ -676,6 +676,23 @@ pub struct PromServer {
     history_start: i64,
     backfill_end: i64,
     exporter: Exporter,
+    /// Holds the down target's port for the server's life (see [`refusing_port`]).
+    _down_reserved: socket2::Socket,
+}
+
+/// A loopback port that refuses connections and that no other server can take while
+/// the socket lives: bound, never listening. A port only picked free could be bound
+/// again by a server another test starts, and the down target would answer.
+fn refusing_port() -> Result<(u16, socket2::Socket)> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    let port = socket
+        .local_addr()?
+        .as_socket()
+        .map(|a| a.port())
+        .context("bound socket has no address")?;
+    Ok((port, socket))
 }
 
 impl PromServer {
@@ -751,7 +768,7 @@ impl PromServer {
         let exporter = Exporter::start(instances)?;
 
         let port = free_port();
-        let down_port = free_port();
+        let (down_port, down_reserved) = refusing_port()?;
         let api: Vec<&String> = targets
             .iter()
             .filter(|(j, _)| *j == Job::Api)
@@ -796,6 +813,7 @@ impl PromServer {
             api_instances: api.into_iter().cloned().collect(),
             web_instance: web,
             down_instance: format!("127.0.0.1:{down_port}"),
+            _down_reserved: down_reserved,
             history_start,
             backfill_end,
             exporter,

@@ -31,13 +31,9 @@ fn check(status: Status, name: &str, text: &str) -> String {
 
 fn render(args: &PromptArgs) -> Result<Briefing, ToolError> {
     let full = args.flag("full");
-    let snap = match snapshot::gather(None) {
+    let snap = match super::gather_or_unreachable() {
         Ok(s) => s,
-        Err(e) => {
-            return Ok(
-                Briefing::text(super::unreachable(&e)).described("Prometheus could not be asked")
-            );
-        }
+        Err(part) => return Ok(part),
     };
     let mut checks: Vec<(Status, String)> = Vec::new();
     let mut evidence: Vec<String> = Vec::new();

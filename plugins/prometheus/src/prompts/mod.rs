@@ -246,6 +246,13 @@ pub fn unreachable(e: &ToolError) -> String {
     format!("{HEADING}\nFAIL  prometheus: {e}")
 }
 
+/// The snapshot every part starts from, or, when Prometheus does not answer, the
+/// part to render instead (a prompt's part says its backend is down; it does not fail).
+pub fn gather_or_unreachable() -> Result<snapshot::Snapshot, Briefing> {
+    snapshot::gather(None)
+        .map_err(|e| Briefing::text(unreachable(&e)).described("Prometheus could not be asked"))
+}
+
 #[cfg(test)]
 mod tests {
     use plue_plugin_sdk::http::HttpError;

@@ -25,13 +25,9 @@ pub fn def() -> PromptDef {
 
 fn render(args: &PromptArgs) -> Result<Briefing, ToolError> {
     let full = args.flag("full");
-    let snap = match snapshot::gather(None) {
+    let snap = match super::gather_or_unreachable() {
         Ok(s) => s,
-        Err(e) => {
-            return Ok(
-                Briefing::text(super::unreachable(&e)).described("Prometheus could not be asked")
-            );
-        }
+        Err(part) => return Ok(part),
     };
     let mut lines = vec![HEADING.to_string()];
     let mut next: Vec<&str> = Vec::new();

@@ -6,6 +6,7 @@
 //! tool is needed. The nested cargo uses its own target directory because the
 //! outer build holds the lock on the main one.
 
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -84,11 +85,12 @@ fn main() {
         .map(|(name, package)| (name, copy(&built, package, &out_dir)))
         .collect();
     let mut table = String::from(
-        "/// (name, component bytes, compiled artifact) of every bundled plugin.\nconst BUNDLED: &[(&str, &[u8], &[u8])] = &[\n",
+        "/// (name, component bytes, its sha256, compiled artifact) of every bundled plugin.\nconst BUNDLED: &[(&str, &[u8], &str, &[u8])] = &[\n",
     );
     for ((name, file), artifact) in files.iter().zip(precompile(&files)) {
+        let digest = hex::encode(Sha256::digest(std::fs::read(file).unwrap()));
         table.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            "    ({name:?}, include_bytes!({:?}), {digest:?}, include_bytes!({:?})),\n",
             file.display().to_string(),
             artifact.display().to_string()
         ));

@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::cache::CacheKey;
+use crate::plugin::bundled::Bundled;
 use wasmtime::component::Component;
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -112,10 +113,23 @@ impl Compiler<'_> {
     /// A bundled plugin's artifact, compiled by the build script, when it
     /// fits this engine (wasmtime checks its version, settings and the CPU
     /// features it needs); `None` means compile as for any other plugin.
-    pub fn embedded(&self, artifact: &'static [u8]) -> Option<Component> {
-        // SAFETY: the artifact is part of this binary: the build script wrote
-        // it with `Engine::precompile_component` from the bundled component.
-        match unsafe { Component::deserialize(self.engine, artifact) } {
+    ///
+    /// With a usable cache directory the artifact is loaded from a copy there,
+    /// mapped rather than read: only the pages of code a plugin runs become
+    /// resident, where a deserialised copy holds all of it (five groups: 14 MB).
+    /// The copy is used only when it is byte for byte the artifact this binary
+    /// carries, and written (whole, then renamed into place) when it is not.
+    pub fn embedded(&self, bundled: Bundled) -> Option<Component> {
+        let loaded = match self.mapped(bundled) {
+            Some(Ok(component)) => Ok(component),
+            // SAFETY: the artifact is part of this binary: the build script wrote
+            // it with `Engine::precompile_component` from the bundled component.
+            _ => unsafe { Component::deserialize(self.engine, bundled.artifact) },
+        };
+        // Wasmtime mapped or copied what it needs: the artifact's pages of the
+        // binary go back.
+        crate::plugin::bundled::release(bundled.artifact);
+        match loaded {
             Ok(component) => Some(component),
             Err(e) => {
                 tracing::debug!(
@@ -124,6 +138,33 @@ impl Compiler<'_> {
                 None
             }
         }
+    }
+
+    /// The bundled artifact mapped from its copy in the cache directory, or
+    /// `None` when the directory is not one this host trusts or cannot hold it.
+    fn mapped(&self, bundled: Bundled) -> Option<wasmtime::Result<Component>> {
+        CacheKey::open(self.cache_dir).ok()?;
+        let path = self.cache_dir.join(format!(
+            "embedded-{}-{}.cwasm",
+            bundled.sha256,
+            self.engine_key()
+        ));
+        if !same_contents(&path, bundled.artifact) {
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            if let Err(e) =
+                std::fs::write(&tmp, bundled.artifact).and_then(|()| std::fs::rename(&tmp, &path))
+            {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::debug!(path = %path.display(), "embedded artifact not copied to the cache: {e}");
+                return None;
+            }
+        }
+        // SAFETY: the file holds exactly the bytes of this binary's artifact
+        // (compared above, or just written), which the build script produced with
+        // `Engine::precompile_component`. The directory is this user's alone
+        // (`CacheKey::open` refused it otherwise) and files in it are only ever
+        // replaced by rename, never rewritten in place.
+        Some(unsafe { Component::deserialize_file(self.engine, &path) })
     }
 
     /// The compiled form of `bytes` (whose sha256 is `digest`).
@@ -184,6 +225,30 @@ impl Compiler<'_> {
         std::fs::rename(&tmp, path)?;
         Ok(())
     }
+}
+
+/// Whether the file at `path` holds exactly `expected`, read in chunks (so the
+/// file's pages are never mapped into this process by the check).
+fn same_contents(path: &Path, expected: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != u64::try_from(expected.len()).ok() {
+        return false;
+    }
+    let mut buffer = vec![0u8; 256 << 10];
+    let mut offset = 0;
+    while offset < expected.len() {
+        let want = buffer.len().min(expected.len() - offset);
+        if file.read_exact(&mut buffer[..want]).is_err()
+            || buffer[..want] != expected[offset..offset + want]
+        {
+            return false;
+        }
+        offset += want;
+    }
+    true
 }
 
 /// Whether the compile cache at `dir` is used, and if not, why and how to fix it.

@@ -4,7 +4,7 @@
 //! granted directory, and a poisoned compile cache. Each attack ends refused
 //! or bounded with a clear message, and the next ordinary call still works.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -469,19 +469,53 @@ async fn a_poisoned_compile_cache_entry_is_not_loaded() {
     let planted = std::fs::read(&other).unwrap();
     std::fs::write(&victim, &planted).unwrap();
     let host = Host::start_with_env(binary(), &config, &env).await.unwrap();
-    let tools: Vec<String> = host
-        .list_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let tools = host.tool_names().await.unwrap();
     assert!(tools.contains(&"chatter".to_string()), "{tools:?}");
     still_fine(&host).await;
     assert_ne!(
         std::fs::read(&victim).unwrap(),
         planted,
         "the entry was not rewritten"
+    );
+}
+
+/// A bundled plugin's tool names, served from `cache_dir`, and the one copy of a
+/// bundled artifact the host keeps there.
+async fn bundled_tools(plugin: &str, endpoint: &str, cache_dir: &Path) -> (Vec<String>, PathBuf) {
+    let config = format!(
+        "[endpoints.{endpoint}]\nurl = \"http://127.0.0.1:9\"\n[plugins.{plugin}]\nhttp = [\"{endpoint}\"]\n"
+    );
+    let env = [("PLUE_MCP_CACHE_DIR", cache_dir.to_str().unwrap())];
+    let host = Host::start_with_env(binary(), &config, &env).await.unwrap();
+    let tools = host.tool_names().await.unwrap();
+    drop(host);
+    (tools, cache_entry(cache_dir, "embedded-"))
+}
+
+/// Bundled plugins run from a copy of their compiled artifact in the cache (mapped,
+/// not read). Someone who can write the cache puts another bundled plugin's artifact
+/// (valid compiled code, for the same engine) under prometheus' name: the host
+/// replaces the copy and still serves prometheus.
+#[tokio::test]
+async fn a_planted_copy_of_a_bundled_artifact_is_replaced_not_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let (victim_dir, other_dir) = (cache.path().join("a"), cache.path().join("b"));
+    let (tools, victim) = bundled_tools("prometheus", "prometheus", &victim_dir).await;
+    assert!(tools.iter().any(|t| t == "prometheus_query"), "{tools:?}");
+    let (other_tools, other) = bundled_tools("logs", "loki", &other_dir).await;
+    assert!(
+        other_tools.iter().any(|t| t == "find_errors"),
+        "{other_tools:?}"
+    );
+    let planted = std::fs::read(&other).unwrap();
+    std::fs::write(&victim, &planted).unwrap();
+    let (again, copy) = bundled_tools("prometheus", "prometheus", &victim_dir).await;
+    assert_eq!(again, tools, "the planted artifact was run");
+    assert_eq!(copy, victim);
+    assert_ne!(
+        std::fs::read(&victim).unwrap(),
+        planted,
+        "the copy was not replaced"
     );
 }
 

@@ -117,23 +117,23 @@ impl<'a> Loader<'a> {
     }
 
     fn compile(&self, config: &PluginConfig) -> anyhow::Result<(String, Component, CompileSource)> {
-        let (bytes, artifact) = match &config.source {
+        let (bytes, digest, bundled) = match &config.source {
             PluginSource::Bundled => {
                 let bundled = crate::plugin::bundled::get(&config.name)
                     .with_context(|| format!("no bundled plugin `{}`", config.name))?;
                 (
                     std::borrow::Cow::Borrowed(bundled.component),
-                    Some(bundled.artifact),
+                    bundled.sha256.to_string(),
+                    Some(bundled),
                 )
             }
-            PluginSource::Path(path) => (
-                std::borrow::Cow::Owned(
-                    std::fs::read(path).with_context(|| format!("read {}", path.display()))?,
-                ),
-                None,
-            ),
+            PluginSource::Path(path) => {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+                let digest = sha256_hex(&bytes);
+                (std::borrow::Cow::Owned(bytes), digest, None)
+            }
         };
-        let digest = sha256_hex(&bytes);
         match (&config.sha256, &config.source) {
             (Some(want), _) if *want != digest => {
                 anyhow::bail!(
@@ -152,8 +152,8 @@ impl<'a> Loader<'a> {
             engine: &self.runtime.engine,
             cache_dir: &self.config.server.cache_dir,
         };
-        if let Some(artifact) = artifact
-            && let Some(component) = compiler.embedded(artifact)
+        if let Some(bundled) = bundled
+            && let Some(component) = compiler.embedded(bundled)
         {
             return Ok((digest, component, CompileSource::Embedded));
         }

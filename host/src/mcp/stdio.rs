@@ -5,13 +5,16 @@
 //! client closes stdin the server ends, even with calls in flight.
 //!
 //! Built for latency: one thread reads stdin and hands rmcp each message
-//! already parsed (parsed once, by the gate), and one thread writes stdout,
-//! line by line; rmcp's answers are serialised straight onto that thread's
-//! queue. A call thus costs two thread wake-ups besides its own work, where
-//! tokio's stdin and stdout (which read and write on the blocking pool) and a
-//! pipe into rmcp's own line reader cost several more.
+//! already parsed (parsed once, by the gate); an answer is written to stdout by
+//! the task that serialised it when the pipe has room and nothing is queued, and
+//! otherwise by a writer thread, line by line. A call thus costs one thread
+//! wake-up besides its own work, where tokio's stdin and stdout (which read and
+//! write on the blocking pool) and a pipe into rmcp's own line reader cost
+//! several more.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -34,7 +37,8 @@ const FLUSH_AT_END: Duration = Duration::from_secs(2);
 
 /// Serve MCP on this process's stdin and stdout until the client closes stdin.
 pub async fn serve(server: McpServer, max_message_bytes: usize) -> anyhow::Result<()> {
-    let output = Output::spawn(std::io::stdout).context("start the stdout writer")?;
+    let output = Output::spawn(std::io::stdout(), Some(libc::STDOUT_FILENO))
+        .context("start the stdout writer")?;
     let (to_rmcp, incoming) = mpsc::channel(64);
     let (eof, at_eof) = oneshot::channel::<()>();
     let replies = output.clone();
@@ -100,9 +104,26 @@ impl Transport<RoleServer> for Gated {
     }
 }
 
-/// The queue of the only writer of the output: whole lines, each flushed.
+/// The output: whole lines, each flushed, in the order they were given. A short
+/// line is written by the caller when nothing is queued, the writer thread is idle
+/// and the output has room for it, which spares a thread wake-up per answer;
+/// anything else goes through the writer thread's queue, so no caller ever waits
+/// on a client that does not read.
 #[derive(Clone)]
-struct Output(std::sync::mpsc::Sender<Queued>);
+struct Output {
+    shared: Arc<Shared>,
+    queue: std::sync::mpsc::Sender<Queued>,
+}
+
+/// What callers and the writer thread share (the thread holds no sender, so it
+/// ends when the last `Output` is dropped).
+struct Shared {
+    out: Mutex<Box<dyn Write + Send>>,
+    /// Lines queued and not yet written.
+    queued: AtomicUsize,
+    /// Polled for room before a direct write; without one, every line is queued.
+    fd: Option<std::os::fd::RawFd>,
+}
 
 enum Queued {
     Line(Vec<u8>),
@@ -110,22 +131,32 @@ enum Queued {
     Flushed(oneshot::Sender<()>),
 }
 
+/// A write of at most this many bytes to a pipe with room is never split or blocked.
+const ATOMIC_WRITE: usize = 4096;
+
 impl Output {
-    /// Start the writer thread on the writer `open` returns.
-    fn spawn<W: Write>(open: impl FnOnce() -> W + Send + 'static) -> std::io::Result<Output> {
+    /// Start the writer thread on `out`; `fd`, when given, is `out`'s descriptor.
+    fn spawn(
+        out: impl Write + Send + 'static,
+        fd: Option<std::os::fd::RawFd>,
+    ) -> std::io::Result<Output> {
         let (queue, queued) = std::sync::mpsc::channel::<Queued>();
+        let shared = Arc::new(Shared {
+            out: Mutex::new(Box::new(out)),
+            queued: AtomicUsize::new(0),
+            fd,
+        });
+        let writer = shared.clone();
         std::thread::Builder::new()
             .name("mcp-stdout".into())
             .spawn(move || {
-                let mut output = open();
                 for item in queued {
                     match item {
                         Queued::Line(line) => {
-                            if output
-                                .write_all(&line)
-                                .and_then(|()| output.flush())
-                                .is_err()
-                            {
+                            let mut out = writer.out.lock().unwrap_or_else(|e| e.into_inner());
+                            let written = out.write_all(&line).and_then(|()| out.flush());
+                            writer.queued.fetch_sub(1, Ordering::SeqCst);
+                            if written.is_err() {
                                 break;
                             }
                         }
@@ -135,26 +166,50 @@ impl Output {
                     }
                 }
             })?;
-        Ok(Output(queue))
+        Ok(Output { shared, queue })
     }
 
-    /// Queue one line (its newline added when missing).
+    /// Write or queue one line (its newline added when missing).
     fn line(&self, mut line: Vec<u8>) -> std::io::Result<()> {
         if line.last() != Some(&b'\n') {
             line.push(b'\n');
         }
-        self.0
-            .send(Queued::Line(line))
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        let shared = &self.shared;
+        if line.len() <= ATOMIC_WRITE
+            && shared.fd.is_some_and(has_room)
+            && let Ok(mut out) = shared.out.try_lock()
+            && shared.queued.load(Ordering::SeqCst) == 0
+        {
+            return out.write_all(&line).and_then(|()| out.flush());
+        }
+        shared.queued.fetch_add(1, Ordering::SeqCst);
+        self.queue.send(Queued::Line(line)).map_err(|_| {
+            shared.queued.fetch_sub(1, Ordering::SeqCst);
+            std::io::Error::from(std::io::ErrorKind::BrokenPipe)
+        })
     }
 
     /// Wait (at most `limit`) until every line queued so far was written.
     async fn flushed(&self, limit: Duration) {
         let (done, written) = oneshot::channel();
-        if self.0.send(Queued::Flushed(done)).is_ok() {
+        if self.queue.send(Queued::Flushed(done)).is_ok() {
             let _ = tokio::time::timeout(limit, written).await;
         }
     }
+}
+
+/// Whether `fd` can take a short write now without blocking.
+fn has_room(fd: std::os::fd::RawFd) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready == 1
+        && poll.revents & libc::POLLOUT != 0
+        && poll.revents & (libc::POLLERR | libc::POLLHUP) == 0
 }
 
 /// Read the client's lines; pass valid JSON-RPC messages on to rmcp, answer
@@ -349,10 +404,68 @@ mod tests {
             }
         }
         let sink = written.clone();
-        let output = Output::spawn(move || Shared(sink)).unwrap();
+        let output = Output::spawn(Shared(sink), None).unwrap();
         output.line(b"one".to_vec()).unwrap();
         output.line(b"two\n".to_vec()).unwrap();
         output.flushed(Duration::from_secs(5)).await;
         assert_eq!(&*written.lock().unwrap(), b"one\ntwo\n");
+    }
+
+    /// Short lines written directly and long ones queued, from two threads at
+    /// once, reach a real pipe whole and each thread's in its order.
+    #[tokio::test]
+    async fn direct_and_queued_lines_keep_their_order_on_a_pipe() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let fd = writer.as_raw_fd();
+        let output = Output::spawn(writer, Some(fd)).unwrap();
+        let lines = |who: char| -> Vec<Vec<u8>> {
+            (0..200)
+                .map(|i| {
+                    let size = if i % 7 == 0 { 9000 } else { 20 };
+                    let mut line = format!("{who}{i:04}").into_bytes();
+                    line.resize(size, b'.');
+                    line
+                })
+                .collect()
+        };
+        let expected: usize = lines('a')
+            .iter()
+            .chain(&lines('b'))
+            .map(|l| l.len() + 1)
+            .sum();
+        let readers = std::thread::spawn(move || {
+            let mut all = vec![0u8; expected];
+            reader.read_exact(&mut all).unwrap();
+            all
+        });
+        let senders: Vec<_> = ['a', 'b']
+            .into_iter()
+            .map(|who| {
+                let output = output.clone();
+                let mine = lines(who);
+                std::thread::spawn(move || {
+                    for line in mine {
+                        output.line(line).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        output.flushed(Duration::from_secs(10)).await;
+        let all = readers.join().unwrap();
+        for who in ['a', 'b'] {
+            let seen: Vec<&[u8]> = all
+                .split(|b| *b == b'\n')
+                .filter(|l| l.first() == Some(&(who as u8)))
+                .collect();
+            assert_eq!(
+                seen,
+                lines(who).iter().map(Vec::as_slice).collect::<Vec<_>>()
+            );
+        }
     }
 }

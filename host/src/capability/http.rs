@@ -144,10 +144,17 @@ impl HttpGrants {
             builder = builder.body(body);
         }
         let origin = origin(base);
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
+        // A kept-alive connection the backend closed (it restarted, or dropped idle
+        // connections) fails a request as "closed before message completed", not as
+        // refused: a GET or HEAD is asked once more, on a connection of its own.
+        let again = matches!(method, "GET" | "HEAD")
+            .then(|| builder.try_clone())
+            .flatten();
+        let response = match (builder.send().await, again) {
+            (Err(e), Some(again)) if !e.is_timeout() && !e.is_connect() => again.send().await,
+            (sent, _) => sent,
+        }
+        .map_err(|e| transport_error(&endpoint.name, &origin, endpoint, &e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -314,6 +321,44 @@ mod tests {
             };
             assert!(got.starts_with(want), "{got}");
         }
+    }
+
+    /// A backend that closes a kept-alive connection on the next request (as one
+    /// that restarted does) costs that request nothing: it is asked again on a new
+    /// connection.
+    #[tokio::test]
+    async fn a_get_on_a_connection_the_backend_closed_is_asked_again() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 8192];
+                    for served in 0.. {
+                        if matches!(socket.read(&mut buffer).await, Ok(0) | Err(_))
+                            || (first && served == 1)
+                        {
+                            return;
+                        }
+                        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        socket.write_all(ok).await.unwrap();
+                    }
+                });
+            }
+        });
+        let mut g = grants(Ok(&base));
+        g.client = Some(client());
+        for _ in 0..2 {
+            let answer = g.fetch(request("prometheus", Method::Get, "/x", &[])).await;
+            assert_eq!(answer.map(|r| r.body).unwrap(), b"ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

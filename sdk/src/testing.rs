@@ -235,6 +235,39 @@ pub fn call(
     Ok(out)
 }
 
+/// Asserts the prompts `plugin` declares, in order, each with its arguments as
+/// (name, required): prompts of one name are merged across plugins by the host, so their
+/// signatures are a contract between plugins worth pinning in a test.
+///
+/// # Panics
+///
+/// When the declared prompts differ from `expected`.
+pub fn assert_prompt_signatures(plugin: &Plugin, expected: &[(&str, &[(&str, bool)])]) {
+    let declared: Vec<(String, Vec<(String, bool)>)> = crate::__private::manifest(plugin)
+        .prompts
+        .into_iter()
+        .map(|p| {
+            let args = p
+                .arguments
+                .into_iter()
+                .map(|a| (a.name, a.required))
+                .collect();
+            (p.name, args)
+        })
+        .collect();
+    let expected: Vec<(String, Vec<(String, bool)>)> = expected
+        .iter()
+        .map(|(name, args)| {
+            let args = args.iter().map(|(a, r)| (a.to_string(), *r)).collect();
+            (name.to_string(), args)
+        })
+        .collect();
+    assert_eq!(
+        declared, expected,
+        "declared prompts (left) differ from the expected"
+    );
+}
+
 /// Render prompt `name` of `plugin` with `arguments`, as the host would.
 pub fn prompt(
     plugin: &Plugin,

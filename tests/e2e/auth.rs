@@ -40,12 +40,7 @@ fn config(dir: &Path, auth: &str, access: &str) -> String {
 /// Every tool name, as a caller without a principal (stdio) sees them.
 async fn all_tools(config: &str) -> Result<Vec<String>> {
     let host = Host::start(binary(), config).await?;
-    Ok(host
-        .list_tools()
-        .await?
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect())
+    host.tool_names().await
 }
 
 /// What an `initialize` POST with `authorization` got: status, `WWW-Authenticate`, body.

@@ -29,13 +29,7 @@ async fn a_plugin_built_against_0_1_serves_every_capability_beside_0_2_plugins()
     let host = Host::start_with_env(binary(), &config, &[("EXAMPLE_TOKEN", TOKEN)])
         .await
         .unwrap();
-    let names: Vec<String> = host
-        .list_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let names = host.tool_names().await.unwrap();
     for tool in [
         "echo",
         "old_echo",

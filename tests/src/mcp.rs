@@ -90,6 +90,16 @@ impl Host {
         Ok(self.client.list_all_tools().await?)
     }
 
+    /// `tools/list`: the names of the tools listed, in order.
+    pub async fn tool_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .list_tools()
+            .await?
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect())
+    }
+
     /// `tools/call`. A protocol error (unknown tool) is an `Err`; a tool that
     /// failed is an `Ok` result with `is_error`.
     pub async fn call(&self, tool: &str, arguments: serde_json::Value) -> Result<CallToolResult> {

@@ -69,25 +69,13 @@ mod tests {
     #[test]
     fn prompts_use_the_shared_argument_names() {
         let manifest = plue_plugin_sdk::__private::manifest(&super::plugin());
-        let prompts: Vec<(&str, Vec<(&str, bool)>)> = manifest
-            .prompts
-            .iter()
-            .map(|p| {
-                let args = p
-                    .arguments
-                    .iter()
-                    .map(|a| (a.name.as_str(), a.required))
-                    .collect();
-                (p.name.as_str(), args)
-            })
-            .collect();
-        assert_eq!(
-            prompts,
-            [
-                ("trace-request", vec![("request_id", true)]),
-                ("observability", vec![("full", false)]),
-                ("health-check", vec![("quick", false), ("full", false)]),
-            ]
+        plue_plugin_sdk::testing::assert_prompt_signatures(
+            &super::plugin(),
+            &[
+                ("trace-request", &[("request_id", true)]),
+                ("observability", &[("full", false)]),
+                ("health-check", &[("quick", false), ("full", false)]),
+            ],
         );
         assert!(manifest.resource_templates.is_empty());
     }

@@ -93,29 +93,14 @@ mod tests {
     #[test]
     fn prompts_and_resource_families_are_declared() {
         let manifest = plue_plugin_sdk::__private::manifest(&plugin());
-        let prompts: Vec<(&str, Vec<(&str, bool)>)> = manifest
-            .prompts
-            .iter()
-            .map(|p| {
-                let args = p
-                    .arguments
-                    .iter()
-                    .map(|a| (a.name.as_str(), a.required))
-                    .collect();
-                (p.name.as_str(), args)
-            })
-            .collect();
-        assert_eq!(
-            prompts,
-            [
-                (
-                    "debug-workflows",
-                    vec![("run_id", false), ("recent", false)]
-                ),
-                ("observability", vec![("full", false)]),
-                ("health-check", vec![("quick", false), ("full", false)]),
-                ("workflow-debugging-guide", vec![]),
-            ]
+        plue_plugin_sdk::testing::assert_prompt_signatures(
+            &plugin(),
+            &[
+                ("debug-workflows", &[("run_id", false), ("recent", false)]),
+                ("observability", &[("full", false)]),
+                ("health-check", &[("quick", false), ("full", false)]),
+                ("workflow-debugging-guide", &[]),
+            ],
         );
         let templates: Vec<(&str, Option<&str>)> = manifest
             .resource_templates

@@ -422,23 +422,13 @@ Next: nothing failing, but some checks have no data: observability-guide says wh
 
     #[test]
     fn shared_prompts_declare_the_agreed_arguments() {
-        let manifest = plue_plugin_sdk::__private::manifest(&plugin());
-        let args = |name: &str| -> Vec<(String, bool)> {
-            manifest
-                .prompts
-                .iter()
-                .find(|p| p.name == name)
-                .unwrap()
-                .arguments
-                .iter()
-                .map(|a| (a.name.clone(), a.required))
-                .collect()
-        };
-        assert_eq!(args("observability"), [("full".to_string(), false)]);
-        assert_eq!(
-            args("health-check"),
-            [("quick".to_string(), false), ("full".to_string(), false)]
+        plue_plugin_sdk::testing::assert_prompt_signatures(
+            &plugin(),
+            &[
+                ("observability", &[("full", false)]),
+                ("health-check", &[("quick", false), ("full", false)]),
+                ("observability-guide", &[("job", false)]),
+            ],
         );
-        assert_eq!(args("observability-guide"), [("job".to_string(), false)]);
     }
 }

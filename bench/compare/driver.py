@@ -16,7 +16,10 @@ success: a server that answers with an error stops the run, naming it.
 The client's own share: each server's answers (`initialize`, `tools/list`, one `tools/call`)
 are captured raw, then replayed by a server that does nothing else (`spec["replay"]`, the bench
 binary in replay mode); the same client's p50 against it is what the client alone costs for
-that server's answer shape (its parsing, and for a tool with an output schema, its validation).
+that server's answer shape (its parsing, and for a tool with an output schema, its validation),
+measured in alternating rounds like the servers.
+With `spec["startup"]` (a server), it is also started `rounds` times, each with an empty
+compile cache of its own, and timed from spawn to the answer of its first `tools/list`.
 Prints JSON lines of results after the table for the harness ("RESULT {...}").
 """
 
@@ -25,6 +28,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 from mcp import ClientSession, StdioServerParameters
@@ -89,6 +93,26 @@ async def run_server(server: dict, calls: int, warmup: int) -> dict:
                     samples.append(elapsed * 1e3)
             rss = sum(peak_rss_mib(p) for p in spawned)
     return {"init_ms": init_ms, "samples": samples, "rss_mib": rss}
+
+
+async def run_startup(server: dict) -> dict:
+    """Spawn to the first `tools/list` answer, with an empty compile cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        params = StdioServerParameters(
+            command=server["command"],
+            args=server["args"],
+            env={**os.environ, **server.get("env", {}), "PLUE_MCP_CACHE_DIR": cache},
+        )
+        before = set(children_of(os.getpid()))
+        started = time.perf_counter()
+        async with stdio_client(params, errlog=open(os.devnull, "w")) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                elapsed = (time.perf_counter() - started) * 1e3
+                spawned = [p for p in children_of(os.getpid()) if p not in before]
+                rss = sum(peak_rss_mib(p) for p in spawned)
+    return {"ms": elapsed, "tools": len(tools.tools), "rss_mib": rss}
 
 
 async def capture(server: dict, path: str) -> str:
@@ -161,6 +185,14 @@ def fmt(ms: float) -> str:
 
 async def main(spec: dict) -> None:
     rounds, calls, warmup = spec["rounds"], spec["calls"], spec["warmup"]
+    if "startup" in spec:
+        runs = [await run_startup(spec["startup"]) for _ in range(rounds)]
+        startup = {"ms": statistics.median(r["ms"] for r in runs), "tools": runs[0]["tools"],
+                   "rss": max(r["rss_mib"] for r in runs)}
+        print(f"## start-up: {spec['startup']['name']}, empty compile cache, spawn to the first "
+              f"tools/list ({startup['tools']} tools), median of {rounds}: {startup['ms']:.1f} ms, "
+              f"peak RSS {startup['rss']:.1f} MiB")
+        print("STARTUP " + json.dumps(startup))
     for path in spec["paths"]:
         servers = path["servers"]
         per_server = {s["name"]: [] for s in servers}
@@ -174,11 +206,12 @@ async def main(spec: dict) -> None:
             replays.append({"name": f"client alone, {server['name']} answers", "command": spec["replay"],
                             "args": [], "env": {"PLUE_COMPARE_REPLAY": canned},
                             "tool": server["tool"], "arguments": server["arguments"]})
-        client_alone = {}
-        for replay in replays:
-            client_alone[replay["name"]] = statistics.median(
-                [percentile((await run_server(replay, calls, warmup))["samples"], 0.5) for _ in range(rounds)]
-            )
+        alone_runs = {replay["name"]: [] for replay in replays}
+        for r in range(rounds):
+            for replay in replays[r % len(replays):] + replays[: r % len(replays)]:
+                run = await run_server(replay, calls, warmup)
+                alone_runs[replay["name"]].append(percentile(run["samples"], 0.5))
+        client_alone = {name: statistics.median(p50s) for name, p50s in alone_runs.items()}
         floors = {}
         for floor in path.get("floors", []):
             floors[floor["name"]] = statistics.median(

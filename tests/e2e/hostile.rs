@@ -66,6 +66,18 @@ async fn still_fine(host: &Host) {
     );
 }
 
+/// Memory slots are reused and reset in place, not unmapped: a call must still
+/// find its static at its initial value and memory it grows zeroed, whatever
+/// the calls before it wrote there.
+#[tokio::test]
+async fn a_call_finds_nothing_an_earlier_call_left_in_memory() {
+    let host = misbehave().await;
+    for round in 1..=4 {
+        let answer = mcp::text(&host.call_ok("remember", json!({})).await.unwrap());
+        assert_eq!(answer, "calls 1, marks 0", "call {round}");
+    }
+}
+
 #[tokio::test]
 async fn error_text_over_the_output_cap_is_cut_and_names_the_limit() {
     let host = misbehave().await;

@@ -4,17 +4,22 @@
 //! reply (`"id": null` when none can be read) instead of silence. When the
 //! client closes stdin the server ends, even with calls in flight.
 //!
-//! Built for latency: one thread reads stdin and hands rmcp each message
-//! already parsed (parsed once, by the gate); an answer is written to stdout by
-//! the task that serialised it when the pipe has room and nothing is queued, and
-//! otherwise by a writer thread, line by line. A call thus costs one thread
-//! wake-up besides its own work, where tokio's stdin and stdout (which read and
-//! write on the blocking pool) and a pipe into rmcp's own line reader cost
-//! several more.
+//! Built for latency. When stdin is a pipe or a socket (as MCP clients start
+//! servers), the runtime polls it, so a client's line wakes the very task that
+//! parses it and hands it to rmcp (parsed once, by the gate); an answer is
+//! written to stdout by the task that serialised it when the pipe has room and
+//! nothing is queued, and otherwise by a writer thread, line by line. A call
+//! thus costs one wake-up of this process besides its own work, where a reader
+//! thread, tokio's stdin and stdout (which read and write on the blocking pool)
+//! and a pipe into rmcp's own line reader cost several more. Any other stdin (a
+//! file, a terminal) is read through tokio's stdin.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, ready};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,7 +28,9 @@ use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
+use tokio::sync::oneshot;
 
 use super::McpServer;
 use super::jsonrpc;
@@ -35,28 +42,22 @@ const DRAIN_AFTER_EOF: Duration = Duration::from_secs(2);
 /// How long the end of the session waits for its last lines to be written.
 const FLUSH_AT_END: Duration = Duration::from_secs(2);
 
+/// Bytes read from stdin at once.
+const READ_BUFFER: usize = 64 << 10;
+
 /// Serve MCP on this process's stdin and stdout until the client closes stdin.
 pub async fn serve(server: McpServer, max_message_bytes: usize) -> anyhow::Result<()> {
     let output = Output::spawn(std::io::stdout(), Some(libc::STDOUT_FILENO))
         .context("start the stdout writer")?;
-    let (to_rmcp, incoming) = mpsc::channel(64);
     let (eof, at_eof) = oneshot::channel::<()>();
-    let replies = output.clone();
-    std::thread::Builder::new()
-        .name("mcp-stdin".into())
-        .spawn(move || {
-            gate(
-                std::io::stdin().lock(),
-                &to_rmcp,
-                &replies,
-                max_message_bytes,
-            );
-            let _ = eof.send(());
-        })
-        .context("start the stdin reader")?;
+    let input: Box<dyn AsyncRead + Send + Unpin> = match PolledStdin::new() {
+        Some(polled) => Box::new(polled),
+        None => Box::new(tokio::io::stdin()),
+    };
     let transport = Gated {
-        incoming,
+        input: Lines::new(input, max_message_bytes),
         output: output.clone(),
+        eof: Some(eof),
     };
     let running = server
         .serve(transport)
@@ -64,8 +65,8 @@ pub async fn serve(server: McpServer, max_message_bytes: usize) -> anyhow::Resul
         .context("MCP handshake over stdio")?;
     let token = running.cancellation_token();
     let stop_on_eof = tokio::spawn(async move {
-        // The gate ends when the client closes stdin: give answers in flight a
-        // moment, then stop whatever is still running.
+        // The client closed stdin: give answers in flight a moment, then stop
+        // whatever is still running.
         let _ = at_eof.await;
         tokio::time::sleep(DRAIN_AFTER_EOF).await;
         token.cancel();
@@ -76,13 +77,15 @@ pub async fn serve(server: McpServer, max_message_bytes: usize) -> anyhow::Resul
     Ok(())
 }
 
-/// rmcp's transport: messages the gate parsed in, serialised lines out.
-struct Gated {
-    incoming: mpsc::Receiver<ClientJsonRpcMessage>,
+/// rmcp's transport: the client's lines through the gate in, serialised lines out.
+struct Gated<R> {
+    input: Lines<R>,
     output: Output,
+    /// Told when the client closes stdin.
+    eof: Option<oneshot::Sender<()>>,
 }
 
-impl Transport<RoleServer> for Gated {
+impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Gated<R> {
     type Error = std::io::Error;
 
     fn send(
@@ -95,12 +98,203 @@ impl Transport<RoleServer> for Gated {
         std::future::ready(sent)
     }
 
+    /// The next valid message; every other line is answered (or dropped) on the
+    /// way. Cancel-safe, as rmcp's loop requires: a line read in part is kept
+    /// in `Lines`, not in the future.
     fn receive(&mut self) -> impl Future<Output = Option<ClientJsonRpcMessage>> + Send {
-        self.incoming.recv()
+        async move {
+            loop {
+                match self.input.next().await {
+                    Some(Checked::Message(message)) => return Some(*message),
+                    Some(Checked::Reply(reply)) => {
+                        if self.output.line(reply).is_err() {
+                            return None;
+                        }
+                    }
+                    Some(Checked::Nothing) => {}
+                    None => {
+                        if let Some(eof) = self.eof.take() {
+                            let _ = eof.send(());
+                        }
+                        return None;
+                    }
+                }
+            }
+        }
     }
 
     fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
         std::future::ready(Ok(()))
+    }
+}
+
+/// Stdin switched to non-blocking and polled by the runtime. Only a pipe or a
+/// socket of its own qualifies: a file cannot be polled, a terminal's mode is
+/// shared with the shell, and a socket that is stdout too would make stdout's
+/// writes non-blocking as well. The original mode is restored on drop.
+struct PolledStdin {
+    fd: AsyncFd<StdinFd>,
+    flags: libc::c_int,
+}
+
+/// Descriptor 0, borrowed (never closed).
+struct StdinFd;
+
+impl AsRawFd for StdinFd {
+    fn as_raw_fd(&self) -> RawFd {
+        libc::STDIN_FILENO
+    }
+}
+
+impl PolledStdin {
+    fn new() -> Option<PolledStdin> {
+        let stdin = file_id(libc::STDIN_FILENO)?;
+        let kind = stdin.0 & libc::S_IFMT;
+        if kind != libc::S_IFIFO && kind != libc::S_IFSOCK {
+            return None;
+        }
+        if file_id(libc::STDOUT_FILENO).is_some_and(|out| out.1 == stdin.1) {
+            return None;
+        }
+        // SAFETY: fcntl on descriptor 0 with integer arguments only.
+        let flags = unsafe { libc::fcntl(libc::STDIN_FILENO, libc::F_GETFL) };
+        if flags < 0
+            // SAFETY: as above.
+            || unsafe { libc::fcntl(libc::STDIN_FILENO, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0
+        {
+            return None;
+        }
+        match AsyncFd::new(StdinFd) {
+            Ok(fd) => Some(PolledStdin { fd, flags }),
+            Err(e) => {
+                tracing::debug!("stdin cannot be polled ({e}); reading it on a thread");
+                restore_flags(flags);
+                None
+            }
+        }
+    }
+}
+
+/// `fd`'s file type bits and (device, inode), when it is open.
+fn file_id(fd: RawFd) -> Option<(libc::mode_t, (libc::dev_t, libc::ino_t))> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one `stat` into memory we own.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded, so it filled `stat`.
+    let stat = unsafe { stat.assume_init() };
+    Some((stat.st_mode, (stat.st_dev, stat.st_ino)))
+}
+
+fn restore_flags(flags: libc::c_int) {
+    // SAFETY: fcntl on descriptor 0 with integer arguments only.
+    unsafe { libc::fcntl(libc::STDIN_FILENO, libc::F_SETFL, flags) };
+}
+
+impl Drop for PolledStdin {
+    fn drop(&mut self) {
+        restore_flags(self.flags);
+    }
+}
+
+impl AsyncRead for PolledStdin {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        loop {
+            let mut ready = ready!(self.fd.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            let read = ready.try_io(|fd| {
+                // SAFETY: reads at most `unfilled.len()` bytes into `unfilled`.
+                let n = unsafe {
+                    libc::read(fd.as_raw_fd(), unfilled.as_mut_ptr().cast(), unfilled.len())
+                };
+                usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
+            });
+            match read {
+                Ok(Ok(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                // Not readable after all: readiness was cleared, poll again.
+                Err(_would_block) => {}
+            }
+        }
+    }
+}
+
+/// The client's lines, each checked. The line being read lives here, not in a
+/// future, so a read cancelled half way loses nothing.
+struct Lines<R> {
+    input: BufReader<R>,
+    line: Vec<u8>,
+    /// The current line passed `max` bytes: it is being discarded.
+    over: bool,
+    max: usize,
+}
+
+impl<R: AsyncRead + Unpin> Lines<R> {
+    fn new(input: R, max: usize) -> Lines<R> {
+        Lines {
+            input: BufReader::with_capacity(READ_BUFFER, input),
+            line: Vec::new(),
+            over: false,
+            max,
+        }
+    }
+
+    /// The gate's verdict on the next line (a last line without a newline
+    /// counts); `None` at end of input or on a read error.
+    async fn next(&mut self) -> Option<Checked> {
+        loop {
+            let buf = match self.input.fill_buf().await {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            };
+            if buf.is_empty() {
+                if self.line.is_empty() && !self.over {
+                    return None;
+                }
+                return Some(self.verdict());
+            }
+            let (chunk, used) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..i], Some(i + 1)),
+                None => (buf, None),
+            };
+            let consumed = used.unwrap_or(buf.len());
+            if !self.over && self.line.len() + chunk.len() <= self.max {
+                self.line.extend_from_slice(chunk);
+            } else {
+                self.over = true;
+                self.line.clear();
+            }
+            self.input.consume(consumed);
+            if used.is_some() {
+                return Some(self.verdict());
+            }
+        }
+    }
+
+    /// Judge the line read, and start the next.
+    fn verdict(&mut self) -> Checked {
+        let verdict = if self.over {
+            Checked::Reply(jsonrpc::error(
+                Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                &format!("message over {} bytes; it was discarded", self.max),
+            ))
+        } else {
+            check(&self.line)
+        };
+        self.line.clear();
+        self.over = false;
+        verdict
     }
 }
 
@@ -212,88 +406,6 @@ fn has_room(fd: std::os::fd::RawFd) -> bool {
         && poll.revents & (libc::POLLERR | libc::POLLHUP) == 0
 }
 
-/// Read the client's lines; pass valid JSON-RPC messages on to rmcp, answer
-/// everything else with an error. Ends at end of input.
-fn gate<R: BufRead>(
-    mut input: R,
-    to_rmcp: &mpsc::Sender<ClientJsonRpcMessage>,
-    replies: &Output,
-    max_message_bytes: usize,
-) {
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let Ok((complete, over)) = read_line(&mut input, &mut line, max_message_bytes) else {
-            break;
-        };
-        let verdict = if over {
-            Checked::Reply(jsonrpc::error(
-                Value::Null,
-                jsonrpc::INVALID_REQUEST,
-                &format!("message over {max_message_bytes} bytes; it was discarded"),
-            ))
-        } else {
-            check(&line)
-        };
-        match verdict {
-            Checked::Message(message) => {
-                if to_rmcp.blocking_send(*message).is_err() {
-                    break;
-                }
-            }
-            Checked::Reply(reply) => {
-                if replies.line(reply).is_err() {
-                    break;
-                }
-            }
-            Checked::Nothing => {}
-        }
-        if !complete {
-            break;
-        }
-    }
-}
-
-/// One line into `line` (without its newline), keeping at most `max` bytes.
-/// Returns (a newline ended it, it was longer than `max`); an empty
-/// incomplete line means end of input.
-fn read_line<R: BufRead>(
-    input: &mut R,
-    line: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<(bool, bool)> {
-    let mut over = false;
-    loop {
-        let buf = match input.fill_buf() {
-            Ok(buf) => buf,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            return if line.is_empty() && !over {
-                Err(std::io::ErrorKind::UnexpectedEof.into())
-            } else {
-                Ok((false, over))
-            };
-        }
-        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..i], Some(i + 1)),
-            None => (buf, None),
-        };
-        if !over && line.len() + chunk.len() <= max {
-            line.extend_from_slice(chunk);
-        } else {
-            over = true;
-            line.clear();
-        }
-        let used = done.unwrap_or(buf.len());
-        input.consume(used);
-        if done.is_some() {
-            return Ok((true, over));
-        }
-    }
-}
-
 /// What the gate does with one line.
 enum Checked {
     /// A valid message, parsed once, for rmcp.
@@ -374,20 +486,51 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn over_long_lines_are_discarded_and_reading_goes_on() {
-        let data = format!("{}\nshort\n", "x".repeat(100));
-        let mut input = data.as_bytes();
-        let mut line = Vec::new();
-        assert_eq!(read_line(&mut input, &mut line, 10).unwrap(), (true, true));
-        line.clear();
-        assert_eq!(read_line(&mut input, &mut line, 10).unwrap(), (true, false));
-        assert_eq!(line, b"short");
-        line.clear();
+    fn error_code(verdict: Option<Checked>) -> Value {
+        match verdict {
+            Some(Checked::Reply(b)) => {
+                serde_json::from_slice::<Value>(&b).unwrap()["error"]["code"].clone()
+            }
+            _ => panic!("expected an error reply"),
+        }
+    }
+
+    #[tokio::test]
+    async fn over_long_lines_are_discarded_and_reading_goes_on() {
+        let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let data = format!("{}\n{ping}\n\n{ping}", "x".repeat(100));
+        let mut lines = Lines::new(data.as_bytes(), ping.len());
+        assert_eq!(error_code(lines.next().await), json!(-32600));
+        assert!(matches!(lines.next().await, Some(Checked::Message(_))));
+        assert!(matches!(lines.next().await, Some(Checked::Nothing)));
         assert!(
-            read_line(&mut input, &mut line, 10).is_err(),
-            "end of input"
+            matches!(lines.next().await, Some(Checked::Message(_))),
+            "a last line without a newline counts"
         );
+        assert!(lines.next().await.is_none(), "end of input");
+    }
+
+    /// rmcp drops a pending `receive` whenever another event wins its loop's
+    /// `select!`: half a line read before that must still arrive whole.
+    #[tokio::test]
+    async fn a_read_cancelled_half_way_loses_nothing() {
+        use tokio::io::AsyncWriteExt;
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut lines = Lines::new(server, 1 << 20);
+        let ping = br#"{"jsonrpc":"2.0","id":"half","method":"ping"}"#;
+        let (first, rest) = ping.split_at(20);
+        client.write_all(first).await.unwrap();
+        let pending = tokio::time::timeout(Duration::from_millis(50), lines.next()).await;
+        assert!(pending.is_err(), "half a line is not a message yet");
+        client.write_all(rest).await.unwrap();
+        client.write_all(b"\n").await.unwrap();
+        match lines.next().await {
+            Some(Checked::Message(message)) => {
+                let echoed = serde_json::to_value(&*message).unwrap();
+                assert_eq!(echoed["id"], json!("half"));
+            }
+            _ => panic!("the line read in two halves was lost"),
+        }
     }
 
     #[tokio::test]

@@ -1,8 +1,9 @@
 //! A test-only plugin that breaks every limit on purpose: it loops forever,
 //! allocates without bound, floods its output (answers, error text, log
-//! messages), forges host log lines, hides terminal escapes in its manifest and
-//! panics. The end-to-end tests check that each ends bounded or in an
-//! `isError` naming the limit, and that the next call still works.
+//! messages), forges host log lines, hides terminal escapes in its manifest,
+//! panics and tries to remember earlier calls. The end-to-end tests check that
+//! each ends bounded or in an `isError` naming the limit, that the next call
+//! still works, and that it remembers nothing.
 
 use plue_plugin_sdk::prelude::*;
 
@@ -57,6 +58,45 @@ fn crash(_: NoArgs) -> Result<Output, ToolError> {
     panic!("deliberate panic for the tests")
 }
 
+/// Calls this instance has seen, kept in a data segment of the image.
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// What a previous call left behind: 1 MiB of memory grown past the image,
+/// read before it is marked.
+const MARK: u8 = 0xA5;
+
+#[cfg(target_arch = "wasm32")]
+fn marks_left_behind() -> usize {
+    const PAGES: usize = 16;
+    let before = core::arch::wasm32::memory_grow(0, PAGES);
+    assert!(before != usize::MAX, "memory.grow refused");
+    let start = before * 65536;
+    let mut found = 0;
+    for i in 0..PAGES * 65536 {
+        let byte = (start + i) as *mut u8;
+        // SAFETY: the pages were just grown by this function and nothing else
+        // owns them (the allocator grows memory only through its own calls).
+        unsafe {
+            if byte.read_volatile() == MARK {
+                found += 1;
+            }
+            byte.write_volatile(MARK);
+        }
+    }
+    found
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn marks_left_behind() -> usize {
+    0
+}
+
+fn remember(_: NoArgs) -> Result<Output, ToolError> {
+    let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let marks = marks_left_behind();
+    Ok(Output::text(format!("calls {calls}, marks {marks}")))
+}
+
 fn ok(_: NoArgs) -> Result<Output, ToolError> {
     Ok(Output::text("still fine"))
 }
@@ -78,6 +118,11 @@ pub fn plugin() -> Plugin {
     ))
     .tool(tool("chatter", "Log `message` `count` times.", chatter))
     .tool(tool("crash", "Panic.", crash))
+    .tool(tool(
+        "remember",
+        "Count calls in a static and mark grown memory.",
+        remember,
+    ))
     .tool(tool(
         "ok",
         "Answer normally.\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8m hidden",

@@ -8,5 +8,6 @@ pub mod http;
 pub mod log;
 pub mod settings;
 pub mod sql;
+mod sql_pool;
 mod sql_values;
 pub mod state;

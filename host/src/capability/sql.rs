@@ -3,10 +3,9 @@
 //! on a session whose every transaction is read-only and under the statement
 //! timeout (both set once per connection, in its startup parameters); rows are
 //! capped and values typed. A read costs one round trip once its statement is
-//! prepared on the connection (two the first time): no ping on acquire, no
-//! transaction wrapper; a connection found dead is replaced and the read
-//! retried once. Pools connect lazily, so a database that is down never stops
-//! the host.
+//! prepared on the connection (two the first time): no ping before or after,
+//! no transaction wrapper; a connection found dead is replaced and the read
+//! retried once (`sql_pool.rs` keeps the connections).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,23 +13,23 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use sqlx::Column as _;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use tokio::sync::Mutex;
 
+use super::sql_pool::Connections;
 use super::sql_values::{bind, decode_row, describe, type_name};
 use crate::bindings::sql::{Column, DatabaseError, Rows, SqlError, Value};
 use crate::config::DatabaseConfig;
 use crate::metrics::{BackendResult, metrics};
 use crate::policy;
 
-/// One configured database and its lazily created pool, shared by every
-/// plugin granted it.
+/// One configured database and its connections, shared by every plugin
+/// granted it.
 pub struct Database {
     pub config: Arc<DatabaseConfig>,
-    pool: Result<PgPool, String>,
-    /// One permit per pool connection: calls queue here (fairly, within their
-    /// own deadline) so the pool's wait only covers connecting and a
-    /// connection's return.
+    pool: Result<Connections, String>,
+    /// One permit per connection: calls queue here (fairly, within their own
+    /// deadline), so at most `max_connections` are open.
     slots: tokio::sync::Semaphore,
     /// `Some(Ok)` once the role was checked; errors are not cached.
     role_checked: Mutex<Option<Result<(), String>>>,
@@ -72,9 +71,12 @@ impl Accepted {
     }
 }
 
-/// How long a call waits for the pool to open (or give back) a connection once
-/// it holds a slot; past it, the database is reported unreachable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long opening a connection may take; past it, the database is reported
+/// unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Idle this long, a connection is closed rather than reused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Database {
     /// Prepare (without connecting) the pool of `config`.
@@ -92,14 +94,7 @@ impl Database {
                 ("default_transaction_read_only", "on"),
                 ("statement_timeout", timeout_ms.as_str()),
             ]);
-            Ok(PgPoolOptions::new()
-                .max_connections(config.max_connections)
-                // A dead connection is found by the read itself and replaced
-                // (see `query`), not by a ping before every read.
-                .test_before_acquire(false)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .idle_timeout(Duration::from_secs(300))
-                .connect_lazy_with(options))
+            Ok(Connections::new(options, IDLE_TIMEOUT, CONNECT_TIMEOUT))
         });
         Database {
             slots: tokio::sync::Semaphore::new(config.max_connections as usize),
@@ -112,24 +107,12 @@ impl Database {
 
     fn unavailable(&self, e: &sqlx::Error) -> SqlError {
         let name = &self.config.name;
-        let max = self.config.max_connections;
-        // A full pool of open, busy connections is load, not an outage.
-        if matches!(e, sqlx::Error::PoolTimedOut)
-            && let Ok(pool) = &self.pool
-            && pool.size() >= max
-            && pool.num_idle() == 0
-        {
-            return SqlError::Unavailable(format!(
-                "all {max} connections to database `{name}` stayed busy for {} s; retry, or raise max_connections in [databases.{name}]",
-                ACQUIRE_TIMEOUT.as_secs()
-            ));
-        }
         let cause = match e {
             sqlx::Error::Database(db) => db.message().to_string(),
             sqlx::Error::PoolTimedOut => {
                 format!(
                     "no connection within {} s (is PostgreSQL running and reachable?)",
-                    ACQUIRE_TIMEOUT.as_secs()
+                    CONNECT_TIMEOUT.as_secs()
                 )
             }
             sqlx::Error::Io(io) => io.to_string(),
@@ -177,17 +160,28 @@ impl Database {
             .map_err(|_| SqlError::Unavailable("the host is shutting down".into()))?;
         let mut retried = false;
         loop {
-            let mut conn = pool.acquire().await.map_err(|e| self.unavailable(&e))?;
+            let mut conn = pool.lease().await.map_err(|e| self.unavailable(&e))?;
             self.check_role(&mut conn).await?;
             match self.run(&mut conn, statement, params.clone()).await {
                 Err(Failure::Connection(e)) if !retried => {
+                    // The server went away: so did every idle connection.
                     tracing::debug!(database = %self.config.name, "reconnecting after: {e}");
-                    conn.detach();
+                    drop(conn);
+                    pool.forget_idle();
                     retried = true;
                 }
-                Err(Failure::Connection(e)) => return Err(self.unavailable(&e)),
-                Err(Failure::Sql(e)) => return Err(e),
-                Ok(rows) => return Ok(rows),
+                Err(Failure::Connection(e)) => {
+                    pool.forget_idle();
+                    return Err(self.unavailable(&e));
+                }
+                Err(Failure::Sql(e)) => {
+                    conn.give_back();
+                    return Err(e);
+                }
+                Ok(rows) => {
+                    conn.give_back();
+                    return Ok(rows);
+                }
             }
         }
     }
@@ -387,6 +381,11 @@ impl Database {
     /// The role's privileges, read straight from the catalog (used by `check`).
     pub async fn role_report(&self) -> Result<RoleReport, String> {
         let pool = self.pool.as_ref().map_err(Clone::clone)?;
+        let reported = |e: sqlx::Error| match self.unavailable(&e) {
+            SqlError::Unavailable(m) => m,
+            other => format!("{other:?}"),
+        };
+        let mut conn = pool.lease().await.map_err(reported)?;
         let row: (String, bool, bool, bool, i64, bool) = sqlx::query_as(
             "SELECT current_user::text,
                     r.rolsuper,
@@ -397,12 +396,10 @@ impl Database {
                     has_database_privilege(current_database(), 'CREATE')
                FROM pg_roles r WHERE r.rolname = current_user",
         )
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(|e| match self.unavailable(&e) {
-            SqlError::Unavailable(m) => m,
-            other => format!("{other:?}"),
-        })?;
+        .map_err(reported)?;
+        conn.give_back();
         Ok(RoleReport {
             role: row.0,
             superuser: row.1,

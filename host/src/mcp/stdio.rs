@@ -101,23 +101,21 @@ impl<R: AsyncRead + Send + Unpin + 'static> Transport<RoleServer> for Gated<R> {
     /// The next valid message; every other line is answered (or dropped) on the
     /// way. Cancel-safe, as rmcp's loop requires: a line read in part is kept
     /// in `Lines`, not in the future.
-    fn receive(&mut self) -> impl Future<Output = Option<ClientJsonRpcMessage>> + Send {
-        async move {
-            loop {
-                match self.input.next().await {
-                    Some(Checked::Message(message)) => return Some(*message),
-                    Some(Checked::Reply(reply)) => {
-                        if self.output.line(reply).is_err() {
-                            return None;
-                        }
-                    }
-                    Some(Checked::Nothing) => {}
-                    None => {
-                        if let Some(eof) = self.eof.take() {
-                            let _ = eof.send(());
-                        }
+    async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
+        loop {
+            match self.input.next().await {
+                Some(Checked::Message(message)) => return Some(*message),
+                Some(Checked::Reply(reply)) => {
+                    if self.output.line(reply).is_err() {
                         return None;
                     }
+                }
+                Some(Checked::Nothing) => {}
+                None => {
+                    if let Some(eof) = self.eof.take() {
+                        let _ = eof.send(());
+                    }
+                    return None;
                 }
             }
         }

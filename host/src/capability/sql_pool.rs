@@ -1,0 +1,151 @@
+//! The connections kept open to one PostgreSQL database between reads. sqlx's
+//! own pool pings every connection handed back to it: one more round trip
+//! after every read, which wakes the host and PostgreSQL once more and, on a
+//! small machine, takes the CPU the next call needs. Here a connection goes
+//! back to the idle list only when its read ran to completion; a read that was
+//! cancelled or lost its connection closes it, and a connection that died
+//! while idle is found by the next read, which `Database::query` retries once
+//! on a fresh one. Connections are opened lazily, so a database that is down
+//! never stops the host. The caller bounds how many are leased at once
+//! (`Database`'s slots), and a new one is opened only when none is idle, so
+//! there are never more than that.
+
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions as _, Connection as _};
+
+/// A database's connections: the options to open one, the idle ones.
+pub struct Connections {
+    options: PgConnectOptions,
+    /// Idle connections and when each was handed back, the most recent last.
+    idle: std::sync::Mutex<Vec<(PgConnection, Instant)>>,
+    /// Idle longer than this, a connection is closed instead of reused.
+    idle_timeout: Duration,
+    /// How long opening a connection (TCP, TLS, authentication) may take.
+    connect_timeout: Duration,
+}
+
+/// One connection lent to a read. Dropped, it is closed; [`Lease::give_back`]
+/// keeps it for the next read.
+pub struct Lease<'a> {
+    conn: Option<PgConnection>,
+    home: &'a Connections,
+}
+
+impl Connections {
+    pub fn new(
+        options: PgConnectOptions,
+        idle_timeout: Duration,
+        connect_timeout: Duration,
+    ) -> Connections {
+        Connections {
+            options,
+            idle: std::sync::Mutex::new(Vec::new()),
+            idle_timeout,
+            connect_timeout,
+        }
+    }
+
+    /// The most recently used idle connection, or a new one. A timeout while
+    /// connecting is reported as `PoolTimedOut`.
+    pub async fn lease(&self) -> Result<Lease<'_>, sqlx::Error> {
+        let conn = match self.take_idle() {
+            Some(conn) => conn,
+            None => tokio::time::timeout(self.connect_timeout, self.options.connect())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)??,
+        };
+        Ok(Lease {
+            conn: Some(conn),
+            home: self,
+        })
+    }
+
+    fn take_idle(&self) -> Option<PgConnection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let (stale, fresh): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
+            .into_iter()
+            .partition(|(_, since)| now.duration_since(*since) >= self.idle_timeout);
+        *idle = fresh;
+        let conn = idle.pop().map(|(conn, _)| conn);
+        drop(idle);
+        for (conn, _) in stale {
+            close(conn);
+        }
+        conn
+    }
+
+    /// Close every idle connection: one was found dead, so the server went
+    /// away and the others are dead too.
+    pub fn forget_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(idle);
+    }
+
+    /// How many connections are idle (for tests).
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+    }
+}
+
+impl Lease<'_> {
+    /// Keep the connection for the next read: its read ran to completion (rows
+    /// left unread by a cut are drained by sqlx before the next statement).
+    pub fn give_back(mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = self.home.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.push((conn, Instant::now()));
+        }
+    }
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+/// Say goodbye to the server in the background (a dropped connection would
+/// just close its socket, which PostgreSQL logs as an unexpected EOF).
+fn close(conn: PgConnection) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let _ = conn.close().await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a port nothing listens on: no connection is ever made, and the
+    /// failure is reported, not hung on.
+    #[tokio::test]
+    async fn a_database_that_is_down_is_an_error_and_leaves_nothing_idle() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let options: PgConnectOptions = format!("postgres://nobody@127.0.0.1:{port}/db")
+            .parse()
+            .unwrap();
+        let connections =
+            Connections::new(options, Duration::from_secs(300), Duration::from_secs(5));
+        assert!(connections.lease().await.is_err());
+        assert_eq!(connections.idle_count(), 0);
+    }
+}

@@ -221,6 +221,51 @@ async fn plugin_logs_reach_the_client_at_the_level_it_asked_for() {
     let _ = std::fs::remove_file(&s.outside);
 }
 
+/// Past the plugin's message rate, its messages are dropped and one note per
+/// call says so: the note goes only where the dropped messages would have
+/// gone, so a client that never set a level is not sent one on every call.
+#[tokio::test]
+async fn dropped_info_messages_are_no_news_to_a_client_that_never_asked_for_logs() {
+    use rmcp::model::{LoggingLevel, SetLevelRequestParams};
+    let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;
+    // Each echo logs one info message; far more calls than the plugin's rate
+    // of messages per second, all at once.
+    let burst = || {
+        futures::future::join_all((0..300).map(|_| s.host.call_ok("echo", json!({"text": "hey"}))))
+    };
+    for answer in burst().await {
+        answer.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(s.host.logs(), vec![], "sent before logging/setLevel");
+
+    // The same burst for a client that asked for info: the messages within the
+    // rate arrive, and the calls past it say what they dropped.
+    s.host
+        .client()
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Info))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for answer in burst().await {
+        answer.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let logs = s.host.logs();
+    let notes = logs
+        .iter()
+        .filter(|(level, _, data)| {
+            level == "info" && data.to_string().contains("log messages dropped")
+        })
+        .count();
+    assert!(
+        notes > 0,
+        "no note of dropped messages in {} logs",
+        logs.len()
+    );
+    assert!(logs.iter().all(|(level, _, _)| level == "info"), "{logs:?}");
+}
+
 #[tokio::test]
 async fn http_goes_only_where_granted() {
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;

@@ -20,17 +20,30 @@ pub const MAX_CALL_BYTES: usize = 64 << 10;
 /// Messages one plugin may log per second, across all its calls.
 pub const MAX_PLUGIN_RATE: u32 = 100;
 
+/// Rank of a level: 0 trace and debug, 1 info, 2 warning, 3 error.
+pub fn severity(level: Level) -> u8 {
+    match level {
+        Level::Trace | Level::Debug => 0,
+        Level::Info => 1,
+        Level::Warn => 2,
+        Level::Error => 3,
+    }
+}
+
 /// What one call has logged so far, and what it lost to the limits.
 #[derive(Debug, Default)]
 pub struct CallBudget {
     messages: u32,
     bytes: usize,
     dropped: u64,
+    /// The most severe level among the dropped messages.
+    dropped_level: Option<Level>,
 }
 
 impl CallBudget {
-    /// Whether a message of `len` bytes may go out, counting it either way.
-    pub fn admit(&mut self, len: usize, rate: &PluginRate) -> bool {
+    /// Whether a message of `len` bytes at `level` may go out, counting it
+    /// either way.
+    pub fn admit(&mut self, len: usize, level: Level, rate: &PluginRate) -> bool {
         let within_call =
             self.messages < MAX_CALL_MESSAGES && self.bytes.saturating_add(len) <= MAX_CALL_BYTES;
         if within_call && rate.admit(Instant::now()) {
@@ -39,19 +52,31 @@ impl CallBudget {
             true
         } else {
             self.dropped += 1;
+            if self
+                .dropped_level
+                .is_none_or(|worst| severity(level) > severity(worst))
+            {
+                self.dropped_level = Some(level);
+            }
             false
         }
     }
 
-    /// The one note that replaces the dropped messages, if any were.
-    pub fn dropped_note(&self) -> Option<String> {
-        (self.dropped > 0).then(|| {
+    /// The one note that replaces the dropped messages, if any were, at the
+    /// level of the most severe of them: it goes where they would have gone,
+    /// so a client that would not have received them (one that never set a
+    /// level, when a busy plugin's info messages pass its rate) is not sent
+    /// news of their loss on every call either.
+    pub fn dropped_note(&self) -> Option<(Level, String)> {
+        let level = self.dropped_level?;
+        Some((
+            level,
             format!(
                 "{} log messages dropped (limits: {MAX_CALL_MESSAGES} messages and {} KiB per call, {MAX_PLUGIN_RATE} messages per second per plugin)",
                 self.dropped,
                 MAX_CALL_BYTES >> 10
-            )
-        })
+            ),
+        ))
     }
 }
 
@@ -125,18 +150,44 @@ mod tests {
     fn a_call_logs_a_bounded_number_of_messages_then_one_note() {
         let rate = PluginRate::default();
         let mut budget = CallBudget::default();
-        assert_eq!(budget.dropped_note(), None);
-        let sent = (0..1000).filter(|_| budget.admit(10, &rate)).count();
+        assert!(budget.dropped_note().is_none());
+        let sent = (0..1000)
+            .filter(|_| budget.admit(10, Level::Warn, &rate))
+            .count();
         assert_eq!(sent, MAX_CALL_MESSAGES as usize);
-        let note = budget.dropped_note().unwrap();
+        let (level, note) = budget.dropped_note().unwrap();
         assert!(note.starts_with("900 log messages dropped"), "{note}");
+        assert_eq!(severity(level), severity(Level::Warn));
+    }
+
+    #[test]
+    fn the_note_has_the_level_of_the_most_severe_message_dropped() {
+        let rate = PluginRate::default();
+        let mut budget = CallBudget::default();
+        for level in [Level::Debug, Level::Info] {
+            (0..MAX_CALL_MESSAGES * 2).for_each(|_| {
+                budget.admit(10, level, &rate);
+            });
+        }
+        let (level, _) = budget.dropped_note().unwrap();
+        assert_eq!(
+            severity(level),
+            severity(Level::Info),
+            "infos dropped: an info note"
+        );
+        budget.admit(10, Level::Error, &rate);
+        budget.admit(10, Level::Debug, &rate);
+        let (level, note) = budget.dropped_note().unwrap();
+        assert_eq!(severity(level), severity(Level::Error), "{note}");
     }
 
     #[test]
     fn a_call_logs_a_bounded_number_of_bytes() {
         let rate = PluginRate::default();
         let mut budget = CallBudget::default();
-        let sent = (0..100).filter(|_| budget.admit(4096, &rate)).count();
+        let sent = (0..100)
+            .filter(|_| budget.admit(4096, Level::Info, &rate))
+            .count();
         assert_eq!(sent, MAX_CALL_BYTES / 4096);
     }
 

@@ -168,7 +168,10 @@ impl sql::Host for CallState {
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) {
-        if self.log_budget.admit(message.len(), &self.grants.log_rate) {
+        if self
+            .log_budget
+            .admit(message.len(), level, &self.grants.log_rate)
+        {
             self.log.log(level, message).await
         }
     }

@@ -16,17 +16,7 @@ use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam};
 use rmcp::{Peer, RoleServer};
 
 use crate::bindings::log::Level;
-use crate::capability::log::ClientLog;
-
-/// Rank of a level: 0 debug, 1 info, 2 warning, 3 error.
-fn rank(level: Level) -> u8 {
-    match level {
-        Level::Trace | Level::Debug => 0,
-        Level::Info => 1,
-        Level::Warn => 2,
-        Level::Error => 3,
-    }
-}
+use crate::capability::log::{ClientLog, severity as rank};
 
 /// The lowest rank a session wants; warnings until it sets a level.
 #[derive(Debug, Clone)]

@@ -10,7 +10,6 @@ use wasmtime::{Store, UpdateDeadline};
 
 use super::LoadedPlugin;
 use super::exports::{Reply, Request};
-use crate::bindings::log::Level;
 use crate::bindings::{ToolError, ToolResult};
 use crate::capability::log::LogSink;
 use crate::capability::state::CallState;
@@ -141,9 +140,9 @@ pub async fn ask(
             .map_err(|e| (false, e))
     };
     let outcome = tokio::time::timeout(limits.call_timeout, run).await;
-    if let Some(note) = store.data().log_budget.dropped_note() {
+    if let Some((level, note)) = store.data().log_budget.dropped_note() {
         let sink = store.data().log.clone();
-        sink.log(Level::Warn, note).await;
+        sink.log(level, note).await;
     }
     let result = match outcome {
         Err(_) => {

@@ -225,6 +225,7 @@ async fn plugin_logs_reach_the_client_at_the_level_it_asked_for() {
 /// call says so: the note goes only where the dropped messages would have
 /// gone, so a client that never set a level is not sent one on every call.
 #[tokio::test]
+#[allow(deprecated)] // MCP logging: see tests/src/mcp.rs
 async fn dropped_info_messages_are_no_news_to_a_client_that_never_asked_for_logs() {
     use rmcp::model::{LoggingLevel, SetLevelRequestParams};
     let s = setup("${UNSET_DATABASE_URL_FOR_TEST}").await;

@@ -63,10 +63,9 @@ static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0
 
 /// What a previous call left behind: 1 MiB of memory grown past the image,
 /// read before it is marked.
-const MARK: u8 = 0xA5;
-
 #[cfg(target_arch = "wasm32")]
 fn marks_left_behind() -> usize {
+    const MARK: u8 = 0xA5;
     const PAGES: usize = 16;
     let before = core::arch::wasm32::memory_grow(0, PAGES);
     assert!(before != usize::MAX, "memory.grow refused");

@@ -62,16 +62,17 @@ impl Connections {
         })
     }
 
+    /// The most recent idle connection, after closing those idle past the
+    /// timeout (the oldest, at the front of the list).
     fn take_idle(&self) -> Option<PgConnection> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let (stale, fresh): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
-            .into_iter()
-            .partition(|(_, since)| now.duration_since(*since) >= self.idle_timeout);
-        *idle = fresh;
+        let stale =
+            idle.partition_point(|(_, since)| now.duration_since(*since) >= self.idle_timeout);
+        let closing: Vec<_> = idle.drain(..stale).collect();
         let conn = idle.pop().map(|(conn, _)| conn);
         drop(idle);
-        for (conn, _) in stale {
+        for (conn, _) in closing {
             close(conn);
         }
         conn

@@ -65,3 +65,47 @@ async fn a_read_waits_on_the_database_at_most_twice() {
     assert_eq!(checks, 0, "{checks} connection checks for 10 reads");
     drop(pg);
 }
+
+/// A host nobody calls does not hold the database's connections: one idle past
+/// `idle_timeout_ms` is closed without waiting for another read, and the next
+/// read opens a fresh one.
+#[tokio::test]
+async fn an_idle_connection_is_closed_without_another_read() {
+    let pg = tokio::task::spawn_blocking(PgServer::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let config = format!(
+        "[databases.plue]\nurl = \"{}\"\nidle_timeout_ms = 2000\n[plugins.database]\nsql = [\"plue\"]\n",
+        pg.reader_url()
+    );
+    let host = Host::start(Path::new(env!("CARGO_BIN_EXE_plue-mcp")), &config)
+        .await
+        .unwrap();
+    let ours = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'plue-mcp'";
+    let open = || pg.psql(ours).unwrap().trim().parse::<u32>().unwrap();
+    let read = || {
+        host.call_ok(
+            "query",
+            json!({ "sql": "SELECT count(*) AS n FROM workflow_runs" }),
+        )
+    };
+    read().await.unwrap();
+    assert_eq!(open(), 1, "the read's connection is kept for the next read");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while open() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a connection idle for 10 s with idle_timeout_ms = 2000 is still open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let answer = read().await.unwrap();
+    assert!(
+        mcp::structured(&answer).to_string().contains("\"n\""),
+        "{answer:?}"
+    );
+    assert_eq!(open(), 1, "the next read opened a fresh connection");
+    drop(pg);
+}

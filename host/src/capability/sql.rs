@@ -27,7 +27,7 @@ use crate::policy;
 /// granted it.
 pub struct Database {
     pub config: Arc<DatabaseConfig>,
-    pool: Result<Connections, String>,
+    pool: Result<Arc<Connections>, String>,
     /// One permit per connection: calls queue here (fairly, within their own
     /// deadline), so at most `max_connections` are open.
     slots: tokio::sync::Semaphore,
@@ -75,9 +75,6 @@ impl Accepted {
 /// unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Idle this long, a connection is closed rather than reused.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-
 impl Database {
     /// Prepare (without connecting) the pool of `config`.
     pub fn new(config: Arc<DatabaseConfig>) -> Database {
@@ -94,7 +91,11 @@ impl Database {
                 ("default_transaction_read_only", "on"),
                 ("statement_timeout", timeout_ms.as_str()),
             ]);
-            Ok(Connections::new(options, IDLE_TIMEOUT, CONNECT_TIMEOUT))
+            Ok(Connections::new(
+                options,
+                config.idle_timeout,
+                CONNECT_TIMEOUT,
+            ))
         });
         Database {
             slots: tokio::sync::Semaphore::new(config.max_connections as usize),
@@ -446,6 +447,7 @@ mod tests {
             statement_timeout: Duration::from_secs(1),
             max_rows: 10,
             max_connections: 1,
+            idle_timeout: Duration::from_secs(300),
             allow_superuser: false,
         };
         SqlGrants {

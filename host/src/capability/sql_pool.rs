@@ -8,8 +8,11 @@
 //! on a fresh one. Connections are opened lazily, so a database that is down
 //! never stops the host. The caller bounds how many are leased at once
 //! (`Database`'s slots), and a new one is opened only when none is idle, so
-//! there are never more than that.
+//! there are never more than that. A connection idle past its timeout is
+//! closed by the next lease or by a reaper task, whichever comes first, so a
+//! host nobody calls does not hold the database's connections for ever.
 
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -34,17 +37,24 @@ pub struct Lease<'a> {
 }
 
 impl Connections {
+    /// The connections to the database `options` name, none open yet; with a
+    /// runtime at hand, a reaper closes those idle past `idle_timeout` until
+    /// the connections are dropped.
     pub fn new(
         options: PgConnectOptions,
         idle_timeout: Duration,
         connect_timeout: Duration,
-    ) -> Connections {
-        Connections {
+    ) -> Arc<Connections> {
+        let connections = Arc::new(Connections {
             options,
             idle: std::sync::Mutex::new(Vec::new()),
             idle_timeout,
             connect_timeout,
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(reap(Arc::downgrade(&connections), idle_timeout));
         }
+        connections
     }
 
     /// The most recently used idle connection, or a new one. A timeout while
@@ -63,19 +73,25 @@ impl Connections {
     }
 
     /// The most recent idle connection, after closing those idle past the
-    /// timeout (the oldest, at the front of the list).
+    /// timeout.
     fn take_idle(&self) -> Option<PgConnection> {
+        self.close_stale();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.pop().map(|(conn, _)| conn)
+    }
+
+    /// Close the connections idle past the timeout: the oldest, at the front
+    /// of the list, since hand-back times only grow.
+    fn close_stale(&self) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let stale =
             idle.partition_point(|(_, since)| now.duration_since(*since) >= self.idle_timeout);
         let closing: Vec<_> = idle.drain(..stale).collect();
-        let conn = idle.pop().map(|(conn, _)| conn);
         drop(idle);
         for (conn, _) in closing {
             close(conn);
         }
-        conn
     }
 
     /// Close every idle connection: one was found dead, so the server went
@@ -117,6 +133,23 @@ impl std::ops::DerefMut for Lease<'_> {
         self.conn
             .as_mut()
             .expect("a lease holds its connection until dropped")
+    }
+}
+
+/// Close idle connections past `idle_timeout`, looking a few times per timeout
+/// (at most once a minute, at least every 50 ms), until the connections are
+/// gone.
+async fn reap(connections: Weak<Connections>, idle_timeout: Duration) {
+    let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match connections.upgrade() {
+            Some(connections) => connections.close_stale(),
+            None => return,
+        }
     }
 }
 

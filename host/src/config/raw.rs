@@ -102,6 +102,7 @@ pub struct RawDatabase {
     pub statement_timeout_ms: Option<u64>,
     pub max_rows: Option<u64>,
     pub max_connections: Option<u32>,
+    pub idle_timeout_ms: Option<u64>,
     /// Serve this database even when its role is a superuser (not recommended).
     #[serde(default)]
     pub allow_superuser: bool,

@@ -117,6 +117,9 @@ pub struct DatabaseConfig {
     pub statement_timeout: Duration,
     pub max_rows: u64,
     pub max_connections: u32,
+    /// Idle this long, a kept connection is closed (by the next read or the
+    /// reaper, whichever comes first).
+    pub idle_timeout: Duration,
     pub allow_superuser: bool,
 }
 
@@ -355,6 +358,7 @@ impl Resolver<'_> {
                     ),
                     max_rows: d.max_rows.unwrap_or(1_000).max(1),
                     max_connections: d.max_connections.unwrap_or(4).max(1),
+                    idle_timeout: Duration::from_millis(d.idle_timeout_ms.unwrap_or(300_000)),
                     allow_superuser: d.allow_superuser,
                 };
                 (name, Arc::new(cfg))

@@ -1,6 +1,7 @@
 //! JSON-RPC robustness over stdio: malformed, invalid, oversized and deeply
 //! nested lines each get an error reply (`"id": null` when no id can be
-//! read), and the server keeps answering; closing stdin ends it.
+//! read), and the server keeps answering; closing stdin ends it. A stdin that
+//! cannot be polled (a file) is served the same, through tokio's stdin.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -8,23 +9,33 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-#[test]
-fn every_bad_line_gets_an_error_and_the_server_keeps_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("plue-mcp.toml");
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}"#;
+
+/// `plue-mcp serve` of the example plugin (with a 64 KiB message limit), its
+/// configuration in `dir`, not yet spawned.
+fn serve_example(dir: &std::path::Path) -> Command {
+    let config = dir.join("plue-mcp.toml");
     std::fs::write(
         &config,
         format!(
             "[server]\nmax_message_bytes = 65536\n[endpoints.web]\nurl = \"http://127.0.0.1:9\"\n[databases.main]\nurl = \"${{PLUE_STDIO_TEST_UNSET}}\"\n[directories.data]\npath = \"{}\"\n[plugins.example]\nhttp = [\"web\"]\nsql = [\"main\"]\ndirectories = [\"data\"]\n",
-            dir.path().display()
+            dir.display()
         ),
     )
     .unwrap();
-    let mut child = Command::new(super::example::binary())
+    let mut command = Command::new(super::example::binary());
+    command
         .args(["serve", "--config"])
         .arg(&config)
-        .env("PLUE_MCP_CACHE_DIR", dir.path().join("cache"))
-        .env("RUST_LOG", "plue_mcp=error")
+        .env("PLUE_MCP_CACHE_DIR", dir.join("cache"))
+        .env("RUST_LOG", "plue_mcp=error");
+    command
+}
+
+#[test]
+fn every_bad_line_gets_an_error_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve_example(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,9 +53,7 @@ fn every_bad_line_gets_an_error_and_the_server_keeps_serving() {
         stdout.read_line(&mut line).unwrap();
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
     };
-    send(
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}"#,
-    );
+    send(INITIALIZE);
     assert_eq!(next()["id"], json!(1));
     send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
 
@@ -95,4 +104,61 @@ fn every_bad_line_gets_an_error_and_the_server_keeps_serving() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Lines from a file (a script piped through `<`, which cannot be polled)
+/// are served like a client's: every request answered, a bad line
+/// answered with an error, and the end of the file ends the server.
+#[test]
+fn a_file_as_stdin_is_served_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("requests.jsonl");
+    let lines = [
+        INITIALIZE,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"from a file","times":2}}}"#,
+        "garbage",
+        r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#,
+    ];
+    std::fs::write(&script, lines.join("\n") + "\n").unwrap();
+    let started = Instant::now();
+    let output = serve_example(dir.path())
+        .stdin(std::fs::File::open(&script).unwrap())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", output.status);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "ended {:?} after its stdin did",
+        started.elapsed()
+    );
+    let replies: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .filter(|reply: &Value| reply.get("id").is_some())
+        .collect();
+    // The handshake first; then requests run concurrently, so in any order.
+    assert_eq!(replies.len(), 4, "{replies:?}");
+    assert_eq!(replies[0]["id"], json!(1), "{replies:?}");
+    let reply = |id: Value| {
+        replies
+            .iter()
+            .find(|reply| reply["id"] == id)
+            .unwrap_or_else(|| panic!("no reply with id {id}: {replies:?}"))
+    };
+    let echoed = &reply(json!(2))["result"];
+    assert_eq!(
+        echoed["structuredContent"],
+        json!({"text": "from a file", "times": 2}),
+        "{echoed}"
+    );
+    assert_eq!(
+        echoed["content"][0]["text"],
+        json!(["from a file"; 2].join(" ")),
+        "{echoed}"
+    );
+    assert_eq!(reply(Value::Null)["error"]["code"], json!(-32700));
+    assert!(reply(json!(3)).get("result").is_some(), "the ping");
 }

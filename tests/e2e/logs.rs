@@ -788,3 +788,122 @@ async fn a_single_tenant_loki_holds_the_whole_fixture() {
     .await;
     assert_eq!(s["returned"], json!(1));
 }
+
+/// The text of the one text block a resource read returns, or the error.
+async fn read_resource(host: &Host, uri: &str) -> Result<String, String> {
+    let contents = host
+        .client()
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(uri))
+        .await
+        .map(|r| r.contents)
+        .map_err(|e| e.to_string())?;
+    assert_eq!(contents.len(), 1, "{uri}: {contents:?}");
+    match &contents[0] {
+        rmcp::model::ResourceContents::TextResourceContents {
+            text, mime_type, ..
+        } => {
+            assert_eq!(mime_type.as_deref(), Some("text/markdown"), "{uri}");
+            Ok(text.clone())
+        }
+        other => panic!("{uri}: not text: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_service_page_gives_its_last_hour_and_its_name_completes() {
+    let (host, _tenant) = start().await;
+    let client = host.client();
+
+    // Listed: every service with lines (the unlabelled stream has no page).
+    let listed = client.list_all_resources().await.unwrap();
+    let mut uris: Vec<&str> = listed.iter().map(|r| r.uri.as_str()).collect();
+    uris.sort();
+    let mut expected: Vec<String> = fixture::SERVICES
+        .iter()
+        .map(|s| format!("plue://logs/services/{s}"))
+        .collect();
+    expected.sort();
+    assert_eq!(uris, expected);
+
+    // Each page: the fixture's counts for that service.
+    for c in fixture::SERVICE_COUNTS {
+        let text = read_resource(&host, &format!("plue://logs/services/{}", c.service))
+            .await
+            .unwrap();
+        let share = 100.0 * c.errors_last_hour as f64 / c.lines_last_hour as f64;
+        let counts = format!(
+            "{} lines: {} errors ({share:.1}%), {} warning",
+            c.lines_last_hour, c.errors_last_hour, c.warnings_last_hour
+        );
+        assert!(
+            text.starts_with(&format!("# {}: logs of the last 1h\n", c.service)),
+            "{text}"
+        );
+        assert!(text.contains(&counts), "{counts} not in {text}");
+        let newest = text
+            .split("## Newest lines (")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{text}"));
+        let shown = 10.min(c.lines_last_hour);
+        assert!(
+            newest.starts_with(&format!("{shown} of {}, newest last)", c.lines_last_hour)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "Next tools: find_errors(service=\"{}\")",
+                c.service
+            )),
+            "{text}"
+        );
+    }
+    // The top error kinds of `api`, most frequent first, with the fixture's counts.
+    let api = read_resource(&host, "plue://logs/services/api")
+        .await
+        .unwrap();
+    let mut api_groups: Vec<(&str, usize)> = fixture::ERROR_GROUPS
+        .iter()
+        .filter(|(service, ..)| *service == "api")
+        .map(|(_, message, last_hour, _)| (*message, *last_hour))
+        .collect();
+    api_groups.sort_by(|a, b| b.1.cmp(&a.1));
+    let (message, count) = api_groups[0];
+    assert!(
+        api.contains(&format!("1. {count}× {message} (last ")),
+        "{api}"
+    );
+    for (message, count) in &api_groups {
+        assert!(
+            api.contains(&format!("{count}× {message}")),
+            "{message}: {api}"
+        );
+    }
+
+    // A service with no logs is an error that names the ones there are.
+    let err = read_resource(&host, "plue://logs/services/apii")
+        .await
+        .unwrap_err();
+    assert!(err.contains("no service `apii`"), "{err}");
+    for service in fixture::SERVICES {
+        assert!(err.contains(service), "{service} not named: {err}");
+    }
+
+    // The `service` completion, reached through the page's URI template.
+    let complete = |value: &'static str| async move {
+        client
+            .complete(rmcp::model::CompleteRequestParams::new(
+                rmcp::model::Reference::for_resource("plue://logs/services/{service}"),
+                rmcp::model::ArgumentInfo::new("service", value),
+            ))
+            .await
+            .unwrap()
+            .completion
+            .values
+    };
+    let mut all = complete("").await;
+    all.sort();
+    let mut services: Vec<&str> = fixture::SERVICES.to_vec();
+    services.sort();
+    assert_eq!(all, services);
+    assert_eq!(complete("ru").await, ["runner"]);
+}

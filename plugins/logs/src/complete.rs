@@ -49,6 +49,7 @@ pub fn service(c: &Completing) -> Result<Vec<String>, ToolError> {
     let services = ctx
         .services_with_lines(&window)
         .map(|(s, _)| s)
+        .ok()
         .unwrap_or_default();
     Ok(c.filter(services))
 }

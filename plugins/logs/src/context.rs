@@ -101,7 +101,7 @@ impl Ctx {
     /// Why a query for `service` found nothing: which services do have logs in the
     /// window, or that the service label does not exist at all.
     pub fn empty_hint(&self, service: Option<&str>, window: &Window) -> String {
-        let Some((services, any)) = self.services_with_lines(window) else {
+        let Ok((services, any)) = self.services_with_lines(window) else {
             return String::new();
         };
         if services.is_empty() {
@@ -149,17 +149,17 @@ impl Ctx {
 
 impl Ctx {
     /// The services with at least one line in `window`, and whether any stream the base
-    /// selector picks has one; `None` if Loki could not say. Counted with
+    /// selector picks has one, or why Loki could not say. Counted with
     /// `count_over_time`, which is exact: Loki's label-values API also names streams
     /// whose lines all lie outside the window (an ingester answers for whole chunks).
-    pub fn services_with_lines(&self, window: &Window) -> Option<(Vec<String>, bool)> {
-        let selector = self.selector(None).ok()?;
+    pub fn services_with_lines(&self, window: &Window) -> Result<(Vec<String>, bool), ToolError> {
+        let selector = self.selector(None)?;
         let query = format!(
             "sum by ({}) (count_over_time({selector} [{}]))",
             self.service_label,
             window.range()
         );
-        let samples = self.loki.instant(&query, window.end_ns).ok()?;
+        let samples = self.loki.instant(&query, window.end_ns)?;
         let any = samples.iter().any(|s| s.value > 0.0);
         let mut services: Vec<String> = samples
             .into_iter()
@@ -169,7 +169,7 @@ impl Ctx {
             .collect();
         services.sort();
         services.dedup();
-        Some((services, any))
+        Ok((services, any))
     }
 
     /// `label=value` of streams that lack the service label but have a label value

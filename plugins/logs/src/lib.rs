@@ -7,7 +7,9 @@
 //! ([`rejoin`] puts traces split one line per entry back together);
 //! [`render`] bounds what the agent reads; [`tools`] holds one module per tool.
 //! [`prompts`] renders `trace-request` and this plugin's parts of `observability`
-//! and `health-check`; [`complete`] suggests request ids and services.
+//! and `health-check`; [`resources`] serves a page per service
+//! (`plue://logs/services/{service}`); [`complete`] suggests request ids and
+//! services.
 //! The operator's settings name the label that identifies a service and the base
 //! stream selector, so the tools fit any Promtail or Alloy set-up.
 
@@ -20,6 +22,7 @@ pub mod normalize;
 pub mod prompts;
 pub mod rejoin;
 pub mod render;
+pub mod resources;
 pub mod tools;
 pub mod traces;
 pub mod window;
@@ -56,6 +59,7 @@ pub fn plugin() -> Plugin {
     .prompt(prompts::trace_request())
     .prompt(prompts::observability())
     .prompt(prompts::health_check())
+    .resources(resources::services())
     .completion("request_id", complete::request_id)
     .completion("service", complete::service)
 }
@@ -77,6 +81,11 @@ mod tests {
                 ("health-check", &[("quick", false), ("full", false)]),
             ],
         );
-        assert!(manifest.resource_templates.is_empty());
+        let templates: Vec<&str> = manifest
+            .resource_templates
+            .iter()
+            .map(|t| t.uri_template.as_str())
+            .collect();
+        assert_eq!(templates, [super::resources::SERVICES]);
     }
 }

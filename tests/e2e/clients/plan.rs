@@ -328,6 +328,9 @@ pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
     let prefix = &request[..request.len().min(4)];
     let run = facts.failed_run.to_string();
     let step_logs = format!("plue://steps/{}/logs", facts.failed_step_id);
+    let service = &logs.services[0];
+    let service_page = format!("plue://logs/services/{service}");
+    let service_prefix = &service[..service.len().min(2)];
     json!({
         "prompt_names": [
             "observability", "debug-workflows", "health-check", "trace-request",
@@ -357,11 +360,13 @@ pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
             "plue://runs/{run_id}", "plue://steps/{step_id}/logs",
             "plue://prometheus/queries/{name}",
             "plue://playwright/reports/{report}", "plue://playwright/attachments/{+path}",
+            "plue://logs/services/{service}",
         ],
         "listed": [
             format!("plue://runs/{}", facts.newest_run),
             "plue://prometheus/queries/error-ratio",
             format!("plue://playwright/attachments/{}", facts.screenshot),
+            service_page,
         ],
         "reads": [
             {"uri": format!("plue://playwright/attachments/{}", facts.screenshot),
@@ -371,6 +376,8 @@ pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
             {"uri": step_logs, "mime": "text/plain"},
             {"uri": "plue://prometheus/queries/error-ratio", "mime": "text/markdown",
              "contains": ["error-ratio"]},
+            {"uri": service_page, "mime": "text/markdown",
+             "contains": [format!("# {service}: logs of the last 1h"), "## Newest lines".to_string()]},
             {"uri": "plue://playwright/attachments/../../etc/passwd", "expect": "error", "contains": [".."]},
             {"uri": "plue://runs/999999", "expect": "error", "contains": ["999999"]},
             {"uri": "plue://nowhere/1", "expect": "error", "contains": ["resources/templates/list"]},
@@ -387,6 +394,8 @@ pub fn context(facts: &ContextFacts, logs: &LogFacts) -> Value {
              "includes": [request.as_str()]},
             {"template": "plue://prometheus/queries/{name}", "argument": "name", "value": "error",
              "includes": ["error-ratio", "error-rate"]},
+            {"template": "plue://logs/services/{service}", "argument": "service",
+             "value": service_prefix, "includes": [service]},
         ],
     })
 }

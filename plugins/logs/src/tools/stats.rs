@@ -57,20 +57,35 @@ pub struct Stats {
     pub note: Option<String>,
 }
 
+/// Lines, errors and warnings per value of the service label (`""` for streams
+/// without one), counted by Loki at `end_ns` with the three [`logql::stats`]
+/// `queries`.
+pub fn volume(
+    ctx: &Ctx,
+    queries: &[String; 3],
+    end_ns: i64,
+) -> Result<BTreeMap<String, [u64; 3]>, ToolError> {
+    let mut per: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for (i, q) in queries.iter().enumerate() {
+        for s in ctx.loki.instant(q, end_ns)? {
+            let service = s
+                .labels
+                .get(&ctx.service_label)
+                .cloned()
+                .unwrap_or_default();
+            per.entry(service).or_default()[i] += s.value.round().max(0.0) as u64;
+        }
+    }
+    Ok(per)
+}
+
 /// The tool.
 pub fn run(args: Args) -> Result<Answer<Stats>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window(&args.start, args.end.as_deref())?;
     let label = ctx.service_label.clone();
     let queries = logql::stats(&ctx.selector(None)?, &label, &window.range());
-    let mut per: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    for (i, q) in queries.iter().enumerate() {
-        for s in ctx.loki.instant(q, window.end_ns)? {
-            let service = s.labels.get(&label).cloned().unwrap_or_default();
-            per.entry(service).or_default()[i] += s.value.round().max(0.0) as u64;
-        }
-    }
-    let mut services: Vec<ServiceStats> = per
+    let mut services: Vec<ServiceStats> = volume(&ctx, &queries, window.end_ns)?
         .into_iter()
         .map(|(service, [lines, errors, warnings])| ServiceStats {
             service,

@@ -866,7 +866,7 @@ async fn a_service_page_gives_its_last_hour_and_its_name_completes() {
         .filter(|(service, ..)| *service == "api")
         .map(|(_, message, last_hour, _)| (*message, *last_hour))
         .collect();
-    api_groups.sort_by(|a, b| b.1.cmp(&a.1));
+    api_groups.sort_by_key(|g| std::cmp::Reverse(g.1));
     let (message, count) = api_groups[0];
     assert!(
         api.contains(&format!("1. {count}× {message} (last ")),

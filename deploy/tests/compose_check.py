@@ -4,7 +4,8 @@ compose.yaml must pass the Compose specification's JSON schema (the copy check-j
 vendors), name only files that exist, take every secret from deploy/.env (all listed in
 env.example, each with `:?` so Compose refuses to start without it), and run plue-mcp
 hardened: read-only root, non-root user, no capabilities, config mounted where its command
-reads it, a healthcheck on /healthz. Every host the Prometheus and Grafana configs reach is a
+reads it, a healthcheck on /healthz. Published ports are loopback-only; Alloy publishes its
+browser-telemetry port. Every host the Prometheus and Grafana configs reach is a
 service of the file (except the application's own `api` and `web`). The Dockerfile is parsed
 by Docker's own parser (the `dockerfile` package) and linted by hadolint, then checked for a
 multi-stage build of a static musl binary into an empty image, a numeric non-root USER and
@@ -116,6 +117,21 @@ def check_hosts(f: Failures, compose: dict) -> None:
         f.check(host in services, f"datasources.yml {d['name']} reaches {host}, not a compose.yaml service")
 
 
+def check_ports(f: Failures, compose: dict) -> None:
+    """Every published port is bound to loopback (a front proxy publishes further), and
+    Alloy publishes the port its browser-telemetry receiver listens on, which the web app's
+    nginx (collector/nginx-telemetry.conf) sends to."""
+    for name, svc in compose["services"].items():
+        for port in svc.get("ports", []):
+            f.check(str(port).startswith("127.0.0.1:"), f"compose.yaml {name}: port {port} is not bound to 127.0.0.1")
+    alloy = (DEPLOY / "alloy" / "config.alloy").read_text()
+    listen = re.search(r"listen_port\s*=\s*(\d+)", alloy)
+    if f.check(listen is not None, "alloy/config.alloy: no listen_port for browser telemetry"):
+        published = [str(p).split(":")[-1] for p in compose["services"].get("alloy", {}).get("ports", [])]
+        f.check(listen.group(1) in published,
+                f"compose.yaml alloy: publishes {published}, not the telemetry port {listen.group(1)} of config.alloy")
+
+
 def build_inputs() -> set[str]:
     """Top-level paths of the repository a `cargo build` of the workspace reads."""
     members = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["members"]
@@ -174,6 +190,7 @@ def main() -> None:
     check_paths(f, compose)
     check_plue_mcp(f, compose)
     check_hosts(f, compose)
+    check_ports(f, compose)
     check_dockerfile(f)
     f.finish(f"compose.yaml ({len(compose['services'])} services) passes the Compose schema; Dockerfile parses and lints clean")
 

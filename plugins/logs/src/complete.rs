@@ -1,5 +1,5 @@
 //! Completions: `request_id` (ids in lines of the last hour, newest first) and
-//! `service` (values of the service label with lines in the last 24 h).
+//! `service` (values of the service label in the last 24 h, from Loki's index).
 
 use plue_plugin_sdk::prelude::*;
 
@@ -42,14 +42,10 @@ pub fn request_id(c: &Completing) -> Result<Vec<String>, ToolError> {
     Ok(ids)
 }
 
-/// Services with lines in the last 24 h whose name starts with what was typed.
+/// Services named in the last 24 h whose name starts with what was typed.
 pub fn service(c: &Completing) -> Result<Vec<String>, ToolError> {
     let ctx = Ctx::from_settings();
     let window = ctx.window("24h", None)?;
-    let services = ctx
-        .services_with_lines(&window)
-        .map(|(s, _)| s)
-        .ok()
-        .unwrap_or_default();
+    let services = ctx.services_named(&window).unwrap_or_default();
     Ok(c.filter(services))
 }

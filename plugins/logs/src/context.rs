@@ -172,6 +172,14 @@ impl Ctx {
         Ok((services, any))
     }
 
+    /// The services named in `window`, from Loki's index: cheap enough for a
+    /// listing or a completion on every keystroke, where the exact
+    /// [`Ctx::services_with_lines`] would count every line of the window.
+    pub fn services_named(&self, window: &Window) -> Result<Vec<String>, ToolError> {
+        self.loki
+            .label_values(&self.service_label, &self.selector(None)?, window)
+    }
+
     /// `label=value` of streams that lack the service label but have a label value
     /// containing `name` (such as `container=plue-postgres-1` for `postgres`).
     fn unlabelled_streams_mentioning(&self, name: &str, window: &Window) -> Vec<String> {

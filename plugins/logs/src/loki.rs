@@ -225,6 +225,31 @@ impl Loki {
             .unwrap_or_default())
     }
 
+    /// `GET /loki/api/v1/label/<name>/values`: the values of label `name` on the
+    /// streams `selector` picks in `window`, sorted. Read from the index, so cheap
+    /// however many lines there are, but a value whose lines all lie just outside
+    /// the window may be named too (an ingester answers for whole chunks).
+    pub fn label_values(
+        &self,
+        name: &str,
+        selector: &str,
+        window: &Window,
+    ) -> Result<Vec<String>, ToolError> {
+        let (start, end) = (window.start_ns.to_string(), window.end_ns.to_string());
+        let path = format!(
+            "/loki/api/v1/label/{}/values",
+            plue_plugin_sdk::http::encode(name)
+        );
+        let params = [("query", selector), ("start", &start), ("end", &end)];
+        let mut values = self
+            .get::<Vec<String>>(&path, &params, None)?
+            .unwrap_or_default();
+        values.retain(|v| !v.is_empty());
+        values.sort();
+        values.dedup();
+        Ok(values)
+    }
+
     /// `GET /loki/api/v1/series`: the label sets of the streams matching `selector` in `window`.
     pub fn series(
         &self,

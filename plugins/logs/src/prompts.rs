@@ -561,20 +561,26 @@ mod tests {
     }
 
     #[test]
-    fn services_complete_from_those_with_lines() {
-        fake_loki(|path, q| {
-            assert_eq!(path, "/loki/api/v1/query");
-            assert!(q.starts_with("sum by (service) (count_over_time("), "{q}");
-            vector(json!([
-                {"metric": {"service": "worker"}, "value": [1764000000, "5"]},
-                {"metric": {"service": "web"}, "value": [1764000000, "2"]},
-                {"metric": {"service": "wiki"}, "value": [1764000000, "0"]},
-                {"metric": {"service": "api"}, "value": [1764000000, "9"]},
-            ]))
+    fn services_complete_from_the_index_of_the_last_day() {
+        testing::fake_http(|req| {
+            let (path, query) = req.path_and_query.split_once('?').unwrap();
+            assert_eq!(path, "/loki/api/v1/label/service/values");
+            assert!(
+                query.contains(&format!(
+                    "query={}",
+                    plue_plugin_sdk::http::encode(r#"{job="containerlogs"}"#)
+                )),
+                "{query}"
+            );
+            Ok(testing::response(
+                200,
+                &json!({"status": "success", "data": ["worker", "web", "api", "wiki", ""]})
+                    .to_string(),
+            ))
         });
         assert_eq!(
             testing::complete(&plugin(), "service", "w", &[]).unwrap(),
-            ["web", "worker"]
+            ["web", "wiki", "worker"]
         );
     }
 }

@@ -1,8 +1,9 @@
 //! The resource family `plue://logs/services/{service}`: one service's last
 //! hour of logs as markdown (volume and error share, the top error kinds, the
 //! newest lines, the next tools to call), built from the tools' own functions.
-//! Listed: the services with lines in the last 24 h, so a client can offer
-//! them, and the `service` completion suggests them as the URI is typed.
+//! Listed: the services Loki's index names in the last 24 h (no line is
+//! counted to list them), so a client can offer them, and the `service`
+//! completion suggests them as the URI is typed.
 
 use plue_plugin_sdk::TemplateDef;
 use plue_plugin_sdk::prelude::*;
@@ -51,7 +52,7 @@ pub fn services() -> TemplateDef {
     .list(|| {
         let ctx = Ctx::from_settings();
         let window = ctx.window(LISTED_WINDOW, None)?;
-        let (services, _) = ctx.services_with_lines(&window)?;
+        let services = ctx.services_named(&window)?;
         Ok(services.iter().map(|s| service_link(s)).collect())
     })
 }

@@ -879,6 +879,17 @@ async fn a_service_page_gives_its_last_hour_and_its_name_completes() {
         );
     }
 
+    // A stream without the service label, named by another label as the tools take it.
+    let postgres = read_resource(&host, "plue://logs/services/container=plue-postgres-1")
+        .await
+        .unwrap();
+    let counts = format!(
+        "{} lines: 1 error ({:.1}%)",
+        fixture::POSTGRES_LINES,
+        100.0 / fixture::POSTGRES_LINES as f64
+    );
+    assert!(postgres.contains(&counts), "{counts} not in {postgres}");
+
     // A service with no logs is an error that names the ones there are.
     let err = read_resource(&host, "plue://logs/services/apii")
         .await

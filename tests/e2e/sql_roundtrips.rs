@@ -71,17 +71,16 @@ async fn a_read_waits_on_the_database_at_most_twice() {
 /// read opens a fresh one.
 #[tokio::test]
 async fn an_idle_connection_is_closed_without_another_read() {
-    let pg = tokio::task::spawn_blocking(PgServer::start)
-        .await
-        .unwrap()
-        .unwrap();
-    let config = format!(
-        "[databases.plue]\nurl = \"{}\"\nidle_timeout_ms = 2000\n[plugins.database]\nsql = [\"plue\"]\n",
-        pg.reader_url()
-    );
-    let host = Host::start(Path::new(env!("CARGO_BIN_EXE_plue-mcp")), &config)
-        .await
-        .unwrap();
+    let (pg, host) = plue_tests::postgres::with_host(
+        Path::new(env!("CARGO_BIN_EXE_plue-mcp")),
+        |url| {
+            format!(
+                "[databases.plue]\nurl = \"{url}\"\nidle_timeout_ms = 2000\n[plugins.database]\nsql = [\"plue\"]\n"
+            )
+        },
+    )
+    .await
+    .unwrap();
     let ours = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'plue-mcp'";
     let open = || pg.psql(ours).unwrap().trim().parse::<u32>().unwrap();
     let read = || {

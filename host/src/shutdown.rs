@@ -10,7 +10,8 @@ use tokio::time::Instant;
 use crate::app::App;
 use crate::metrics::metrics;
 
-/// How long the last answers get to be written once calls are done.
+/// How long the last answers get to be written once calls are done, and
+/// `serving` to end once what stayed open is closed.
 const FLUSH: Duration = Duration::from_millis(500);
 
 /// Resolves on SIGTERM or ctrl-c (SIGINT).
@@ -34,8 +35,8 @@ pub async fn signal() {
 
 /// Run `serving` until it ends, or until a signal: then refuse new calls and
 /// call `stopping` (stop accepting connections), wait for calls in flight
-/// (at most the grace period), call `drained` (close what stays open), and
-/// give the last answers a moment to go out.
+/// (at most the grace period), give their answers a moment to go out, call
+/// `drained` (close what stays open), and give `serving` a moment to end.
 pub async fn serve_until_signal<F>(
     app: &App,
     serving: F,
@@ -69,6 +70,14 @@ where
                 );
             }
         }
+    }
+    // A finished call's answer may still be on its way (over HTTP, from the
+    // call through its session to the response stream): closing the sessions
+    // now could cut it off. Connections that close on their own end this wait
+    // early.
+    tokio::select! {
+        result = &mut serving => return result,
+        () = tokio::time::sleep(FLUSH) => {}
     }
     drained();
     tokio::select! {
